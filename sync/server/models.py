@@ -1,0 +1,138 @@
+"""Server store tables. Synced records reuse the shapes of sync.protocol and add district scope and change_seq.
+
+change_seq comes from the district's counter row, incremented inside the writing transaction: a writer holds
+that row's lock until it commits, so sequence numbers become visible in order and a pull cursor never skips a
+row that commits late (a plain database sequence can commit out of order).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Index, UniqueConstraint
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
+
+from sync.protocol import NoteData, RatingData, VisitData, WalkData, utcnow
+
+
+class ServerTable(SQLModel, registry=registry()):
+    """Base of every server table: its own metadata, apart from the device store's tables of the same names."""
+
+
+metadata = ServerTable.metadata
+
+
+class _Synced(ServerTable):
+    district_id: str = Field(index=True, max_length=36)
+    change_seq: int = Field(default=0, index=True)
+    server_updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Walk(WalkData, _Synced, table=True):
+    __tablename__ = "walk"
+
+
+class Visit(VisitData, _Synced, table=True):
+    __tablename__ = "visit"
+
+
+class Rating(RatingData, _Synced, table=True):
+    __tablename__ = "rating"
+    __table_args__ = (UniqueConstraint("visit_id", "lookfor_id"),)
+
+
+class EvidenceNote(NoteData, _Synced, table=True):
+    __tablename__ = "evidence_note"
+
+
+class District(ServerTable, table=True):
+    id: str = Field(primary_key=True, max_length=36)
+    name: str
+    change_counter: int = 0  # see module docstring
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class DistrictSettings(ServerTable, table=True):
+    __tablename__ = "district_settings"
+    district_id: str = Field(primary_key=True, max_length=36)
+    small_cell_threshold: int = 3
+    record_class_type: bool = True
+    allow_identifying_fields: bool = False
+    change_seq: int = 0
+
+
+class School(ServerTable, table=True):
+    id: str = Field(primary_key=True, max_length=36)
+    district_id: str = Field(index=True, max_length=36)
+    name: str
+    change_seq: int = Field(default=0, index=True)
+
+
+class User(ServerTable, table=True):
+    __tablename__ = "app_user"
+    id: str = Field(primary_key=True, max_length=36)
+    district_id: str = Field(index=True, max_length=36)
+    email: str = Field(max_length=254)
+    role: str = Field(max_length=10)  # observer | lead | admin
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+    __table_args__ = (UniqueConstraint("district_id", "email"),)
+
+
+class EnrollmentCode(ServerTable, table=True):
+    __tablename__ = "enrollment_code"
+    code_hash: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(index=True, max_length=36)
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+class Device(ServerTable, table=True):
+    id: str = Field(primary_key=True, max_length=36)
+    user_id: str = Field(index=True, max_length=36)
+    district_id: str = Field(index=True, max_length=36)
+    name: str = ""
+    token_hash: str = Field(unique=True, max_length=64)
+    enrolled_at: datetime = Field(default_factory=utcnow)
+    last_sync_at: datetime | None = None
+    revoked_at: datetime | None = None
+    last_op_seq: int = 0  # updated in the same transaction as the changes it covers
+
+
+class OpResult(ServerTable, table=True):
+    """The answer given to each (device, op_seq), so a replayed batch gets the same answers."""
+    __tablename__ = "op_result"
+    device_id: str = Field(primary_key=True, max_length=36)
+    op_seq: int = Field(primary_key=True)
+    status: str = Field(max_length=12)
+    reason: str | None = None
+
+
+class RubricVersion(ServerTable, table=True):
+    __tablename__ = "rubric_version"
+    district_id: str = Field(primary_key=True, max_length=36)  # "" for built-ins shared by all districts
+    rubric_id: str = Field(primary_key=True, max_length=64)
+    version: int = Field(primary_key=True)
+    yaml_text: str
+    content_hash: str = Field(max_length=64)
+    published_at: datetime = Field(default_factory=utcnow)
+    published_by: str = ""
+    change_seq: int = 0
+
+
+class AuditLog(ServerTable, table=True):
+    __tablename__ = "audit_log"
+    id: int | None = Field(default=None, primary_key=True)
+    district_id: str = Field(index=True, max_length=36)
+    at: datetime = Field(default_factory=utcnow)
+    actor: str = Field(max_length=64)  # user id or device id, never a name
+    action: str = Field(max_length=40)
+    kind: str = Field(default="", max_length=20)
+    record_id: str = Field(default="", max_length=80)
+    before: dict | None = Field(default=None, sa_type=JSON)
+    after: dict | None = Field(default=None, sa_type=JSON)
+
+
+Index("ix_walk_district_seq", Walk.district_id, Walk.change_seq)
+Index("ix_visit_district_seq", Visit.district_id, Visit.change_seq)
+Index("ix_rating_district_seq", Rating.district_id, Rating.change_seq)
