@@ -1,0 +1,14 @@
+"""Fixtures every test area may use. Area-specific fixtures live in tests/<area>/conftest.py."""
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+
+@pytest.fixture
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
