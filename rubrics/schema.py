@@ -37,6 +37,11 @@ class Scale(_Strict):
         None, description="Lowest level value counted as 'evident' in tallies; default: the highest level"
     )
 
+    @field_validator("evident_from", mode="before")
+    @classmethod
+    def _evident_as_text(cls, v):
+        return str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+
     def values(self) -> list[str]:
         return [lv.value for lv in self.levels]
 
