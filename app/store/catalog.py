@@ -22,6 +22,10 @@ class RubricCatalog:
                 self._cache.setdefault(doc.key, parse_rubric(doc.yaml_text, source=doc.key))
         self._loaded_docs = True
 
+    def register(self, rubric: Rubric) -> None:
+        """Make a rubric available on this device for this process only (tests, demos); not stored."""
+        self._cache[rubric.key] = rubric
+
     def get(self, rubric_id: str, version: int) -> Rubric | None:
         key = f"{rubric_id}@{version}"
         if key not in self._cache:

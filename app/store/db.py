@@ -1,8 +1,9 @@
 """Opening the device store: one SQLite file in WAL mode, migrated forward on open, never dropped.
 
 synchronous=FULL: a commit that returned survives power loss (NORMAL may roll back the last commits in WAL).
-Migrations are numbered SQL files applied in order, tracked by PRAGMA user_version, each in one transaction:
-an app update adds columns or tables but never drops unsynced data.
+Migrations are numbered SQL files applied in order, tracked by PRAGMA user_version. All pending migrations run
+in ONE transaction taken with the write lock: the file is either fully upgraded or left exactly at its old
+version, and two processes opening the same file at once cannot both apply a migration.
 """
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ from importlib import resources
 from pathlib import Path
 
 from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 from sqlmodel import create_engine
 
 DB_FILENAME = "learnwalk.sqlite"
+SYNCHRONOUS = "FULL"  # see module docstring and docs/device-store.md
 
 
 class StoreError(Exception):
@@ -32,38 +35,65 @@ def default_data_dir() -> Path:
     return Path(user_data_dir("learnwalk", appauthor=False))
 
 
-def _migrations() -> list[tuple[int, str]]:
-    files = resources.files("app.store") / "migrations"
+def load_migrations(folder: Path | None = None) -> list[tuple[int, str]]:
+    """(number, sql) of every NNNN_name.sql in the folder (default: the shipped app/store/migrations)."""
+    files = resources.files("app.store") / "migrations" if folder is None else Path(folder)
     out = []
     for f in files.iterdir():
         if f.name.endswith(".sql"):
             out.append((int(f.name.split("_", 1)[0]), f.read_text(encoding="utf-8")))
+    numbers = [n for n, _ in out]
+    if len(set(numbers)) != len(numbers):
+        raise StoreError(f"{files}: two migrations share a number; each NNNN_ prefix must be unique")
     return sorted(out)
 
 
-def migrate(con: sqlite3.Connection) -> int:
-    """Apply pending migrations; return the schema version. Each migration is all-or-nothing."""
-    current = con.execute("PRAGMA user_version").fetchone()[0]
-    latest = current
-    for number, sql in _migrations():
-        if number <= current:
-            continue
-        try:
-            # one script, one transaction: the schema change and the version bump land together or not at all
-            con.executescript(f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = {number};\nCOMMIT;")
-        except Exception:
-            if con.in_transaction:
-                con.execute("ROLLBACK")
-            raise
-        latest = number
-    return latest
+def _statements(sql: str) -> list[str]:
+    """Split a migration script into complete statements (executescript would commit our transaction)."""
+    out, buf = [], ""
+    for line in sql.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            if buf.strip():
+                out.append(buf)
+            buf = ""
+    if buf.strip() and not all(ln.strip().startswith("--") or not ln.strip() for ln in buf.splitlines()):
+        raise StoreError("a migration ends with an incomplete SQL statement (missing ';')")
+    return out
+
+
+def migrate(con: sqlite3.Connection, migrations: list[tuple[int, str]] | None = None) -> int:
+    """Apply pending migrations on an autocommit connection; return the schema version. All or nothing."""
+    migrations = load_migrations() if migrations is None else migrations
+    latest_known = max((n for n, _ in migrations), default=0)
+    if con.execute("PRAGMA user_version").fetchone()[0] == latest_known:
+        return latest_known  # the common case: no lock taken
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        # read the version under the write lock: another process may have migrated while we waited
+        current = con.execute("PRAGMA user_version").fetchone()[0]
+        if current > latest_known:
+            raise StoreError(f"the data file was written by a newer version of learnwalk (schema {current}, "
+                             f"this app knows up to {latest_known}); update the app, your data is untouched")
+        for number, sql in migrations:
+            if number > current:
+                for stmt in _statements(sql):
+                    con.execute(stmt)
+                current = number
+        con.execute(f"PRAGMA user_version = {int(current)}")
+        con.execute("COMMIT")
+    except BaseException:
+        if con.in_transaction:
+            con.execute("ROLLBACK")
+        raise
+    return current
 
 
 def _on_connect(dbapi_con: sqlite3.Connection, _record) -> None:
     # autocommit at the driver level; SQLAlchemy's BEGIN below makes each session one explicit transaction
     dbapi_con.isolation_level = None
     dbapi_con.execute("PRAGMA journal_mode=WAL")
-    dbapi_con.execute("PRAGMA synchronous=FULL")
+    dbapi_con.execute(f"PRAGMA synchronous={SYNCHRONOUS}")
     dbapi_con.execute("PRAGMA busy_timeout=5000")
 
 
@@ -78,22 +108,38 @@ def writer(engine: Engine) -> Engine:
     return engine.execution_options(lw_write=True)
 
 
-def open_engine(data_dir: Path | str) -> Engine:
+def db_path(data_dir: Path | str) -> Path:
+    return Path(data_dir) / DB_FILENAME
+
+
+def open_engine(data_dir: Path | str, *, migrations_dir: Path | None = None) -> Engine:
+    """The engine of the store in data_dir, created and migrated to the latest schema if needed.
+
+    migrations_dir replaces the shipped migrations (tests of the migration machinery use it).
+    """
     data_dir = Path(data_dir)
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise StoreError(f"{data_dir}: cannot create the data folder ({exc.strerror}); choose a writable --data-dir") from exc
-    path = data_dir / DB_FILENAME
+        raise StoreError(f"{data_dir}: cannot create the data folder ({exc.strerror}); "
+                         "choose a writable --data-dir") from exc
+    path = db_path(data_dir)
+    migrations = load_migrations(migrations_dir)
     engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False})
     event.listen(engine, "connect", _on_connect)
     event.listen(engine, "begin", _on_begin)
-    raw = engine.raw_connection()
     try:
-        migrate(raw.driver_connection)
-    except sqlite3.DatabaseError as exc:
-        raise StoreError(f"{path}: the data file could not be opened or upgraded ({exc}); "
-                         "it was left unchanged; copy it somewhere safe and contact your admin") from exc
-    finally:
-        raw.close()
+        raw = engine.raw_connection()
+        try:
+            migrate(raw.driver_connection, migrations)
+        finally:
+            raw.close()
+    except StoreError as exc:
+        engine.dispose()
+        raise StoreError(f"{path}: {exc}") from exc
+    except (sqlite3.Error, sa_exc.DBAPIError) as exc:
+        engine.dispose()
+        cause = getattr(exc, "orig", exc)
+        raise StoreError(f"{path}: the data file could not be opened or upgraded ({cause}); it was left "
+                         "unchanged; copy it somewhere safe and contact your admin") from exc
     return engine

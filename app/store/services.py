@@ -6,25 +6,62 @@ all go through here; nothing else writes these tables (the sync client applies p
 """
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
 from datetime import date
 from typing import Iterator
 
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
 from app.store.catalog import RubricCatalog
-from app.store.db import writer
+from app.store.db import StoreError, writer
 from app.store.models import EvidenceNote, Meta, Outbox, Rating, School, Visit, Walk
 from rubrics import Rubric
-from sync.protocol import CLASS_TYPES, GRADES, PHASES, new_id, rating_id, utcnow
+from sync.protocol import CLASS_TYPES, GRADES, PHASES, SUBJECTS, new_id, rating_id, utcnow
 
 LOCAL_USER = "local"  # the observer id of a device that is not enrolled yet
 
 
 class ServiceError(Exception):
     """A user action that cannot be carried out; the message says why and what to do, in one sentence."""
+
+
+class StorageError(ServiceError, StoreError):
+    """SQLite could not write a user action; the transaction rolled back, so nothing of the action was saved.
+
+    A ServiceError too, so every face that shows ServiceError messages shows this one without new code.
+    """
+
+
+class StorageFull(StorageError):
+    """The disk (or the file's size limit) is full."""
+
+
+class StorageBusy(StorageError):
+    """Another process held the write lock for longer than busy_timeout."""
+
+
+_SQLITE_FULL, _SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY = 13, 5, 6, 8
+
+
+def _storage_error(exc: Exception) -> StorageError:
+    orig = getattr(exc, "orig", None) or exc
+    code = (getattr(orig, "sqlite_errorcode", None) or 0) & 0xFF  # primary code; extended codes add high bits
+    text = str(orig).lower()
+    if code == _SQLITE_FULL or "database or disk is full" in text:
+        return StorageFull("The device storage is full; free some space on this device and try again "
+                           "(nothing was saved for this change).")
+    if code in (_SQLITE_BUSY, _SQLITE_LOCKED) or "database is locked" in text:
+        return StorageBusy("The device store is busy with another task; try again in a moment "
+                           "(nothing was saved for this change).")
+    if code == _SQLITE_READONLY:
+        return StorageError("The device store is read-only; check the data folder's permissions "
+                            "(nothing was saved for this change).")
+    return StorageError(f"The device could not save this change ({orig}); nothing was saved; try again, and "
+                        "restart the app if it keeps happening.")
 
 
 _KIND = {Walk: "walk", Visit: "visit", Rating: "rating", EvidenceNote: "note"}
@@ -36,14 +73,50 @@ class CaptureService:
         self._writer = writer(engine)
         self.catalog = catalog or RubricCatalog(engine)
         self._user_id: str | None = None
+        self._local = threading.local()  # the open batch, per thread (Flet runs handlers on worker threads)
 
     # ---- plumbing -------------------------------------------------------------------------------
 
     @contextmanager
     def _tx(self) -> Iterator[Session]:
-        with Session(self._writer, expire_on_commit=False) as s:
-            yield s
+        """One user action: its own write transaction, or a part of the open batch() on this thread."""
+        batch = getattr(self._local, "batch", None)
+        if batch is not None:
+            try:
+                yield batch
+            except BaseException:
+                self._local.failed = True  # the session may hold half an action: the batch must not commit
+                raise
+            return
+        try:
+            with Session(self._writer, expire_on_commit=False) as s:
+                yield s
+                s.commit()
+        except sa_exc.DBAPIError as exc:
+            raise _storage_error(exc) from exc
+
+    @contextmanager
+    def batch(self) -> Iterator["CaptureService"]:
+        """Run many actions in ONE transaction (seeding, imports): each action still writes its row and
+        outbox entry through the same code, but they commit together, all or nothing.
+
+        If any action inside raises, nothing of the batch is saved, even if the caller caught the error.
+        """
+        if getattr(self._local, "batch", None) is not None:
+            yield self  # nested: part of the outer batch
+            return
+        s = Session(self._writer, expire_on_commit=False)
+        self._local.batch, self._local.failed = s, False
+        try:
+            yield self
+            if self._local.failed:
+                raise ServiceError("An action in this batch failed, so nothing of the batch was saved.")
             s.commit()
+        except sa_exc.DBAPIError as exc:
+            raise _storage_error(exc) from exc
+        finally:
+            self._local.batch = None
+            s.close()  # rolls back whatever was not committed
 
     @staticmethod
     def _record(s: Session, row: SQLModel, walk_id: str) -> None:
@@ -106,11 +179,13 @@ class CaptureService:
         if rubric is None:
             raise ServiceError(f"Rubric {rubric_id}@{rubric_version} is not installed; "
                                "choose one from the list or sync to receive it.")
+        focus = _as_focus(focus)
         self._check_walk_fields(rubric, focus, phase)
+        walk_date = _as_date(walk_date) if walk_date is not None else date.today()
         with self._tx() as s:
             if s.get(School, school_id) is None:
                 raise ServiceError(f"School {school_id} is not known on this device; choose one from the list.")
-            walk = Walk(id=new_id(), school_id=school_id, walk_date=walk_date or date.today(),
+            walk = Walk(id=new_id(), school_id=school_id, walk_date=walk_date,
                         rubric_id=rubric_id, rubric_version=rubric_version, focus=list(focus),
                         team=[t.strip() for t in (team or []) if t.strip()], cycle_label=cycle_label.strip(),
                         phase=phase, created_by=self.user_id())
@@ -135,11 +210,25 @@ class CaptureService:
         bad = set(fields) - allowed
         if bad:
             raise ServiceError(f"Walk field {sorted(bad)[0]} cannot be changed here.")
+        if "focus" in fields:
+            fields["focus"] = _as_focus(fields["focus"])
+        if "walk_date" in fields:
+            fields["walk_date"] = _as_date(fields["walk_date"])
+        if "team" in fields:
+            fields["team"] = [str(t).strip() for t in (fields["team"] or []) if str(t).strip()]
+        if "cycle_label" in fields:
+            fields["cycle_label"] = str(fields["cycle_label"] or "").strip()
         with self._tx() as s:
             walk = self._live(s, Walk, walk_id, "Walk")
+            if "school_id" in fields and s.get(School, fields["school_id"]) is None:
+                raise ServiceError(f"School {fields['school_id']} is not known on this device; "
+                                   "choose one from the list.")
+            self._check_walk_fields(self.rubric_for(walk), fields.get("focus", walk.focus),
+                                    fields.get("phase", walk.phase))
+            if all(getattr(walk, k) == v for k, v in fields.items()):
+                return walk  # nothing changed: no outbox entry
             for k, v in fields.items():
                 setattr(walk, k, v)
-            self._check_walk_fields(self.rubric_for(walk), walk.focus, walk.phase)
             self._record(s, walk, walk.id)
         return walk
 
@@ -154,6 +243,8 @@ class CaptureService:
             walk = s.get(Walk, walk_id)
             if walk is None:
                 raise ServiceError(f"Walk {walk_id} does not exist on this device.")
+            if walk.deleted == deleted:
+                return  # already so: no outbox entry
             walk.deleted = deleted
             self._record(s, walk, walk.id)
 
@@ -170,7 +261,7 @@ class CaptureService:
 
     def start_visit(self, walk_id: str, *, grade: str | None = None, subject: str | None = None,
                     class_type: str | None = None, student_count: int | None = None) -> Visit:
-        self._check_visit_fields(grade=grade, class_type=class_type, student_count=student_count)
+        self._check_visit_fields(grade=grade, subject=subject, class_type=class_type, student_count=student_count)
         with self._tx() as s:
             self._live(s, Walk, walk_id, "Walk")
             me = self.user_id()
@@ -187,11 +278,16 @@ class CaptureService:
     def _check_visit_fields(**f) -> None:
         if f.get("grade") is not None and f["grade"] not in GRADES:
             raise ServiceError(f"Grade '{f['grade']}' is not one of {', '.join(GRADES)}.")
+        if f.get("subject") is not None and f["subject"] not in SUBJECTS:
+            raise ServiceError(f"Subject '{f['subject']}' is not one of {', '.join(SUBJECTS)}.")
         if f.get("class_type") is not None and f["class_type"] not in CLASS_TYPES:
             raise ServiceError(f"Class type '{f['class_type']}' is not one of {', '.join(CLASS_TYPES)}.")
         n = f.get("student_count")
-        if n is not None and not 0 <= int(n) <= 200:
+        if n is not None and (isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= 200):
             raise ServiceError("Student count must be a whole number from 0 to 200.")
+        for key in ("note", "calibration_code"):
+            if key in f and f[key] is not None and not isinstance(f[key], str):
+                raise ServiceError(f"The visit's {key.replace('_', ' ')} must be text.")
 
     def update_visit(self, visit_id: str, **fields) -> Visit:
         allowed = {"grade", "subject", "class_type", "student_count", "note", "calibration_code"}
@@ -199,8 +295,12 @@ class CaptureService:
         if bad:
             raise ServiceError(f"Visit field {sorted(bad)[0]} cannot be changed here.")
         self._check_visit_fields(**fields)
+        if fields.get("note") is None and "note" in fields:
+            fields["note"] = ""
         with self._tx() as s:
             visit = self._own_visit(s, visit_id)
+            if all(getattr(visit, k) == v for k, v in fields.items()):
+                return visit  # nothing changed: no outbox entry
             for k, v in fields.items():
                 setattr(visit, k, v)
             self._record(s, visit, visit.walk_id)
@@ -234,6 +334,8 @@ class CaptureService:
                 raise ServiceError(f"Visit {visit_id} does not exist on this device.")
             if visit.observer_id not in (self.user_id(), LOCAL_USER):
                 raise ServiceError("This visit was recorded by another observer; only they can delete it.")
+            if visit.deleted == deleted:
+                return  # already so: no outbox entry
             visit.deleted = deleted
             self._record(s, visit, visit.walk_id)
 
@@ -257,30 +359,52 @@ class CaptureService:
     # ---- ratings ----------------------------------------------------------------------------------
 
     def _rubric_of_visit(self, s: Session, visit: Visit) -> Rubric:
-        return self.rubric_for(s.get(Walk, visit.walk_id))
+        walk = s.get(Walk, visit.walk_id)
+        if walk is None or walk.deleted:
+            raise ServiceError("This visit's walk was deleted; restore the walk to change its visits.")
+        return self.rubric_for(walk)
+
+    @staticmethod
+    def _lookfor(rubric: Rubric, lookfor_id: str):
+        try:
+            return rubric.lookfor(lookfor_id)
+        except StopIteration:
+            raise ServiceError(f"Look-for {lookfor_id} is not in {rubric.key}.") from None
 
     def _set_cell(self, visit_id: str, lookfor_id: str, *, value: str | None, not_observed: bool,
-                  deleted: bool) -> Rating:
+                  deleted: bool, toggle: bool = False) -> Rating:
+        """Set one rating cell. toggle: if the cell already holds exactly this choice, clear it instead
+        (decided inside the transaction, so a double tap can never be read stale)."""
         with self._tx() as s:
             visit = self._own_visit(s, visit_id)
             rubric = self._rubric_of_visit(s, visit)
-            try:
-                scale = rubric.scale_of(lookfor_id)
-            except StopIteration:
-                raise ServiceError(f"Look-for {lookfor_id} is not in {rubric.key}.") from None
-            if value is not None and value not in scale.values():
-                raise ServiceError(f"'{value}' is not on the scale of {lookfor_id}; "
-                                   f"choose one of {', '.join(scale.values())}.")
-            if not_observed and not scale.not_observed:
-                raise ServiceError(f"{lookfor_id} must be rated; 'Not observed' is not allowed on its scale.")
+            lookfor = self._lookfor(rubric, lookfor_id)
+            scale = rubric.scale(lookfor.scale)
+            if not deleted:
+                if not lookfor.applies_to(visit.subject):
+                    raise ServiceError(f"{lookfor_id} is only rated in {', '.join(lookfor.subjects)} visits; "
+                                       f"this visit is {visit.subject}.")
+                if value is not None and value not in scale.values():
+                    raise ServiceError(f"'{value}' is not on the scale of {lookfor_id}; "
+                                       f"choose one of {', '.join(scale.values())}.")
+                if not_observed and not scale.not_observed:
+                    raise ServiceError(f"{lookfor_id} must be rated; 'Not observed' is not allowed on its scale.")
             rid = rating_id(visit_id, lookfor_id)
-            row = s.get(Rating, rid) or Rating(id=rid, visit_id=visit_id, lookfor_id=lookfor_id)
+            row = s.get(Rating, rid)
+            if toggle and row is not None and not row.deleted and (row.value, row.not_observed) == (value, not_observed):
+                value, not_observed, deleted = None, False, True
+            if row is None:
+                row = Rating(id=rid, visit_id=visit_id, lookfor_id=lookfor_id, value=None, deleted=True)
+                if deleted:
+                    return row  # clearing a cell that was never set: nothing to record
+            if (row.value, row.not_observed, row.deleted) == (value, not_observed, deleted):
+                return row  # already so: no outbox entry
             row.value, row.not_observed, row.deleted = value, not_observed, deleted
             self._record(s, row, visit.walk_id)
         return row
 
     def rate(self, visit_id: str, lookfor_id: str, value: str) -> Rating:
-        return self._set_cell(visit_id, lookfor_id, value=value, not_observed=False, deleted=False)
+        return self._set_cell(visit_id, lookfor_id, value=str(value), not_observed=False, deleted=False)
 
     def mark_not_observed(self, visit_id: str, lookfor_id: str) -> Rating:
         return self._set_cell(visit_id, lookfor_id, value=None, not_observed=True, deleted=False)
@@ -289,14 +413,14 @@ class CaptureService:
         return self._set_cell(visit_id, lookfor_id, value=None, not_observed=False, deleted=True)
 
     def tap(self, visit_id: str, lookfor_id: str, choice: str | None) -> Rating:
-        """One tap on a choice (a scale value, or None for 'Not observed'); tapping the chosen one clears it."""
-        current = self.ratings(visit_id).get(lookfor_id)
-        if current is not None:
-            if (choice is None and current.not_observed) or (choice is not None and current.value == choice):
-                return self.clear_rating(visit_id, lookfor_id)
+        """One tap on a choice (a scale value, or None for 'Not observed'); tapping the chosen one clears it.
+
+        One transaction: the returned cell (deleted=True when the tap cleared it) is on disk when this returns.
+        """
         if choice is None:
-            return self.mark_not_observed(visit_id, lookfor_id)
-        return self.rate(visit_id, lookfor_id, choice)
+            return self._set_cell(visit_id, lookfor_id, value=None, not_observed=True, deleted=False, toggle=True)
+        return self._set_cell(visit_id, lookfor_id, value=str(choice), not_observed=False, deleted=False,
+                              toggle=True)
 
     def ratings(self, visit_id: str) -> dict[str, Rating]:
         """The live (not cleared) rating cells of a visit, by look-for id."""
@@ -318,10 +442,9 @@ class CaptureService:
             raise ServiceError("An evidence note needs some text.")
         with self._tx() as s:
             visit = self._own_visit(s, visit_id)
+            rubric = self._rubric_of_visit(s, visit)
             if lookfor_id is not None:
-                rubric = self._rubric_of_visit(s, visit)
-                if lookfor_id not in {lf.id for lf in rubric.lookfors}:
-                    raise ServiceError(f"Look-for {lookfor_id} is not in {rubric.key}.")
+                self._lookfor(rubric, lookfor_id)
             note = EvidenceNote(id=new_id(), visit_id=visit_id, lookfor_id=lookfor_id, text=text.strip())
             self._record(s, note, visit.walk_id)
         return note
@@ -330,6 +453,9 @@ class CaptureService:
         """The one note per (visit, look-for) that the capture screen edits: create, replace, or delete if empty."""
         with self._tx() as s:
             visit = self._own_visit(s, visit_id)
+            rubric = self._rubric_of_visit(s, visit)
+            if lookfor_id is not None:
+                self._lookfor(rubric, lookfor_id)
             q = select(EvidenceNote).where(EvidenceNote.visit_id == visit_id, EvidenceNote.deleted == False,  # noqa: E712
                                            EvidenceNote.lookfor_id == lookfor_id)
             note = s.exec(q).first()
@@ -348,6 +474,7 @@ class CaptureService:
         with self._tx() as s:
             note = self._live(s, EvidenceNote, note_id, "Note")
             visit = self._own_visit(s, note.visit_id)
+            self._rubric_of_visit(s, visit)
             note.deleted = True
             self._record(s, note, visit.walk_id)
 
@@ -368,3 +495,18 @@ class CaptureService:
     def pending_by_walk(self) -> dict[str, int]:
         with Session(self.engine) as s:
             return dict(s.exec(select(Outbox.walk_id, func.count()).group_by(Outbox.walk_id)).all())
+
+
+def _as_date(value) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ServiceError(f"Walk date '{value}' is not a date; use YYYY-MM-DD, e.g. 2026-09-14.") from None
+
+
+def _as_focus(focus) -> list[str]:
+    if isinstance(focus, str) or not all(isinstance(f, str) for f in (focus or [])):
+        raise ServiceError("Focus look-fors must be a list of look-for ids.")
+    return list(focus or [])
