@@ -173,7 +173,8 @@ def check_rubric_data(data: dict, at: Locator) -> tuple[list[RubricProblem], set
             if isinstance(did, str) and did not in used_domains and first_domain.get(did) == i:
                 add(("domains", i, "id"), f"domain `{did}` has no look-fors; add look-fors with "
                                           f"`domain: {did}`, or remove the domain")
-    covered.add(("version",))  # the schema would accept "2" or 2.0; the check above is the only word on it
+    if "version" in data:
+        covered.add(("version",))  # the schema would accept "2" or 2.0; the check above is the only word on it
     return problems, covered
 
 

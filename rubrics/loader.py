@@ -23,14 +23,28 @@ from rubrics.schema import Rubric
 _REQUIRED_TOP = "id, version, title, scales, domains and lookfors"
 
 
-def _syntax_problem(exc: YAMLError, source: str, line_map: Callable[[int], int]) -> RubricProblem:
+def _first_key_line(text: str, line: int, start: int) -> int | None:
+    """The 1-based line, between `start` and `line`, holding the same key as `line` does (a duplicate key)."""
+    lines = text.splitlines()
+    if not 0 < line <= len(lines):
+        return None
+    head = lines[line - 1].split(":", 1)[0].lstrip(" -")
+    indent = len(lines[line - 1]) - len(lines[line - 1].lstrip(" -"))
+    for n in range(max(start, 1), line):
+        candidate = lines[n - 1]
+        if candidate.split(":", 1)[0].lstrip(" -") == head and len(candidate) - len(candidate.lstrip(" -")) == indent:
+            return n
+    return None
+
+
+def _syntax_problem(exc: YAMLError, text: str, source: str, line_map: Callable[[int], int]) -> RubricProblem:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     line = mark.line + 1 if mark is not None else 1
     what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     context = getattr(exc, "context_mark", None)
     if "duplicate key" in what:
-        first = f" (first at line {line_map(context.line + 1)})" if context is not None else ""
-        fix = f"{first}; remove or rename one of the two keys"
+        first = _first_key_line(text, line, context.line + 1 if context is not None else 1)
+        fix = (f" (first at line {line_map(first)})" if first else "") + "; remove or rename one of the two keys"
     elif "mapping values are not allowed" in what:
         fix = "; text containing ': ' must be in quotes, e.g. text: \"Goal: students explain\""
     elif "'\\t'" in what:
@@ -45,7 +59,7 @@ def _parse(text: str, source: str, line_map: Callable[[int], int] | None = None)
     try:
         root = YAML(typ="rt").load(text)
     except MarkedYAMLError as exc:
-        raise RubricInvalid([_syntax_problem(exc, source, mapped)]) from None
+        raise RubricInvalid([_syntax_problem(exc, text, source, mapped)]) from None
     except YAMLError as exc:
         raise RubricInvalid([RubricProblem(source, mapped(1), f"YAML syntax error: {exc}; check the file")]) from None
     if root is None:
