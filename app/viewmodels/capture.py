@@ -1,0 +1,202 @@
+"""The Visit capture screen: header (number, timer, grade, subject, class type, students) and the look-fors.
+
+Look-fors are grouped by domain with the walk's focus look-fors first; a subject-specific look-for is shown only
+when its subject is chosen. Every tap is written through the service before the method returns.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable
+
+from app.store.services import CaptureService, ServiceError
+from app.viewmodels._format import clock, elapsed_seconds, plural
+from rubrics import LookFor
+from sync.protocol import CLASS_TYPES, GRADES, SUBJECTS
+
+CLASS_TYPE_LABELS = {"general": "General", "inclusion": "Inclusion", "special-education": "Special education",
+                     "english-learners": "English learners"}
+NOT_OBSERVED = "na"  # the value part of a "Not observed" choice's identifier: rate:<lookfor_id>:na
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+
+
+@dataclass
+class LookForItem:
+    id: str
+    label: str
+    text: str
+    focus: bool
+    choices: list[Choice]
+    not_observed_allowed: bool
+    value: str | None = None
+    not_observed: bool = False
+    note: str = ""
+
+    @property
+    def rated(self) -> bool:
+        return self.value is not None or self.not_observed
+
+    def is_chosen(self, choice: str | None) -> bool:
+        """choice None (or "na") means the "Not observed" choice."""
+        if choice in (None, NOT_OBSERVED):
+            return self.not_observed
+        return self.value == choice
+
+
+@dataclass
+class Section:
+    title: str
+    items: list[LookForItem] = field(default_factory=list)
+    focus: bool = False
+
+
+class CaptureVM:
+    grades = [Choice(g, g) for g in GRADES]
+    subjects = [Choice(s, s) for s in SUBJECTS]
+    class_types = [Choice(c, CLASS_TYPE_LABELS.get(c, c)) for c in CLASS_TYPES]
+
+    def __init__(self, service: CaptureService, visit_id: str, after_finish: Callable[[], None] | None = None):
+        self.service = service
+        self.visit = service.visit(visit_id)
+        self.walk = service.walk(self.visit.walk_id)
+        self.rubric = service.rubric_for(self.walk)
+        self._after_finish = after_finish
+        self._ratings = service.ratings(visit_id)
+        self._notes = {n.lookfor_id: n.text for n in service.notes(visit_id)}
+
+    # ---- header -----------------------------------------------------------------------------------
+
+    @property
+    def visit_id(self) -> str:
+        return self.visit.id
+
+    @property
+    def title(self) -> str:
+        return f"Visit {self.visit.visit_no}"
+
+    @property
+    def finished(self) -> bool:
+        return self.visit.ended_at is not None
+
+    def elapsed(self, now: datetime | None = None) -> int:
+        return elapsed_seconds(self.visit.started_at, self.visit.ended_at, now)
+
+    def timer_text(self, now: datetime | None = None) -> str:
+        return clock(self.elapsed(now))
+
+    def _update(self, **fields) -> None:
+        self.visit = self.service.update_visit(self.visit.id, **fields)
+
+    def choose_grade(self, grade: str) -> None:
+        """One tap picks a grade; a tap on the chosen grade clears it."""
+        self._update(grade=None if self.visit.grade == grade else grade)
+
+    def choose_subject(self, subject: str) -> None:
+        if subject not in SUBJECTS:
+            raise ServiceError(f"Subject '{subject}' is not one of {', '.join(SUBJECTS)}.")
+        self._update(subject=None if self.visit.subject == subject else subject)
+
+    def choose_class_type(self, class_type: str | None) -> None:
+        self._update(class_type=None if class_type in (None, "", self.visit.class_type) else class_type)
+
+    def set_student_count(self, text: str) -> None:
+        text = text.strip()
+        if not text:
+            self._update(student_count=None)
+            return
+        if not text.isdigit():
+            raise ServiceError(f"Student count '{text}' is not a whole number; write digits only, e.g. 24.")
+        self._update(student_count=int(text))
+
+    # ---- look-fors --------------------------------------------------------------------------------
+
+    def _item(self, lf: LookFor) -> LookForItem:
+        scale = self.rubric.scale(lf.scale)
+        r = self._ratings.get(lf.id)
+        return LookForItem(id=lf.id, label=lf.label, text=lf.text, focus=lf.id in self.walk.focus,
+                           choices=[Choice(lv.value, lv.label) for lv in scale.levels],
+                           not_observed_allowed=scale.not_observed, value=r.value if r else None,
+                           not_observed=bool(r and r.not_observed), note=self._notes.get(lf.id, ""))
+
+    def visible_lookfors(self) -> list[LookFor]:
+        return [lf for lf in self.rubric.lookfors if lf.applies_to(self.visit.subject)]
+
+    def sections(self) -> list[Section]:
+        visible = self.visible_lookfors()
+        by_id = {lf.id: lf for lf in visible}
+        out = []
+        focus = [self._item(by_id[f]) for f in self.walk.focus if f in by_id]
+        if focus:
+            out.append(Section("Focus look-fors", focus, focus=True))
+        for d in self.rubric.domains:
+            items = [self._item(lf) for lf in visible if lf.domain == d.id and lf.id not in self.walk.focus]
+            if items:
+                out.append(Section(d.title, items))
+        return out
+
+    def item(self, lookfor_id: str) -> LookForItem:
+        try:
+            return self._item(self.rubric.lookfor(lookfor_id))
+        except StopIteration:
+            raise ServiceError(f"Look-for {lookfor_id} is not in {self.rubric.key}.") from None
+
+    def tap(self, lookfor_id: str, choice: str | None) -> LookForItem:
+        """One tap on a scale value, or on "Not observed" (None or "na"); a tap on the chosen one clears it."""
+        row = self.service.tap(self.visit.id, lookfor_id, None if choice == NOT_OBSERVED else choice)
+        if row.deleted:
+            self._ratings.pop(lookfor_id, None)
+        else:
+            self._ratings[lookfor_id] = row
+        return self.item(lookfor_id)
+
+    @property
+    def rated_count(self) -> int:
+        visible = {lf.id for lf in self.visible_lookfors()}
+        return sum(1 for k in self._ratings if k in visible)
+
+    @property
+    def hidden_rated_count(self) -> int:
+        """Ratings kept for look-fors of another subject (after the subject was changed)."""
+        return len(self._ratings) - self.rated_count
+
+    @property
+    def progress_text(self) -> str:
+        text = f"{self.rated_count} of {plural(len(self.visible_lookfors()), 'look-for')} rated"
+        if self.hidden_rated_count:
+            text += f" ({self.hidden_rated_count} more kept for another subject)"
+        return text
+
+    # ---- notes and finish -------------------------------------------------------------------------
+
+    def note(self, lookfor_id: str | None) -> str:
+        return self._notes.get(lookfor_id, "")
+
+    def set_note(self, lookfor_id: str | None, text: str) -> None:
+        """lookfor_id None is the note for the whole visit; empty text removes the note."""
+        if lookfor_id is not None:
+            self.item(lookfor_id)  # a clear error for an unknown look-for, before anything is written
+        if text.strip() == self._notes.get(lookfor_id, ""):
+            return
+        self.service.set_note(self.visit.id, lookfor_id, text)
+        if text.strip():
+            self._notes[lookfor_id] = text.strip()
+        else:
+            self._notes.pop(lookfor_id, None)
+
+    def finish(self) -> str:
+        """Record the end time; return the walk id to go back to."""
+        self.visit = self.service.finish_visit(self.visit.id)
+        if self._after_finish is not None:
+            try:
+                self._after_finish()
+            except Exception:  # a sync hiccup must never undo or block a finished visit
+                pass
+        return self.walk.id
+
+    def reopen(self) -> None:
+        self.visit = self.service.reopen_visit(self.visit.id)

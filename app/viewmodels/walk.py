@@ -1,0 +1,93 @@
+"""The Walk screen: a walk's visits by number, new visit, and delete with undo while the screen is open."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.store.services import CaptureService, ServiceError
+from app.viewmodels._format import day, plural
+from app.viewmodels.new_walk import PHASE_LABELS
+
+
+@dataclass(frozen=True)
+class VisitRow:
+    visit_id: str
+    number: int
+    rated: int
+    finished: bool
+    grade: str | None
+    subject: str | None
+
+    @property
+    def title(self) -> str:
+        return f"Visit {self.number}"
+
+    @property
+    def summary(self) -> str:
+        where = " · ".join(p for p in (f"Grade {self.grade}" if self.grade else "", self.subject or "") if p)
+        state = "finished" if self.finished else "in progress"
+        return " · ".join(p for p in (where, plural(self.rated, "look-for") + " rated", state) if p)
+
+
+class WalkVM:
+    def __init__(self, service: CaptureService, walk_id: str):
+        self.service = service
+        self.walk_id = walk_id
+        self.walk = service.walk(walk_id)
+        self.rubric = service.rubric_for(self.walk)
+        self.rows: list[VisitRow] = []
+        self._deleted: list[tuple[str, int]] = []  # undo stack for this screen only
+        self.refresh()
+
+    def refresh(self) -> None:
+        counts = self.service.rated_counts(self.walk_id)
+        self.rows = [VisitRow(v.id, v.visit_no, counts.get(v.id, 0), v.ended_at is not None, v.grade, v.subject)
+                     for v in self.service.visits(self.walk_id)]
+
+    @property
+    def title(self) -> str:
+        school = next((s.name for s in self.service.schools() if s.id == self.walk.school_id), "Unknown school")
+        return f"{school}, {day(self.walk.walk_date)}"
+
+    @property
+    def subtitle(self) -> str:
+        label = PHASE_LABELS.get(self.walk.phase, self.walk.phase)
+        cycle = f" ({self.walk.cycle_label})" if self.walk.cycle_label else ""
+        focus = ", ".join(self.rubric.lookfor(f).label for f in self.walk.focus if _has(self.rubric, f))
+        return f"{self.rubric.title} · {label}{cycle} · Focus: {focus}"
+
+    @property
+    def empty_message(self) -> str:
+        return "No visits yet. Tap \"New visit\" when you enter a classroom." if not self.rows else ""
+
+    def new_visit(self) -> str:
+        return self.service.start_visit(self.walk_id).id
+
+    def delete(self, visit_id: str) -> str:
+        """Delete a visit; return the sentence to show next to "Undo"."""
+        row = next((r for r in self.rows if r.visit_id == visit_id), None)
+        if row is None:
+            raise ServiceError("That visit is no longer on this walk.")
+        self.service.delete_visit(visit_id)
+        self._deleted.append((visit_id, row.number))
+        self.refresh()
+        return f"Visit {row.number} deleted."
+
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._deleted)
+
+    @property
+    def undo_label(self) -> str:
+        return f"Undo delete of visit {self._deleted[-1][1]}" if self._deleted else ""
+
+    def undo(self) -> str:
+        if not self._deleted:
+            raise ServiceError("There is nothing to undo.")
+        visit_id, number = self._deleted.pop()
+        self.service.restore_visit(visit_id)
+        self.refresh()
+        return f"Visit {number} restored."
+
+
+def _has(rubric, lookfor_id: str) -> bool:
+    return any(lf.id == lookfor_id for lf in rubric.lookfors)

@@ -1,0 +1,59 @@
+"""The Walks screen: every walk on this device, newest first, and the visit left open to resume."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.store.services import CaptureService
+from app.viewmodels._format import day, plural
+
+
+@dataclass(frozen=True)
+class WalkRow:
+    walk_id: str
+    school: str
+    date: str
+    phase: str
+    cycle_label: str
+    visits: int
+    unsynced: int
+
+    @property
+    def title(self) -> str:
+        return f"{self.school}, {self.date}"
+
+    @property
+    def summary(self) -> str:
+        parts = [self.phase + (f" ({self.cycle_label})" if self.cycle_label else ""), plural(self.visits, "visit")]
+        parts.append(f"{self.unsynced} unsynced" if self.unsynced else "all synced")
+        return " · ".join(parts)
+
+
+@dataclass(frozen=True)
+class ResumeTarget:
+    visit_id: str
+    walk_id: str
+    label: str
+
+
+class WalksVM:
+    def __init__(self, service: CaptureService):
+        self.service = service
+        self.rows: list[WalkRow] = []
+        self.resume: ResumeTarget | None = None
+        self.refresh()
+
+    def refresh(self) -> None:
+        schools = {s.id: s.name for s in self.service.schools()}
+        pending = self.service.pending_by_walk()
+        self.rows = [
+            WalkRow(walk_id=w.id, school=schools.get(w.school_id, "Unknown school"), date=day(w.walk_date),
+                    phase=w.phase, cycle_label=w.cycle_label, visits=len(self.service.visits(w.id)),
+                    unsynced=pending.get(w.id, 0))
+            for w in self.service.walks()
+        ]
+        v = self.service.unfinished_visit()
+        self.resume = ResumeTarget(v.id, v.walk_id, f"Visit {v.visit_no} is not finished") if v else None
+
+    @property
+    def empty_message(self) -> str:
+        return "No walks yet. Tap \"New walk\" to start one." if not self.rows else ""

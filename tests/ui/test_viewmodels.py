@@ -1,0 +1,185 @@
+"""The capture flow through the view-models, on a real device store file: what each screen shows and does."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from app.store.db import open_engine
+from app.store.services import CaptureService, ServiceError
+from app.viewmodels.capture import CaptureVM
+from app.viewmodels.new_walk import NewWalkVM
+from app.viewmodels.walk import WalkVM
+from app.viewmodels.walks import WalksVM
+
+
+def test_new_walk_on_an_empty_device_adds_a_school_by_name_and_starts_the_walk(service):
+    vm = NewWalkVM(service, today=date(2026, 11, 25))
+    assert vm.schools == [] and vm.date_text == "2026-11-25"
+    vm.add_school("Lincoln Elementary")
+    assert [c.label for c in vm.schools] == ["Lincoln Elementary"] and vm.school_id == vm.schools[0].value
+    vm.choose_rubric("deeper-learning@1")
+    vm.toggle_focus("dl.interactive")
+    vm.toggle_focus("dl.affirming")
+    vm.team_text = "Ms Rivera, Mr Chen"
+    vm.phase = "six-week"
+    walk = service.walk(vm.start())
+    assert (walk.rubric_id, walk.focus, walk.team, walk.phase) == (
+        "deeper-learning", ["dl.interactive", "dl.affirming"], ["Ms Rivera", "Mr Chen"], "six-week")
+    rows = WalksVM(service).rows
+    assert [(r.school, r.phase, r.visits) for r in rows] == [("Lincoln Elementary", "six-week", 0)]
+    assert rows[0].unsynced == 1
+
+
+def test_new_walk_refuses_bad_input_in_words_and_writes_nothing(service):
+    vm = NewWalkVM(service)
+    with pytest.raises(ServiceError, match="school"):
+        vm.start()
+    vm.add_school("Lincoln")
+    vm.choose_rubric("deeper-learning@1")
+    vm.date_text = "25/11/2026"
+    vm.toggle_focus("dl.interactive")
+    vm.toggle_focus("dl.relevant")
+    with pytest.raises(ServiceError, match="YYYY-MM-DD"):
+        vm.start()
+    vm.date_text = "2026-11-25"
+    vm.toggle_focus("dl.relevant")
+    with pytest.raises(ServiceError, match="2 or 3 focus"):
+        vm.start()
+    for f in ("dl.relevant", "dl.engaged"):
+        vm.toggle_focus(f)
+    with pytest.raises(ServiceError, match="at most 3"):
+        vm.toggle_focus("dl.creating")
+    with pytest.raises(ServiceError, match="name"):
+        vm.add_school("   ")
+    assert service.walks() == [] and len(service.schools()) == 1
+
+
+def test_changing_the_rubric_clears_the_chosen_focus_look_fors(service):
+    vm = NewWalkVM(service)
+    vm.choose_rubric("deeper-learning@1")
+    vm.toggle_focus("dl.interactive")
+    vm.choose_rubric("ipg-math@1")
+    assert vm.focus == [] and all(c.value.startswith("ipg") or "." in c.value for c in vm.focus_choices)
+
+
+def test_a_tap_saves_and_a_second_tap_on_the_chosen_value_clears_it(service, walk_id):
+    vm = CaptureVM(service, WalkVM(service, walk_id).new_visit())
+    item = vm.tap("dl.interactive", "3")
+    assert item.value == "3" and item.is_chosen("3")
+    assert service.ratings(vm.visit_id)["dl.interactive"].value == "3"
+    assert vm.tap("dl.interactive", "4").value == "4"
+    cleared = vm.tap("dl.interactive", "4")
+    assert not cleared.rated and "dl.interactive" not in service.ratings(vm.visit_id)
+
+
+def test_not_observed_is_its_own_choice_and_clears_on_a_second_tap(service, walk_id):
+    vm = CaptureVM(service, WalkVM(service, walk_id).new_visit())
+    vm.tap("dl.engaged", "2")
+    item = vm.tap("dl.engaged", "na")
+    assert item.not_observed and item.value is None and item.is_chosen(None)
+    assert service.ratings(vm.visit_id)["dl.engaged"].not_observed
+    assert not vm.tap("dl.engaged", "na").rated
+    # a presence look-for has no "Not observed" on its scale, and says so
+    assert not vm.item("dl.quality-criteria").not_observed_allowed
+    with pytest.raises(ServiceError, match="Not observed"):
+        vm.tap("dl.quality-criteria", "na")
+
+
+def test_bad_values_are_refused_in_words_and_change_nothing(service, walk_id):
+    vm = CaptureVM(service, WalkVM(service, walk_id).new_visit())
+    with pytest.raises(ServiceError, match="not on the scale"):
+        vm.tap("dl.engaged", "7")
+    with pytest.raises(ServiceError, match="not in deeper-learning@1"):
+        vm.tap("xx.nothing", "1")
+    with pytest.raises(ServiceError, match="whole number"):
+        vm.set_student_count("twenty")
+    with pytest.raises(ServiceError, match="0 to 200"):
+        vm.set_student_count("900")
+    assert service.ratings(vm.visit_id) == {} and service.visit(vm.visit_id).student_count is None
+
+
+def test_focus_look_fors_come_first_and_subject_specific_ones_show_only_for_their_subject(service, walk_id):
+    vm = CaptureVM(service, WalkVM(service, walk_id).new_visit())
+    first = vm.sections()[0]
+    assert first.focus and [i.id for i in first.items] == ["dl.interactive", "dl.affirming"]
+    assert all(i.focus for i in first.items)
+    shown = lambda: [i.id for s in vm.sections() for i in s.items]  # noqa: E731
+    assert shown().count("dl.interactive") == 1
+    vm.choose_grade("4")
+    vm.choose_subject("Math")
+    assert "dl.math-problem" in shown() and "dl.ela-text" not in shown()
+    vm.tap("dl.math-problem", "3")
+    vm.choose_subject("ELA")
+    assert "dl.ela-text" in shown() and "dl.math-problem" not in shown()
+    assert vm.rated_count == 0 and vm.hidden_rated_count == 1 and "another subject" in vm.progress_text
+    assert len(shown()) == 16
+    vm.choose_subject("ELA")  # a second tap clears the subject
+    assert service.visit(vm.visit_id).subject is None and service.visit(vm.visit_id).grade == "4"
+
+
+def test_notes_per_look_for_and_for_the_visit_are_saved_and_removed_when_emptied(service, walk_id):
+    vm = CaptureVM(service, WalkVM(service, walk_id).new_visit())
+    vm.set_note("dl.interactive", "Pairs explain their strategy")
+    vm.set_note(None, "Quiet room, stations")
+    notes = {n.lookfor_id: n.text for n in service.notes(vm.visit_id)}
+    assert notes == {"dl.interactive": "Pairs explain their strategy", None: "Quiet room, stations"}
+    vm.set_note("dl.interactive", "  ")
+    assert {n.lookfor_id for n in service.notes(vm.visit_id)} == {None}
+    again = CaptureVM(service, vm.visit_id)
+    assert again.note(None) == "Quiet room, stations" and again.item("dl.interactive").note == ""
+
+
+def test_finish_records_the_end_time_returns_to_the_walk_and_asks_for_a_sync(service, walk_id):
+    asked = []
+    walk = WalkVM(service, walk_id)
+    vm = CaptureVM(service, walk.new_visit(), after_finish=lambda: asked.append(1))
+    vm.tap("dl.interactive", "2")
+    assert vm.finish() == walk_id and asked == [1]
+    assert service.visit(vm.visit_id).ended_at is not None and vm.finished
+    walk.refresh()
+    assert [(r.number, r.rated, r.finished) for r in walk.rows] == [(1, 1, True)]
+    assert service.unfinished_visit() is None
+
+
+def test_an_unfinished_visit_resumes_where_it_was_after_a_restart(tmp_path, walk_id, service):
+    vm = CaptureVM(service, WalkVM(service, walk_id).new_visit())
+    vm.choose_grade("K")
+    vm.tap("dl.engaged", "4")
+    vm.tap("dl.relevant", "na")
+    vm.set_note("dl.engaged", "All at tables")
+    service.engine.dispose()
+    # a new engine and service on the same file, as after the app was killed and started again
+    reopened = CaptureService(open_engine(tmp_path / "device"))
+    walks = WalksVM(reopened)
+    assert walks.resume is not None and walks.resume.visit_id == vm.visit_id
+    assert walks.resume.label == "Visit 1 is not finished"
+    back = CaptureVM(reopened, walks.resume.visit_id)
+    assert back.visit.grade == "K" and back.item("dl.engaged").value == "4"
+    assert back.item("dl.relevant").not_observed and back.item("dl.engaged").note == "All at tables"
+    assert back.elapsed() >= 0 and not back.finished
+
+
+def test_a_deleted_visit_disappears_and_undo_on_the_same_screen_restores_it(service, walk_id):
+    walk = WalkVM(service, walk_id)
+    first, second = walk.new_visit(), walk.new_visit()
+    CaptureVM(service, second).tap("dl.engaged", "3")
+    walk.refresh()
+    assert walk.delete(second) == "Visit 2 deleted."
+    assert [r.number for r in walk.rows] == [1] and walk.can_undo and walk.undo_label.endswith("visit 2")
+    assert walk.undo() == "Visit 2 restored."
+    assert [(r.number, r.rated) for r in walk.rows] == [(1, 0), (2, 1)] and not walk.can_undo
+    with pytest.raises(ServiceError, match="nothing to undo"):
+        walk.undo()
+    walk.delete(first)
+    assert WalkVM(service, walk_id).rows[0].number == 2  # a fresh screen has no undo for older deletes
+    assert not WalkVM(service, walk_id).can_undo
+    # numbers are never reused after a delete
+    assert service.visit(walk.new_visit()).visit_no == 3
+
+
+def test_timer_counts_from_the_visit_start(service, walk_id):
+    from datetime import timedelta
+    vm = CaptureVM(service, WalkVM(service, walk_id).new_visit())
+    start = vm.visit.started_at
+    assert vm.timer_text(now=start + timedelta(minutes=7, seconds=5)) == "07:05"
