@@ -1,37 +1,14 @@
 """Store fixtures: a real SQLite file per test, a small rubric with every scale feature, a service on it."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
-from app.store.db import open_engine
-from app.store.services import CaptureService
-from rubrics import Domain, Level, LookFor, Rubric, Scale
+sys.path.insert(0, str(Path(__file__).parent))  # importlib mode: make storetest.py importable by these tests
 
-RUBRIC = Rubric(
-    id="test-walk", version=1, title="Test walk",
-    scales=[
-        Scale(id="freq", levels=[Level(value=v, label=v) for v in ("none", "some", "most", "all")],
-              not_observed=True, evident_from="most"),
-        Scale(id="seen", levels=[Level(value="seen", label="Seen")], not_observed=False),
-    ],
-    domains=[Domain(id="eng", title="Engagement"), Domain(id="task", title="Task")],
-    lookfors=[
-        LookFor(id="t.talk", domain="eng", text="Students talk about the work", label="Talk", scale="freq"),
-        LookFor(id="t.explain", domain="eng", text="Students explain reasoning", label="Explain", scale="freq"),
-        LookFor(id="t.objective", domain="task", text="Objective posted", label="Objective", scale="seen"),
-        LookFor(id="t.math", domain="task", text="Multiple strategies", label="Strategies", scale="freq",
-                subjects=["Math"]),
-    ],
-)
-
-
-def make_service(data_dir: Path) -> CaptureService:
-    """A service on the store in data_dir, with the test rubric available."""
-    svc = CaptureService(open_engine(data_dir))
-    svc.catalog.register(RUBRIC)
-    return svc
+from storetest import make_service  # noqa: E402
 
 
 @pytest.fixture
