@@ -1,0 +1,350 @@
+"""Look-for tallies of one walk, computed by SQL aggregates (GROUP BY over rating joined to visit).
+
+Per walk: one query counts the visits (by group and subject), one counts the rating cells (by group, look-for,
+value); nothing loops over rating rows in Python. Only live rows count (deleted = false on walk, visit, rating).
+A calibration pair (two observers in one classroom with a shared code) is one classroom: tallies count the
+visit of the observer who sorts first and leave the partner's ratings to the calibration section.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, exists, func, literal, or_, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import aliased
+from sqlmodel import Session
+
+from app.debrief import suppression
+from app.debrief.bands import BAND_NAMES, band_case
+from app.store.catalog import RubricCatalog
+from app.store.models import Rating, Visit, Walk
+from rubrics import LookFor, Rubric, Scale
+from sync.protocol import CLASS_TYPES, SUBJECTS
+
+GROUPINGS = ("grade_band", "subject", "class_type", "observer")
+NOT_RECORDED = "Not recorded"
+
+
+class TallyError(Exception):
+    """A debrief request that cannot be answered; the message says what and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    grade_band: str | None = None
+    subject: str | None = None
+    class_type: str | None = None
+    observer: int | None = None  # the N of "Observer N"
+
+    def active(self) -> bool:
+        return any(v is not None for v in (self.grade_band, self.subject, self.class_type, self.observer))
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in (("grade_band", self.grade_band), ("subject", self.subject),
+                                  ("class_type", self.class_type), ("observer", self.observer)) if v is not None}
+
+    def describe(self) -> str:
+        parts = []
+        if self.grade_band:
+            parts.append(f"grades {self.grade_band}")
+        if self.subject:
+            parts.append(self.subject)
+        if self.class_type:
+            parts.append(self.class_type.replace("-", " "))
+        if self.observer:
+            parts.append(f"Observer {self.observer}")
+        return ", ".join(parts) or "all visits"
+
+    def check(self) -> None:
+        if self.grade_band is not None and self.grade_band not in BAND_NAMES:
+            raise TallyError(f"Grade band '{self.grade_band}' is not one of {', '.join(BAND_NAMES)}.")
+        if self.class_type is not None and self.class_type not in CLASS_TYPES:
+            raise TallyError(f"Class type '{self.class_type}' is not one of {', '.join(CLASS_TYPES)}.")
+        if self.observer is not None and self.observer < 1:
+            raise TallyError("Observer numbers start at 1 (Observer 1, Observer 2, ...).")
+
+
+def is_checklist(scale: Scale) -> bool:
+    """A one-level scale ('Seen') is a checklist: a blank cell means 'not seen', so shares are of all visits."""
+    return len(scale.levels) == 1
+
+
+@dataclass
+class Cell:
+    """The numbers of one look-for over one set of visits."""
+    visits: int  # visits of the set this look-for applies to (subject-limited look-fors count fewer)
+    rated: int = 0
+    not_observed: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    base: int = 0  # denominator of the shares: rated visits, or all visits for a checklist
+    evident: int = 0
+    suppressed: bool = False
+
+    def share(self, value: str) -> float | None:
+        return self.counts.get(value, 0) / self.base if self.base and not self.suppressed else None
+
+    @property
+    def evident_share(self) -> float | None:
+        return self.evident / self.base if self.base and not self.suppressed else None
+
+    def to_json(self, scale: Scale) -> dict:
+        if self.suppressed:
+            return {"suppressed": True, "visits": None, "rated": None, "not_observed": None, "counts": None,
+                    "shares": None, "evident": None, "evident_share": None}
+        return {"suppressed": False, "visits": self.visits, "rated": self.rated, "not_observed": self.not_observed,
+                "counts": dict(self.counts), "shares": {v: _r(self.share(v)) for v in scale.values()},
+                "base": "visits" if is_checklist(scale) else "rated",
+                "evident": self.evident, "evident_share": _r(self.evident_share)}
+
+
+def _r(x: float | None) -> float | None:
+    return None if x is None else round(x, 4)
+
+
+@dataclass
+class LookforTally:
+    lookfor: LookFor
+    scale: Scale
+    domain_title: str
+    focus: bool
+    cell: Cell
+
+    @property
+    def id(self) -> str:
+        return self.lookfor.id
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "label": self.lookfor.label, "domain": self.lookfor.domain, "focus": self.focus,
+                "equity": self.lookfor.equity, "evident_values": self.scale.evident_values(),
+                **self.cell.to_json(self.scale)}
+
+
+@dataclass
+class Group:
+    key: str  # '' = not recorded
+    label: str
+    visits: int
+    suppressed: bool
+
+
+@dataclass
+class WalkTally:
+    walk: Walk
+    rubric: Rubric
+    threshold: int
+    filters: Filters
+    total_visits: int  # the whole walk, unfiltered (classrooms: a calibration pair counts once)
+    visits: int
+    observers: int
+    suppressed: bool
+    lookfors: list[LookforTally]  # focus look-fors first (walk order), then by domain in rubric order
+    by: str | None = None
+    groups: list[Group] = field(default_factory=list)
+    group_cells: dict[str, dict[str, Cell]] = field(default_factory=dict)  # lookfor id -> group key -> cell
+
+    @property
+    def suppressed_message(self) -> str:
+        return suppression.message(self.threshold)
+
+    def get(self, lookfor_id: str) -> LookforTally:
+        return next(t for t in self.lookfors if t.id == lookfor_id)
+
+    def sections(self) -> list[tuple[str, list[LookforTally]]]:
+        """('Focus look-fors', ...) first, then one section per domain holding the other look-fors."""
+        out = [("Focus look-fors", [t for t in self.lookfors if t.focus])]
+        for d in self.rubric.domains:
+            rows = [t for t in self.lookfors if not t.focus and t.lookfor.domain == d.id]
+            if rows:
+                out.append((d.title, rows))
+        return [s for s in out if s[1]]
+
+    def to_json(self) -> dict:
+        data = {"walk": self.walk.id, "rubric": self.rubric.key, "threshold": self.threshold,
+                "filters": self.filters.as_dict(), "suppressed": self.suppressed,
+                "visits": None if self.suppressed else self.visits,
+                "lookfors": [t.to_json() for t in self.lookfors]}
+        if self.by:
+            data["by"] = self.by
+            data["groups"] = [
+                {"key": g.key or "none", "label": g.label, "suppressed": g.suppressed,
+                 "visits": None if g.suppressed else g.visits,
+                 "lookfors": [{"id": t.id, **self.group_cells[t.id][g.key].to_json(t.scale)} for t in self.lookfors]}
+                for g in self.groups]
+        return data
+
+
+# ---- queries ----------------------------------------------------------------------------------------
+
+def observer_ids(conn, walk_id: str) -> list[str]:
+    """The walk's observers in their stable order: 'Observer 1' is the first id here (ids are never shown)."""
+    q = (select(Visit.observer_id).where(Visit.walk_id == walk_id, Visit.deleted == False)  # noqa: E712
+         .distinct().order_by(Visit.observer_id))
+    return [r[0] for r in conn.execute(q)]
+
+
+def counted_visit():
+    """SQL condition: a live visit that tallies count (the first observer's visit of a calibration pair)."""
+    partner = aliased(Visit)
+    earlier_partner = exists().where(partner.walk_id == Visit.walk_id, partner.deleted == False,  # noqa: E712
+                                     partner.calibration_code == Visit.calibration_code,
+                                     partner.observer_id < Visit.observer_id)
+    return and_(Visit.deleted == False, or_(Visit.calibration_code.is_(None), Visit.calibration_code == "",  # noqa: E712
+                                            ~earlier_partner))
+
+
+def _group_expr(by: str | None):
+    if by is None:
+        return literal("")
+    if by == "grade_band":
+        return band_case(Visit.grade)
+    if by == "observer":
+        return Visit.observer_id
+    return func.coalesce(getattr(Visit, by), "")
+
+
+def _filter_conds(filters: Filters, observers: list[str]) -> list:
+    conds = []
+    if filters.grade_band:
+        conds.append(band_case(Visit.grade) == filters.grade_band)
+    if filters.subject:
+        conds.append(Visit.subject == filters.subject)
+    if filters.class_type:
+        conds.append(Visit.class_type == filters.class_type)
+    if filters.observer:
+        if filters.observer > len(observers):
+            raise TallyError(f"Observer {filters.observer} is not on this walk; it has {len(observers)} "
+                             f"observer{'s' if len(observers) != 1 else ''}.")
+        conds.append(Visit.observer_id == observers[filters.observer - 1])
+    return conds
+
+
+def _group_order(by: str | None, keys: set[str], observers: list[str]) -> list[str]:
+    if by == "grade_band":
+        known = list(BAND_NAMES)
+    elif by == "subject":
+        known = list(SUBJECTS)
+    elif by == "class_type":
+        known = list(CLASS_TYPES)
+    elif by == "observer":
+        known = observers
+    else:
+        known = []
+    rank = {k: i for i, k in enumerate(known)}
+    return sorted(keys, key=lambda k: (k == "", rank.get(k, len(rank)), k))
+
+
+def _group_label(by: str | None, key: str, observers: list[str]) -> str:
+    if key == "":
+        return NOT_RECORDED if by else "All visits"
+    if by == "observer":
+        return f"Observer {observers.index(key) + 1}"
+    if by == "class_type":
+        return key.replace("-", " ").capitalize()
+    return key
+
+
+def _ordered_lookfors(rubric: Rubric, focus: list[str]) -> list[LookFor]:
+    known = {lf.id: lf for lf in rubric.lookfors}
+    first = [known[f] for f in focus if f in known]
+    rest = [lf for d in rubric.domains for lf in rubric.lookfors_in(d.id) if lf.id not in focus]
+    return first + rest
+
+
+def _cell(scale: Scale, visits: int, raw: dict[tuple[str | None, bool], int]) -> Cell:
+    values = scale.values()
+    counts = {v: raw.get((v, False), 0) for v in values}
+    rated = sum(counts.values())
+    not_observed = sum(n for (v, no), n in raw.items() if no)
+    base = visits if is_checklist(scale) else rated
+    evident = sum(counts[v] for v in scale.evident_values())
+    return Cell(visits=visits, rated=rated, not_observed=not_observed, counts=counts, base=base, evident=evident)
+
+
+def walk_tally(engine: Engine, catalog: RubricCatalog, walk_id: str, filters: Filters | None = None,
+               by: str | None = None, threshold: int | None = None,
+               lookfor_ids: list[str] | None = None) -> WalkTally:
+    """The tallies of a walk (optionally filtered, optionally broken down by a grouping), with suppression."""
+    filters = filters or Filters()
+    filters.check()
+    if by is not None and by not in GROUPINGS:
+        raise TallyError(f"Cannot break down by '{by}'; choose one of {', '.join(GROUPINGS)}.")
+    limit = threshold if threshold is not None else suppression.threshold(engine)
+    with Session(engine) as conn:
+        walk = conn.get(Walk, walk_id)
+        if walk is None or walk.deleted:
+            raise TallyError(f"Walk {walk_id} is not on this device (or was deleted); "
+                             "list the walks in the app or sync to receive it.")
+        rubric = catalog.get(walk.rubric_id, walk.rubric_version)
+        if rubric is None:
+            raise TallyError(f"Rubric {walk.rubric_id}@{walk.rubric_version} of walk {walk_id} is not on this "
+                             "device; sync with the server to receive it.")
+        observers = observer_ids(conn, walk_id)
+        conds = [Visit.walk_id == walk_id, counted_visit(), *_filter_conds(filters, observers)]
+        g = _group_expr(by).label("g")
+
+        # query 1: visits by group and subject (subject decides which look-fors apply)
+        vq = select(g, Visit.subject, func.count()).where(*conds).group_by(g, Visit.subject)
+        visit_rows = conn.execute(vq).all()
+        # query 2: rating cells by group, look-for, value
+        rq = (select(g, Rating.lookfor_id, Rating.value, Rating.not_observed, func.count())
+              .join(Visit, Visit.id == Rating.visit_id)
+              .where(Rating.deleted == False, or_(Rating.value.is_not(None), Rating.not_observed == True), *conds)  # noqa: E712
+              .group_by(g, Rating.lookfor_id, Rating.value, Rating.not_observed))
+        rating_rows = conn.execute(rq).all()
+        if filters.active():
+            total = conn.execute(select(func.count()).select_from(Visit)
+                                 .where(Visit.walk_id == walk_id, counted_visit())).scalar_one()
+        else:
+            total = sum(r[2] for r in visit_rows)
+        conn.expunge(walk)
+
+    # shaping the aggregate rows (a few per group and look-for value) into cells
+    by_group_subject: dict[str, dict[str | None, int]] = {}
+    for key, subject, n in visit_rows:
+        by_group_subject.setdefault(key, {})[subject] = n
+    raw: dict[str, dict[str, dict[tuple[str | None, bool], int]]] = {}
+    for key, lf_id, value, no, n in rating_rows:
+        cell = raw.setdefault(lf_id, {}).setdefault(key, {})
+        cell[(None if no else value, bool(no))] = cell.get((None if no else value, bool(no)), 0) + n
+    visits = sum(sum(d.values()) for d in by_group_subject.values())
+    view_hidden = suppression.view_suppressed(visits, total, limit, filters.active())
+
+    def applicable(lf: LookFor, subjects: dict[str | None, int]) -> int:
+        return sum(n for s, n in subjects.items() if lf.applies_to(s))
+
+    wanted = set(lookfor_ids) if lookfor_ids is not None else None
+    tallies: list[LookforTally] = []
+    group_cells: dict[str, dict[str, Cell]] = {}
+    group_keys = _group_order(by, set(by_group_subject), observers) if by else []
+    domains = {d.id: d.title for d in rubric.domains}
+    for lf in _ordered_lookfors(rubric, walk.focus):
+        if wanted is not None and lf.id not in wanted:
+            continue
+        scale = rubric.scale(lf.scale)
+        per_group = raw.get(lf.id, {})
+        merged: dict[tuple[str | None, bool], int] = {}
+        for cellraw in per_group.values():
+            for k, n in cellraw.items():
+                merged[k] = merged.get(k, 0) + n
+        all_subjects: dict[str | None, int] = {}
+        for subjects in by_group_subject.values():
+            for s, n in subjects.items():
+                all_subjects[s] = all_subjects.get(s, 0) + n
+        whole = _cell(scale, applicable(lf, all_subjects), merged)
+        whole.suppressed = view_hidden or suppression.is_small(whole.visits, limit)
+        tallies.append(LookforTally(lf, scale, domains.get(lf.domain, lf.domain), lf.id in walk.focus, whole))
+        if by:
+            cells = {k: _cell(scale, applicable(lf, by_group_subject[k]), per_group.get(k, {})) for k in group_keys}
+            hidden = suppression.suppressed_cells({k: c.visits for k, c in cells.items()}, limit)
+            for k, c in cells.items():
+                c.suppressed = view_hidden or k in hidden
+            group_cells[lf.id] = cells
+
+    groups = []
+    if by:
+        sizes = {k: sum(by_group_subject[k].values()) for k in group_keys}
+        hidden = suppression.suppressed_cells(sizes, limit)
+        groups = [Group(k, _group_label(by, k, observers), sizes[k], view_hidden or k in hidden) for k in group_keys]
+    return WalkTally(walk=walk, rubric=rubric, threshold=limit, filters=filters, total_visits=total, visits=visits,
+                     observers=len(observers), suppressed=view_hidden, lookfors=tallies, by=by, groups=groups,
+                     group_cells=group_cells)
