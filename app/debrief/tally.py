@@ -121,8 +121,9 @@ class LookforTally:
 
 @dataclass
 class Group:
-    key: str  # '' = not recorded
+    key: str  # '' = not recorded; for observers the (never shown) observer id
     label: str
+    public_key: str
     visits: int
     suppressed: bool
 
@@ -166,7 +167,7 @@ class WalkTally:
         if self.by:
             data["by"] = self.by
             data["groups"] = [
-                {"key": g.key or "none", "label": g.label, "suppressed": g.suppressed,
+                {"key": g.public_key, "label": g.label, "suppressed": g.suppressed,
                  "visits": None if g.suppressed else g.visits,
                  "lookfors": [{"id": t.id, **self.group_cells[t.id][g.key].to_json(t.scale)} for t in self.lookfors]}
                 for g in self.groups]
@@ -344,7 +345,11 @@ def walk_tally(engine: Engine, catalog: RubricCatalog, walk_id: str, filters: Fi
     if by:
         sizes = {k: sum(by_group_subject[k].values()) for k in group_keys}
         hidden = suppression.suppressed_cells(sizes, limit)
-        groups = [Group(k, _group_label(by, k, observers), sizes[k], view_hidden or k in hidden) for k in group_keys]
+        groups = []
+        for k in group_keys:
+            label = _group_label(by, k, observers)
+            public = "none" if k == "" else (label.lower().replace(" ", "-") if by == "observer" else k)
+            groups.append(Group(k, label, public, sizes[k], view_hidden or k in hidden))
     return WalkTally(walk=walk, rubric=rubric, threshold=limit, filters=filters, total_visits=total, visits=visits,
                      observers=len(observers), suppressed=view_hidden, lookfors=tallies, by=by, groups=groups,
                      group_cells=group_cells)
