@@ -258,6 +258,7 @@ _TYPE_FIX = {
     "string_type": "must be text; write it as text, in quotes if it looks like a number, date or true/false",
     "list_type": "must be a list; write `[a, b]` or one `- item` per line",
     "bool_type": "must be true or false; write `true` or `false`",
+    "bool_parsing": "must be true or false; write `true` or `false`",
     "model_type": "must be a mapping of keys; write it as `- id: ...` followed by its other keys",
     "dict_type": "must be a mapping of keys; write it as `key: value` lines",
     "too_short": "is empty; add at least one entry",

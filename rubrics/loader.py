@@ -47,6 +47,8 @@ def _syntax_problem(exc: YAMLError, text: str, source: str, line_map: Callable[[
         fix = (f" (first at line {line_map(first)})" if first else "") + "; remove or rename one of the two keys"
     elif "mapping values are not allowed" in what:
         fix = "; text containing ': ' must be in quotes, e.g. text: \"Goal: students explain\""
+    elif "another document" in what:
+        fix = "; a rubric file holds one YAML document: remove the second `---` and what follows, or split the file"
     elif "'\\t'" in what:
         fix = "; indent with spaces, not tabs"
     else:
