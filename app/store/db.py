@@ -92,9 +92,9 @@ def migrate(con: sqlite3.Connection, migrations: list[tuple[int, str]] | None = 
 def _on_connect(dbapi_con: sqlite3.Connection, _record) -> None:
     # autocommit at the driver level; SQLAlchemy's BEGIN below makes each session one explicit transaction
     dbapi_con.isolation_level = None
+    dbapi_con.execute("PRAGMA busy_timeout=5000")  # first: switching to WAL may wait for another opener
     dbapi_con.execute("PRAGMA journal_mode=WAL")
     dbapi_con.execute(f"PRAGMA synchronous={SYNCHRONOUS}")
-    dbapi_con.execute("PRAGMA busy_timeout=5000")
 
 
 def _on_begin(conn) -> None:
