@@ -1,0 +1,163 @@
+"""Calibration: how closely two observers rated the same classroom (visits sharing a calibration pair code).
+
+Per look-for: exact agreement, adjacent agreement (levels at most one step apart) and Cohen's kappa
+(agreement beyond chance: (po - pe) / (1 - pe)), with the pairs that disagreed listed for discussion.
+A pair is compared on a look-for when both observers answered it; 'not observed' is an answer of its own,
+and on a one-level checklist a blank means 'not seen'. Observers appear as 'Observer N', never by id.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, select
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from app.debrief.tally import TallyError, is_checklist, observer_ids
+from app.store.catalog import RubricCatalog
+from app.store.models import Rating, Visit, Walk
+from rubrics import Rubric, Scale
+
+NOT_OBSERVED = "na"
+BLANK = ""
+
+
+@dataclass(frozen=True)
+class Kappa:
+    items: int
+    po: float | None  # observed agreement
+    pe: float | None  # agreement expected by chance from each rater's own category shares
+    kappa: float | None  # None when undefined: no items, or chance agreement is 1 (one category only)
+
+
+def cohen_kappa(pairs: list[tuple[str, str]]) -> Kappa:
+    """Cohen's kappa for two raters over items given as (rater A's category, rater B's category)."""
+    n = len(pairs)
+    if n == 0:
+        return Kappa(0, None, None, None)
+    po = sum(1 for a, b in pairs if a == b) / n
+    a_counts, b_counts = Counter(a for a, _ in pairs), Counter(b for _, b in pairs)
+    pe = sum(a_counts[c] * b_counts[c] for c in a_counts) / (n * n)
+    kappa = None if pe >= 1 else (po - pe) / (1 - pe)
+    return Kappa(n, po, pe, kappa)
+
+
+@dataclass
+class Disagreement:
+    code: str
+    visits: tuple[int, int]
+    observers: tuple[str, str]
+    answers: tuple[str, str]  # level labels, 'Not observed' or 'Not seen'
+
+
+@dataclass
+class LookforAgreement:
+    lookfor_id: str
+    label: str
+    compared: int
+    exact: float | None
+    adjacent: float | None
+    kappa: Kappa
+    disagreements: list[Disagreement] = field(default_factory=list)
+
+
+@dataclass
+class Calibration:
+    pairs: int
+    unpaired: list[str]  # sentences about codes that are not a pair of two observers
+    lookfors: list[LookforAgreement]
+    overall_exact: float | None
+
+    def to_json(self) -> dict:
+        return {"pairs": self.pairs, "unpaired": self.unpaired, "overall_exact": self.overall_exact,
+                "lookfors": [{"id": a.lookfor_id, "compared": a.compared, "exact": a.exact, "adjacent": a.adjacent,
+                              "kappa": a.kappa.kappa,
+                              "disagreements": [{"code": d.code, "visits": list(d.visits), "answers": list(d.answers),
+                                                 "observers": list(d.observers)} for d in a.disagreements]}
+                             for a in self.lookfors]}
+
+
+def _answer(scale: Scale, cell: tuple[str | None, bool] | None) -> str | None:
+    if cell is None:
+        return BLANK if is_checklist(scale) else None
+    value, not_observed = cell
+    return NOT_OBSERVED if not_observed else value
+
+
+def _words(scale: Scale, answer: str) -> str:
+    if answer == NOT_OBSERVED:
+        return "Not observed"
+    if answer == BLANK:
+        return "Not seen"
+    return scale.label_of(answer) or answer
+
+
+def _adjacent(scale: Scale, a: str, b: str) -> bool:
+    vals = scale.values()
+    if a == b:
+        return True
+    if a in vals and b in vals:
+        return abs(vals.index(a) - vals.index(b)) <= 1
+    return is_checklist(scale) and {a, b} <= {BLANK, vals[0]}  # a checklist has only two answers
+
+
+def agreement(rubric: Rubric, pairs: list[tuple[str, tuple, tuple]], lookfor_ids: list[str]) -> list[LookforAgreement]:
+    """pairs: (code, (visit_no, observer label, cells), (visit_no, observer label, cells)); cells: lookfor -> (value, na)."""
+    out = []
+    for lf_id in lookfor_ids:
+        lf = rubric.lookfor(lf_id)
+        scale = rubric.scale(lf.scale)
+        items, near, disagree = [], 0, []
+        for code, (no_a, obs_a, cells_a), (no_b, obs_b, cells_b) in pairs:
+            a, b = _answer(scale, cells_a.get(lf_id)), _answer(scale, cells_b.get(lf_id))
+            if a is None or b is None:
+                continue
+            items.append((a, b))
+            near += _adjacent(scale, a, b)
+            if a != b:
+                disagree.append(Disagreement(code, (no_a, no_b), (obs_a, obs_b), (_words(scale, a), _words(scale, b))))
+        n = len(items)
+        k = cohen_kappa(items)
+        out.append(LookforAgreement(lf_id, lf.label, n, k.po, near / n if n else None, k, disagree))
+    return out
+
+
+def calibration(engine: Engine, catalog: RubricCatalog, walk_id: str) -> Calibration:
+    """The calibration pairs of a walk and their agreement per look-for (one query over the paired visits)."""
+    with Session(engine) as s:
+        walk = s.get(Walk, walk_id)
+        if walk is None or walk.deleted:
+            raise TallyError(f"Walk {walk_id} is not on this device (or was deleted).")
+        rubric = catalog.get(walk.rubric_id, walk.rubric_version)
+        if rubric is None:
+            raise TallyError(f"Rubric {walk.rubric_id}@{walk.rubric_version} is not on this device; sync first.")
+        observers = observer_ids(s, walk_id)
+        q = (select(Visit.calibration_code, Visit.id, Visit.visit_no, Visit.observer_id, Rating.lookfor_id,
+                    Rating.value, Rating.not_observed)
+             .outerjoin(Rating, and_(Rating.visit_id == Visit.id, Rating.deleted == False))  # noqa: E712
+             .where(Visit.walk_id == walk_id, Visit.deleted == False, Visit.calibration_code.is_not(None),  # noqa: E712
+                    Visit.calibration_code != "")
+             .order_by(Visit.calibration_code, Visit.observer_id))
+        rows = s.execute(q).all()
+    visits: dict[str, dict[str, tuple[int, str, dict]]] = {}
+    for code, vid, no, obs, lf_id, value, na in rows:
+        entry = visits.setdefault(code, {}).setdefault(vid, (no, obs, {}))
+        if lf_id is not None and (value is not None or na):
+            entry[2][lf_id] = (value, bool(na))
+    pairs, unpaired = [], []
+    for code in sorted(visits):
+        members = sorted(visits[code].values(), key=lambda m: (m[1], m[0]))
+        if len(members) != 2 or members[0][1] == members[1][1]:
+            why = ("has only one visit; the partner's visit may not be synced yet" if len(members) == 1 else
+                   "has two visits by the same observer" if len(members) == 2 else
+                   f"has {len(members)} visits; a pair is two observers")
+            unpaired.append(f"Pair code {code} {why}.")
+            continue
+        pairs.append((code, *[(m[0], f"Observer {observers.index(m[1]) + 1}", m[2]) for m in members]))
+    ids = [lf.id for d in rubric.domains for lf in rubric.lookfors_in(d.id)]
+    focus = [f for f in walk.focus if f in ids]
+    per = agreement(rubric, pairs, focus + [i for i in ids if i not in focus])
+    compared = sum(a.compared for a in per)
+    exact = sum((a.exact or 0) * a.compared for a in per) / compared if compared else None
+    return Calibration(len(pairs), unpaired, per, exact)

@@ -1,0 +1,72 @@
+"""Calibration: Cohen's kappa against a published worked example, and agreement over real paired visits."""
+from __future__ import annotations
+
+import pytest
+
+from app.debrief.calibration import calibration, cohen_kappa
+
+
+def test_kappa_matches_the_wikipedia_worked_example():
+    # Wikipedia, "Cohen's kappa", Examples > Simple example: 50 grant proposals read by A and B;
+    # yes/yes 20, yes/no 5, no/yes 10, no/no 15 -> po = 0.7, pe = 0.5, kappa = 0.4.
+    items = [("yes", "yes")] * 20 + [("yes", "no")] * 5 + [("no", "yes")] * 10 + [("no", "no")] * 15
+    k = cohen_kappa(items)
+    assert (k.items, k.po, k.pe) == (50, pytest.approx(0.7), pytest.approx(0.5))
+    assert k.kappa == pytest.approx(0.4)
+
+
+def test_kappa_is_undefined_when_both_raters_use_one_category_only():
+    k = cohen_kappa([("3", "3")] * 4)
+    assert k.po == 1 and k.kappa is None
+
+
+def test_kappa_of_no_items_is_undefined():
+    assert cohen_kappa([]).kappa is None
+
+
+@pytest.fixture
+def paired_walk(store):
+    w = store.walk()
+    V = store.visit
+    # P1 and P2 agree exactly on talk, P3 one step apart, P4 two steps apart
+    V(w.id, "obs-a", {"t.talk": "3", "t.questions": "yes", "t.target": "seen"}, code="P1", grade="1", subject="ELA")
+    V(w.id, "obs-b", {"t.talk": "3", "t.questions": "yes"}, code="P1", grade="1", subject="ELA")
+    V(w.id, "obs-a", {"t.talk": "2", "t.questions": "no", "t.target": "seen"}, code="P2", grade="3", subject="ELA")
+    V(w.id, "obs-b", {"t.talk": "2", "t.questions": None, "t.target": "seen"}, code="P2", grade="3", subject="ELA")
+    V(w.id, "obs-a", {"t.talk": "4", "t.questions": "yes"}, code="P3", grade="5", subject="ELA")
+    V(w.id, "obs-b", {"t.talk": "3", "t.questions": "yes"}, code="P3", grade="5", subject="ELA")
+    V(w.id, "obs-a", {"t.talk": "1"}, code="P4", grade="7", subject="ELA")
+    V(w.id, "obs-c", {"t.talk": "3"}, code="P4", grade="7", subject="ELA")
+    V(w.id, "obs-a", {"t.talk": "1"}, code="LONE", grade="8", subject="ELA")
+    V(w.id, "obs-b", {"t.talk": "4"}, grade="8", subject="ELA")  # not a calibration visit
+    return w
+
+
+def test_agreement_per_lookfor_counts_exact_and_adjacent_pairs(store, paired_walk):
+    cal = calibration(store.engine, store.catalog, paired_walk.id)
+    assert cal.pairs == 4
+    talk = next(a for a in cal.lookfors if a.lookfor_id == "t.talk")
+    assert talk.compared == 4
+    assert talk.exact == pytest.approx(2 / 4) and talk.adjacent == pytest.approx(3 / 4)
+    # A: 3,2,4,1  B: 3,2,3,3 -> po .5; pe = (1*3 + 1*1 + 0 + 0)/16 = 4/16 -> kappa (.5-.25)/.75 = 1/3
+    assert talk.kappa.kappa == pytest.approx(1 / 3)
+    assert [(d.code, d.answers) for d in talk.disagreements] == [("P3", ("Fully", "Mostly")),
+                                                                  ("P4", ("Not yet", "Mostly"))]
+
+
+def test_not_observed_is_an_answer_and_a_blank_checklist_cell_means_not_seen(store, paired_walk):
+    cal = calibration(store.engine, store.catalog, paired_walk.id)
+    q = next(a for a in cal.lookfors if a.lookfor_id == "t.questions")
+    assert q.compared == 3  # P4 left it blank on both sides: not compared
+    assert [d.answers for d in q.disagreements] == [("No", "Not observed")]
+    target = next(a for a in cal.lookfors if a.lookfor_id == "t.target")
+    assert target.compared == 4
+    assert [d.answers for d in target.disagreements] == [("Seen", "Not seen")]
+
+
+def test_disagreements_name_observers_by_number_and_odd_codes_are_explained(store, paired_walk):
+    cal = calibration(store.engine, store.catalog, paired_walk.id)
+    talk = next(a for a in cal.lookfors if a.lookfor_id == "t.talk")
+    assert talk.disagreements[1].observers == ("Observer 1", "Observer 3")
+    assert cal.unpaired == ["Pair code LONE has only one visit; the partner's visit may not be synced yet."]
+    assert "obs-" not in str(cal.to_json())
