@@ -46,7 +46,15 @@ def _q(text: str) -> str:
     if re.fullmatch(r"[a-z][a-z0-9_.-]*", text) and text not in {"true", "false", "null", "yes", "no", "on", "off",
                                                                   "y", "n"}:
         return text
-    return json.dumps(text, ensure_ascii=False)
+    quoted = json.dumps(text, ensure_ascii=False)
+    return "".join(ch if _printable(ch) else f"\\U{ord(ch):08x}" for ch in quoted)
+
+
+def _printable(ch: str) -> bool:
+    """YAML's printable set, less the characters it folds as line breaks (which JSON leaves raw)."""
+    n = ord(ch)
+    return (0x20 <= n <= 0x7E or 0xA0 <= n <= 0xD7FF or 0xE000 <= n <= 0xFFFD and n != 0xFEFF
+            or 0x10000 <= n <= 0x10FFFF) and ch not in "\u2028\u2029"
 
 
 def _slug(text: str) -> str:

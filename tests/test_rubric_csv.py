@@ -1,9 +1,13 @@
 """The district CSV template: converted to rubric YAML, with every problem reported at its CSV row."""
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rubrics import (
     RubricInvalid,
@@ -120,3 +124,19 @@ def test_load_rubric_and_validate_files_accept_a_csv_file():
     assert load_rubric(TEMPLATE).key == "district-template@1"
     assert validate_files([TEMPLATE]) == []
     assert [p.line for p in validate_files([FIXTURES / "bad-rows.csv"])] == [3, 5, 6, 6, 6]
+
+
+_CELL = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=1).map(
+    str.strip).filter(bool)
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=_CELL, label=_CELL, title=_CELL)
+def test_any_text_label_and_title_survive_the_import_exactly(text, label, title):
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(["domain", "domain_title", "lookfor_id", "text", "label", "scale"])
+    writer.writerow(["d", title, "d.one", text, label, "four-level"])
+    rubric = parse_rubric(csv_to_yaml(buf.getvalue(), "h.csv", title=title))
+    assert (rubric.lookfors[0].text, rubric.lookfors[0].label) == (text, label)
+    assert rubric.title == rubric.domains[0].title == title
