@@ -1,0 +1,58 @@
+"""The server's database engine (SQLite file in WAL mode, or PostgreSQL) and its schema upgrade (Alembic)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import create_engine
+
+_HERE = Path(__file__).parent
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def _sqlite_on_connect(dbapi_con, _record) -> None:
+    dbapi_con.isolation_level = None  # SQLAlchemy's begin hook below issues the BEGIN
+    dbapi_con.execute("PRAGMA journal_mode=WAL")
+    dbapi_con.execute("PRAGMA synchronous=FULL")  # an answered push survives power loss, not just a crash
+    dbapi_con.execute("PRAGMA busy_timeout=30000")
+    dbapi_con.execute("PRAGMA foreign_keys=ON")
+
+
+def _sqlite_on_begin(conn) -> None:
+    # writers take the write lock at BEGIN so concurrent pushes queue instead of failing mid-transaction
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("lw_write") else "BEGIN")
+
+
+def make_engine(db_url: str, pool_size: int = 5) -> Engine:
+    if db_url.startswith("sqlite"):
+        engine = create_engine(db_url, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "begin", _sqlite_on_begin)
+        return engine
+    return create_engine(db_url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def writer(engine: Engine) -> Engine:
+    """The same engine, marked so that SQLite transactions take the write lock at BEGIN."""
+    return engine.execution_options(lw_write=True)
+
+
+def alembic_config(engine: Engine | None = None):
+    from alembic.config import Config
+
+    cfg = Config(str(_HERE / "alembic.ini"))
+    cfg.set_main_option("script_location", str(_HERE / "migrations"))
+    if engine is not None:
+        cfg.attributes["engine"] = engine
+    return cfg
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the schema to the newest revision (idempotent; each revision in its own transaction)."""
+    from alembic import command
+
+    command.upgrade(alembic_config(engine), "head")

@@ -1,0 +1,109 @@
+"""Districts, schools, users, enrollment codes and devices: the operations behind `learnwalk admin` and enroll.
+
+Each function works inside the caller's transaction (a write session) and raises DirectoryError with one
+plain sentence when the input cannot be used; nothing is written in that case.
+"""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from sync.protocol import new_id, utcnow
+from sync.server import rubric_registry, seq
+from sync.server.deps import ROLES
+from sync.server.models import District, DistrictSettings, Device, EnrollmentCode, School, User
+from sync.server.security import digest, new_code, new_token, normalize_code
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class DirectoryError(Exception):
+    """Input that cannot be used; the message says what and how to fix it."""
+
+
+def create_district(s: Session, name: str) -> District:
+    name = name.strip()
+    if not name:
+        raise DirectoryError("A district needs a name.")
+    district = District(id=new_id(), name=name)
+    s.add(district)
+    s.flush()
+    s.add(DistrictSettings(district_id=district.id, change_seq=seq.reserve(s, district.id, 1)))
+    rubric_registry.register_builtins(s, district.id)
+    return district
+
+
+def _district(s: Session, district_id: str) -> District:
+    d = s.get(District, district_id)
+    if d is None:
+        raise DirectoryError(f"District {district_id} does not exist; check the id printed by create-district.")
+    return d
+
+
+def create_school(s: Session, district_id: str, name: str) -> School:
+    _district(s, district_id)
+    name = name.strip()
+    if not name:
+        raise DirectoryError("A school needs a name.")
+    school = School(id=new_id(), district_id=district_id, name=name, change_seq=seq.reserve(s, district_id, 1))
+    s.add(school)
+    return school
+
+
+def create_user(s: Session, district_id: str, role: str, email: str) -> User:
+    _district(s, district_id)
+    email = email.strip().lower()
+    if role not in ROLES:
+        raise DirectoryError(f"Role '{role}' is not one of {', '.join(ROLES)}.")
+    if not _EMAIL.match(email):
+        raise DirectoryError("The email address is not valid; write it as name@school.org.")
+    if s.exec(select(User).where(User.district_id == district_id, User.email == email)).first():
+        raise DirectoryError("A user with that email already exists in this district.")
+    user = User(id=new_id(), district_id=district_id, email=email, role=role)
+    s.add(user)
+    return user
+
+
+def issue_code(s: Session, user_id: str, ttl_hours: int = 72) -> str:
+    """A one-time enrollment code for the user (returned once; only its hash is stored)."""
+    user = s.get(User, user_id)
+    if user is None or not user.active:
+        raise DirectoryError(f"User {user_id} does not exist or is inactive; check the id printed by create-user.")
+    code = new_code()
+    s.add(EnrollmentCode(code_hash=digest(code), user_id=user.id, district_id=user.district_id,
+                         expires_at=utcnow() + timedelta(hours=ttl_hours)))
+    return code
+
+
+def enroll(s: Session, code: str, device_name: str = "") -> tuple[Device, User, District, str]:
+    """Exchange a code for a new device and its token (the code is spent in the same transaction)."""
+    code_hash = digest(normalize_code(code))
+    now = utcnow()
+    spent = s.execute(update(EnrollmentCode)
+                      .where(EnrollmentCode.code_hash == code_hash, EnrollmentCode.used_at.is_(None),
+                             EnrollmentCode.expires_at > now)
+                      .values(used_at=now)).rowcount
+    if spent != 1:
+        raise DirectoryError("This enrollment code is not valid, was already used, or has expired; "
+                             "ask your admin for a new one.")
+    user = s.get(User, s.get(EnrollmentCode, code_hash).user_id)
+    if user is None or not user.active:
+        raise DirectoryError("The user of this enrollment code is no longer active; ask your admin.")
+    token = new_token()
+    device = Device(id=new_id(), user_id=user.id, district_id=user.district_id, name=device_name.strip()[:120],
+                    token_hash=digest(token))
+    s.add(device)
+    return device, user, s.get(District, user.district_id), token
+
+
+def revoke_device(s: Session, device_id: str) -> Device:
+    device = s.get(Device, device_id)
+    if device is None:
+        raise DirectoryError(f"Device {device_id} does not exist.")
+    if device.revoked_at is None:
+        device.revoked_at = utcnow()
+        s.add(device)
+    return device

@@ -1,0 +1,58 @@
+"""Export filters (school, date range, walk, rubric), checked up front with errors that say how to fix them."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+
+class ExportError(ValueError):
+    """Export input that cannot be used; the message is one plain sentence saying what to fix."""
+
+
+@dataclass(frozen=True)
+class ExportFilters:
+    school_id: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    walk_id: str | None = None
+    rubric_id: str | None = None
+    rubric_version: int | None = None
+
+    @classmethod
+    def parse(cls, school: str | None = None, date_from: str | None = None, date_to: str | None = None,
+              walk: str | None = None, rubric: str | None = None) -> "ExportFilters":
+        """Filters from text as typed on a command line or in a query string."""
+        start, end = _date("from", date_from), _date("to", date_to)
+        if start and end and start > end:
+            raise ExportError(f"The date range is empty: from {start} is after to {end}; swap the two dates.")
+        rubric_id, version = None, None
+        if rubric:
+            rubric_id, _, raw_version = rubric.strip().partition("@")
+            if raw_version:
+                if not raw_version.isdigit():
+                    raise ExportError(f"Rubric '{rubric}' has a version that is not a number; write it as "
+                                      "ID or ID@VERSION, e.g. sample-district@1.")
+                version = int(raw_version)
+        return cls(school_id=_text(school), date_from=start, date_to=end, walk_id=_text(walk),
+                   rubric_id=_text(rubric_id), rubric_version=version)
+
+    def as_dict(self) -> dict:
+        """The filters that are set, as plain values (for the audit log and file names)."""
+        out = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in self.__dict__.items()}
+        return {k: v for k, v in out.items() if v is not None}
+
+
+def _text(value: str | None) -> str | None:
+    value = (value or "").strip()
+    return value or None
+
+
+def _date(name: str, value: str | None) -> date | None:
+    value = _text(value)
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ExportError(f"The '{name}' date '{value}' is not a date; write it as YYYY-MM-DD, "
+                          "e.g. 2026-09-30.") from None

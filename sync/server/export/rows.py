@@ -1,0 +1,59 @@
+"""Export columns and row shaping: the column lists (public contract, docs/export-formats.md) and cell values.
+
+Columns are named by stable ids, never by position. Times are ISO 8601 UTC; dates are YYYY-MM-DD.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+# DESIGN.md section 7 columns first, in this order; then the descriptive ones.
+LONG_COLUMNS = ["walk_id", "visit_id", "visit_no", "school_id", "walk_date", "grade", "subject", "rubric_id",
+                "rubric_version", "lookfor_id", "value", "not_observed",
+                "cycle_label", "phase", "grade_band", "class_type", "lookfor_domain", "lookfor_text", "value_label",
+                "updated_at"]
+
+VISIT_COLUMNS = ["walk_id", "visit_id", "visit_no", "school_id", "walk_date", "cycle_label", "phase", "grade",
+                 "grade_band", "subject", "class_type", "student_count", "observer_id", "rubric_id",
+                 "rubric_version", "started_at", "ended_at", "updated_at"]
+
+TALLY_COLUMNS = ["walk_id", "walk_date", "school_id", "cycle_label", "phase", "rubric_id", "rubric_version",
+                 "lookfor_id", "lookfor_label", "visits", "rated", "not_observed", "evident", "counts"]
+
+NOT_OBSERVED = "not_observed"  # a wide CSV cell for "not observed" (empty means not rated)
+
+# Pre-K is walked with the primary grades (the same bands as the debrief's breakdowns).
+_BANDS = {"PK": "K-2", "K": "K-2", "1": "K-2", "2": "K-2", "3": "3-5", "4": "3-5", "5": "3-5",
+          "6": "6-8", "7": "6-8", "8": "6-8", "9": "9-12", "10": "9-12", "11": "9-12", "12": "9-12"}
+
+
+def grade_band(grade: str | None) -> str:
+    return _BANDS.get(grade or "", "")
+
+
+def iso_time(value: datetime | None) -> str:
+    """Stored times are UTC (naive on SQLite); written as 2026-09-30T14:05:00.123456Z."""
+    if value is None:
+        return ""
+    if value.tzinfo is not None:
+        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value.isoformat() + "Z"
+
+
+def iso_date(value: date | str | None) -> str:
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else value.isoformat()
+
+
+def visit_values(v) -> list:
+    """A visits-query row (queries.VISIT_COLUMNS_SQL) as VISIT_COLUMNS values."""
+    return [v[0], v[1], v[2], v[3], iso_date(v[4]), v[5], v[6], v[7] or "", grade_band(v[7]), v[8] or "",
+            v[9] or "", v[10], v[11], v[12], v[13], iso_time(v[14]), iso_time(v[15]), iso_time(v[16])]
+
+
+def long_values(r, info) -> list:
+    """A ratings-query row (queries.LONG_COLUMNS_SQL) and its look-for info as LONG_COLUMNS values."""
+    value = r[10]
+    return [r[0], r[1], r[2], r[3], iso_date(r[4]), r[5] or "", r[6] or "", r[7], r[8], r[9], value or "",
+            int(bool(r[11])), r[12], r[13], grade_band(r[5]), r[14] or "", info.domain, info.text,
+            info.labels.get(value, "") if value else "", iso_time(r[15])]

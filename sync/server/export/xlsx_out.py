@@ -1,0 +1,74 @@
+"""XLSX workbook: sheets Visits, Ratings, Look-fors (the dictionary of ids, text and scales) and Tallies."""
+from __future__ import annotations
+
+from itertools import groupby
+from operator import itemgetter
+from typing import Iterator
+
+from sync.server.export import queries
+from sync.server.export.lookfors import DICTIONARY_COLUMNS
+from sync.server.export.rows import LONG_COLUMNS, TALLY_COLUMNS, VISIT_COLUMNS, iso_date, long_values, visit_values
+from sync.server.export.sink import ChunkSink
+from sync.server.export.source import BATCH, ExportSource
+from sync.server.export.xlsx_stream import XlsxStream
+
+
+def _visit_rows(src: ExportSource):
+    for v, _, _ in src.visits_with(ratings=False):
+        yield visit_values(v)
+
+
+def _rating_rows(src: ExportSource):
+    info, done = src.catalog.info, 0
+    for group in src.rating_groups():
+        for r in group:
+            yield long_values(r, info(r[7], r[8], r[9]))
+        done += len(group)
+        if done >= BATCH:
+            src.progress(done)
+            done = 0
+    src.progress(done)
+
+
+def tally_rows(src: ExportSource):
+    """Per walk and look-for: visits, rated, not observed, evident, and the count of each value."""
+    counts = groupby(src.rows(queries.walk_rating_counts), key=itemgetter(1))
+    cur = next(counts, None)
+    for w in src.rows(queries.walk_visit_counts):
+        walk_id, walk_date, school_id, cycle, phase, rubric_id, version, visits = w
+        per: dict[str, dict] = {}
+        if cur is not None and cur[0] == walk_id:
+            for _, _, lookfor_id, value, not_observed, n in cur[1]:
+                cell = per.setdefault(lookfor_id, {"values": {}, "not_observed": 0})
+                if not_observed:
+                    cell["not_observed"] += n
+                elif value:
+                    cell["values"][value] = cell["values"].get(value, 0) + n
+            cur = next(counts, None)
+        rubric = src.catalog.rubrics.get((rubric_id, version))
+        ids = [lf.id for lf in rubric.lookfors] if rubric else []
+        ids += sorted(set(per) - set(ids))
+        for lookfor_id in ids:
+            info = src.catalog.info(rubric_id, version, lookfor_id)
+            cell = per.get(lookfor_id, {"values": {}, "not_observed": 0})
+            values = cell["values"]
+            order = list(info.labels) + sorted(set(values) - set(info.labels))
+            yield [walk_id, iso_date(walk_date), school_id, cycle, phase, rubric_id, version, lookfor_id,
+                   info.label, visits, sum(values.values()), cell["not_observed"],
+                   sum(n for v, n in values.items() if v in info.evident),
+                   "; ".join(f"{v}={values.get(v, 0)}" for v in order)]
+
+
+def xlsx(src: ExportSource) -> Iterator[bytes]:
+    sink = ChunkSink()
+    book = XlsxStream(sink)
+    for name, header, rows in (("Visits", VISIT_COLUMNS, _visit_rows(src)),
+                               ("Ratings", LONG_COLUMNS, _rating_rows(src)),
+                               ("Look-fors", DICTIONARY_COLUMNS, src.catalog.dictionary_rows()),
+                               ("Tallies", TALLY_COLUMNS, tally_rows(src))):
+        for _ in book.sheet(name, header, rows):
+            chunk = sink.drain()
+            if chunk:
+                yield chunk
+    book.close()
+    yield sink.drain()

@@ -1,0 +1,190 @@
+"""Push rules, one entry at a time in memory: shape checks, ownership, rubric checks, duplicate detection.
+
+The push handler (sync.server.push) loads the affected rows once, runs every entry through `Rules.apply` in
+op_seq order against that in-memory state, then writes the final states in bulk. A rule that refuses an entry
+raises Refused with the reason the device shows to its user.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Any
+
+from pydantic import ValidationError
+
+from sync.protocol import CLASS_TYPES, GRADES, PHASES, RECORD_SHAPES, rating_id
+from sync.server.deps import Caller
+from sync.server.rubric_registry import KnownRubrics
+
+# the columns each kind's snapshot carries (the shared shape), in table order
+SHAPE_FIELDS = {kind: tuple(model.model_fields) for kind, model in RECORD_SHAPES.items()}
+
+
+class Refused(Exception):
+    """The entry is rejected; the message is the reason shown on the device."""
+
+
+def as_utc(value: Any, field: str) -> datetime | None:
+    """Times are aware UTC on both databases (a naive time is read as UTC); device clocks are only data."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise Refused(f"{field} '{value[:40]}' is not an ISO date-time") from None
+    if not isinstance(value, datetime):
+        raise Refused(f"{field} must be an ISO date-time")
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err.get("loc", ())) or "record"
+    return f"{where}: {err.get('msg', 'invalid')}"
+
+
+def _generic(kind: str, data: dict) -> dict:
+    try:
+        rec = RECORD_SHAPES[kind].model_validate(data)
+    except ValidationError as exc:
+        raise Refused(f"the {kind} is not well formed ({_first_error(exc)})") from None
+    row = rec.model_dump()
+    for key in ("updated_at", "started_at", "ended_at"):
+        if key in row:
+            row[key] = as_utc(row[key], key)
+    return row
+
+
+def _rating(data: dict) -> dict:
+    # ratings are most of a push: checked by hand, an order of magnitude cheaper than model validation
+    try:
+        row = {"id": data["id"], "visit_id": data["visit_id"], "lookfor_id": data["lookfor_id"],
+               "value": data.get("value"), "not_observed": data.get("not_observed", False),
+               "updated_at": as_utc(data["updated_at"], "updated_at"), "deleted": data.get("deleted", False)}
+    except KeyError as exc:
+        raise Refused(f"the rating is not well formed ({exc.args[0]}: field required)") from None
+    if not (isinstance(row["id"], str) and isinstance(row["visit_id"], str) and isinstance(row["lookfor_id"], str)
+            and (row["value"] is None or isinstance(row["value"], str))
+            and isinstance(row["not_observed"], bool) and isinstance(row["deleted"], bool)):
+        return _generic("rating", data)  # let the model name the exact problem
+    if len(row["lookfor_id"]) > 80 or (row["value"] is not None and len(row["value"]) > 40):
+        return _generic("rating", data)
+    return row
+
+
+def normalize(kind: str, data: dict) -> dict:
+    return _rating(data) if kind == "rating" else _generic(kind, data)
+
+
+def same(a: dict, b: dict, kind: str) -> bool:
+    return all(a.get(f) == b.get(f) for f in SHAPE_FIELDS[kind])
+
+
+class Rules:
+    """Applies entries to the in-memory state of one push; `state[kind][id]` is the row or None (absent)."""
+
+    def __init__(self, caller: Caller, rubrics: KnownRubrics, schools: set[str], state: dict[str, dict]):
+        self.caller, self.rubrics, self.schools, self.state = caller, rubrics, schools, state
+
+    def apply(self, kind: str, record_id: str, data: dict) -> tuple[str, dict | None]:
+        """Return ("applied", new row) or ("duplicate", None); raise Refused to reject."""
+        if not isinstance(data, dict):
+            raise Refused(f"the {kind} snapshot must be an object")
+        row = normalize(kind, data)
+        if row["id"] != record_id:
+            raise Refused(f"record id {record_id} does not match the id inside its data ({str(row['id'])[:40]})")
+        current = self.state[kind].get(record_id)
+        if current is not None and current["district_id"] != self.caller.district_id:
+            raise Refused(f"{kind} {record_id} cannot be changed from this district")
+        getattr(self, f"_{kind}")(row, current)
+        if current is not None and same(row, current, kind):
+            return "duplicate", None
+        row["district_id"] = self.caller.district_id
+        self.state[kind][record_id] = row
+        return "applied", row
+
+    # ---- per kind: complete `row` with server-owned fields, or refuse --------------------------------
+
+    def _walk(self, row: dict, current: dict | None) -> None:
+        me = self.caller.user_id
+        if current is None:
+            row["created_by"] = me
+        else:
+            row["created_by"] = current["created_by"]
+            if me != current["created_by"] and me not in (current["team"] or []) and self.caller.role != "admin":
+                raise Refused(f"walk {row['id']} was created by someone else; only its creator, its team "
+                              "or an admin can change it")
+            if (row["rubric_id"], row["rubric_version"]) != (current["rubric_id"], current["rubric_version"]):
+                raise Refused(f"the rubric of walk {row['id']} cannot change; start a new walk instead")
+        rubric = self.rubrics.get(row["rubric_id"], row["rubric_version"])
+        if rubric is None:
+            raise Refused(f"rubric {row['rubric_id']}@{row['rubric_version']} is not known to this district; "
+                          "ask an admin to publish it, then sync again")
+        if row["school_id"] not in self.schools:
+            raise Refused(f"school {row['school_id']} is not a school of this district; "
+                          "pick a school received from the server")
+        if row["phase"] not in PHASES:
+            raise Refused(f"phase '{row['phase']}' is not one of {', '.join(PHASES)}")
+        known = {lf.id for lf in rubric.lookfors}
+        bad = [f for f in row["focus"] if f not in known]
+        if bad:
+            raise Refused(f"focus look-for {bad[0]} is not in {rubric.key}")
+        if not isinstance(row["walk_date"], date):
+            raise Refused("walk_date must be a date")
+
+    def _visit(self, row: dict, current: dict | None) -> None:
+        me = self.caller.user_id
+        if current is not None:
+            if current["observer_id"] != me:
+                raise Refused(f"visit {row['id']} belongs to another observer")
+            if row["walk_id"] != current["walk_id"]:
+                raise Refused(f"visit {row['id']} cannot move to another walk")
+        row["observer_id"] = me
+        self._walk_of(row["walk_id"], f"visit {row['id']}")
+        if row["grade"] is not None and row["grade"] not in GRADES:
+            raise Refused(f"grade '{row['grade']}' is not one of {', '.join(GRADES)}")
+        if row["class_type"] is not None and row["class_type"] not in CLASS_TYPES:
+            raise Refused(f"class type '{row['class_type']}' is not one of {', '.join(CLASS_TYPES)}")
+
+    def _walk_of(self, walk_id: str, what: str) -> dict:
+        walk = self.state["walk"].get(walk_id)
+        if walk is None or walk["district_id"] != self.caller.district_id:
+            raise Refused(f"{what} names walk {walk_id}, which the server does not have; sync the walk first")
+        return walk
+
+    def _visit_part(self, row: dict, what: str) -> dict:
+        visit = self.state["visit"].get(row["visit_id"])
+        if visit is None or visit["district_id"] != self.caller.district_id:
+            raise Refused(f"{what} names visit {row['visit_id']}, which the server does not have")
+        if visit["observer_id"] != self.caller.user_id:
+            raise Refused(f"visit {row['visit_id']} belongs to another observer")
+        row["walk_id"], row["owner_id"] = visit["walk_id"], visit["observer_id"]
+        walk = self._walk_of(visit["walk_id"], what)
+        return walk
+
+    def _rating(self, row: dict, current: dict | None) -> None:
+        if row["id"] != rating_id(row["visit_id"], row["lookfor_id"]):
+            raise Refused(f"rating {row['id']} does not have the id of cell ({row['visit_id']}, "
+                          f"{row['lookfor_id']}); update the app")
+        walk = self._visit_part(row, f"rating {row['id']}")
+        if row["deleted"]:
+            return
+        rubric = self.rubrics.get(walk["rubric_id"], walk["rubric_version"])
+        try:
+            scale = rubric.scale_of(row["lookfor_id"])
+        except StopIteration:
+            raise Refused(f"look-for {row['lookfor_id']} is not in {rubric.key}") from None
+        if row["not_observed"]:
+            if row["value"] is not None or not scale.not_observed:
+                raise Refused(f"{row['lookfor_id']}: 'not observed' cannot be recorded with this value")
+        elif row["value"] not in scale.values():
+            raise Refused(f"'{row['value']}' is not on the scale of {row['lookfor_id']}")
+
+    def _note(self, row: dict, current: dict | None) -> None:
+        walk = self._visit_part(row, f"note {row['id']}")
+        if row["lookfor_id"] is not None:
+            rubric = self.rubrics.get(walk["rubric_id"], walk["rubric_version"])
+            if row["lookfor_id"] not in {lf.id for lf in rubric.lookfors}:
+                raise Refused(f"look-for {row['lookfor_id']} is not in {rubric.key}")

@@ -1,0 +1,90 @@
+"""HTTP face of sync: health, enrollment, push and pull. Routes parse and present; the work is in push/pull."""
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from pydantic import ValidationError
+from sqlmodel import Session
+
+from sync.protocol import PROTOCOL_VERSION, EnrollRequest, EnrollResponse, PullResponse, PushRequest, PushResponse
+from sync.server.db import writer
+from sync.server.deps import CallerDep, ProtocolDep, SessionDep, WriteSessionDep
+from sync.server.directory import DirectoryError, enroll
+from sync.server.errors import ApiError
+from sync.server.pull import changes_since
+from sync.server.push import ingest
+
+router = APIRouter(prefix="/api/v1", tags=["sync"])
+
+
+@router.get("/health")
+def health() -> dict:
+    """Liveness and the protocol version (no token needed)."""
+    return {"status": "ok", "protocol": PROTOCOL_VERSION}
+
+
+@router.post("/enroll", response_model=EnrollResponse)
+def enroll_device(body: EnrollRequest, s: WriteSessionDep, _p: ProtocolDep) -> EnrollResponse:
+    """Exchange a one-time enrollment code for a device token (shown once)."""
+    try:
+        device, user, district, token = enroll(s, body.code, body.device_name)
+    except DirectoryError as exc:
+        raise ApiError(400, str(exc)) from None
+    s.commit()
+    return EnrollResponse(device_id=device.id, token=token, user_id=user.id, role=user.role,
+                          district_id=district.id, district_name=district.name)
+
+
+def _parse_push(raw: bytes, settings) -> PushRequest:
+    if len(raw) > settings.max_push_bytes:
+        raise ApiError(413, f"This push is {len(raw)} bytes; the limit is {settings.max_push_bytes}. "
+                            "Send the entries in smaller batches.")
+    try:
+        req = PushRequest.model_validate_json(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err.get("loc", ())) or "body"
+        raise ApiError(422, f"The push body is not valid at {where}: {err.get('msg')}; fix it and send again.") from None
+    if len(req.entries) > settings.max_push_entries:
+        raise ApiError(413, f"This push has {len(req.entries)} entries; the limit is {settings.max_push_entries}. "
+                            "Send the entries in smaller batches.")
+    seqs = [e.op_seq for e in req.entries]
+    if any(b <= a for a, b in zip(seqs, seqs[1:])):
+        raise ApiError(422, "Push entries must be in strictly increasing op_seq order; send them as the outbox holds them.")
+    return req
+
+
+@router.post("/push", response_model=PushResponse,
+             openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
+                 "schema": PushRequest.model_json_schema(ref_template="#/components/schemas/{model}")}}}})
+async def push(request: Request, caller: CallerDep) -> Response:
+    """Apply a batch of outbox entries in one transaction; answer each entry (replays get the same answers)."""
+    settings = request.app.state.settings
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > settings.max_push_bytes:
+        raise ApiError(413, f"This push is {declared} bytes; the limit is {settings.max_push_bytes}. "
+                            "Send the entries in smaller batches.")
+    raw = await request.body()
+    started = time.perf_counter()
+    req = _parse_push(raw, settings)
+
+    def work() -> bytes:
+        with Session(writer(request.app.state.engine), expire_on_commit=False) as s:
+            return ingest(s, caller, req.entries).model_dump_json().encode()
+
+    body = await run_in_threadpool(work)
+    ms = (time.perf_counter() - started) * 1000
+    return Response(body, media_type="application/json", headers={"Server-Timing": f"ingest;dur={ms:.1f}"})
+
+
+@router.get("/changes", response_model=PullResponse)
+def pull(caller: CallerDep, s: SessionDep, request: Request,
+         since: Annotated[int, Query(description="The cursor of the last page applied (0 at first)")] = 0,
+         limit: Annotated[int | None, Query(ge=1, le=50_000)] = None) -> PullResponse:
+    """The changes this device may see after `since`, oldest first; repeat with the returned cursor while more."""
+    page = min(limit or request.app.state.settings.pull_page, request.app.state.settings.pull_page)
+    return changes_since(s, caller, since, page)
