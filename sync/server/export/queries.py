@@ -5,7 +5,7 @@ be merged in one pass without holding more than one visit in memory. Tombstones 
 """
 from __future__ import annotations
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import func, select
 from sqlalchemy.sql import Select
 
 from sync.server.export.filters import ExportFilters
@@ -76,8 +76,8 @@ def rubric_keys(scope, f: ExportFilters) -> Select:
 
 
 def lookfor_ids(scope, f: ExportFilters) -> Select:
-    return (walk_visit_join(distinct(Rating.lookfor_id)).join(Rating, Rating.visit_id == Visit.id)
-            .where(*_part_where(scope, f, Rating)))
+    return (walk_visit_join(Rating.lookfor_id).join(Rating, Rating.visit_id == Visit.id)
+            .where(*_part_where(scope, f, Rating)).distinct())
 
 
 def count_visits(scope, f: ExportFilters) -> Select:
