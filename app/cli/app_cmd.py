@@ -1,12 +1,46 @@
 """CLI face for the Flet client and the demo."""
 from __future__ import annotations
 
-from app.cli._common import not_built
+import os
+import sys
+from pathlib import Path
+
+import typer
+
+from app.cli._common import DataDir, fail, not_built, resolve_data_dir
 
 
-def run_app() -> None:
+def _has_display() -> bool:
+    if sys.platform.startswith("linux"):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
+def run_app(
+    data_dir: Path = DataDir,
+    web: bool = typer.Option(False, "--web", help="Serve the web client (always, when there is no display)"),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to serve on; 0.0.0.0 opens it to the network"),
+    port: int = typer.Option(8550, "--port", min=1, max=65535, help="Port for the web client"),
+) -> None:
     """Run the learnwalk app (web mode when there is no display)."""
-    raise not_built("learnwalk app")
+    from app.store.db import StoreError, open_engine
+
+    folder = resolve_data_dir(data_dir)
+    try:
+        open_engine(folder).dispose()  # check the data folder before any server starts
+    except StoreError as exc:
+        raise fail(str(exc)) from None
+    from app.main import run
+
+    web = web or not _has_display()
+    if web:
+        # flet reads these too; set them so nothing falls back to its defaults (0.0.0.0, CDN assets)
+        os.environ["FLET_FORCE_WEB_SERVER"] = "true"
+        os.environ["FLET_SERVER_IP"] = host
+        os.environ["FLET_SERVER_PORT"] = str(port)
+        os.environ["FLET_WEB_NO_CDN"] = "true"
+        print(f"learnwalk app: open http://{host}:{port}/ (data in {folder})", file=sys.stderr, flush=True)
+    run(folder, web=web, host=host, port=port)
 
 
 def demo() -> None:

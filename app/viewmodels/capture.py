@@ -36,6 +36,7 @@ class LookForItem:
     value: str | None = None
     not_observed: bool = False
     note: str = ""
+    visible: bool = True  # False: subject-specific, and the visit's subject is another one
 
     @property
     def rated(self) -> bool:
@@ -121,13 +122,16 @@ class CaptureVM:
         return LookForItem(id=lf.id, label=lf.label, text=lf.text, focus=lf.id in self.walk.focus,
                            choices=[Choice(lv.value, lv.label) for lv in scale.levels],
                            not_observed_allowed=scale.not_observed, value=r.value if r else None,
-                           not_observed=bool(r and r.not_observed), note=self._notes.get(lf.id, ""))
+                           not_observed=bool(r and r.not_observed), note=self._notes.get(lf.id, ""),
+                           visible=lf.applies_to(self.visit.subject))
 
     def visible_lookfors(self) -> list[LookFor]:
         return [lf for lf in self.rubric.lookfors if lf.applies_to(self.visit.subject)]
 
-    def sections(self) -> list[Section]:
-        visible = self.visible_lookfors()
+    def sections(self, include_hidden: bool = False) -> list[Section]:
+        """Focus look-fors first, then one section per domain. include_hidden also lists the look-fors of
+        other subjects (item.visible False), for a screen that shows and hides them in place."""
+        visible = self.rubric.lookfors if include_hidden else self.visible_lookfors()
         by_id = {lf.id: lf for lf in visible}
         out = []
         focus = [self._item(by_id[f]) for f in self.walk.focus if f in by_id]

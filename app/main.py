@@ -1,0 +1,147 @@
+"""The Flet client: page setup, the route table, and running it (window, or web server with no CDN).
+
+Navigation is an explicit table: a screen plugs in with one Route line. A route whose module is not in this
+build yet shows a placeholder that says so.
+"""
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import flet as ft
+
+from app.store.db import StoreError, open_engine
+from app.store.services import CaptureService, ServiceError
+from app.views import capture, new_walk, placeholder, walk, walks
+from app.views.context import AppContext
+
+log = logging.getLogger("learnwalk.app")
+ASSETS = Path(__file__).parent / "assets"
+FONT_FAMILY = "Noto Sans"
+FONTS = {FONT_FAMILY: "fonts/NotoSans-Regular.ttf"}
+
+
+@dataclass(frozen=True)
+class Route:
+    pattern: str  # "/walks/:walk_id": ":name" parts become keyword arguments of build
+    build: Callable[..., ft.View]
+
+    def match(self, path: str) -> dict | None:
+        regex = "^" + re.sub(r":(\w+)", r"(?P<\1>[^/]+)", self.pattern) + "/?$"
+        m = re.match(regex, path)
+        return m.groupdict() if m else None
+
+
+def optional(module: str, title: str, back: str = "/", attr: str = "build") -> Callable[..., ft.View]:
+    """The screen in `module` when this build has it, else a placeholder saying it is coming."""
+    def build(ctx: AppContext, **params) -> ft.View:
+        try:
+            target = getattr(importlib.import_module(module), attr)
+        except (ImportError, AttributeError):
+            target = placeholder.make(title, back)
+        return target(ctx, **params)
+    return build
+
+
+ROUTES: list[Route] = [
+    Route("/", walks.build),
+    Route("/walks/new", new_walk.build),
+    Route("/walks/:walk_id", walk.build),
+    Route("/walks/:walk_id/debrief", optional("app.views.debrief", "Debrief", "/walks/{walk_id}")),
+    Route("/visits/:visit_id", capture.build),
+    Route("/sync", optional("app.views.sync", "Sync")),
+    Route("/settings", optional("app.views.settings", "Settings")),
+    Route("/admin", optional("app.views.admin", "Admin")),
+]
+
+
+def resolve(path: str) -> tuple[Callable[..., ft.View], dict] | None:
+    for r in ROUTES:
+        params = r.match(path)
+        if params is not None:
+            return r.build, params
+    return None
+
+
+class Shell:
+    """One per session (a window, or a browser tab): draws the screen for the current route."""
+
+    def __init__(self, page: ft.Page, ctx: AppContext):
+        self.page, self.ctx = page, ctx
+
+    def start(self) -> None:
+        p = self.page
+        p.title = "learnwalk"
+        p.fonts = FONTS
+        p.theme = ft.Theme(font_family=FONT_FAMILY, color_scheme_seed=ft.Colors.INDIGO)
+        p.theme_mode = ft.ThemeMode.LIGHT
+        p.on_route_change = lambda e: self.show(p.route)
+        route = p.route or "/"
+        if route == "/":
+            open_visit = self.ctx.service.unfinished_visit()
+            if open_visit is not None:  # the app was closed mid-visit: reopen it where it was
+                route = f"/visits/{open_visit.id}"
+                p.navigate(route)
+                return
+        self.show(route)
+
+    def show(self, route: str) -> None:
+        path = (route or "/").split("?", 1)[0]
+        found = resolve(path)
+        if found is None:
+            view = placeholder.make("This page", "/")(self.ctx)
+            view.controls.insert(0, ft.Text(f"There is no page at {path}.", size=16))
+        else:
+            build, params = found
+            try:
+                view = build(self.ctx, **params)
+            except (ServiceError, StoreError) as exc:  # e.g. a deleted visit: say why on the walks screen
+                view = walks.build(self.ctx)
+                self.ctx.error(str(exc))
+        self.page.views.clear()
+        self.page.views.append(view)
+        self.page.update()
+
+
+def make_main(service: CaptureService, sync=None) -> Callable[[ft.Page], None]:
+    def main(page: ft.Page) -> None:
+        Shell(page, AppContext(page=page, service=service, sync=sync)).start()
+    return main
+
+
+def _load_sync(engine):
+    """The background sync client when this build has it (it arrives with the sync work)."""
+    try:
+        from app.sync_service import SyncService
+    except ImportError:
+        return None
+    try:
+        return SyncService(engine)
+    except Exception:
+        log.exception("sync service could not start; capture works without it")
+        return None
+
+
+def run(data_dir: Path, *, web: bool, host: str = "127.0.0.1", port: int = 8550) -> None:
+    engine = open_engine(data_dir)
+    service = CaptureService(engine)
+    sync = _load_sync(engine)
+    main = make_main(service, sync)
+
+    async def before_main(page: ft.Page) -> None:
+        # the background sync task belongs to the process, not to a session: start it once, when enrolled
+        if sync is not None and not getattr(run, "_sync_started", False):
+            run._sync_started = True
+            try:
+                if sync.status().enrolled:
+                    asyncio.get_running_loop().create_task(sync.run_background(lambda *a: None))
+            except Exception:
+                log.exception("background sync did not start")
+
+    ft.run(main, before_main=before_main, host=host, port=port,
+           view=ft.AppView.WEB_BROWSER if web else ft.AppView.FLET_APP, assets_dir=str(ASSETS), no_cdn=True)

@@ -1,0 +1,112 @@
+"""Small widgets shared by the screens: large choice chips, the message line, the screen frame."""
+from __future__ import annotations
+
+from typing import Callable
+
+import flet as ft
+
+MIN_TARGET = 48  # px: the smallest touch target on any screen
+CHIP_HEIGHT = 56
+
+
+class ChoiceChip:
+    """A large tappable choice. Its state reaches screen readers (and tests) as a checked checkbox.
+
+    set() changes the chip in place, so its on-screen (and accessibility) node survives a tap: a quick second tap
+    never lands on a node that is being replaced.
+    """
+
+    def __init__(self, identifier: str, label: str, selected: bool, on_click: Callable, *,
+                 tooltip: str | None = None, min_width: int = MIN_TARGET):
+        short = len(label) <= 3
+        self.text = ft.Text(label, size=16, text_align=ft.TextAlign.CENTER)
+        self.box = ft.Container(
+            content=ft.Row([self.text], tight=True, alignment=ft.MainAxisAlignment.CENTER,
+                           vertical_alignment=ft.CrossAxisAlignment.CENTER),
+            on_click=on_click, ink=True, height=CHIP_HEIGHT, padding=ft.Padding.symmetric(horizontal=16),
+            border_radius=10,
+            # short labels ("K", "4") get a fixed width so the target stays at least min_width wide; an aligned
+            # container without a width would stretch to the whole row
+            width=max(min_width, 56) if short else None, alignment=ft.Alignment.CENTER if short else None)
+        self.control = ft.Semantics(identifier=identifier, tooltip=tooltip, content=self.box)
+        self.set(selected)
+
+    def set(self, selected: bool) -> None:
+        self.control.checked = selected
+        self.text.weight = ft.FontWeight.W_600 if selected else ft.FontWeight.NORMAL
+        self.text.color = ft.Colors.ON_PRIMARY if selected else ft.Colors.ON_SURFACE
+        self.box.bgcolor = ft.Colors.PRIMARY if selected else None
+        self.box.border = ft.Border.all(2, ft.Colors.PRIMARY if selected else ft.Colors.OUTLINE_VARIANT)
+
+
+def choice_chip(identifier: str, label: str, selected: bool, on_click: Callable, **kw) -> ft.Control:
+    return ChoiceChip(identifier, label, selected, on_click, **kw).control
+
+
+def chip_row(controls: list[ft.Control]) -> ft.Row:
+    return ft.Row(controls, wrap=True, spacing=8, run_spacing=8)
+
+
+def big_button(text: str, on_click: Callable, *, icon=None, identifier: str | None = None,
+               primary: bool = True) -> ft.Control:
+    cls = ft.FilledButton if primary else ft.OutlinedButton
+    btn = cls(text, icon=icon, on_click=on_click, height=CHIP_HEIGHT,
+              style=ft.ButtonStyle(text_style=ft.TextStyle(size=16), padding=ft.Padding.symmetric(horizontal=20)))
+    return ft.Semantics(identifier=identifier, content=btn) if identifier else btn
+
+
+def icon_button(icon, tooltip: str, on_click: Callable, identifier: str | None = None) -> ft.Control:
+    btn = ft.IconButton(icon, tooltip=tooltip, on_click=on_click, icon_size=26,
+                        size_constraints=ft.BoxConstraints(min_width=MIN_TARGET, min_height=MIN_TARGET))
+    return ft.Semantics(identifier=identifier, content=btn) if identifier else btn
+
+
+class MessageLine:
+    """One line under the app bar for confirmations and refusals, read out by screen readers."""
+
+    def __init__(self):
+        self.text = ft.Text("", size=15)
+        self.control = ft.Semantics(
+            identifier="message", live_region=True, visible=False,
+            content=ft.Container(self.text, padding=ft.Padding.symmetric(horizontal=12, vertical=8),
+                                 border_radius=8))
+
+    def show(self, text: str, error: bool = False) -> None:
+        box = self.control.content
+        self.text.value = text
+        self.text.color = ft.Colors.ON_ERROR_CONTAINER if error else ft.Colors.ON_SECONDARY_CONTAINER
+        box.bgcolor = ft.Colors.ERROR_CONTAINER if error else ft.Colors.SECONDARY_CONTAINER
+        self.control.visible = bool(text)
+
+
+def screen(route: str, title: str, body: list[ft.Control], *, back: Callable | None = None,
+           actions: list[ft.Control] | None = None, message: MessageLine | None = None,
+           scroll: bool = True) -> ft.View:
+    leading = icon_button(ft.Icons.ARROW_BACK, "Back", back) if back else None
+    controls = ([message.control] if message else []) + body
+    return ft.View(
+        route=route,
+        appbar=ft.AppBar(title=ft.Text(title, size=20), leading=leading, automatically_imply_leading=False,
+                         actions=actions or []),
+        controls=[ft.Column(controls, spacing=12, scroll=ft.ScrollMode.AUTO if scroll else None, expand=True,
+                            horizontal_alignment=ft.CrossAxisAlignment.STRETCH)],
+        padding=ft.Padding.symmetric(horizontal=12, vertical=8),
+    )
+
+
+class ChoiceGroup:
+    """A row of chips of which at most one is chosen; `select` restyles them in place."""
+
+    def __init__(self, prefix: str, choices, chosen, on_pick, min_width: int = 48):
+        self.chips = {c.value: ChoiceChip(f"{prefix}:{c.value}", c.label, c.value == chosen,
+                                          lambda e, v=c.value: on_pick(v), min_width=min_width)
+                      for c in choices}
+        self.control = chip_row([c.control for c in self.chips.values()])
+
+    def select(self, chosen) -> None:
+        for value, chip in self.chips.items():
+            chip.set(value == chosen)
+
+
+def heading(text: str, size: int = 18) -> ft.Control:
+    return ft.Semantics(header=True, content=ft.Text(text, size=size, weight=ft.FontWeight.BOLD))

@@ -1,0 +1,160 @@
+"""The Visit capture screen: header with number, timer, grade, subject, class type and students; look-for cards.
+
+Each look-for card shows its scale as a row of large choices plus "Not observed" (when the scale allows it); one
+tap saves through the view-model, a tap on the chosen value clears it. The screen is built once and changed in
+place (chips restyled, subject-specific cards shown or hidden), so taps never land on a half-redrawn screen.
+Notes save when the field loses focus, on Enter, on Back and before "Finish visit".
+"""
+from __future__ import annotations
+
+import asyncio
+
+import flet as ft
+
+from app.viewmodels.capture import NOT_OBSERVED, CaptureVM, LookForItem
+from app.views._widgets import ChoiceChip, ChoiceGroup, MessageLine, heading, screen
+from app.views.context import AppContext
+
+
+class LookForCard:
+    """One look-for: label (starred when it is a focus), its text, the choices, and its note."""
+
+    def __init__(self, item: LookForItem, on_tap, note: ft.TextField):
+        choices = list(item.choices)
+        self.group = ChoiceGroup(f"rate:{item.id}", choices, None, lambda v: on_tap(item.id, v), min_width=72)
+        if item.not_observed_allowed:
+            na = ChoiceChip(f"rate:{item.id}:{NOT_OBSERVED}", "Not observed", False,
+                            lambda e: on_tap(item.id, NOT_OBSERVED))
+            self.group.chips[NOT_OBSERVED] = na
+            self.group.control.controls.append(na.control)
+        self.show(item)
+        title = [ft.Text(item.label, size=17, weight=ft.FontWeight.BOLD, expand=True)]
+        if item.focus:
+            title.insert(0, ft.Icon(ft.Icons.STAR, color=ft.Colors.AMBER_800, tooltip="Focus look-for"))
+        self.control = ft.Container(
+            ft.Column([ft.Row(title), ft.Text(item.text, size=14, color=ft.Colors.ON_SURFACE_VARIANT),
+                       self.group.control, note], spacing=8, horizontal_alignment=ft.CrossAxisAlignment.STRETCH),
+            col={"xs": 12, "lg": 6}, padding=12, border_radius=12, visible=item.visible,
+            bgcolor=ft.Colors.AMBER_50 if item.focus else ft.Colors.SURFACE_CONTAINER_LOW)
+
+    def show(self, item: LookForItem) -> None:
+        self.group.select(NOT_OBSERVED if item.not_observed else item.value)
+
+
+def build(ctx: AppContext, visit_id: str) -> ft.View:
+    vm = CaptureVM(ctx.service, visit_id, after_finish=ctx.after_finish)
+    msg = MessageLine()
+    ctx.message = msg.show
+    timer = ft.Text(vm.timer_text(), size=18, weight=ft.FontWeight.BOLD)
+    progress = ft.Text(vm.progress_text, size=15)
+    note_fields: dict[str | None, ft.TextField] = {}
+    cards: dict[str, LookForCard] = {}
+
+    def save_note(lookfor_id, field):
+        ctx.guard(lambda: vm.set_note(lookfor_id, field.value or ""))
+
+    def flush_notes():
+        for lookfor_id, field in note_fields.items():
+            save_note(lookfor_id, field)
+
+    def note_field(lookfor_id: str | None, label: str, value: str) -> ft.TextField:
+        field = ft.TextField(label=label, value=value, multiline=True, min_lines=1, max_lines=4,
+                             shift_enter=True, text_size=15)
+        field.on_blur = lambda e: save_note(lookfor_id, field)
+        field.on_submit = lambda e: save_note(lookfor_id, field)
+        note_fields[lookfor_id] = field
+        return field
+
+    def on_tap(lookfor_id: str, choice: str):
+        item = ctx.guard(lambda: vm.tap(lookfor_id, choice))
+        if item is not None:
+            cards[lookfor_id].show(item)
+            progress.value = vm.progress_text
+            msg.show("")
+
+    # ---- look-fors: built once over every subject, shown or hidden when the subject changes ----
+    section_parts: list[tuple[ft.Control, ft.Control, list[str]]] = []
+    sections = ft.Column(spacing=14, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
+    for s in vm.sections(include_hidden=True):
+        for item in s.items:
+            cards[item.id] = LookForCard(item, on_tap, note_field(item.id, f"Note: {item.label}", item.note))
+        head = heading(s.title)
+        grid = ft.ResponsiveRow([cards[i.id].control for i in s.items], spacing=10, run_spacing=10)
+        section_parts.append((head, grid, [i.id for i in s.items]))
+        sections.controls += [head, grid]
+
+    def show_for_subject():
+        visible = {lf.id for lf in vm.visible_lookfors()}
+        for head, grid, ids in section_parts:
+            for i in ids:
+                cards[i].control.visible = i in visible
+            head.visible = grid.visible = any(i in visible for i in ids)
+        progress.value = vm.progress_text
+
+    # ---- header ----
+    def pick_grade(g):
+        ctx.attempt(lambda: vm.choose_grade(g))
+        grades.select(vm.visit.grade)
+
+    def pick_subject(s):
+        ctx.attempt(lambda: vm.choose_subject(s))
+        subjects.select(vm.visit.subject)
+        show_for_subject()
+
+    def pick_class(c):
+        ctx.attempt(lambda: vm.choose_class_type(c))
+        classes.select(vm.visit.class_type)
+
+    grades = ChoiceGroup("grade", vm.grades, vm.visit.grade, pick_grade)
+    subjects = ChoiceGroup("subject", vm.subjects, vm.visit.subject, pick_subject)
+    classes = ChoiceGroup("class", vm.class_types, vm.visit.class_type, pick_class)
+    show_for_subject()
+
+    def set_students(e):
+        ok = ctx.attempt(lambda: vm.set_student_count(students.value or ""))
+        students.error = None if ok else "Write the number of students in digits, from 0 to 200."
+
+    students = ft.TextField(label="Students (optional)", width=220, keyboard_type=ft.KeyboardType.NUMBER,
+                            value="" if vm.visit.student_count is None else str(vm.visit.student_count),
+                            on_blur=set_students, on_submit=set_students)
+    visit_note = note_field(None, "Visit note", vm.note(None))
+
+    def finish(e):
+        flush_notes()
+        walk_id = ctx.guard(vm.finish)
+        if walk_id:
+            ctx.go(f"/walks/{walk_id}")
+
+    def back(e):
+        flush_notes()
+        ctx.go(f"/walks/{vm.walk.id}")
+
+    body = [
+        ft.Row([ft.Semantics(identifier="timer", label="Time in this classroom", content=timer), progress],
+               wrap=True, spacing=20),
+        heading("Grade", 16), grades.control,
+        heading("Subject", 16), subjects.control,
+        heading("Class type (optional)", 16), classes.control,
+        ft.Row([students]),
+        sections,
+        heading("Visit", 16), visit_note,
+    ]
+    finish_btn = ft.Semantics(identifier="finish-visit", content=ft.FilledButton(
+        "Done" if vm.finished else "Finish visit", icon=ft.Icons.CHECK, on_click=finish, height=48,
+        style=ft.ButtonStyle(text_style=ft.TextStyle(size=16))))
+    view = screen(f"/visits/{visit_id}", vm.title, body, back=back, actions=[finish_btn, ft.Container(width=8)],
+                  message=msg)
+
+    async def tick():
+        await asyncio.sleep(0.5)  # let the shell put this view on the page first
+        # the timer runs while this screen is the one on show; a finished visit shows its fixed duration
+        while not vm.finished and ctx.page.views and ctx.page.views[-1] is view:
+            timer.value = vm.timer_text()
+            try:
+                timer.update()
+            except Exception:
+                return
+            await asyncio.sleep(1)
+
+    ctx.page.run_task(tick)
+    return view

@@ -1,0 +1,52 @@
+"""What every screen gets: the page, the services, navigation and a place to say things in words."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import flet as ft
+
+from app.store.services import CaptureService, ServiceError
+from app.store.db import StoreError
+
+log = logging.getLogger("learnwalk.app")
+
+
+@dataclass
+class AppContext:
+    page: ft.Page
+    service: CaptureService
+    sync: Any = None  # SyncService when the sync client is present
+    # set by the shell for each screen: where its one-line messages go
+    message: Callable[[str, bool], None] = field(default=lambda text, error=False: None)
+
+    def go(self, route: str) -> None:
+        self.page.navigate(route)
+
+    def say(self, text: str) -> None:
+        self.message(text, False)
+
+    def error(self, text: str) -> None:
+        self.message(text, True)
+
+    def guard(self, action: Callable[[], Any]) -> Any:
+        """Run a user action; a refusal is shown in words and the action's result is None."""
+        try:
+            return action()
+        except (ServiceError, StoreError) as exc:
+            self.error(str(exc))
+        except Exception:  # keep the screen alive; the log holds no data, only where it broke
+            log.exception("unexpected error in a user action")
+            self.error("Something went wrong and nothing was changed; try again, or restart the app.")
+        return None
+
+    def attempt(self, action: Callable[[], Any]) -> bool:
+        """Like guard, for actions that return nothing: True when the action went through."""
+        done = []
+        self.guard(lambda: (action(), done.append(True)))
+        return bool(done)
+
+    def after_finish(self) -> None:
+        if self.sync is not None:
+            self.sync.trigger()

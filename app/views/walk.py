@@ -1,0 +1,69 @@
+"""The Walk screen: its visits by number, "New visit", open/edit/delete (with undo), and "Debrief"."""
+from __future__ import annotations
+
+import flet as ft
+
+from app.viewmodels.walk import WalkVM
+from app.views._widgets import MessageLine, big_button, icon_button, screen
+from app.views.context import AppContext
+
+
+def build(ctx: AppContext, walk_id: str) -> ft.View:
+    vm = WalkVM(ctx.service, walk_id)
+    msg = MessageLine()
+    ctx.message = msg.show
+    rows = ft.Column(spacing=6)
+    undo_box = ft.Row()
+
+    def new_visit(e):
+        visit_id = ctx.guard(vm.new_visit)
+        if visit_id:
+            ctx.go(f"/visits/{visit_id}")
+
+    def confirm_delete(row):
+        def yes(e):
+            ctx.page.pop_dialog()
+            said = ctx.guard(lambda: vm.delete(row.visit_id))
+            if said:
+                msg.show(said)
+            draw()
+            ctx.page.update()
+
+        ctx.page.show_dialog(ft.AlertDialog(
+            modal=True, title=ft.Text(f"Delete visit {row.number}?"),
+            content=ft.Text("Its ratings and notes go with it. You can undo this while this screen is open."),
+            actions=[ft.TextButton("Cancel", on_click=lambda e: ctx.page.pop_dialog(), height=48),
+                     ft.FilledButton("Delete", on_click=yes, height=48)]))
+
+    def undo(e):
+        said = ctx.guard(vm.undo)
+        if said:
+            msg.show(said)
+        draw()
+
+    def draw():
+        rows.controls = [ft.Text(vm.empty_message, size=16)] if vm.empty_message else []
+        for r in vm.rows:
+            rows.controls.append(ft.Semantics(identifier=f"visit:{r.number}", content=ft.Card(ft.ListTile(
+                title=ft.Text(r.title, size=17), subtitle=ft.Text(r.summary, size=14), min_height=64,
+                leading=ft.Icon(ft.Icons.CHECK_CIRCLE if r.finished else ft.Icons.PENDING_OUTLINED),
+                on_click=lambda e, vid=r.visit_id: ctx.go(f"/visits/{vid}"),
+                trailing=ft.Row([
+                    icon_button(ft.Icons.EDIT, f"Edit visit {r.number}",
+                                lambda e, vid=r.visit_id: ctx.go(f"/visits/{vid}")),
+                    icon_button(ft.Icons.DELETE_OUTLINE, f"Delete visit {r.number}",
+                                lambda e, row=r: confirm_delete(row)),
+                ], tight=True, spacing=0)))))
+        undo_box.controls = [big_button(vm.undo_label, undo, icon=ft.Icons.UNDO, primary=False,
+                                        identifier="undo")] if vm.can_undo else []
+
+    draw()
+    body = [
+        ft.Text(vm.subtitle, size=15),
+        ft.Row([big_button("New visit", new_visit, icon=ft.Icons.ADD, identifier="new-visit"),
+                big_button("Debrief", lambda e: ctx.go(f"/walks/{walk_id}/debrief"), icon=ft.Icons.BAR_CHART,
+                           primary=False, identifier="debrief")], wrap=True),
+        undo_box,
+        rows,
+    ]
+    return screen(f"/walks/{walk_id}", vm.title, body, back=lambda e: ctx.go("/"), message=msg)

@@ -1,0 +1,34 @@
+"""The Walks screen: the walks on this device and "New walk"; offers to resume a visit left open."""
+from __future__ import annotations
+
+import flet as ft
+
+from app.viewmodels.walks import WalksVM
+from app.views._widgets import MessageLine, big_button, icon_button, screen
+from app.views.context import AppContext
+
+
+def build(ctx: AppContext) -> ft.View:
+    vm = WalksVM(ctx.service)
+    msg = MessageLine()
+    ctx.message = msg.show
+    body: list[ft.Control] = []
+    if vm.resume:
+        r = vm.resume
+        body.append(ft.Container(
+            ft.Row([ft.Icon(ft.Icons.PLAY_CIRCLE_OUTLINE), ft.Text(r.label, size=16, expand=True),
+                    big_button("Resume visit", lambda e: ctx.go(f"/visits/{r.visit_id}"), identifier="resume")],
+                   wrap=True),
+            bgcolor=ft.Colors.TERTIARY_CONTAINER, border_radius=10, padding=12))
+    body.append(ft.Row([big_button("New walk", lambda e: ctx.go("/walks/new"), icon=ft.Icons.ADD,
+                                   identifier="new-walk")]))
+    if vm.empty_message:
+        body.append(ft.Text(vm.empty_message, size=16))
+    for row in vm.rows:
+        body.append(ft.Semantics(identifier=f"walk:{row.walk_id}", content=ft.Card(ft.ListTile(
+            title=ft.Text(row.title, size=17), subtitle=ft.Text(row.summary, size=14),
+            trailing=ft.Icon(ft.Icons.CHEVRON_RIGHT), min_height=64,
+            on_click=lambda e, wid=row.walk_id: ctx.go(f"/walks/{wid}")))))
+    actions = [icon_button(ft.Icons.SYNC, "Sync", lambda e: ctx.go("/sync")),
+               icon_button(ft.Icons.SETTINGS, "Settings", lambda e: ctx.go("/settings"))]
+    return screen("/", "Walks", body, actions=actions, message=msg)
