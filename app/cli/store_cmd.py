@@ -1,9 +1,36 @@
 """CLI face for the device store: seed synthetic walks."""
 from __future__ import annotations
 
-from app.cli._common import not_built
+from pathlib import Path
+
+import typer
+
+from app.cli._common import DataDir, fail, resolve_data_dir
 
 
-def seed() -> None:
+def seed(data_dir: Path | None = DataDir,
+         walks: int = typer.Option(3, "--walks", min=1, help="How many walks to record"),
+         visits: int = typer.Option(40, "--visits", min=0, help="Visits per walk"),
+         rubric: str = typer.Option("deeper-learning@1", "--rubric", help="Rubric as ID@VERSION, or ID for its "
+                                    "newest version"),
+         school: str | None = typer.Option(None, "--school", help="School id (default: this device's schools, "
+                                           "or sample schools on a new device)"),
+         seed: int = typer.Option(0, "--seed", help="Same seed, same content"),
+         ) -> None:
     """Record realistic synthetic walks on this device (demos, training, benchmarks)."""
-    raise not_built("learnwalk seed")
+    from app.store.db import StoreError, open_engine
+    from app.store.seed import seed as run_seed
+    from app.store.services import CaptureService, ServiceError
+
+    try:
+        engine = open_engine(resolve_data_dir(data_dir))
+    except StoreError as exc:
+        raise fail(str(exc)) from None
+    try:
+        summary = run_seed(CaptureService(engine), walks=walks, visits=visits, rubric_key=rubric,
+                           school_id=school, seed=seed)
+    except (ServiceError, StoreError) as exc:
+        raise fail(str(exc)) from None
+    finally:
+        engine.dispose()
+    print(summary.line())

@@ -123,6 +123,7 @@ class CaptureService:
         """Write the row and queue its full snapshot for sync, in the caller's transaction."""
         row.updated_at = utcnow()
         s.add(row)
+        _kept(s)[(type(row), row.id)] = row
         s.add(Outbox(kind=_KIND[type(row)], record_id=row.id, walk_id=walk_id, data=row.model_dump(mode="json")))
 
     def user_id(self) -> str:
@@ -144,7 +145,7 @@ class CaptureService:
         return r
 
     def _live(self, s: Session, model, record_id: str, what: str):
-        row = s.get(model, record_id)
+        row = _get(s, model, record_id)
         if row is None or row.deleted:
             raise ServiceError(f"{what} {record_id} does not exist on this device (it may have been deleted).")
         return row
@@ -240,7 +241,7 @@ class CaptureService:
 
     def _set_walk_deleted(self, walk_id: str, deleted: bool) -> None:
         with self._tx() as s:
-            walk = s.get(Walk, walk_id)
+            walk = _get(s, Walk, walk_id)
             if walk is None:
                 raise ServiceError(f"Walk {walk_id} does not exist on this device.")
             if walk.deleted == deleted:
@@ -265,13 +266,19 @@ class CaptureService:
         with self._tx() as s:
             self._live(s, Walk, walk_id, "Walk")
             me = self.user_id()
-            # numbers are never reused, not even after a delete, so "visit 7" always means one classroom
-            last = s.exec(select(func.max(Visit.visit_no)).where(Visit.walk_id == walk_id,
-                                                                 Visit.observer_id == me)).one()
-            visit = Visit(id=new_id(), walk_id=walk_id, visit_no=(last or 0) + 1, observer_id=me, grade=grade,
+            # numbers are never reused, not even after a delete, so "visit 7" always means one classroom;
+            # within one transaction (a batch) the last number is remembered: we hold the write lock
+            numbers = s.info.setdefault("lw_last_no", {})
+            last = numbers.get((walk_id, me))
+            if last is None:
+                last = s.exec(select(func.max(Visit.visit_no)).where(Visit.walk_id == walk_id,
+                                                                     Visit.observer_id == me)).one() or 0
+            visit = Visit(id=new_id(), walk_id=walk_id, visit_no=last + 1, observer_id=me, grade=grade,
                           subject=subject, class_type=class_type, student_count=student_count,
                           started_at=utcnow())
             self._record(s, visit, walk_id)
+            numbers[(walk_id, me)] = visit.visit_no
+            s.info.setdefault("lw_new_visits", set()).add(visit.id)
         return visit
 
     @staticmethod
@@ -329,7 +336,7 @@ class CaptureService:
 
     def _set_visit_deleted(self, visit_id: str, deleted: bool) -> None:
         with self._tx() as s:
-            visit = s.get(Visit, visit_id)
+            visit = _get(s, Visit, visit_id)
             if visit is None:
                 raise ServiceError(f"Visit {visit_id} does not exist on this device.")
             if visit.observer_id not in (self.user_id(), LOCAL_USER):
@@ -359,7 +366,7 @@ class CaptureService:
     # ---- ratings ----------------------------------------------------------------------------------
 
     def _rubric_of_visit(self, s: Session, visit: Visit) -> Rubric:
-        walk = s.get(Walk, visit.walk_id)
+        walk = _get(s, Walk, visit.walk_id)
         if walk is None or walk.deleted:
             raise ServiceError("This visit's walk was deleted; restore the walk to change its visits.")
         return self.rubric_for(walk)
@@ -390,7 +397,9 @@ class CaptureService:
                 if not_observed and not scale.not_observed:
                     raise ServiceError(f"{lookfor_id} must be rated; 'Not observed' is not allowed on its scale.")
             rid = rating_id(visit_id, lookfor_id)
-            row = s.get(Rating, rid)
+            row = _kept(s).get((Rating, rid))
+            if row is None and visit_id not in s.info.get("lw_new_visits", ()):
+                row = s.get(Rating, rid)  # a visit started in this transaction has no other cells: skip the query
             if toggle and row is not None and not row.deleted and (row.value, row.not_observed) == (value, not_observed):
                 value, not_observed, deleted = None, False, True
             if row is None:
@@ -510,3 +519,19 @@ def _as_focus(focus) -> list[str]:
     if isinstance(focus, str) or not all(isinstance(f, str) for f in (focus or [])):
         raise ServiceError("Focus look-fors must be a list of look-for ids.")
     return list(focus or [])
+
+
+def _kept(s: Session) -> dict:
+    """Rows this transaction has read or written, held strongly: the session's identity map is weak, and in a
+    batch the same walk and visit are needed by every action (reloading them dominated seeding time)."""
+    return s.info.setdefault("lw_kept", {})
+
+
+def _get(s: Session, model, key: str):
+    kept = _kept(s)
+    row = kept.get((model, key))
+    if row is None:
+        row = s.get(model, key)
+        if row is not None:
+            kept[(model, key)] = row
+    return row
