@@ -1,0 +1,186 @@
+"""The device side of sync: outbox reading and acknowledgement, pulled changes, cursor and enrollment facts.
+
+Implements sync.client.LocalStore over the device store. Each method is one SQLite transaction: acknowledged
+entries are deleted and rejected ones marked in the same commit; a pulled page and its cursor land together;
+a pulled record never overwrites a local record that still has an outbox entry (pending or rejected).
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import bindparam, delete, select, text, update
+from sqlalchemy.dialects.sqlite import insert
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from app.store.catalog import RubricCatalog
+from app.store.db import writer
+from app.store.models import EvidenceNote, Meta, Outbox, Rating, School, Visit, Walk
+from app.store.services import LOCAL_USER
+from sync.client import PendingEntry
+from sync.protocol import RECORD_SHAPES, Change, EnrollResponse, EntryResult, utcnow
+
+log = logging.getLogger("learnwalk.sync")
+
+TABLES = {"walk": Walk, "visit": Visit, "rating": Rating, "note": EvidenceNote}
+ENROLLMENT_KEYS = ("server_url", "device_id", "token", "user_id", "role", "district_id", "district_name")
+SETTINGS_KEYS = ("small_cell_threshold", "record_class_type", "allow_identifying_fields")
+CURSOR = "pull_cursor"
+
+
+def get_meta(s: Session, key: str) -> str | None:
+    row = s.get(Meta, key)
+    return row.value if row else None
+
+
+def set_meta(s: Session, key: str, value: str) -> None:
+    s.execute(insert(Meta).values(key=key, value=value).on_conflict_do_update(index_elements=["key"],
+                                                                              set_={"value": value}))
+
+
+class DeviceSyncStore:
+    """sync.client.LocalStore over this device's SQLite store."""
+
+    def __init__(self, engine: Engine, catalog: RubricCatalog):
+        self.engine, self._writer, self.catalog = engine, writer(engine), catalog
+
+    def meta(self, *keys: str) -> dict[str, str | None]:
+        with Session(self.engine) as s:
+            return {k: get_meta(s, k) for k in keys}
+
+    def set_meta(self, **values: str) -> None:
+        with Session(self._writer) as s:
+            for k, v in values.items():
+                set_meta(s, k, v)
+            s.commit()
+
+    # ---- push side ------------------------------------------------------------------------------
+
+    def pending(self, after_seq: int, limit: int) -> list[PendingEntry]:
+        with self.engine.connect() as c:
+            rows = c.exec_driver_sql(
+                "SELECT seq, kind, record_id, data FROM outbox WHERE rejected_reason IS NULL AND seq > ? "
+                "ORDER BY seq LIMIT ?", (after_seq, limit)).all()
+        return [PendingEntry(*r) for r in rows]
+
+    def record_results(self, first_seq: int, results: list[EntryResult]) -> None:
+        if not results:
+            return
+        now = utcnow()
+        with Session(self._writer) as s:
+            rejected = [{"b_seq": r.op_seq, "b_why": r.reason or "rejected by the server", "b_at": now}
+                        for r in results if r.status == "rejected"]
+            if rejected:
+                t = Outbox.__table__
+                s.execute(update(t).where(t.c.seq == bindparam("b_seq"))
+                          .values(rejected_reason=bindparam("b_why"), rejected_at=bindparam("b_at")), rejected)
+            # every other entry sent in this range was applied or a duplicate: gone in one statement
+            s.execute(delete(Outbox).where(Outbox.seq.between(first_seq, results[-1].op_seq),
+                                           Outbox.rejected_reason.is_(None)))
+            s.commit()
+
+    # ---- pull side ------------------------------------------------------------------------------
+
+    def cursor(self) -> int:
+        return int(self.meta(CURSOR)[CURSOR] or 0)
+
+    def reset_cursor(self) -> None:
+        self.set_meta(**{CURSOR: "0"})
+
+    def apply_changes(self, changes: list[Change], cursor: int) -> int:
+        applied = 0
+        with Session(self._writer) as s:
+            ids = [c.record_id for c in changes if c.kind in TABLES]
+            held = set()
+            for i in range(0, len(ids), 5000):
+                held.update(s.execute(select(Outbox.record_id).where(Outbox.record_id.in_(ids[i:i + 5000]))).scalars())
+            rows: dict[str, list[dict]] = {k: [] for k in TABLES}
+            for c in changes:
+                if c.kind in TABLES:
+                    if c.record_id not in held:  # a pending local change wins until it has synced
+                        rows[c.kind].append(RECORD_SHAPES[c.kind].model_validate(c.data).model_dump())
+                elif c.kind == "school":
+                    s.merge(School(id=c.record_id, name=c.data["name"], district_id=c.data.get("district_id", "")))
+                    applied += 1
+                elif c.kind == "rubric":
+                    self.catalog.remember(s, c.data["yaml_text"], source=c.record_id)
+                    applied += 1
+                elif c.kind == "settings":
+                    for k in SETTINGS_KEYS:
+                        if k in c.data:
+                            set_meta(s, k, str(c.data[k]))
+                    applied += 1
+            for kind in ("walk", "visit", "rating", "note"):
+                if rows[kind]:
+                    applied += _upsert(s, TABLES[kind], rows[kind])
+            set_meta(s, CURSOR, str(cursor))
+            s.commit()
+        return applied
+
+    # ---- enrollment -----------------------------------------------------------------------------
+
+    def save_enrollment(self, server_url: str, e: EnrollResponse) -> None:
+        """Store the enrollment and hand records made before it to the enrolled user, in one transaction.
+
+        The outbox is renumbered from 1 (the server starts counting this new device at 0) and earlier
+        rejections are cleared: with the new identity each entry gets its chance again.
+        """
+        with Session(self._writer) as s:
+            values = {"server_url": server_url.rstrip("/"), "device_id": e.device_id, "token": e.token,
+                      "user_id": e.user_id, "role": e.role, "district_id": e.district_id,
+                      "district_name": e.district_name, CURSOR: "0"}
+            for k, v in values.items():
+                set_meta(s, k, v)
+            s.execute(update(Visit).where(Visit.observer_id == LOCAL_USER).values(observer_id=e.user_id))
+            s.execute(update(Walk).where(Walk.created_by == LOCAL_USER).values(created_by=e.user_id))
+            for kind, key in (("visit", "observer_id"), ("walk", "created_by")):
+                s.execute(text(f"UPDATE outbox SET data = json_set(data, '$.{key}', :u) "
+                               f"WHERE kind = :k AND json_extract(data, '$.{key}') = :local"),
+                          {"u": e.user_id, "k": kind, "local": LOCAL_USER})
+            seqs = list(s.execute(select(Outbox.seq).order_by(Outbox.seq)).scalars())
+            s.execute(text("UPDATE outbox SET seq = -seq, rejected_reason = NULL, rejected_at = NULL"))
+            if seqs:
+                s.execute(text("UPDATE outbox SET seq = :new WHERE seq = :old"),
+                          [{"new": i + 1, "old": -old} for i, old in enumerate(seqs)])
+            s.execute(text("UPDATE sqlite_sequence SET seq = :n WHERE name = 'outbox'"), {"n": len(seqs)})
+            s.commit()
+
+    def forget_enrollment(self) -> None:
+        with Session(self._writer) as s:
+            s.execute(delete(Meta).where(Meta.key.in_(ENROLLMENT_KEYS)))
+            s.commit()
+
+
+def _upsert(s: Session, model, rows: list[dict]) -> int:
+    stmt = insert(model.__table__)
+    cols = [c for c in rows[0] if c != "id"]
+    stmt = stmt.on_conflict_do_update(index_elements=["id"], set_={c: stmt.excluded[c] for c in cols})
+    try:
+        with s.begin_nested():
+            s.execute(stmt, rows)
+        return len(rows)
+    except IntegrityError:
+        pass
+    # a row clashed with another unique key (e.g. the same visit number from two devices of one observer):
+    # keep every row that fits, and say how many did not (the server still holds them)
+    done = 0
+    for row in rows:
+        try:
+            with s.begin_nested():
+                s.execute(stmt, [row])
+            done += 1
+        except IntegrityError:
+            pass
+    log.warning("%d pulled %s record(s) clash with records on this device and were not stored", len(rows) - done,
+                model.__tablename__)
+    return done
+
+
+def rejected_entries(engine: Engine) -> list[tuple[str, str, str, datetime | None]]:
+    """(kind, record_id, reason, at) of every rejected outbox entry, oldest first."""
+    with Session(engine) as s:
+        q = select(Outbox.kind, Outbox.record_id, Outbox.rejected_reason, Outbox.rejected_at) \
+            .where(Outbox.rejected_reason.is_not(None)).order_by(Outbox.seq)
+        return [tuple(r) for r in s.execute(q).all()]

@@ -1,0 +1,196 @@
+"""SyncService: what the app's Sync and Settings screens (and `learnwalk sync`) use to enroll and sync.
+
+Plain Python, no Flet. One round at a time (a lock), the outcome of each recorded in Meta so the status
+survives restarts. run_background() is the app's sync task: a round on start, on trigger() ("Sync now", a
+finished visit), after a failure with exponential backoff and full jitter (1 s doubling to 5 min, reset on
+success), and when a cheap health probe (every ~10 s while offline) sees the network come back.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import platform
+import random
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from app.store.catalog import RubricCatalog
+from app.store.models import Outbox
+from app.store.sync_adapter import DeviceSyncStore, rejected_entries
+from sync.client import SyncClient, SyncFailed
+from sync.protocol import utcnow
+
+log = logging.getLogger("learnwalk.sync")
+
+BACKOFF_FIRST, BACKOFF_CAP, PROBE_EVERY = 1.0, 300.0, 10.0
+
+
+class SyncError(Exception):
+    """Enrollment or a sync round failed; the message is one plain sentence for the user."""
+
+
+@dataclass(frozen=True)
+class RejectedEntry:
+    kind: str
+    record_id: str
+    reason: str
+    at: datetime | None
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    enrolled: bool
+    server_url: str | None
+    role: str | None
+    pending: int
+    rejected: list[RejectedEntry] = field(default_factory=list)
+    last_success: datetime | None = None
+    last_error: str | None = None
+    running: bool = False
+    district_name: str | None = None
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    applied: int = 0
+    duplicate: int = 0
+    rejected: int = 0
+    pulled: int = 0
+
+    def as_dict(self) -> dict:
+        return {"pushed": {"applied": self.applied, "duplicate": self.duplicate, "rejected": self.rejected},
+                "pulled": self.pulled}
+
+
+def backoff_delay(failures: int, rng: random.Random = random._inst) -> float:  # type: ignore[attr-defined]
+    """Full jitter: uniform in [0, min(cap, first * 2^(failures-1))]."""
+    return rng.uniform(0, min(BACKOFF_CAP, BACKOFF_FIRST * 2 ** max(0, failures - 1)))
+
+
+class SyncService:
+    def __init__(self, engine: Engine, catalog: RubricCatalog, capture=None, transport=None):
+        """capture: the app's CaptureService, told to re-read its user after enrollment. transport: for tests."""
+        self.store = DeviceSyncStore(engine, catalog)
+        self.engine, self.capture, self._transport = engine, capture, transport
+        self._lock = threading.Lock()
+        self._running = False
+        self._wake: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # ---- status ---------------------------------------------------------------------------------
+
+    def status(self) -> SyncStatus:
+        m = self.store.meta("server_url", "token", "role", "last_sync_at", "last_sync_error", "district_name")
+        with Session(self.engine) as s:
+            pending = s.execute(select(func.count()).select_from(Outbox)
+                                .where(Outbox.rejected_reason.is_(None))).scalar_one()
+        last = datetime.fromisoformat(m["last_sync_at"]) if m["last_sync_at"] else None
+        return SyncStatus(enrolled=bool(m["token"]), server_url=m["server_url"], role=m["role"], pending=pending,
+                          rejected=[RejectedEntry(*r) for r in rejected_entries(self.engine)],
+                          last_success=last, last_error=m["last_sync_error"] or None, running=self._running,
+                          district_name=m["district_name"])
+
+    # ---- enrollment -----------------------------------------------------------------------------
+
+    def enroll(self, server_url: str, code: str) -> SyncStatus:
+        server_url = server_url.strip().rstrip("/")
+        if not server_url.startswith(("http://", "https://")):
+            raise SyncError("The server address must start with http:// or https://, e.g. https://walks.district.org.")
+        if not code.strip():
+            raise SyncError("Type the enrollment code your admin gave you.")
+        try:
+            with SyncClient(server_url, transport=self._transport) as client:
+                response = client.enroll(code, device_name=platform.node()[:120])
+        except SyncFailed as exc:
+            raise SyncError(str(exc)) from None
+        self.store.save_enrollment(server_url, response)
+        if self.capture is not None:
+            self.capture.forget_identity()
+        log.info("device enrolled with role %s", response.role)
+        return self.status()
+
+    # ---- one round ------------------------------------------------------------------------------
+
+    def sync_once(self) -> SyncReport:
+        """Push everything pending, then pull; raise SyncError (recorded for the status) if it failed."""
+        m = self.store.meta("server_url", "token")
+        if not m["token"]:
+            raise SyncError("This device is not enrolled yet; enroll it in Settings with a code from your admin.")
+        with self._lock:
+            self._running = True
+            try:
+                with SyncClient(m["server_url"], m["token"], transport=self._transport) as client:
+                    r = client.sync(self.store)
+            except SyncFailed as exc:
+                self.store.set_meta(last_sync_error=str(exc))
+                log.info("sync failed: %s", type(exc).__name__)
+                raise SyncError(str(exc)) from None
+            finally:
+                self._running = False
+        self.store.set_meta(last_sync_at=utcnow().isoformat(), last_sync_error="")
+        return SyncReport(applied=r.applied, duplicate=r.duplicate, rejected=r.rejected, pulled=r.pulled)
+
+    def reachable(self) -> bool:
+        m = self.store.meta("server_url")
+        if not m["server_url"]:
+            return False
+        with SyncClient(m["server_url"], transport=self._transport) as client:
+            return client.health()
+
+    # ---- background task ------------------------------------------------------------------------
+
+    def trigger(self) -> None:
+        """Ask the background task for a round now (safe from any thread)."""
+        if self._loop is not None and self._wake is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    async def run_background(self, on_change: Callable[[], None]) -> None:
+        """Run until cancelled. on_change is called after every round (success or failure)."""
+        self._loop, self._wake = asyncio.get_running_loop(), asyncio.Event()
+        failures = 0
+        while True:
+            self._wake.clear()
+            if self.store.meta("token")["token"]:
+                try:
+                    await asyncio.to_thread(self.sync_once)
+                    failures = 0
+                except SyncError:
+                    failures += 1
+                except Exception:  # never let the task die; the next round tries again
+                    log.exception("sync round crashed")
+                    failures += 1
+                _notify(on_change)
+            delay = backoff_delay(failures) if failures else None
+            await self._sleep(delay, probing=failures > 0)
+
+    async def _sleep(self, delay: float | None, probing: bool) -> None:
+        """Wait for a trigger, for the backoff delay, or (while failing) for the health probe to succeed."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + delay if delay is not None else None
+        while True:
+            step = PROBE_EVERY if probing else None
+            if deadline is not None:
+                left = deadline - loop.time()
+                if left <= 0:
+                    return
+                step = min(step, left) if step else left
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=step)
+                return
+            except asyncio.TimeoutError:
+                pass
+            if probing and await asyncio.to_thread(self.reachable):
+                return  # the network is back: sync now instead of waiting out the backoff
+
+
+def _notify(on_change: Callable[[], None]) -> None:
+    try:
+        on_change()
+    except Exception:
+        log.exception("sync status listener failed")
