@@ -80,6 +80,7 @@ class SyncService:
         self.engine, self.capture, self._transport = engine, capture, transport
         self._lock = threading.Lock()
         self._running = False
+        self._offline = False  # the last round failed because the server could not be reached
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -128,6 +129,7 @@ class SyncService:
                 with SyncClient(m["server_url"], m["token"], transport=self._transport) as client:
                     r = client.sync(self.store)
             except SyncFailed as exc:
+                self._offline = exc.status is None and exc.retryable
                 self.store.set_meta(last_sync_error=str(exc))
                 log.info("sync failed: %s", type(exc).__name__)
                 raise SyncError(str(exc)) from None
@@ -167,7 +169,7 @@ class SyncService:
                     failures += 1
                 _notify(on_change)
             delay = backoff_delay(failures) if failures else None
-            await self._sleep(delay, probing=failures > 0)
+            await self._sleep(delay, probing=failures > 0 and self._offline)
 
     async def _sleep(self, delay: float | None, probing: bool) -> None:
         """Wait for a trigger, for the backoff delay, or (while failing) for the health probe to succeed."""

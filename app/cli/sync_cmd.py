@@ -1,14 +1,56 @@
 """CLI face for the sync client: enroll a device, run one sync round."""
 from __future__ import annotations
 
-from app.cli._common import not_built
+import json
+from pathlib import Path
+
+import typer
+
+from app.cli._common import DataDir, fail, resolve_data_dir
 
 
-def enroll() -> None:
-    """Enroll this device with a one-time code from an admin."""
-    raise not_built("learnwalk enroll")
+def _service(data_dir: Path | None):
+    from app.store.catalog import RubricCatalog
+    from app.store.db import StoreError, open_engine
+    from app.sync_service import SyncService
+
+    try:
+        engine = open_engine(resolve_data_dir(data_dir))
+    except StoreError as exc:
+        raise fail(str(exc)) from None
+    return SyncService(engine, RubricCatalog(engine))
 
 
-def sync() -> None:
-    """Run one push+pull round with the server."""
-    raise not_built("learnwalk sync")
+def enroll(data_dir: Path | None = DataDir,
+           server: str = typer.Option(..., "--server", help="Server address, e.g. https://walks.district.org"),
+           code: str = typer.Option(..., "--code", help="One-time enrollment code from your admin")) -> None:
+    """Enroll this device with a one-time code from an admin; prints the device id."""
+    from app.sync_service import SyncError
+
+    service = _service(data_dir)
+    try:
+        service.enroll(server, code)
+    except SyncError as exc:
+        raise fail(str(exc)) from None
+    print(service.store.meta("device_id")["device_id"])
+
+
+def sync(data_dir: Path | None = DataDir,
+         as_json: bool = typer.Option(False, "--json", help="Print the round's counts as JSON")) -> None:
+    """Run one push+pull round with the server (exit 1 if it failed)."""
+    from app.sync_service import SyncError
+
+    service = _service(data_dir)
+    try:
+        report = service.sync_once()
+    except SyncError as exc:
+        raise fail(str(exc)) from None
+    status = service.status()
+    if as_json:
+        out = report.as_dict() | {"pending": status.pending,
+                                  "rejected": [{"kind": r.kind, "record_id": r.record_id, "reason": r.reason}
+                                               for r in status.rejected]}
+        print(json.dumps(out))
+    else:
+        print(f"Pushed {report.applied} change(s) ({report.duplicate} already there, {report.rejected} rejected); "
+              f"pulled {report.pulled}; {status.pending} pending, {len(status.rejected)} rejected on this device.")
