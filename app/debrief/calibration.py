@@ -1,6 +1,6 @@
 """Calibration: how closely two observers rated the same classroom (visits sharing a calibration pair code).
 
-Per look-for: exact agreement, adjacent agreement (levels at most one step apart) and Cohen's kappa
+Per look-for: exact agreement, adjacent agreement (levels at most one step apart, on scales of 3+ levels) and Cohen's kappa
 (agreement beyond chance: (po - pe) / (1 - pe)), with the pairs that disagreed listed for discussion.
 A pair is compared on a look-for when both observers answered it; 'not observed' is an answer of its own,
 and on a one-level checklist a blank means 'not seen'. Observers appear as 'Observer N', never by id.
@@ -119,7 +119,9 @@ def agreement(rubric: Rubric, pairs: list[tuple[str, tuple, tuple]], lookfor_ids
                 disagree.append(Disagreement(code, (no_a, no_b), (obs_a, obs_b), (_words(scale, a), _words(scale, b))))
         n = len(items)
         k = cohen_kappa(items)
-        out.append(LookforAgreement(lf_id, lf.label, n, k.po, near / n if n else None, k, disagree))
+        # adjacency means something only on a scale of three or more levels
+        adjacent = near / n if n and len(scale.levels) >= 3 else None
+        out.append(LookforAgreement(lf_id, lf.label, n, k.po, adjacent, k, disagree))
     return out
 
 

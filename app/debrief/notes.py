@@ -28,6 +28,13 @@ class NoteGroup:
     title: str
     texts: list[str]
 
+    def counted(self) -> list[tuple[str, int]]:
+        """Each distinct text once, with how many visits wrote it, in first-seen order."""
+        counts: dict[str, int] = {}
+        for t in self.texts:
+            counts[t] = counts.get(t, 0) + 1
+        return list(counts.items())
+
 
 def walk_notes(engine: Engine, rubric: Rubric, walk_id: str, focus: list[str]) -> list[NoteGroup]:
     """Live notes of the walk's live visits, grouped by look-for (focus first, rubric order, general last)."""

@@ -64,6 +64,13 @@ class Filters:
             raise TallyError("Observer numbers start at 1 (Observer 1, Observer 2, ...).")
 
 
+def check_request(filters: Filters, by: str | None) -> None:
+    """Raise TallyError for a filter or grouping the debrief does not know (a usage error)."""
+    filters.check()
+    if by is not None and by not in GROUPINGS:
+        raise TallyError(f"Cannot break down by '{by}'; choose one of {', '.join(GROUPINGS)}.")
+
+
 def is_checklist(scale: Scale) -> bool:
     """A one-level scale ('Seen') is a checklist: a blank cell means 'not seen', so shares are of all visits."""
     return len(scale.levels) == 1
@@ -266,9 +273,7 @@ def walk_tally(engine: Engine, catalog: RubricCatalog, walk_id: str, filters: Fi
                lookfor_ids: list[str] | None = None) -> WalkTally:
     """The tallies of a walk (optionally filtered, optionally broken down by a grouping), with suppression."""
     filters = filters or Filters()
-    filters.check()
-    if by is not None and by not in GROUPINGS:
-        raise TallyError(f"Cannot break down by '{by}'; choose one of {', '.join(GROUPINGS)}.")
+    check_request(filters, by)
     limit = threshold if threshold is not None else suppression.threshold(engine)
     with Session(engine) as conn:
         walk = conn.get(Walk, walk_id)

@@ -59,6 +59,7 @@ def test_not_observed_is_an_answer_and_a_blank_checklist_cell_means_not_seen(sto
     q = next(a for a in cal.lookfors if a.lookfor_id == "t.questions")
     assert q.compared == 3  # P4 left it blank on both sides: not compared
     assert [d.answers for d in q.disagreements] == [("No", "Not observed")]
+    assert q.adjacent is None  # two levels: "adjacent" would be every answer
     target = next(a for a in cal.lookfors if a.lookfor_id == "t.target")
     assert target.compared == 4
     assert [d.answers for d in target.disagreements] == [("Seen", "Not seen")]
