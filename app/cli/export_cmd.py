@@ -1,9 +1,125 @@
-"""CLI face for exports of synced data."""
+"""CLI face for exports of synced data: `learnwalk export (--db URL | --server URL --token T) --format ... --out FILE`.
+
+The file is written next to its final name and renamed only when complete, so a failed export never leaves a
+half-written file behind. A progress bar is drawn only when stderr is a terminal.
+"""
 from __future__ import annotations
 
-from app.cli._common import not_built
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import typer
+
+from app.cli._common import fail
+
+FORMAT_HELP = "csv (one row per rating), csv-wide (one row per visit), xlsx or jsonl"
 
 
-def export() -> None:
-    """Export synced walk data (CSV, wide CSV, XLSX, JSONL)."""
-    raise not_built("learnwalk export")
+@contextmanager
+def _progress(total: int | None, unit: str) -> Iterator:
+    """A callback that advances a rich progress bar on a terminal, or does nothing otherwise."""
+    if not sys.stderr.isatty():
+        yield lambda n: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    counter = DownloadColumn() if unit == "bytes" else MofNCompleteColumn()
+    with Progress("[progress.description]{task.description}", BarColumn(), counter, TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(f"Exporting {unit}", total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+def _local(db: str, district: str | None, fmt: str, filters, out) -> None:
+    from sqlalchemy import inspect, select
+    from sqlalchemy.exc import SQLAlchemyError
+    from sqlmodel import Session
+
+    from sync.server import admin_service
+    from sync.server.config import normalize_db_url
+    from sync.server.db import make_engine, writer
+    from sync.server.deps import Caller
+    from sync.server.export import export_total, iter_export
+    from sync.server.models import District
+    from sync.server.scope import Scope
+
+    engine = make_engine(normalize_db_url(db))
+    try:
+        try:
+            if not inspect(engine).has_table("rating"):
+                raise fail(f"{db} holds no learnwalk server data; check --db (it is the server's database).")
+            with Session(engine) as s:
+                ids = list(s.exec(select(District.id).order_by(District.id)).scalars()) if district is None else [district]
+                if district is not None and s.get(District, district) is None:
+                    raise fail(f"District {district} is not in this database; check --district.")
+        except SQLAlchemyError as exc:
+            raise fail(f"The server database could not be opened ({type(exc.orig or exc).__name__}); "
+                       "check --db and that the database is running.") from None
+        if len(ids) != 1:
+            raise fail(f"The database holds {len(ids)} districts; choose one with --district ID "
+                       f"({', '.join(ids) or 'none yet'}).")
+        caller = Caller(device_id="", user_id="cli", role="admin", district_id=ids[0])
+        scope = Scope(caller)
+        with Session(writer(engine)) as s:
+            admin_service.audit_export(s, caller, "ratings", fmt, filters.as_dict())
+            s.commit()
+        total = export_total(engine, fmt, scope, filters)
+        with _progress(total, "ratings" if fmt == "csv" else "records") as advance:
+            for chunk in iter_export(engine, fmt, scope, filters, advance):
+                out.write(chunk)
+    finally:
+        engine.dispose()
+
+
+def _remote(server: str, token: str, fmt: str, filters, out) -> None:
+    from sync.admin_client import AdminClient, AdminClientError
+
+    try:
+        with AdminClient(server, token) as client, _progress(None, "bytes") as advance:
+            client.export(fmt, filters.as_query(), out, advance)
+    except AdminClientError as exc:
+        raise fail(str(exc)) from None
+
+
+def export(fmt: str = typer.Option(..., "--format", help=FORMAT_HELP),
+           out: Path = typer.Option(..., "--out", help="File to write (replaced only when the export completes)"),
+           db: str | None = typer.Option(None, "--db", help="Server database URL or SQLite file (local export)"),
+           server: str | None = typer.Option(None, "--server", help="Server address, e.g. https://walks.example.org"),
+           token: str | None = typer.Option(None, "--token", help="An admin device token (with --server)"),
+           district: str | None = typer.Option(None, "--district", help="District id (with --db, if it holds several)"),
+           school: str | None = typer.Option(None, "--school", help="Only this school id"),
+           date_from: str | None = typer.Option(None, "--from", help="Walks on or after this date (YYYY-MM-DD)"),
+           date_to: str | None = typer.Option(None, "--to", help="Walks on or before this date (YYYY-MM-DD)"),
+           walk: str | None = typer.Option(None, "--walk", help="Only this walk id"),
+           rubric: str | None = typer.Option(None, "--rubric", help="Only walks on this rubric: ID or ID@VERSION"),
+           ) -> None:
+    """Export synced walk data: long CSV, wide CSV, XLSX or JSONL, by stable look-for id."""
+    from sync.server.export import FORMATS, ExportError, ExportFilters
+
+    if (db is None) == (server is None):
+        raise fail("Give exactly one source: --db URL (the server database) or --server URL --token T.", 2)
+    if server is not None and not token:
+        raise fail("--server needs --token with an admin device's token.", 2)
+    if fmt not in FORMATS:
+        raise fail(f"Format '{fmt}' is not one of {', '.join(FORMATS)}; pick one of them.", 2)
+    try:
+        filters = ExportFilters.parse(school, date_from, date_to, walk, rubric)
+    except ExportError as exc:
+        raise fail(str(exc), 2) from None
+    if not out.parent.is_dir():
+        raise fail(f"The folder {out.parent} does not exist; create it or choose another --out.")
+    part = out.with_name(out.name + ".part")
+    try:
+        with open(part, "wb") as stream:
+            if db is not None:
+                _local(db, district, fmt, filters, stream)
+            else:
+                _remote(server, token, fmt, filters, stream)
+        os.replace(part, out)
+    finally:
+        part.unlink(missing_ok=True)
+    print(str(out))

@@ -36,6 +36,13 @@ class ExportFilters:
         return cls(school_id=_text(school), date_from=start, date_to=end, walk_id=_text(walk),
                    rubric_id=_text(rubric_id), rubric_version=version)
 
+    def as_query(self) -> dict:
+        """The filters as the query parameters of the export endpoints (the inverse of parse)."""
+        rubric = self.rubric_id and (f"{self.rubric_id}@{self.rubric_version}" if self.rubric_version else self.rubric_id)
+        pairs = {"school": self.school_id, "from": self.date_from and self.date_from.isoformat(),
+                 "to": self.date_to and self.date_to.isoformat(), "walk": self.walk_id, "rubric": rubric}
+        return {k: v for k, v in pairs.items() if v}
+
     def as_dict(self) -> dict:
         """The filters that are set, as plain values (for the audit log and file names)."""
         out = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in self.__dict__.items()}
