@@ -31,8 +31,8 @@ def render(tally: WalkTally) -> str:
             f" · observers: {tally.observers} · {tally.filters.describe()}"
             f" · cells under {tally.threshold} visits are not shown"]
     lines = head + [""]
-    width = 44
-    lines.append(f"  {'Look-for':<{width}} {'Rated':>5} {'N/O':>4}  {'Evident':<16} Counts (share of rated)")
+    width = min(64, max([12] + [len(f"{t.lookfor.label} ({t.id})") for t in tally.lookfors]))
+    lines.append(f"  {'Look-for':<{width}} {'Rated':>5} {'N/O':>4}  {'Evident':<16} Counts (share)")
     for title, rows in tally.sections():
         lines.append(title)
         for t in rows:
