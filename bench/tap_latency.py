@@ -1,0 +1,112 @@
+"""Tap latency: one rating commit through CaptureService next to a raw sqlite3 insert+commit, FULL vs NORMAL.
+
+Every figure comes from this run on this machine: the raw insert+commit is the baseline (the floor SQLite and
+the disk set), and the service's ratio to it is the cost of our layers (ORM, checks, outbox row). The goal is a
+service p95 of at most 5 ms with synchronous=FULL (what the app uses).
+
+    .venv/bin/python bench/tap_latency.py [--taps 1000] [--dir FOLDER]
+
+--dir chooses the disk: the default is a temporary folder; on tmpfs fsync is free and FULL looks like NORMAL.
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import event  # noqa: E402
+
+from app.store.db import open_engine  # noqa: E402
+from app.store.services import CaptureService  # noqa: E402
+from rubrics import Domain, Level, LookFor, Rubric, Scale  # noqa: E402
+
+RUBRIC = Rubric(  # 20 look-fors on a four-level scale, like a real walk tool
+    id="bench", version=1, title="Bench",
+    scales=[Scale(id="four", levels=[Level(value=str(v), label=str(v)) for v in range(1, 5)])],
+    domains=[Domain(id="d", title="D")],
+    lookfors=[LookFor(id=f"b.{i}", domain="d", text=f"Look-for {i}", label=f"L{i}", scale="four")
+              for i in range(20)],
+)
+GOAL_P95_MS = 5.0
+
+
+def _percentiles(samples: list[float]) -> tuple[float, float, float]:
+    q = statistics.quantiles(samples, n=100, method="inclusive")
+    return q[49], q[94], q[98]
+
+
+def service_taps(folder: Path, sync: str, taps: int) -> list[float]:
+    engine = open_engine(folder)
+    # the store sets FULL on connect; a later listener overrides it for this run only
+    event.listen(engine, "connect", lambda con, _r: con.execute(f"PRAGMA synchronous={sync}"))
+    engine.dispose()
+    svc = CaptureService(engine)
+    svc.catalog.register(RUBRIC)
+    school = svc.add_school("Bench School")
+    walk = svc.create_walk(school_id=school.id, rubric_id="bench", rubric_version=1, focus=["b.0", "b.1"])
+    visit = svc.start_visit(walk.id, grade="5", subject="Math")
+    with engine.connect() as con:
+        assert con.exec_driver_sql("PRAGMA synchronous").scalar() == {"FULL": 2, "NORMAL": 1}[sync]
+    out = []
+    for i in range(taps + 20):
+        lf, value = f"b.{i % 20}", str(1 + (i // 20) % 4)  # every tap changes its cell: a real write each time
+        t0 = time.perf_counter()
+        svc.tap(visit.id, lf, value)
+        out.append((time.perf_counter() - t0) * 1000)
+    engine.dispose()
+    return out[20:]  # warm-up: first cells, caches
+
+
+def raw_inserts(folder: Path, sync: str, taps: int) -> list[float]:
+    folder.mkdir(parents=True, exist_ok=True)
+    con = sqlite3.connect(folder / "raw.sqlite", isolation_level=None)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute(f"PRAGMA synchronous={sync}")
+    con.execute("CREATE TABLE cell (id TEXT PRIMARY KEY, visit_id TEXT, lookfor_id TEXT, value TEXT)")
+    out = []
+    for i in range(taps + 20):
+        t0 = time.perf_counter()
+        con.execute("BEGIN IMMEDIATE")
+        con.execute("INSERT OR REPLACE INTO cell VALUES (?, 'v', ?, ?)", (f"c{i % 20}", f"b.{i % 20}", str(i % 4)))
+        con.execute("COMMIT")
+        out.append((time.perf_counter() - t0) * 1000)
+    con.close()
+    return out[20:]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--taps", type=int, default=1000)
+    ap.add_argument("--dir", type=Path, default=None, help="folder for the test files (default: a temp folder)")
+    args = ap.parse_args()
+    base = Path(tempfile.mkdtemp(prefix="tap-latency-", dir=args.dir))
+
+    rows = []
+    try:
+        for sync in ("FULL", "NORMAL"):
+            raw = _percentiles(raw_inserts(base / f"raw-{sync}", sync, args.taps))
+            svc = _percentiles(service_taps(base / f"svc-{sync}", sync, args.taps))
+            rows.append(("raw sqlite3 insert+commit", sync, raw, raw))
+            rows.append(("CaptureService.tap", sync, svc, raw))
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+    print(f"{args.taps} taps each, on the file system of {base.parent}")
+    print(f"{'what':<27} {'sync':<7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'p50 x raw':>10} {'p95 x raw':>10}")
+    for what, sync, (p50, p95, p99), (r50, r95, _) in rows:
+        print(f"{what:<27} {sync:<7} {p50:7.2f} {p95:7.2f} {p99:7.2f} {p50 / r50:10.1f} {p95 / r95:10.1f}")
+    full = rows[1][2][1]
+    normal = rows[3][2][1]
+    print(f"service p95 with FULL: {full:.2f} ms (goal <= {GOAL_P95_MS} ms: {'met' if full <= GOAL_P95_MS else 'NOT met'}); "
+          f"FULL costs {full - normal:+.2f} ms at p95 over NORMAL ({full / normal:.1f}x)")
+
+
+if __name__ == "__main__":
+    main()
