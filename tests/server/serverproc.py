@@ -222,3 +222,16 @@ def user_of(dev: Device) -> str:
 
 def token_of(dev: Device) -> str:
     return dev.sync.store.meta("token")["token"]
+
+
+def push_body(entries) -> bytes:
+    """A push body made of outbox entries exactly as the client sends them."""
+    return ('{"entries":[' + ",".join(
+        f'{{"op_seq":{e.seq},"kind":"{e.kind}","record_id":"{e.record_id}","data":{e.data_json}}}'
+        for e in entries) + "]}").encode()
+
+
+def harness_entry(entry, **changes):
+    from dataclasses import replace
+
+    return replace(entry, **changes)
