@@ -287,15 +287,16 @@ def walk_tally(engine: Engine, catalog: RubricCatalog, walk_id: str, filters: Fi
         observers = observer_ids(conn, walk_id)
         conds = [Visit.walk_id == walk_id, counted_visit(), *_filter_conds(filters, observers)]
         g = _group_expr(by).label("g")
+        keys = [g] if by else []  # grouping by a constant would only make the sort wider
 
         # query 1: visits by group and subject (subject decides which look-fors apply)
-        vq = select(g, Visit.subject, func.count()).where(*conds).group_by(g, Visit.subject)
+        vq = select(g, Visit.subject, func.count()).where(*conds).group_by(*keys, Visit.subject)
         visit_rows = conn.execute(vq).all()
         # query 2: rating cells by group, look-for, value
         rq = (select(g, Rating.lookfor_id, Rating.value, Rating.not_observed, func.count())
               .join(Visit, Visit.id == Rating.visit_id)
               .where(Rating.deleted == False, or_(Rating.value.is_not(None), Rating.not_observed == True), *conds)  # noqa: E712
-              .group_by(g, Rating.lookfor_id, Rating.value, Rating.not_observed))
+              .group_by(*keys, Rating.lookfor_id, Rating.value, Rating.not_observed))
         rating_rows = conn.execute(rq).all()
         if filters.active():
             total = conn.execute(select(func.count()).select_from(Visit)
