@@ -1,23 +1,26 @@
-"""Server databases for export tests: a district with walks on two rubric versions, edge cases included.
+"""Server data for admin/export tests, put there the way production data gets there.
 
-Rows are written with the server's own directory functions (districts, schools, users, rubric versions) and
-plain inserts for walks, visits, ratings and notes; the server process tests push data through the real API.
+Districts, schools and users are made with the server's directory functions (as `learnwalk admin` does); every
+device is enrolled with a one-time code over HTTP; rubric versions are published by an admin through the admin
+API; walks, visits, ratings (values, "not observed", cleared cells) and notes are pushed by observers' devices.
 """
 from __future__ import annotations
 
 import random
+import uuid
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
+import httpx
 from sqlmodel import Session, select
 
-from sync.protocol import rating_id
+from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION, new_id, rating_id
 from sync.server import directory
 from sync.server.db import writer
-from sync.server.models import EvidenceNote, Rating, RubricVersion, Visit, Walk, metadata
-from sync.protocol import new_id
+from sync.server.models import Rating, Visit, Walk
 
-# A district rubric in two versions: v2 drops "cr.pace" and adds "cr.exit-ticket" (old visits stay exportable).
-CUSTOM_V1 = """id: coherence
+_LF = "  - {{id: {id}, domain: core, text: \"{text}\", label: \"{label}\", scale: four}}\n"
+_RUBRIC = """id: coherence
 version: {version}
 title: Coherence check
 scales:
@@ -33,91 +36,161 @@ domains:
   - id: core
     title: Core actions
 lookfors:
-{lookfors}
-"""
-_LF = """  - id: {id}
-    domain: core
-    text: {text}
-    label: {label}
-    scale: four
-"""
-V1_LOOKFORS = [("cr.grade-level", "Students work on grade-level tasks.", "Grade-level work"),
-               ("cr.pace", "The lesson keeps a brisk pace.", "Pace"),
-               ("cr.talk", "Students explain their thinking to each other.", "Student talk")]
-V2_LOOKFORS = [("cr.grade-level", "Students work on grade-level tasks.", "Grade-level work"),
-               ("cr.exit-ticket", "An exit ticket checks today's target.", "Exit ticket"),
-               ("cr.talk", "Students explain their thinking to each other.", "Student talk")]
+{lookfors}"""
+# v2 drops cr.pace and adds cr.exit-ticket: visits on v1 keep their cr.pace ratings in every export
+LOOKFORS = {1: [("cr.grade-level", "Students work on grade-level tasks.", "Grade-level work"),
+                ("cr.pace", "The lesson keeps a brisk pace.", "Pace"),
+                ("cr.talk", "Students explain their thinking to each other.", "Student talk")],
+            2: [("cr.grade-level", "Students work on grade-level tasks.", "Grade-level work"),
+                ("cr.exit-ticket", "An exit ticket checks today's target.", "Exit ticket"),
+                ("cr.talk", "Students explain their thinking to each other.", "Student talk")]}
+SAMPLE = ["sd.target-posted", "sd.work-displayed", "sd.checks-understanding"]
 
 
-def custom_yaml(version: int) -> str:
-    lfs = V1_LOOKFORS if version == 1 else V2_LOOKFORS
-    return CUSTOM_V1.format(version=version, lookfors="".join(_LF.format(id=i, text=t, label=l) for i, t, l in lfs))
+def coherence_yaml(version: int) -> str:
+    return _RUBRIC.format(version=version, lookfors="".join(_LF.format(id=i, text=t, label=lb)
+                                                            for i, t, lb in LOOKFORS[version]))
 
 
-def publish_custom(s: Session, district_id: str, version: int) -> None:
-    from rubrics import parse_rubric
-    text = custom_yaml(version)
-    s.add(RubricVersion(district_id=district_id, rubric_id="coherence", version=version, yaml_text=text,
-                        content_hash=parse_rubric(text).content_hash(), published_by="test"))
+def client(url: str, token: str | None = None) -> httpx.Client:
+    headers = {PROTOCOL_HEADER: str(PROTOCOL_VERSION)}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    return httpx.Client(base_url=url, headers=headers, timeout=60)
 
 
-def make_district(engine, name: str) -> dict:
-    with Session(writer(engine)) as s:
-        d = directory.create_district(s, name)
-        schools = [directory.create_school(s, d.id, f"{name} school {i}") for i in (1, 2)]
-        users = {role: directory.create_user(s, d.id, role, f"{role}@{name.lower().replace(' ', '')}.org")
-                 for role in ("observer", "lead", "admin")}
-        publish_custom(s, d.id, 1)
-        publish_custom(s, d.id, 2)
-        s.commit()
-        return {"id": d.id, "schools": [x.id for x in schools], "users": {k: u.id for k, u in users.items()}}
+def enroll(url: str, code: str) -> dict:
+    with client(url) as c:
+        r = c.post("/api/v1/enroll", json={"code": code, "device_name": "test tablet"})
+        r.raise_for_status()
+        return r.json()
 
 
-def fill(engine, district: dict, walks: int = 4, visits: int = 5, seed: int = 1) -> None:
-    """Walks alternating sample-district@1, coherence@1 and coherence@2, with every kind of cell."""
-    rng = random.Random(seed)
-    keys = [("sample-district", 1, ["sd.target-posted", "sd.work-displayed", "sd.checks-understanding"], ["seen"]),
-            ("coherence", 1, [i for i, _, _ in V1_LOOKFORS], ["1", "2", "3", "4"]),
-            ("coherence", 2, [i for i, _, _ in V2_LOOKFORS], ["1", "2", "3", "4"])]
-    d = district["id"]
-    observer = district["users"]["observer"]
-    with Session(writer(engine)) as s:
-        for w in range(walks):
-            rubric_id, version, lookfors, values = keys[w % len(keys)]
-            walk = Walk(id=new_id(), school_id=district["schools"][w % 2], walk_date=date(2026, 9, 1) + timedelta(days=7 * w),
-                        rubric_id=rubric_id, rubric_version=version, cycle_label="=Cycle 1" if w == 0 else f"Cycle {w} é",
-                        phase="baseline", created_by=observer, district_id=d)
-            s.add(walk)
-            for n in range(1, visits + 1):
-                visit = Visit(id=new_id(), walk_id=walk.id, visit_no=n, observer_id=observer,
-                              grade=rng.choice(["PK", "K", "3", "7", "11", None]), subject=rng.choice(["ELA", "Math", None]),
-                              class_type=rng.choice(["general", "inclusion", None]), district_id=d,
-                              deleted=(n == visits and w == 1))
-                s.add(visit)
-                if n == 2:
-                    continue  # a visit with no ratings
-                for lf in lookfors:
-                    roll = rng.random()
-                    r = Rating(id=rating_id(visit.id, lf), visit_id=visit.id, lookfor_id=lf, walk_id=walk.id,
-                               owner_id=observer, district_id=d,
-                               value=None if roll < 0.2 else rng.choice(values), not_observed=roll < 0.2,
-                               deleted=roll > 0.93,
-                               updated_at=datetime(2026, 9, 1, 10, 0, tzinfo=timezone.utc) + timedelta(minutes=n))
-                    s.add(r)
-                s.add(EvidenceNote(id=new_id(), visit_id=visit.id, lookfor_id=lookfors[0], walk_id=walk.id,
-                                   owner_id=observer, district_id=d, text=f"Visit {n}: \"quoted\", comma; ünïcode"))
-        s.commit()
+@dataclass
+class Member:
+    role: str
+    user_id: str
+    token: str
+    device_id: str
+    op_seq: int = 0
+
+    def push(self, url: str, records: list[tuple[str, dict]]) -> list[dict]:
+        entries = []
+        for kind, data in records:
+            self.op_seq += 1
+            entries.append({"op_seq": self.op_seq, "kind": kind, "record_id": data["id"], "data": data})
+        with client(url, self.token) as c:
+            r = c.post("/api/v1/push", json={"entries": entries})
+            r.raise_for_status()
+            results = r.json()["results"]
+        bad = [x for x in results if x["status"] != "applied"]
+        assert not bad, bad
+        return results
 
 
-def expected_ratings(engine, district_id: str) -> set[tuple]:
+@dataclass
+class DistrictData:
+    id: str
+    schools: list[str]
+    members: dict[str, Member] = field(default_factory=dict)  # observer, observer2, lead, admin
+    walks: list[str] = field(default_factory=list)
+
+
+def _iso(t: datetime) -> str:
+    return t.isoformat()
+
+
+def walk_records(d: DistrictData, observer: Member, lead: Member, rng: random.Random, walks: int,
+                 visits: int) -> list[tuple[str, dict]]:
+    """Walks on sample-district@1, coherence@1 and coherence@2, with every kind of cell and a deleted visit."""
+    keys = [("sample-district", 1, SAMPLE, ["seen"], False),
+            ("coherence", 1, [i for i, _, _ in LOOKFORS[1]], ["1", "2", "3", "4"], True),
+            ("coherence", 2, [i for i, _, _ in LOOKFORS[2]], ["1", "2", "3", "4"], True)]
+    t0 = datetime(2026, 9, 1, 8, 0, tzinfo=timezone.utc)
+    out: list[tuple[str, dict]] = []
+    for w in range(walks):
+        rubric_id, version, lookfors, values, can_skip = keys[w % len(keys)]
+        walk_id = new_id()
+        d.walks.append(walk_id)
+        out.append(("walk", {"id": walk_id, "school_id": d.schools[w % 2],
+                             "walk_date": (date(2026, 9, 1) + timedelta(days=7 * w)).isoformat(),
+                             "rubric_id": rubric_id, "rubric_version": version, "focus": lookfors[:2],
+                             "team": [lead.user_id], "cycle_label": "=Cycle 1" if w == 0 else f"Cycle {w} é",
+                             "phase": "baseline", "updated_at": _iso(t0)}))
+        for n in range(1, visits + 1):
+            visit_id = new_id()
+            visit = {"id": visit_id, "walk_id": walk_id, "visit_no": n, "grade": rng.choice(["PK", "K", "3", "7", "11", None]),
+                     "subject": rng.choice(["ELA", "Math", None]), "class_type": rng.choice(["general", "inclusion", None]),
+                     "student_count": rng.choice([None, 18, 24]), "started_at": _iso(t0 + timedelta(minutes=15 * n)),
+                     "updated_at": _iso(t0 + timedelta(minutes=15 * n)), "deleted": False}
+            out.append(("visit", visit))
+            if n == 2:
+                continue  # a visit with no ratings
+            for lf in lookfors:
+                roll = rng.random()
+                skip = can_skip and roll < 0.2
+                out.append(("rating", {"id": rating_id(visit_id, lf), "visit_id": visit_id, "lookfor_id": lf,
+                                       "value": None if skip else rng.choice(values), "not_observed": skip,
+                                       "updated_at": _iso(t0 + timedelta(minutes=15 * n + 1))}))
+                if roll > 0.9:  # cleared again: a tombstone, never exported
+                    out.append(("rating", {"id": rating_id(visit_id, lf), "visit_id": visit_id, "lookfor_id": lf,
+                                           "value": None, "not_observed": False, "deleted": True,
+                                           "updated_at": _iso(t0 + timedelta(minutes=15 * n + 2))}))
+            out.append(("note", {"id": new_id(), "visit_id": visit_id, "lookfor_id": lookfors[0],
+                                 "text": f"Visit {n}: \"quoted\", comma; ünïcode", "updated_at": _iso(t0)}))
+            if n == visits and w == 1:
+                out.append(("visit", {**visit, "deleted": True, "updated_at": _iso(t0 + timedelta(hours=3))}))
+    return out
+
+
+@dataclass
+class World:
+    url: str
+    db: object
+    north: DistrictData
+    south: DistrictData
+
+    @classmethod
+    def build(cls, url: str, db, walks: int = 6, visits: int = 5) -> "World":
+        made = [cls._district(url, db, name, walks, visits, seed) for seed, name in enumerate(("North", "South"))]
+        return cls(url, db, *made)
+
+    @staticmethod
+    def _district(url: str, db, name: str, walks: int, visits: int, seed: int) -> DistrictData:
+        with Session(writer(db.engine), expire_on_commit=False) as s:
+            dist = directory.create_district(s, f"{name} {uuid.uuid4().hex[:6]}")
+            schools = [directory.create_school(s, dist.id, f"{name} school {i}").id for i in (1, 2)]
+            users = {key: directory.create_user(s, dist.id, role, f"{key}-{uuid.uuid4().hex[:6]}@example.org").id
+                     for key, role in (("observer", "observer"), ("observer2", "observer"), ("lead", "lead"),
+                                       ("outsider_lead", "lead"), ("admin", "admin"))}
+            codes = {key: directory.issue_code(s, uid) for key, uid in users.items()}
+            s.commit()
+        d = DistrictData(dist.id, schools)
+        for key, code in codes.items():
+            e = enroll(url, code)
+            d.members[key] = Member(e["role"], e["user_id"], e["token"], e["device_id"])
+        with client(url, d.members["admin"].token) as c:
+            for version in (1, 2):
+                r = c.post("/api/v1/admin/rubrics", json={"filename": f"coherence-v{version}.yaml",
+                                                          "text": coherence_yaml(version)})
+                assert r.status_code == 201, r.text
+        rng = random.Random(seed)
+        obs, lead = d.members["observer"], d.members["lead"]
+        obs.push(url, walk_records(d, obs, lead, rng, walks, visits))
+        # a second observer's walk the lead is not part of: leads must not see it, admins must
+        obs2 = d.members["observer2"]
+        obs2.push(url, walk_records(d, obs2, d.members["outsider_lead"], rng, 1, 3))
+        return d
+
+
+def expected_ratings(engine, district_id: str, observer_id: str | None = None) -> set[tuple]:
     """(visit_id, lookfor_id, value, not_observed) of every live rating of live visits of live walks."""
     with Session(engine) as s:
-        rows = s.exec(select(Rating.visit_id, Rating.lookfor_id, Rating.value, Rating.not_observed)
-                      .join(Visit, Visit.id == Rating.visit_id).join(Walk, Walk.id == Visit.walk_id)
-                      .where(Rating.district_id == district_id, Rating.deleted == False,  # noqa: E712
-                             Visit.deleted == False, Walk.deleted == False)).all()  # noqa: E712
+        stmt = (select(Rating.visit_id, Rating.lookfor_id, Rating.value, Rating.not_observed)
+                .join(Visit, Visit.id == Rating.visit_id).join(Walk, Walk.id == Visit.walk_id)
+                .where(Rating.district_id == district_id, Rating.deleted == False,  # noqa: E712
+                       Visit.deleted == False, Walk.deleted == False))  # noqa: E712
+        if observer_id:
+            stmt = stmt.where(Visit.observer_id == observer_id)
+        rows = s.exec(stmt).all()
     return {(v, lf, val or "", bool(no)) for v, lf, val, no in rows}
-
-
-def create_schema(engine) -> None:
-    metadata.create_all(engine)
