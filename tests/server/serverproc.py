@@ -235,3 +235,12 @@ def harness_entry(entry, **changes):
     from dataclasses import replace
 
     return replace(entry, **changes)
+
+
+from sync.client import PendingEntry as PendingEntryT  # noqa: E402
+
+
+def writer_of(dev: Device):
+    from app.store.db import writer
+
+    return writer(dev.engine)
