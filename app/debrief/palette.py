@@ -16,7 +16,6 @@ RAMPS = {
 }
 EMPTY = "#ffffff"
 OUTLINE = "#6b7280"
-TEXT_ON = {"#08519c": "#ffffff", "#3182bd": "#ffffff", "#4292c6": "#ffffff"}
 
 
 def level_colors(scale: Scale) -> dict[str, str]:

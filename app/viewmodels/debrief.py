@@ -1,0 +1,237 @@
+"""The Debrief screen's state: filters, the tallies as chart segments and spoken rows, evidence, cycle trend,
+calibration and equity pause. Plain Python over app.debrief (no Flet), so tests drive it directly.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.debrief import Filters, TallyError, walk_tally
+from app.debrief.bands import BAND_NAMES
+from app.debrief.calibration import Calibration, calibration
+from app.debrief.equity import PROMPTS as EQUITY_PROMPTS, EquityPause, equity_pause
+from app.debrief.notes import MEANING_PROMPTS, NoteGroup, walk_notes
+from app.debrief.palette import EMPTY, level_colors
+from app.debrief.tally import LookforTally, WalkTally, is_checklist
+from app.debrief.text import pct
+from app.debrief.trends import CycleTrend, cycle_trend
+from app.store.services import CaptureService
+from app.viewmodels._format import day, plural
+from app.viewmodels.new_walk import PHASE_LABELS
+from sync.protocol import CLASS_TYPES, SUBJECTS
+
+SECTIONS = (("tallies", "Tallies"), ("evidence", "What we saw"), ("trend", "Cycle trend"),
+            ("calibration", "Calibration"), ("equity", "Equity pause"))
+FILTER_TITLES = {"grade_band": "Grade band", "subject": "Subject", "class_type": "Class type",
+                 "observer": "Observer"}
+ALL = "all"
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Segment:
+    value: str
+    label: str
+    count: int
+    share: float  # of the row's base, 0..1
+    color: str
+
+
+@dataclass(frozen=True)
+class TallyRow:
+    lookfor_id: str
+    label: str
+    text: str
+    focus: bool
+    equity: bool
+    suppressed: bool
+    segments: list[Segment]
+    evident_share: float | None
+    numbers: str  # the row's numbers in words: what the screen shows beside the chart and a screen reader says
+
+    @property
+    def identifier(self) -> str:
+        return f"tally:{self.lookfor_id}"
+
+    @property
+    def spoken(self) -> str:
+        return ". ".join(p for p in (self.label, self.badges, self.numbers) if p)
+
+    @property
+    def badges(self) -> str:
+        return " · ".join(b for b, on in (("Focus", self.focus), ("Equity", self.equity)) if on)
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    rows: list[TallyRow]
+    legend: str
+
+
+def numbers_of(t: LookforTally, limit: int) -> str:
+    c = t.cell
+    if c.suppressed:
+        return f"Not shown: fewer than {limit} visits."
+    if not c.base:
+        return f"Not rated · not observed {c.not_observed}" if not is_checklist(t.scale) else "Not seen in any visit"
+    levels = " · ".join(f"{t.scale.label_of(v)} {n}" for v, n in c.counts.items())
+    if is_checklist(t.scale):
+        return f"Seen in {c.evident} of {c.base} visits ({pct(c.evident_share)})"
+    return (f"Rated {c.rated} · not observed {c.not_observed} · {levels} · "
+            f"evident {c.evident} of {c.base} ({pct(c.evident_share)})")
+
+
+def row_of(t: LookforTally, limit: int) -> TallyRow:
+    c = t.cell
+    colors = level_colors(t.scale)
+    segments = []
+    if not c.suppressed and c.base:
+        segments = [Segment(v, t.scale.label_of(v), n, n / c.base, colors[v]) for v, n in c.counts.items()]
+    return TallyRow(t.id, t.lookfor.label, t.lookfor.text, t.focus, t.lookfor.equity, c.suppressed, segments,
+                    c.evident_share, numbers_of(t, limit))
+
+
+def legend_of(rows: list[LookforTally]) -> str:
+    seen: list[str] = []
+    for t in rows:
+        text = (f"{t.scale.levels[0].label}; blank = not seen" if is_checklist(t.scale)
+                else ", ".join(t.scale.label_of(v) for v in t.scale.values()))
+        if text not in seen:
+            seen.append(text)
+    return "Bars show each level, lightest to darkest: " + "; ".join(seen)
+
+
+class DebriefVM:
+    def __init__(self, service: CaptureService, walk_id: str):
+        self.service = service
+        self.engine, self.catalog = service.engine, service.catalog
+        self.walk_id = walk_id
+        self.walk = service.walk(walk_id)
+        self.filters = Filters()
+        self.section = "tallies"
+        self.error = ""
+        self._cache: dict[str, object] = {}
+        self.tally: WalkTally = walk_tally(self.engine, self.catalog, walk_id)
+        self.rubric = self.tally.rubric
+        self.observer_count = self.tally.observers
+
+    # ---- header ---------------------------------------------------------------------------------------
+
+    @property
+    def title(self) -> str:
+        return f"Debrief: {day(self.walk.walk_date)}"
+
+    @property
+    def subtitle(self) -> str:
+        school = next((s.name for s in self.service.schools() if s.id == self.walk.school_id), "Unknown school")
+        phase = PHASE_LABELS.get(self.walk.phase, self.walk.phase)
+        return f"{school} · {self.rubric.title} · {phase}"
+
+    @property
+    def summary(self) -> str:
+        t = self.tally
+        visits = f"fewer than {t.threshold} visits" if t.suppressed else plural(t.visits, "visit")
+        return f"{visits} · {plural(t.observers, 'observer')} · {t.filters.describe()}"
+
+    @property
+    def suppressed_note(self) -> str:
+        if self.tally.suppressed:
+            return (f"Not shown: this selection, or the rest of the walk outside it, has fewer than "
+                    f"{self.tally.threshold} visits, so a classroom could be singled out. Choose a wider filter.")
+        return ""
+
+    # ---- filters --------------------------------------------------------------------------------------
+
+    def filter_choices(self) -> dict[str, list[Choice]]:
+        observers = [Choice(str(i), f"Observer {i}") for i in range(1, self.observer_count + 1)]
+        return {
+            "grade_band": [Choice(ALL, "All")] + [Choice(b, b) for b in BAND_NAMES],
+            "subject": [Choice(ALL, "All")] + [Choice(s, s) for s in SUBJECTS],
+            "class_type": [Choice(ALL, "All")] + [Choice(c, c.replace("-", " ").capitalize()) for c in CLASS_TYPES],
+            "observer": [Choice(ALL, "All")] + observers,
+        }
+
+    def chosen(self, name: str) -> str:
+        value = getattr(self.filters, name)
+        return ALL if value is None else str(value)
+
+    def set_filter(self, name: str, value: str) -> None:
+        if name not in FILTER_TITLES:
+            raise TallyError(f"There is no filter called {name}.")
+        v = None if value == ALL else (int(value) if name == "observer" else value)
+        self.filters = Filters(**{**self.filters.__dict__, name: v})
+        self.tally = walk_tally(self.engine, self.catalog, self.walk_id, filters=self.filters)
+        self._cache.pop("equity", None)
+
+    def clear_filters(self) -> None:
+        self.filters = Filters()
+        self.tally = walk_tally(self.engine, self.catalog, self.walk_id)
+        self._cache.pop("equity", None)
+
+    # ---- tallies --------------------------------------------------------------------------------------
+
+    def sections(self) -> list[Section]:
+        return [Section(title, [row_of(t, self.tally.threshold) for t in rows], legend_of(rows))
+                for title, rows in self.tally.sections()]
+
+    def row(self, lookfor_id: str) -> TallyRow:
+        return row_of(self.tally.get(lookfor_id), self.tally.threshold)
+
+    # ---- the other sections (computed when first shown) ---------------------------------------------------
+
+    def _once(self, key: str, make):
+        if key not in self._cache:
+            self._cache[key] = make()
+        return self._cache[key]
+
+    def notes(self) -> list[NoteGroup]:
+        return self._once("notes", lambda: walk_notes(self.engine, self.rubric, self.walk_id, self.walk.focus))
+
+    meaning_prompts = MEANING_PROMPTS
+    equity_prompts = EQUITY_PROMPTS
+
+    def trend(self) -> CycleTrend:
+        return self._once("trend", lambda: cycle_trend(self.engine, self.catalog, self.walk_id))
+
+    def trend_table(self) -> tuple[list[str], list[list[str]]]:
+        """Header and rows of the cycle trend: one column per walk, then the change."""
+        t = self.trend()
+        head = ["Focus look-for"] + [f"{PHASE_LABELS.get(w.phase, w.phase)}\n{day(w.walk_date)}" for w in t.walks]
+        head.append("Change")
+        rows = [[r.label] + [pct(s) for s in r.shares] + ["-" if r.change is None else f"{r.change:+.0f} pts"]
+                for r in t.rows]
+        return head, rows
+
+    def calibration(self) -> Calibration:
+        return self._once("calibration", lambda: calibration(self.engine, self.catalog, self.walk_id))
+
+    def calibration_table(self) -> tuple[list[str], list[list[str]]]:
+        cal = self.calibration()
+        rows = [[a.label, str(a.compared), pct(a.exact), pct(a.adjacent),
+                 "-" if a.kappa.kappa is None else f"{a.kappa.kappa:.2f}"] for a in cal.lookfors if a.compared]
+        return ["Look-for", "Pairs", "Exact", "Adjacent", "Kappa"], rows
+
+    def disagreements(self) -> list[str]:
+        return [f"{a.label}, pair {d.code}: {d.observers[0]} {d.answers[0]}, {d.observers[1]} {d.answers[1]}"
+                for a in self.calibration().lookfors for d in a.disagreements]
+
+    def equity(self) -> EquityPause:
+        return self._once("equity", lambda: equity_pause(self.engine, self.catalog, self.walk_id, self.filters))
+
+    def equity_table(self) -> tuple[list[str], list[list[str]]]:
+        t = self.equity().tally
+        head = ["Look-for"] + [g.label + ("" if g.suppressed else f" ({g.visits})") for g in t.groups]
+        rows = []
+        for lf in t.lookfors:
+            cells = []
+            for g in t.groups:
+                c = t.group_cells[lf.id][g.key]
+                cells.append(f"fewer than {t.threshold} visits" if c.suppressed else
+                             "-" if not c.base else f"{pct(c.evident_share)} ({c.evident} of {c.base})")
+            rows.append([lf.lookfor.label] + cells)
+        return head, rows

@@ -1,0 +1,179 @@
+"""The Debrief screen: filters, stacked-bar charts (flet-charts) with the numbers beside them, evidence notes,
+cycle trend, calibration and the equity pause. Thin over DebriefVM; each tally row is `tally:<lookfor_id>`.
+"""
+from __future__ import annotations
+
+import flet as ft
+import flet_charts as fch
+
+from app.debrief.palette import EMPTY, OUTLINE
+from app.debrief.text import pct
+from app.viewmodels.debrief import FILTER_TITLES, SECTIONS, Choice, DebriefVM, Section, TallyRow
+from app.views._widgets import ChoiceGroup, MessageLine, heading, screen
+from app.views.context import AppContext
+
+CHART_HEIGHT = 280
+
+
+def _chart(section: Section, focus: bool) -> ft.Control:
+    """One stacked bar per look-for, 0-100% of its base, lowest level at the bottom (lightest)."""
+    groups, labels = [], []
+    for i, r in enumerate(section.rows):
+        y, items = 0.0, []
+        for s in r.segments:
+            items.append(fch.BarChartRodStackItem(from_y=y, to_y=y + s.share * 100, color=s.color))
+            y += s.share * 100
+        tip = f"{r.label}: not shown" if r.suppressed else f"{r.label}: {pct(r.evident_share)} evident"
+        groups.append(fch.BarChartGroup(x=i, rods=[fch.BarChartRod(
+            from_y=0, to_y=y, stack_items=items, width=40 if focus else 28, color=EMPTY,
+            bg_from_y=0, bg_to_y=100, bgcolor="#f1f3f5", border_radius=2, tooltip=tip)]))
+        labels.append(fch.ChartAxisLabel(value=i, label=ft.Container(
+            ft.Text(r.label, size=12, text_align=ft.TextAlign.CENTER, max_lines=3,
+                    overflow=ft.TextOverflow.ELLIPSIS), width=96, padding=ft.Padding.only(top=4))))
+    chart = fch.BarChart(
+        groups=groups, min_y=0, max_y=100, height=CHART_HEIGHT, interactive=True,
+        left_axis=fch.ChartAxis(labels=[fch.ChartAxisLabel(value=v, label=f"{v}%") for v in (0, 50, 100)],
+                                label_size=44),
+        bottom_axis=fch.ChartAxis(labels=labels, label_size=64),
+        horizontal_grid_lines=fch.ChartGridLines(interval=25, color="#dee2e6", width=1),
+        border=ft.Border.all(1, "#dee2e6"))
+    # the chart is a picture for sighted readers; the rows below carry the same numbers as text
+    return ft.Semantics(label=f"Chart of {section.title}; the numbers follow.", exclude_semantics=True,
+                        content=ft.Container(chart, padding=ft.Padding.only(right=8)))
+
+
+def _bar(row: TallyRow) -> ft.Control:
+    """A slim inline bar beside the numbers, so a row reads on its own when the chart is off screen."""
+    parts = [ft.Container(expand=max(1, round(s.share * 1000)), bgcolor=s.color,
+                          tooltip=f"{s.label} {s.count}") for s in row.segments if s.count]
+    rest = 1000 - sum(round(s.share * 1000) for s in row.segments if s.count)
+    if rest > 0 or not parts:
+        parts.append(ft.Container(expand=max(1, rest), bgcolor=EMPTY))
+    return ft.Container(ft.Row(parts, spacing=0), height=14, border=ft.Border.all(1, OUTLINE), border_radius=2)
+
+
+def _row(row: TallyRow) -> ft.Control:
+    title = ft.Row([ft.Text(row.label, size=16, weight=ft.FontWeight.W_600, expand=True)]
+                   + ([ft.Text(row.badges, size=13, color=ft.Colors.PRIMARY)] if row.badges else []))
+    body = ft.Column([title, _bar(row), ft.Text(row.numbers, size=15)], spacing=4, tight=True)
+    # one node that says the whole row, in the same words as the screen
+    return ft.Semantics(identifier=row.identifier, label=row.spoken, container=True, exclude_semantics=True,
+                        content=ft.Container(body, padding=ft.Padding.symmetric(horizontal=4, vertical=6)))
+
+
+def _table(head: list[str], rows: list[list[str]]) -> ft.Control:
+    return ft.Row([ft.DataTable(
+        columns=[ft.DataColumn(ft.Text(h, weight=ft.FontWeight.W_600)) for h in head],
+        rows=[ft.DataRow([ft.DataCell(ft.Text(c)) for c in r]) for r in rows],
+        column_spacing=20, heading_row_height=56)], scroll=ft.ScrollMode.AUTO)
+
+
+def _legend(text: str) -> ft.Control:
+    return ft.Text(text, size=13, color=ft.Colors.ON_SURFACE_VARIANT)
+
+
+def build(ctx: AppContext, walk_id: str) -> ft.View:
+    vm = DebriefVM(ctx.service, walk_id)
+    msg = MessageLine()
+    ctx.message = msg.show
+    summary = ft.Text(vm.summary, size=15)
+    content = ft.Column(spacing=12, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
+    filters_box = ft.Column(spacing=6)
+    groups: dict[str, ChoiceGroup] = {}
+
+    def draw_tallies() -> list[ft.Control]:
+        out: list[ft.Control] = []
+        if vm.suppressed_note:
+            out.append(ft.Text(vm.suppressed_note, size=15))
+        for i, sec in enumerate(vm.sections()):
+            out.append(heading(sec.title, 20 if i == 0 else 18))
+            out.append(_legend(sec.legend))
+            if not vm.tally.suppressed:
+                out.append(_chart(sec, focus=i == 0))
+            out.extend(_row(r) for r in sec.rows)
+        return out
+
+    def draw_evidence() -> list[ft.Control]:
+        out: list[ft.Control] = [heading("What we saw")]
+        notes = vm.notes()
+        if not notes:
+            out.append(ft.Text("No evidence notes were written on this walk.", size=15))
+        for g in notes:
+            out.append(ft.Text(g.title, size=16, weight=ft.FontWeight.W_600))
+            out.extend(ft.Text(f"“{text}”" + (f" ({n} visits)" if n > 1 else ""), size=15)
+                       for text, n in g.counted())
+        out.append(heading("What it means"))
+        out.extend(ft.Text(f"• {q}", size=15) for q in vm.meaning_prompts)
+        return out
+
+    def draw_trend() -> list[ft.Control]:
+        t = vm.trend()
+        out: list[ft.Control] = [heading(f"Cycle trend: {t.cycle_label or 'this walk only'}")]
+        if len(t.walks) < 2:
+            out.append(ft.Text("This is the only walk of its cycle on this device so far; the change appears "
+                               "after the six-week walk.", size=15))
+        head, rows = vm.trend_table()
+        out.append(_table(head, rows))
+        return out
+
+    def draw_calibration() -> list[ft.Control]:
+        cal = vm.calibration()
+        out: list[ft.Control] = [heading("Calibration")]
+        if not cal.pairs:
+            out.append(ft.Text("No calibration pairs on this walk. Two observers in one classroom enter the same "
+                               "pair code on their visits.", size=15))
+        else:
+            out.append(ft.Text(f"{cal.pairs} pair{'s' if cal.pairs != 1 else ''} · overall exact agreement "
+                               f"{pct(cal.overall_exact)}", size=15))
+            out.append(_table(*vm.calibration_table()))
+            dis = vm.disagreements()
+            if dis:
+                out.append(ft.Text("Pairs that disagreed: to discuss", size=16, weight=ft.FontWeight.W_600))
+                out.extend(ft.Text(f"• {d}", size=15) for d in dis)
+        out.extend(ft.Text(u, size=15) for u in cal.unpaired)
+        return out
+
+    def draw_equity() -> list[ft.Control]:
+        pause = vm.equity()
+        out: list[ft.Control] = [heading("Equity pause")]
+        if pause.empty:
+            out.append(ft.Text("This rubric flags no look-fors for equity.", size=15))
+            return out
+        out.append(_legend(f"Share evident by class type; cells under {pause.tally.threshold} visits are not shown."))
+        out.append(_table(*vm.equity_table()))
+        out.extend(ft.Text(f"• {q}", size=15) for q in vm.equity_prompts)
+        return out
+
+    drawers = {"tallies": draw_tallies, "evidence": draw_evidence, "trend": draw_trend,
+               "calibration": draw_calibration, "equity": draw_equity}
+
+    def draw() -> None:
+        summary.value = vm.summary
+        content.controls = ctx.guard(drawers[vm.section]) or []
+
+    def pick_section(value: str) -> None:
+        vm.section = value
+        sections.select(value)
+        draw()
+        ctx.page.update()
+
+    def pick_filter(name: str, value: str) -> None:
+        if ctx.attempt(lambda: vm.set_filter(name, value)):
+            groups[name].select(vm.chosen(name))
+        draw()
+        ctx.page.update()
+
+    sections = ChoiceGroup("section", [Choice(k, t) for k, t in SECTIONS], vm.section, pick_section)
+    for name, choices in vm.filter_choices().items():
+        if name == "observer" and len(choices) <= 2:
+            continue  # one observer: nothing to filter
+        groups[name] = ChoiceGroup(f"filter:{name}", choices, vm.chosen(name),
+                                   lambda v, n=name: pick_filter(n, v), min_width=56)
+        filters_box.controls.append(ft.Column([ft.Text(FILTER_TITLES[name], size=14), groups[name].control],
+                                              spacing=4))
+    draw()
+    filters = ft.ExpansionTile(title=ft.Text("Filters", size=16), controls=[filters_box],
+                               controls_padding=ft.Padding.symmetric(horizontal=8, vertical=4))
+    body = [ft.Text(vm.subtitle, size=15), summary, filters, sections.control, content]
+    return screen(f"/walks/{walk_id}/debrief", vm.title, body, back=lambda e: ctx.go(f"/walks/{walk_id}"),
+                  message=msg)
