@@ -68,8 +68,8 @@ class ServerProc:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30.0) -> "ServerProc":
-        self.port = free_port()
+    def start(self, timeout: float = 30.0, port: int | None = None) -> "ServerProc":
+        self.port = port or free_port()
         self.proc = subprocess.Popen([LEARNWALK, "serve", "--db", self.db_url, "--port", str(self.port)],
                                      env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + timeout
