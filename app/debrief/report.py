@@ -27,6 +27,7 @@ from app.store.models import School
 APP_FONTS = Path(__file__).resolve().parent.parent / "assets" / "fonts"
 SYSTEM_FONTS = Path("/usr/share/fonts/truetype/dejavu")
 FAMILY = "Report"
+PHASE_WORDS = {"baseline": "baseline", "six-week": "six-week walk", "end-of-cycle": "end of cycle", "other": "other"}
 
 
 def font_source() -> tuple[str, Path | None, Path | None]:
@@ -86,7 +87,7 @@ class _Pdf(FPDF):
 
     def para(self, text: str, size: float = 10, h: float = 5) -> None:
         self.font(size)
-        self.multi_cell(0, h, self.t(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.multi_cell(0, h, self.t(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
 def _bar(pdf: _Pdf, t: LookforTally, cell: Cell, x: float, y: float, w: float, h: float) -> None:
@@ -111,7 +112,9 @@ def _bar(pdf: _Pdf, t: LookforTally, cell: Cell, x: float, y: float, w: float, h
 def _legend(t: LookforTally) -> str:
     if is_checklist(t.scale):
         return f"{t.scale.levels[0].label} (empty = not seen)"
-    return " · ".join(t.scale.label_of(v) for v in t.scale.values())
+    evident = t.scale.evident_values()
+    return (" · ".join(t.scale.label_of(v) for v in t.scale.values())
+            + f" (evident = {t.scale.label_of(evident[0])}{' or higher' if len(evident) > 1 else ''})")
 
 
 def _numbers(t: LookforTally, cell: Cell, limit: int) -> str:
@@ -135,7 +138,7 @@ def _lookfor_block(pdf: _Pdf, tally: WalkTally, t: LookforTally, detailed: bool)
     if detailed:
         pdf.font(9)
         pdf.set_text_color(70, 70, 70)
-        pdf.multi_cell(pdf.width, 4.2, pdf.t(t.lookfor.text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.multi_cell(pdf.width, 4.2, pdf.t(t.lookfor.text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.set_text_color(0, 0, 0)
     y = pdf.get_y() + 0.5
     bar_w = pdf.width * (0.55 if detailed else 0.38)
@@ -154,7 +157,7 @@ def _facts(pdf: _Pdf, tally: WalkTally, school: str) -> None:
     pdf.font(11)
     facts = [("School", school), ("Date", w.walk_date.strftime("%B %-d, %Y")),
              ("Rubric", f"{tally.rubric.title} ({tally.rubric.key})"),
-             ("Cycle", f"{w.cycle_label or 'no cycle'} · {w.phase}"),
+             ("Cycle", f"{w.cycle_label or 'no cycle'} · {PHASE_WORDS.get(w.phase, w.phase)}"),
              ("Visits", f"{tally.visits} classrooms · {tally.observers} observer{'s' if tally.observers != 1 else ''}"
               + (f" · team of {len(w.team)}" if w.team else ""))]
     for k, v in facts:

@@ -10,7 +10,7 @@ from app.debrief.bands import BAND_NAMES
 from app.debrief.calibration import Calibration, calibration
 from app.debrief.equity import PROMPTS as EQUITY_PROMPTS, EquityPause, equity_pause
 from app.debrief.notes import MEANING_PROMPTS, NoteGroup, walk_notes
-from app.debrief.palette import EMPTY, level_colors
+from app.debrief.palette import level_colors
 from app.debrief.tally import LookforTally, WalkTally, is_checklist
 from app.debrief.text import pct
 from app.debrief.trends import CycleTrend, cycle_trend
