@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from app.cli._common import DataDir, fail, not_built, resolve_data_dir
+from app.cli._common import DataDir, fail, resolve_data_dir
 
 
 def _has_display() -> bool:
@@ -43,6 +43,16 @@ def run_app(
     run(folder, web=web, host=host, port=port)
 
 
-def demo() -> None:
+def demo(
+    folder: Path = typer.Option(Path("var/demo"), "--dir", help="Folder for the demo's server and device data"),
+    port: int = typer.Option(8765, "--port", min=1, max=65535, help="Port for the central server"),
+    app_port: int = typer.Option(8550, "--app-port", min=1, max=65534,
+                                 help="Port for the lead's tablet (the admin's tablet uses the next one)"),
+) -> None:
     """Run the server and the app with a demo district, on embedded SQLite."""
-    raise not_built("learnwalk demo")
+    from app.demo import DemoError, DemoPorts, run_demo
+
+    try:
+        run_demo(folder, DemoPorts(server=port, app=app_port))
+    except DemoError as exc:
+        raise fail(str(exc)) from None

@@ -1,0 +1,176 @@
+"""`learnwalk demo`: a central server and two tablets' worth of app on embedded SQLite, with a demo district.
+
+First run builds the district (three schools, an admin, a debrief lead and two observers), enrolls four device
+data folders, records a 12-week cycle of walks (the lead's own visits plus two observers' visits on the same
+walks, all synced), then serves the lead's tablet and the admin's tablet as web apps. Later runs reuse the data.
+Everything is synthetic: no real school, teacher or student appears anywhere.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+DISTRICT = "Demo District (synthetic data)"
+SCHOOLS = ("Maple Street Elementary", "Riverside Middle", "Harbor High")
+PEOPLE = (("admin", "admin@demo.invalid"), ("lead", "lead@demo.invalid"),
+          ("observer", "observer-a@demo.invalid"), ("observer", "observer-b@demo.invalid"))
+DEVICES = ("admin", "lead", "observer-a", "observer-b")
+
+
+class DemoError(Exception):
+    """The demo could not start; the message says why and what to do."""
+
+
+@dataclass
+class DemoPorts:
+    server: int = 8765
+    app: int = 8550  # the lead's tablet; the admin's tablet is app + 1
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-c", "from app.cli import main; main()", *args]
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise DemoError(f"The server stopped while starting (exit {proc.returncode}); "
+                            "is the port already in use? Try --port.")
+        try:
+            if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise DemoError(f"The server at {url} did not answer within {seconds:.0f} s.")
+
+
+def _wait_port(host: str, port: int, proc: subprocess.Popen, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise DemoError(f"The app stopped while starting (exit {proc.returncode}); "
+                            f"is port {port} already in use? Try --app-port.")
+        try:
+            httpx.get(f"http://{host}:{port}/", timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    raise DemoError(f"The app on port {port} did not answer within {seconds:.0f} s.")
+
+
+def build_directory(db_url: str) -> dict:
+    """Create the district, schools, people and one enrollment code per device; return their ids."""
+    from sqlmodel import Session
+
+    from sync.server import directory
+    from sync.server.config import Settings
+    from sync.server.db import writer
+    from sync.server.serve import open_database
+
+    engine = open_database(Settings(db_url=db_url))
+    try:
+        with Session(writer(engine), expire_on_commit=False) as s:
+            district = directory.create_district(s, DISTRICT)
+            schools = [directory.create_school(s, district.id, name).id for name in SCHOOLS]
+            users = [directory.create_user(s, district.id, role, email) for role, email in PEOPLE]
+            codes = {dev: directory.issue_code(s, u.id) for dev, u in zip(DEVICES, users)}
+            s.commit()
+    finally:
+        engine.dispose()
+    return {"district": district.id, "schools": schools, "codes": codes}
+
+
+def record_walks(root: Path, server_url: str, facts: dict) -> str:
+    """Enroll the four devices, record the cycle's walks and sync everyone; returns a summary line."""
+    from app.store.db import open_engine
+    from app.store.seed import seed, seed_visits
+    from app.store.services import CaptureService
+    from app.sync_service import SyncService
+
+    services = {}
+    for i, dev in enumerate(DEVICES):
+        engine = open_engine(root / "devices" / dev)
+        capture = CaptureService(engine)
+        sync = SyncService(engine, capture.catalog, capture=capture)
+        sync.enroll(server_url, facts["codes"][dev])
+        services[dev] = (capture, sync)
+
+    lead, lead_sync = services["lead"]
+    lead_sync.sync_once()  # receive the district's schools before walking them
+    summary = seed(lead, walks=3, visits=6, school_id=facts["schools"][0], seed=7)
+    lead_sync.sync_once()
+    for n, dev in enumerate(("observer-a", "observer-b"), start=1):
+        capture, sync = services[dev]
+        sync.sync_once()  # the lead's walks arrive as walk metadata
+        for walk in capture.walks():
+            seed_visits(capture, walk.id, visits=4, seed=100 * n + walk.walk_date.toordinal() % 97)
+        sync.sync_once()
+    lead_sync.sync_once()  # teammates' visits arrive: the debrief shows the whole team
+    services["admin"][1].sync_once()
+    total = sum(len(lead.visits(w.id)) for w in lead.walks())
+    return f"{summary.walks} walks, {total} classroom visits by 3 observers"
+
+
+def run_demo(root: Path, ports: DemoPorts, host: str = "127.0.0.1") -> None:
+    root.mkdir(parents=True, exist_ok=True)
+    facts_file = root / "demo.json"
+    db_url = f"sqlite:///{(root / 'server.sqlite').resolve()}"
+    server_url = f"http://{host}:{ports.server}"
+    first_run = not facts_file.exists()
+    if first_run and (root / "server.sqlite").exists():
+        raise DemoError(f"{root} holds an unfinished demo; delete that folder and run the demo again.")
+    facts = build_directory(db_url) if first_run else json.loads(facts_file.read_text())
+
+    procs: list[subprocess.Popen] = []
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+
+    def stop(*_):
+        for p in procs:
+            if p.poll() is None:
+                p.terminate()
+        for p in procs:
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+    try:
+        server = subprocess.Popen(_cli("serve", "--db", db_url, "--host", host, "--port", str(ports.server)),
+                                  env=env)
+        procs.append(server)
+        _wait_healthy(server_url, server)
+        if first_run:
+            print("Building the demo district (first run only)...", flush=True)
+            line = record_walks(root, server_url, facts)
+            facts_file.write_text(json.dumps({k: v for k, v in facts.items() if k != "codes"}, indent=2))
+            print(f"Demo district ready: {line}.", flush=True)
+        tablets = (("lead", ports.app), ("admin", ports.app + 1))
+        for dev, port in tablets:
+            app = subprocess.Popen(_cli("app", "--web", "--host", host, "--port", str(port),
+                                        "--data-dir", str(root / "devices" / dev)), env=env)
+            procs.append(app)
+        for (dev, port), proc in zip(tablets, procs[1:]):
+            _wait_port(host, port, proc)
+        print("\nlearnwalk demo is running (Ctrl-C stops it):", flush=True)
+        print(f"  debrief lead's tablet: http://{host}:{ports.app}/", flush=True)
+        print(f"  district admin's tablet: http://{host}:{ports.app + 1}/", flush=True)
+        print(f"  central server: {server_url}/docs  (data in {root})", flush=True)
+        signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
+        while all(p.poll() is None for p in procs):
+            time.sleep(0.5)
+        dead = next(p for p in procs if p.poll() is not None)
+        raise DemoError(f"A demo process stopped unexpectedly (exit {dead.returncode}); the data is kept in {root}.")
+    except KeyboardInterrupt:
+        print("\nStopping the demo; its data stays in", root, flush=True)
+    finally:
+        stop()
