@@ -77,6 +77,8 @@ def numbers_of(t: LookforTally, limit: int) -> str:
     c = t.cell
     if c.suppressed:
         return f"Not shown: fewer than {limit} visits."
+    if not c.visits:
+        return "Not rated: no visit it applies to."
     if not c.base:
         return f"Not rated · not observed {c.not_observed}" if not is_checklist(t.scale) else "Not seen in any visit"
     levels = " · ".join(f"{t.scale.label_of(v)} {n}" for v, n in c.counts.items())
@@ -137,6 +139,12 @@ class DebriefVM:
         t = self.tally
         visits = f"fewer than {t.threshold} visits" if t.suppressed else plural(t.visits, "visit")
         return f"{visits} · {plural(t.observers, 'observer')} · {t.filters.describe()}"
+
+    @property
+    def empty_note(self) -> str:
+        if not self.tally.total_visits:
+            return "No visits on this walk yet: the tallies appear here as soon as a visit is recorded."
+        return ""
 
     @property
     def suppressed_note(self) -> str:

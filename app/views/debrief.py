@@ -6,6 +6,7 @@ from __future__ import annotations
 import flet as ft
 import flet_charts as fch
 
+from app.debrief import TallyError
 from app.debrief.palette import EMPTY, OUTLINE
 from app.debrief.text import pct
 from app.viewmodels.debrief import FILTER_TITLES, SECTIONS, Choice, DebriefVM, Section, TallyRow
@@ -73,9 +74,13 @@ def _legend(text: str) -> ft.Control:
 
 
 def build(ctx: AppContext, walk_id: str) -> ft.View:
-    vm = DebriefVM(ctx.service, walk_id)
     msg = MessageLine()
     ctx.message = msg.show
+    back = lambda e: ctx.go(f"/walks/{walk_id}")  # noqa: E731
+    try:
+        vm = DebriefVM(ctx.service, walk_id)
+    except TallyError as exc:  # e.g. the walk's rubric has not arrived yet: say so instead of a blank screen
+        return screen(f"/walks/{walk_id}/debrief", "Debrief", [ft.Text(str(exc), size=16)], back=back, message=msg)
     summary = ft.Text(vm.summary, size=15)
     content = ft.Column(spacing=12, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
     filters_box = ft.Column(spacing=6)
@@ -83,6 +88,8 @@ def build(ctx: AppContext, walk_id: str) -> ft.View:
 
     def draw_tallies() -> list[ft.Control]:
         out: list[ft.Control] = []
+        if vm.empty_note:
+            return [ft.Text(vm.empty_note, size=16)]
         if vm.suppressed_note:
             out.append(ft.Text(vm.suppressed_note, size=15))
         for i, sec in enumerate(vm.sections()):
@@ -175,5 +182,4 @@ def build(ctx: AppContext, walk_id: str) -> ft.View:
     filters = ft.ExpansionTile(title=ft.Text("Filters", size=16), controls=[filters_box],
                                controls_padding=ft.Padding.symmetric(horizontal=8, vertical=4))
     body = [ft.Text(vm.subtitle, size=15), summary, filters, sections.control, content]
-    return screen(f"/walks/{walk_id}/debrief", vm.title, body, back=lambda e: ctx.go(f"/walks/{walk_id}"),
-                  message=msg)
+    return screen(f"/walks/{walk_id}/debrief", vm.title, body, back=back, message=msg)

@@ -51,3 +51,12 @@ def test_calibration_and_equity_tables_hold_no_identity(store, hand_walk):
     assert head == ["Look-for", "General (4)", "Inclusion", "Special education"]
     assert rows == [["Questions", "67% (2 of 3)", "fewer than 3 visits", "fewer than 3 visits"]]
     assert "obs-" not in str((vm.calibration_table(), vm.disagreements(), vm.equity_table()))
+
+
+def test_a_walk_without_visits_says_so_instead_of_showing_zeros(store):
+    vm = DebriefVM(store.service, store.walk().id)
+    assert vm.empty_note.startswith("No visits on this walk yet")
+    assert vm.row("t.talk").numbers == "Not rated: no visit it applies to."
+    full = DebriefVM(store.service, store.walk().id)
+    store.visit(full.walk_id, "obs-a", {"t.talk": "2"}, grade="1", subject="ELA")
+    assert DebriefVM(store.service, full.walk_id).empty_note == ""
