@@ -16,7 +16,6 @@ from sync.server.rubric_registry import KnownRubrics
 
 @dataclass(frozen=True)
 class LookforInfo:
-    position: int
     domain: str
     domain_title: str
     label: str
@@ -25,7 +24,7 @@ class LookforInfo:
     evident: frozenset[str]
 
 
-_UNKNOWN = LookforInfo(10**6, "", "", "", "", {}, frozenset())
+_UNKNOWN = LookforInfo("", "", "", "", {}, frozenset())
 
 
 class LookforCatalog:
@@ -36,6 +35,7 @@ class LookforCatalog:
         self.rubrics: dict[tuple[str, int], Rubric] = {}
         self.missing: list[tuple[str, int]] = []
         self._info: dict[tuple[str, int, str], LookforInfo] = {}
+        self.position: dict[tuple[str, int, str], int] = {}  # a look-for's place in its rubric
         for rubric_id, version in sorted(set(keys), key=lambda k: (k[0], -k[1])):
             rubric = known.get(rubric_id, version)
             if rubric is None:
@@ -46,8 +46,9 @@ class LookforCatalog:
             for pos, lf in enumerate(rubric.lookfors):
                 scale = rubric.scale(lf.scale)
                 self._info[(rubric_id, version, lf.id)] = LookforInfo(
-                    pos, lf.domain, titles.get(lf.domain, ""), lf.label, lf.text,
+                    lf.domain, titles.get(lf.domain, ""), lf.label, lf.text,
                     {lv.value: lv.label for lv in scale.levels}, frozenset(scale.evident_values()))
+                self.position[(rubric_id, version, lf.id)] = pos
 
     def info(self, rubric_id: str, version: int, lookfor_id: str) -> LookforInfo:
         return self._info.get((rubric_id, version, lookfor_id), _UNKNOWN)

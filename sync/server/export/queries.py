@@ -5,13 +5,18 @@ be merged in one pass without holding more than one visit in memory. Tombstones 
 """
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import String, func, select, type_coerce
 from sqlalchemy.sql import Select
 
 from sync.server.export.filters import ExportFilters
 from sync.server.models import EvidenceNote, Rating, Visit, Walk
 
 VISIT_ORDER = (Walk.walk_date, Walk.id, Visit.visit_no, Visit.id)
+
+
+def raw(column):
+    """A time column read as the driver gives it (text on SQLite): rows.iso_time formats either kind."""
+    return type_coerce(column, String).label(column.key)
 
 
 def _walk_filters(f: ExportFilters) -> list:
@@ -45,7 +50,8 @@ def walk_visit_join(*columns) -> Select:
 
 VISIT_COLUMNS_SQL = (Walk.id, Visit.id, Visit.visit_no, Walk.school_id, Walk.walk_date, Walk.cycle_label, Walk.phase,
                      Visit.grade, Visit.subject, Visit.class_type, Visit.student_count, Visit.observer_id,
-                     Walk.rubric_id, Walk.rubric_version, Visit.started_at, Visit.ended_at, Visit.updated_at,
+                     Walk.rubric_id, Walk.rubric_version, raw(Visit.started_at), raw(Visit.ended_at),
+                     raw(Visit.updated_at),
                      Visit.note, Visit.calibration_code)
 
 
@@ -55,7 +61,7 @@ def visits(scope, f: ExportFilters) -> Select:
 
 LONG_COLUMNS_SQL = (Walk.id, Visit.id, Visit.visit_no, Walk.school_id, Walk.walk_date, Visit.grade, Visit.subject,
                     Walk.rubric_id, Walk.rubric_version, Rating.lookfor_id, Rating.value, Rating.not_observed,
-                    Walk.cycle_label, Walk.phase, Visit.class_type, Rating.updated_at)
+                    Walk.cycle_label, Walk.phase, Visit.class_type, raw(Rating.updated_at))
 
 
 def ratings(scope, f: ExportFilters) -> Select:
@@ -66,7 +72,7 @@ def ratings(scope, f: ExportFilters) -> Select:
 
 def notes(scope, f: ExportFilters) -> Select:
     return (walk_visit_join(Visit.id, EvidenceNote.id, EvidenceNote.lookfor_id, EvidenceNote.text,
-                            EvidenceNote.updated_at)
+                            raw(EvidenceNote.updated_at))
             .join(EvidenceNote, EvidenceNote.visit_id == Visit.id)
             .where(*_part_where(scope, f, EvidenceNote)).order_by(*VISIT_ORDER, EvidenceNote.id))
 

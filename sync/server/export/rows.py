@@ -30,13 +30,16 @@ def grade_band(grade: str | None) -> str:
     return _BANDS.get(grade or "", "")
 
 
-def iso_time(value: datetime | None) -> str:
-    """Stored times are UTC (naive on SQLite); written as 2026-09-30T14:05:00.123456Z."""
+def iso_time(value: datetime | str | None) -> str:
+    """A stored UTC time as 2026-09-30T14:05:09Z (seconds). SQLite hands back its stored text (queries read time
+    columns untyped, which saves parsing 250,000 datetimes), PostgreSQL a datetime."""
     if value is None:
         return ""
+    if type(value) is str:
+        return value[:10] + "T" + value[11:19] + "Z"
     if value.tzinfo is not None:
-        value = value.astimezone(timezone.utc).replace(tzinfo=None)
-    return value.isoformat() + "Z"
+        value = value.astimezone(timezone.utc)
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def iso_date(value: date | str | None) -> str:

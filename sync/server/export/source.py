@@ -40,10 +40,10 @@ class ExportSource:
 
     def rating_groups(self) -> Iterator[list]:
         """Ratings grouped by visit, each group in its rubric's look-for order."""
-        info = self.catalog.info
+        position = self.catalog.position
         for _, group in groupby(self.rows(queries.ratings), key=itemgetter(1)):
             group = list(group)
-            group.sort(key=lambda r: (info(r[7], r[8], r[9]).position, r[9]))
+            group.sort(key=lambda r: (position.get((r[7], r[8], r[9]), 10**6), r[9]))
             yield group
 
     def visits_with(self, ratings: bool = True, notes: bool = False) -> Iterator[tuple]:
