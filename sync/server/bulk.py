@@ -1,10 +1,16 @@
-"""Set-based reads and writes used by push: load rows by key in chunks, upsert many rows in one statement."""
+"""Set-based reads and writes used by push: load rows by key in chunks, upsert many rows in one executemany.
+
+Upserts go straight to the driver (one prepared statement, parameters converted here once per column) because
+per-row statement compilation would cost more than the database work itself at push volume.
+"""
 from __future__ import annotations
 
-from typing import Iterable
+import json
+from datetime import date, datetime, timezone
+from functools import lru_cache
+from typing import Callable, Iterable
 
-from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import JSON, Date, DateTime, select
 from sqlmodel import Session
 
 _CHUNK = 5000  # well under SQLite's and PostgreSQL's bound-parameter limits
@@ -21,13 +27,80 @@ def load_by(s: Session, model, column, keys: Iterable[str]) -> dict[str, dict]:
     return out
 
 
+def _sqlite_time(v: datetime | str | None) -> str | None:
+    # the text form SQLAlchemy's SQLite DateTime reads back (UTC, as sqlmodel's UTCDateTime stores it);
+    # a str here is canonical UTC text already checked by the push rules ("...T...Z" or "...+00:00")
+    if v is None:
+        return None
+    if isinstance(v, str):
+        return v[:10] + " " + (v[11:-1] if v[-1] == "Z" else v[11:-6])
+    if v.tzinfo is not None:
+        v = v.astimezone(timezone.utc).replace(tzinfo=None)
+    return v.isoformat(" ", "microseconds")
+
+
+def _sqlite_date(v: date | None) -> str | None:
+    return None if v is None else v.isoformat()
+
+
+def _json_text(v) -> str | None:
+    return None if v is None else json.dumps(v)
+
+
+def _converter(column, dialect: str) -> Callable | None:
+    t = column.type
+    if dialect == "postgresql":
+        if isinstance(t, JSON):
+            from psycopg.types.json import Json
+
+            return lambda v: None if v is None else Json(v)
+        return None
+    if isinstance(t, JSON):
+        return _json_text
+    if isinstance(t, DateTime) or isinstance(getattr(t, "impl", None), DateTime):
+        return _sqlite_time
+    if isinstance(t, Date):
+        return _sqlite_date
+    return None  # bool is an int to sqlite3; text and numbers pass as they are
+
+
+@lru_cache(maxsize=64)
+def _plan(table, cols: tuple[str, ...], keys: tuple[str, ...], dialect: str):
+    mark = "?" if dialect == "sqlite" else "%s"
+    q = '"{}"'.format
+    sets = [c for c in cols if c not in keys]
+    sql = (f"INSERT INTO {q(table.name)} ({', '.join(q(c) for c in cols)}) "
+           f"VALUES ({', '.join([mark] * len(cols))}) ON CONFLICT ({', '.join(q(k) for k in keys)}) "
+           + (f"DO UPDATE SET {', '.join(f'{q(c)} = excluded.{q(c)}' for c in sets)}" if sets else "DO NOTHING"))
+    convert = tuple(_converter(table.c[c], dialect) for c in cols)
+    return sql, convert
+
+
 def upsert(s: Session, model, rows: list[dict], keys: tuple[str, ...]) -> None:
-    """Insert rows, replacing the non-key columns of rows whose key exists (one executemany)."""
+    """Insert rows, replacing the non-key columns of rows whose key exists, in the session's transaction."""
+    if not rows:
+        return
     table = model.__table__
-    dialect = s.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(table)
-    cols = [c for c in rows[0] if c not in keys]
-    stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_={c: stmt.excluded[c] for c in cols}) \
-        if cols else stmt.on_conflict_do_nothing(index_elements=list(keys))
-    s.execute(stmt, rows)
+    conn = s.connection()
+    cols = tuple(rows[0])
+    sql, convert = _plan(table, cols, keys, conn.dialect.name)
+    todo = [(i, f) for i, f in enumerate(convert) if f is not None]
+    params = []
+    last: dict[int, tuple] = {}  # column -> (value, converted): a value repeated row after row converts once
+    for r in rows:
+        p = [r[c] for c in cols]
+        for i, f in todo:
+            v = p[i]
+            if v is not None:
+                seen = last.get(i)
+                if seen is not None and seen[0] is v:
+                    p[i] = seen[1]
+                else:
+                    p[i] = f(v)
+                    last[i] = (v, p[i])
+        params.append(p)
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.executemany(sql, params)
+    finally:
+        cursor.close()

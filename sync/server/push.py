@@ -30,7 +30,7 @@ def _answered(s: Session, device_id: str, seqs: list[int]) -> dict[int, EntryRes
     for i in range(0, len(seqs), 5000):
         chunk = seqs[i:i + 5000]
         for r in s.exec(select(OpResult).where(OpResult.device_id == device_id, OpResult.op_seq.in_(chunk))).scalars():
-            out[r.op_seq] = EntryResult(op_seq=r.op_seq, status=r.status, reason=r.reason)
+            out[r.op_seq] = EntryResult.model_construct(op_seq=r.op_seq, status=r.status, reason=r.reason)
     return out
 
 
@@ -60,7 +60,8 @@ def ingest(s: Session, caller: Caller, entries: list[PushEntry]) -> PushResponse
     last = device.last_op_seq
     old = [e.op_seq for e in entries if e.op_seq <= last]
     before = _answered(s, caller.device_id, old) if old else {}
-    results: list[EntryResult] = [before.get(q) or EntryResult(op_seq=q, status="applied") for q in old]
+    applied = EntryResult.model_construct
+    results: list[EntryResult] = [before.get(q) or applied(op_seq=q, status="applied", reason=None) for q in old]
 
     fresh: list[PushEntry] = []
     for e in entries[len(old):]:
@@ -82,17 +83,17 @@ def ingest(s: Session, caller: Caller, entries: list[PushEntry]) -> PushResponse
             status, row = rules.apply(e.kind, e.record_id, e.data)
         except Refused as why:
             status, row = "rejected", None
-            results.append(EntryResult(op_seq=e.op_seq, status="rejected", reason=f"{why}."))
+            results.append(EntryResult.model_construct(op_seq=e.op_seq, status="rejected", reason=f"{why}."))
             stored.append({"device_id": caller.device_id, "op_seq": e.op_seq, "status": "rejected",
                            "reason": f"{why}."})
             continue
-        results.append(EntryResult(op_seq=e.op_seq, status=status))
+        results.append(EntryResult.model_construct(op_seq=e.op_seq, status=status, reason=None))
         if status == "duplicate":
             stored.append({"device_id": caller.device_id, "op_seq": e.op_seq, "status": status, "reason": None})
         else:
             dirty[e.kind].pop(e.record_id, None)  # re-insert: dict order = order of the last write
             dirty[e.kind][e.record_id] = row
-    results.extend(EntryResult(op_seq=e.op_seq, status="out_of_order",
+    results.extend(EntryResult.model_construct(op_seq=e.op_seq, status="out_of_order",
                                reason=f"expected op_seq {last + len(fresh) + 1} next") for e in stopped)
 
     if fresh:

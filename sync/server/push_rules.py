@@ -6,6 +6,7 @@ raises Refused with the reason the device shows to its user.
 """
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -21,6 +22,17 @@ SHAPE_FIELDS = {kind: tuple(model.model_fields) for kind, model in RECORD_SHAPES
 
 class Refused(Exception):
     """The entry is rejected; the message is the reason shown on the device."""
+
+
+_UTC_TEXT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?(Z|\+00:00)")
+_TIME_FIELDS = ("updated_at", "started_at", "ended_at")
+
+
+def utc_time(value: Any, field: str) -> datetime | str | None:
+    """A time already in canonical UTC text stays text (the bulk writer stores it as is); others are parsed."""
+    if isinstance(value, str) and _UTC_TEXT.fullmatch(value):
+        return value
+    return as_utc(value, field)
 
 
 def as_utc(value: Any, field: str) -> datetime | None:
@@ -62,7 +74,7 @@ def _rating(data: dict) -> dict:
     try:
         row = {"id": data["id"], "visit_id": data["visit_id"], "lookfor_id": data["lookfor_id"],
                "value": data.get("value"), "not_observed": data.get("not_observed", False),
-               "updated_at": as_utc(data["updated_at"], "updated_at"), "deleted": data.get("deleted", False)}
+               "updated_at": utc_time(data["updated_at"], "updated_at"), "deleted": data.get("deleted", False)}
     except KeyError as exc:
         raise Refused(f"the rating is not well formed ({exc.args[0]}: field required)") from None
     if not (isinstance(row["id"], str) and isinstance(row["visit_id"], str) and isinstance(row["lookfor_id"], str)
@@ -79,7 +91,14 @@ def normalize(kind: str, data: dict) -> dict:
 
 
 def same(a: dict, b: dict, kind: str) -> bool:
-    return all(a.get(f) == b.get(f) for f in SHAPE_FIELDS[kind])
+    """Identical content (times compared as instants, whatever their text form)."""
+    for f in SHAPE_FIELDS[kind]:
+        x, y = a.get(f), b.get(f)
+        if f in _TIME_FIELDS:
+            x, y = as_utc(x, f), as_utc(y, f)
+        if x != y:
+            return False
+    return True
 
 
 class Rules:
@@ -87,6 +106,7 @@ class Rules:
 
     def __init__(self, caller: Caller, rubrics: KnownRubrics, schools: set[str], state: dict[str, dict]):
         self.caller, self.rubrics, self.schools, self.state = caller, rubrics, schools, state
+        self._cells: dict[tuple[str, int], dict[str, tuple[set[str], bool]]] = {}  # look-for -> (values, n/o ok)
 
     def apply(self, kind: str, record_id: str, data: dict) -> tuple[str, dict | None]:
         """Return ("applied", new row) or ("duplicate", None); raise Refused to reject."""
@@ -154,36 +174,39 @@ class Rules:
             raise Refused(f"{what} names walk {walk_id}, which the server does not have; sync the walk first")
         return walk
 
-    def _visit_part(self, row: dict, what: str) -> dict:
+    def _visit_part(self, row: dict, kind: str) -> dict:
         visit = self.state["visit"].get(row["visit_id"])
         if visit is None or visit["district_id"] != self.caller.district_id:
-            raise Refused(f"{what} names visit {row['visit_id']}, which the server does not have")
+            raise Refused(f"{kind} {row['id']} names visit {row['visit_id']}, which the server does not have")
         if visit["observer_id"] != self.caller.user_id:
             raise Refused(f"visit {row['visit_id']} belongs to another observer")
         row["walk_id"], row["owner_id"] = visit["walk_id"], visit["observer_id"]
-        walk = self._walk_of(visit["walk_id"], what)
-        return walk
+        return self._walk_of(visit["walk_id"], kind)
 
     def _rating(self, row: dict, current: dict | None) -> None:
         if row["id"] != rating_id(row["visit_id"], row["lookfor_id"]):
             raise Refused(f"rating {row['id']} does not have the id of cell ({row['visit_id']}, "
                           f"{row['lookfor_id']}); update the app")
-        walk = self._visit_part(row, f"rating {row['id']}")
+        walk = self._visit_part(row, "rating")
         if row["deleted"]:
             return
-        rubric = self.rubrics.get(walk["rubric_id"], walk["rubric_version"])
-        try:
-            scale = rubric.scale_of(row["lookfor_id"])
-        except StopIteration:
-            raise Refused(f"look-for {row['lookfor_id']} is not in {rubric.key}") from None
+        key = (walk["rubric_id"], walk["rubric_version"])
+        cells = self._cells.get(key)
+        if cells is None:
+            rubric = self.rubrics.get(*key)
+            cells = self._cells[key] = {lf.id: (set(rubric.scale_of(lf.id).values()),
+                                                rubric.scale_of(lf.id).not_observed) for lf in rubric.lookfors}
+        allowed = cells.get(row["lookfor_id"])
+        if allowed is None:
+            raise Refused(f"look-for {row['lookfor_id']} is not in {key[0]}@{key[1]}")
         if row["not_observed"]:
-            if row["value"] is not None or not scale.not_observed:
+            if row["value"] is not None or not allowed[1]:
                 raise Refused(f"{row['lookfor_id']}: 'not observed' cannot be recorded with this value")
-        elif row["value"] not in scale.values():
+        elif row["value"] not in allowed[0]:
             raise Refused(f"'{row['value']}' is not on the scale of {row['lookfor_id']}")
 
     def _note(self, row: dict, current: dict | None) -> None:
-        walk = self._visit_part(row, f"note {row['id']}")
+        walk = self._visit_part(row, "note")
         if row["lookfor_id"] is not None:
             rubric = self.rubrics.get(walk["rubric_id"], walk["rubric_version"])
             if row["lookfor_id"] not in {lf.id for lf in rubric.lookfors}:

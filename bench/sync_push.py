@@ -1,0 +1,168 @@
+"""Sync push throughput: seed N visits x 25 ratings on a device, time one `sync` round to a fresh server.
+
+For each size: a fresh `learnwalk serve` (SQLite file) on loopback, a district publishing a 25-look-for rubric,
+an enrolled device seeded through the capture service, then one round (push + pull) timed end to end. Beside it,
+in the same run, the raw floor: sqlite3 executemany of the same visit and rating rows into the same tables
+(WAL, synchronous=FULL, one transaction). Prints visits/s end to end, the server's own ingest time (from its
+Server-Timing header) and the ratio floor/ingest (1.0 = as fast as a bare executemany).
+
+    .venv/bin/python bench/sync_push.py [--sizes 1000,10000]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from sqlmodel import Session
+
+from app.store.catalog import RubricCatalog
+from app.store.db import open_engine
+from app.store.services import CaptureService
+from app.store.sync_adapter import DeviceSyncStore
+from sync.client import RoundReport, SyncClient
+from sync.server import directory
+from sync.server.admin_service import publish_rubric
+from sync.server.db import make_engine, writer
+from sync.server.deps import Caller
+from sync.server.models import metadata
+from sync.server.serve import prepare
+
+LOOKFORS = 25
+
+
+def bench_rubric() -> str:
+    lines = ["id: bench-25", "version: 1", "title: Benchmark rubric with 25 look-fors",
+             "scales:", "  - id: four", "    levels:"]
+    lines += [f"      - {{value: '{v}', label: 'Level {v}'}}" for v in "1234"]
+    lines += ["domains:", "  - {id: all, title: All}", "lookfors:"]
+    lines += [f"  - {{id: b.l{i:02d}, domain: all, text: 'Look-for {i}', label: 'L{i}', scale: four}}"
+              for i in range(LOOKFORS)]
+    return "\n".join(lines) + "\n"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(db_url: str) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    exe = str(Path(sys.executable).with_name("learnwalk"))
+    proc = subprocess.Popen([exe, "serve", "--db", db_url, "--port", str(port)], stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            httpx.get(url + "/api/v1/health", timeout=1)
+            return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    raise SystemExit("the server did not start")
+
+
+def setup(tmp: Path, visits: int):
+    db_url = f"sqlite:///{tmp / 'server.sqlite'}"
+    engine = make_engine(db_url)
+    prepare(engine)
+    with Session(writer(engine), expire_on_commit=False) as s:
+        district = directory.create_district(s, "Bench")
+        school = directory.create_school(s, district.id, "Bench School")
+        admin = directory.create_user(s, district.id, "admin", "admin@bench.example")
+        observer = directory.create_user(s, district.id, "observer", "observer@bench.example")
+        publish_rubric(s, Caller("bench", admin.id, "admin", district.id), bench_rubric(), "bench-25.yaml")
+        code = directory.issue_code(s, observer.id)
+        s.commit()
+    engine.dispose()
+    proc, url = start_server(db_url)
+    dev = open_engine(tmp / "device")
+    catalog = RubricCatalog(dev)
+    store = DeviceSyncStore(dev, catalog)
+    with SyncClient(url) as c:
+        store.save_enrollment(url, c.enroll(code))
+    token = store.meta("token")["token"]
+    with SyncClient(url, token) as c:
+        c.sync(store)  # receive the school and the rubric
+    capture = CaptureService(dev, catalog)
+    rubric = catalog.get("bench-25", 1)
+    started = time.perf_counter()
+    with capture.batch():
+        walk = capture.create_walk(school_id=school.id, rubric_id="bench-25", rubric_version=1,
+                                   focus=[rubric.lookfors[0].id])
+    for first in range(0, visits, 200):
+        with capture.batch():
+            for i in range(first, min(visits, first + 200)):
+                v = capture.start_visit(walk.id, grade="5", subject="Math")
+                for j, lf in enumerate(rubric.lookfors):
+                    capture.rate(v.id, lf.id, "1234"[(i + j) % 4])
+                capture.finish_visit(v.id)
+    print(f"  seeded {visits} visits x {LOOKFORS} ratings in {time.perf_counter() - started:.1f} s", flush=True)
+    return proc, url, token, store, db_url
+
+
+def raw_floor(tmp: Path, server_db: Path) -> float:
+    """Seconds for a bare executemany of the same visit and rating rows into the same tables."""
+    src = sqlite3.connect(server_db)
+    visits = src.execute("SELECT * FROM visit").fetchall()
+    ratings = src.execute("SELECT * FROM rating").fetchall()
+    src.close()
+    path = tmp / "raw.sqlite"
+    con = sqlite3.connect(path, isolation_level=None)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=FULL")
+    from sqlalchemy import create_engine
+
+    metadata.create_all(create_engine(f"sqlite:///{path}"), tables=[metadata.tables["visit"], metadata.tables["rating"]])
+    started = time.perf_counter()
+    con.execute("BEGIN")
+    con.executemany(f"INSERT INTO visit VALUES ({','.join('?' * len(visits[0]))})", visits)
+    con.executemany(f"INSERT INTO rating VALUES ({','.join('?' * len(ratings[0]))})", ratings)
+    con.execute("COMMIT")
+    seconds = time.perf_counter() - started
+    con.close()
+    return seconds
+
+
+def run(visits: int) -> None:
+    print(f"{visits} visits:", flush=True)
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        proc, url, token, store, db_url = setup(tmp, visits)
+        try:
+            entries = len(store.pending(0, 10**9))
+            report = RoundReport()
+            with SyncClient(url, token) as client:
+                started = time.perf_counter()
+                report = client.sync(store)
+                seconds = time.perf_counter() - started
+                ingest = client.last_ingest_ms / 1000
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait()
+        assert report.applied == entries and report.rejected == 0, report
+        floor = raw_floor(tmp, tmp / "server.sqlite")
+        print(f"  sync round: {entries} entries in {seconds:.2f} s = {visits / seconds:,.0f} visits/s "
+              f"({entries / seconds:,.0f} entries/s) end to end")
+        print(f"  server ingest {ingest:.2f} s; raw sqlite3 executemany of the same rows {floor:.2f} s; "
+              f"ingest at {floor / ingest:.0%} of the raw floor")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000", help="comma-separated visit counts")
+    args = parser.parse_args()
+    print(f"bench/sync_push.py on {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    for n in (int(x) for x in args.sizes.split(",")):
+        run(n)
+
+
+if __name__ == "__main__":
+    main()
