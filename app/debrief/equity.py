@@ -33,6 +33,5 @@ class EquityPause:
 
 
 def equity_pause(engine: Engine, catalog: RubricCatalog, walk_id: str, filters: Filters | None = None) -> EquityPause:
-    probe = walk_tally(engine, catalog, walk_id, filters=filters, lookfor_ids=[])
-    ids = [lf.id for lf in probe.rubric.lookfors if lf.equity]
-    return EquityPause(walk_tally(engine, catalog, walk_id, filters=filters, by="class_type", lookfor_ids=ids))
+    return EquityPause(walk_tally(engine, catalog, walk_id, filters=filters, by="class_type",
+                                  lookfor_filter=lambda lf: lf.equity))

@@ -173,16 +173,29 @@ def _facts(pdf: _Pdf, tally: WalkTally, school: str) -> None:
     pdf.set_text_color(0, 0, 0)
 
 
+def _header(pdf: _Pdf, first: str, col0: float, titles: list[str], cw: float, size: float = 8.5) -> None:
+    """A table header whose column titles may wrap onto several lines, ruled underneath."""
+    pdf.font(size, bold=True)
+    y = pdf.get_y()
+    pdf.cell(col0, 4, pdf.t(first))
+    bottom = y + 4
+    for i, title in enumerate(titles):
+        pdf.set_xy(pdf.l_margin + col0 + i * cw, y)
+        pdf.multi_cell(cw, 4, pdf.t(title), align="R", new_x=XPos.LEFT, new_y=YPos.NEXT)
+        bottom = max(bottom, pdf.get_y())
+    pdf.set_draw_color(0, 0, 0)
+    pdf.line(pdf.l_margin, bottom + 0.5, pdf.l_margin + pdf.width, bottom + 0.5)
+    pdf.set_xy(pdf.l_margin, bottom + 1)
+
+
 def _trend(pdf: _Pdf, trend: CycleTrend) -> None:
     pdf.heading(f"Cycle trend: {trend.cycle_label}")
     col0 = pdf.width * 0.40
     cols = len(trend.walks) + 1
     cw = (pdf.width - col0) / cols
-    pdf.font(9, bold=True)
-    pdf.cell(col0, 6, pdf.t("Focus look-for (share evident)"), border="B")
-    for w, n in zip(trend.walks, trend.visits):
-        pdf.cell(cw, 6, pdf.t(f"{w.phase} {w.walk_date.strftime('%b %-d')}"), border="B", align="R")
-    pdf.cell(cw, 6, pdf.t("Change"), border="B", align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    _header(pdf, "Focus look-for (share evident)", col0,
+            [f"{PHASE_WORDS.get(w.phase, w.phase)}\n{w.walk_date.strftime('%b %-d')}" for w in trend.walks]
+            + ["Change"], cw, size=9)
     pdf.font(9)
     for r in trend.rows:
         pdf.cell(col0, 6, pdf.t(r.label))
@@ -256,27 +269,20 @@ def _calibration(pdf: _Pdf, cal: Calibration) -> None:
 
 def _equity(pdf: _Pdf, engine, catalog, walk_id: str) -> None:
     pause = equity_pause(engine, catalog, walk_id)
+    t = pause.tally
+    needed = 36 + 5.5 * len(t.lookfors) + 6 * len(EQUITY_PROMPTS)
+    if needed < 150 and pdf.will_page_break(needed):  # the heading, table and questions on one page
+        pdf.add_page()
     pdf.heading("Equity pause")
     if pause.empty:
         pdf.para("This rubric flags no look-fors for equity.", size=9)
         return
-    t = pause.tally
     pdf.para("Look-fors flagged for equity, by class type (share evident; cells under "
              f"{t.threshold} visits are not shown).", size=9, h=4.2)
     col0 = pdf.width * 0.30
     cw = (pdf.width - col0) / max(1, len(t.groups))
-    pdf.font(8, bold=True)
-    y = pdf.get_y()
-    pdf.cell(col0, 4, "Look-for")
-    bottom = y + 4
-    for i, g in enumerate(t.groups):  # header: the class type (wrapped), then its visits
-        pdf.set_xy(pdf.l_margin + col0 + i * cw, y)
-        visits = f"<{t.threshold} visits" if g.suppressed else f"{g.visits} visits"
-        pdf.multi_cell(cw, 4, pdf.t(f"{g.label}\n{visits}"), align="R", new_x=XPos.LEFT, new_y=YPos.NEXT)
-        bottom = max(bottom, pdf.get_y())
-    pdf.set_draw_color(0, 0, 0)
-    pdf.line(pdf.l_margin, bottom + 0.5, pdf.l_margin + pdf.width, bottom + 0.5)
-    pdf.set_xy(pdf.l_margin, bottom + 1)
+    _header(pdf, "Look-for", col0, [f"{g.label}\n" + (f"<{t.threshold} visits" if g.suppressed else f"{g.visits} visits")
+                                    for g in t.groups], cw, size=8)
     pdf.font(8.5)
     for row in t.lookfors:
         pdf.cell(col0, 5.5, pdf.t(row.lookfor.label))
@@ -287,6 +293,8 @@ def _equity(pdf: _Pdf, engine, catalog, walk_id: str) -> None:
             pdf.cell(cw, 5.5, pdf.t(text), align="R")
         pdf.ln(5.5)
     pdf.ln(2)
+    if pdf.will_page_break(6 * len(EQUITY_PROMPTS)):  # keep the questions together
+        pdf.add_page()
     for q in EQUITY_PROMPTS:
         pdf.para(f"• {q}", size=9.5)
 

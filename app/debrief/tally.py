@@ -270,8 +270,11 @@ def _cell(scale: Scale, visits: int, raw: dict[tuple[str | None, bool], int]) ->
 
 def walk_tally(engine: Engine, catalog: RubricCatalog, walk_id: str, filters: Filters | None = None,
                by: str | None = None, threshold: int | None = None,
-               lookfor_ids: list[str] | None = None) -> WalkTally:
-    """The tallies of a walk (optionally filtered, optionally broken down by a grouping), with suppression."""
+               lookfor_ids: list[str] | None = None, lookfor_filter=None) -> WalkTally:
+    """The tallies of a walk (optionally filtered, optionally broken down by a grouping), with suppression.
+
+    lookfor_ids / lookfor_filter keep only some look-fors (e.g. the equity ones); the queries stay the same.
+    """
     filters = filters or Filters()
     check_request(filters, by)
     limit = threshold if threshold is not None else suppression.threshold(engine)
@@ -325,7 +328,7 @@ def walk_tally(engine: Engine, catalog: RubricCatalog, walk_id: str, filters: Fi
     group_keys = _group_order(by, set(by_group_subject), observers) if by else []
     domains = {d.id: d.title for d in rubric.domains}
     for lf in _ordered_lookfors(rubric, walk.focus):
-        if wanted is not None and lf.id not in wanted:
+        if (wanted is not None and lf.id not in wanted) or (lookfor_filter is not None and not lookfor_filter(lf)):
             continue
         scale = rubric.scale(lf.scale)
         per_group = raw.get(lf.id, {})
