@@ -97,7 +97,8 @@ def list_rubrics(s: Session, caller: Caller) -> list[dict]:
 
 
 def rubric_text(s: Session, caller: Caller, rubric_id: str, version: int) -> str:
-    row = Scope(caller).get(s, RubricVersion, (caller.district_id, rubric_id, version))
+    row = s.exec(Scope(caller).select(RubricVersion).where(RubricVersion.rubric_id == rubric_id,
+                                                          RubricVersion.version == version)).first()
     if row is None:
         raise AdminError(f"Rubric {rubric_id}@{version} is not published in this district.", 404)
     return row.yaml_text
