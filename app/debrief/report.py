@@ -2,8 +2,8 @@
 cycle trend, calibration and equity pause. No teacher, observer or visit identity appears anywhere.
 
 Charts are drawn with fpdf2 primitives (rectangles), every number is real text (screen readers, copy, search).
-Font: the app's own Unicode font (app/assets/fonts/NotoSans-*.ttf) when present, else DejaVu Sans from the
-system, else the PDF core font Helvetica with characters outside Latin-1 replaced (see font_source()).
+Font: Noto Sans (the app's font) from app/assets/fonts or the system, else DejaVu Sans from the system, else the
+PDF core font Helvetica with characters outside Latin-1 replaced (see font_source()).
 """
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from app.store.catalog import RubricCatalog
 from app.store.models import School
 
 APP_FONTS = Path(__file__).resolve().parent.parent / "assets" / "fonts"
+SYSTEM_NOTO = Path("/usr/share/fonts/truetype/noto")
 SYSTEM_FONTS = Path("/usr/share/fonts/truetype/dejavu")
 FAMILY = "Report"
 PHASE_WORDS = {"baseline": "baseline", "six-week": "six-week walk", "end-of-cycle": "end of cycle", "other": "other"}
@@ -37,6 +38,8 @@ def font_source() -> tuple[str, Path | None, Path | None]:
     sys_regular, sys_bold = SYSTEM_FONTS / "DejaVuSans.ttf", SYSTEM_FONTS / "DejaVuSans-Bold.ttf"
     if app_regular.exists() and app_bold.exists():
         return "Noto Sans (app)", app_regular, app_bold
+    if (SYSTEM_NOTO / "NotoSans-Regular.ttf").exists() and (SYSTEM_NOTO / "NotoSans-Bold.ttf").exists():
+        return "Noto Sans (system)", SYSTEM_NOTO / "NotoSans-Regular.ttf", SYSTEM_NOTO / "NotoSans-Bold.ttf"
     if sys_regular.exists():
         return "DejaVu Sans (system)", sys_regular, sys_bold if sys_bold.exists() else sys_regular
     if app_regular.exists():
