@@ -37,7 +37,7 @@ RUBRIC = Rubric.model_validate({
 
 
 class Store:
-    """A device store with helpers to act as different observers."""
+    """A device store that can act as different observers."""
 
     def __init__(self, data_dir):
         self.engine = open_engine(data_dir)
