@@ -7,12 +7,13 @@ the final rows with bulk upserts, numbered from the district's counter; advance 
 """
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 
 from sqlalchemy import select, update
 from sqlmodel import Session
 
-from sync.protocol import EntryResult, PushEntry, PushResponse, utcnow
+from sync.protocol import PushEntry, utcnow
 from sync.server import seq
 from sync.server.bulk import load_by, upsert
 from sync.server.deps import Caller
@@ -21,16 +22,34 @@ from sync.server.models import (AuditLog, Device, EvidenceNote, OpResult, Rating
 from sync.server.push_rules import Refused, Rules
 from sync.server.rubric_registry import KnownRubrics
 
+class Answer(tuple):
+    """(op_seq, status, reason): an EntryResult as a plain tuple; a push answers tens of thousands of them."""
+
+    def __new__(cls, op_seq: int, status: str, reason: str | None):
+        return tuple.__new__(cls, (op_seq, status, reason))
+
+    op_seq = property(lambda self: self[0])
+    status = property(lambda self: self[1])
+    reason = property(lambda self: self[2])
+
+
+def answers_json(results: list[Answer], last_op_seq: int) -> bytes:
+    """The PushResponse body, written directly (same JSON as PushResponse.model_dump_json)."""
+    parts = [f'{{"op_seq":{q},"status":"{st}","reason":{json.dumps(why) if why is not None else "null"}}}'
+             for q, st, why in results]
+    return f'{{"results":[{",".join(parts)}],"last_op_seq":{last_op_seq}}}'.encode()
+
+
 TABLES = {"walk": Walk, "visit": Visit, "rating": Rating, "note": EvidenceNote}
 _WRITE_ORDER = ("walk", "visit", "rating", "note")
 
 
-def _answered(s: Session, device_id: str, seqs: list[int]) -> dict[int, EntryResult]:
-    out: dict[int, EntryResult] = {}
+def _answered(s: Session, device_id: str, seqs: list[int]) -> dict[int, "Answer"]:
+    out: dict[int, Answer] = {}
     for i in range(0, len(seqs), 5000):
         chunk = seqs[i:i + 5000]
         for r in s.exec(select(OpResult).where(OpResult.device_id == device_id, OpResult.op_seq.in_(chunk))).scalars():
-            out[r.op_seq] = EntryResult.model_construct(op_seq=r.op_seq, status=r.status, reason=r.reason)
+            out[r.op_seq] = Answer(op_seq=r.op_seq, status=r.status, reason=r.reason)
     return out
 
 
@@ -54,14 +73,13 @@ def _load_state(s: Session, entries: list[PushEntry]) -> dict[str, dict]:
     return state
 
 
-def ingest(s: Session, caller: Caller, entries: list[PushEntry]) -> PushResponse:
+def ingest(s: Session, caller: Caller, entries: list[PushEntry]) -> tuple[list[Answer], int]:
     """Apply the batch (entries in strictly increasing op_seq) and commit; return the per-entry answers."""
     device = s.exec(select(Device).where(Device.id == caller.device_id).with_for_update()).scalar_one()
     last = device.last_op_seq
     old = [e.op_seq for e in entries if e.op_seq <= last]
     before = _answered(s, caller.device_id, old) if old else {}
-    applied = EntryResult.model_construct
-    results: list[EntryResult] = [before.get(q) or applied(op_seq=q, status="applied", reason=None) for q in old]
+    results: list[Answer] = [before.get(q) or Answer(q, "applied", None) for q in old]
 
     fresh: list[PushEntry] = []
     for e in entries[len(old):]:
@@ -83,17 +101,17 @@ def ingest(s: Session, caller: Caller, entries: list[PushEntry]) -> PushResponse
             status, row = rules.apply(e.kind, e.record_id, e.data)
         except Refused as why:
             status, row = "rejected", None
-            results.append(EntryResult.model_construct(op_seq=e.op_seq, status="rejected", reason=f"{why}."))
+            results.append(Answer(op_seq=e.op_seq, status="rejected", reason=f"{why}."))
             stored.append({"device_id": caller.device_id, "op_seq": e.op_seq, "status": "rejected",
                            "reason": f"{why}."})
             continue
-        results.append(EntryResult.model_construct(op_seq=e.op_seq, status=status, reason=None))
+        results.append(Answer(op_seq=e.op_seq, status=status, reason=None))
         if status == "duplicate":
             stored.append({"device_id": caller.device_id, "op_seq": e.op_seq, "status": status, "reason": None})
         else:
             dirty[e.kind].pop(e.record_id, None)  # re-insert: dict order = order of the last write
             dirty[e.kind][e.record_id] = row
-    results.extend(EntryResult.model_construct(op_seq=e.op_seq, status="out_of_order",
+    results.extend(Answer(op_seq=e.op_seq, status="out_of_order",
                                reason=f"expected op_seq {last + len(fresh) + 1} next") for e in stopped)
 
     if fresh:
@@ -103,7 +121,7 @@ def ingest(s: Session, caller: Caller, entries: list[PushEntry]) -> PushResponse
         s.execute(update(Device).where(Device.id == caller.device_id)
                   .values(last_op_seq=fresh[-1].op_seq, last_sync_at=utcnow()))
     s.commit()
-    return PushResponse(results=results, last_op_seq=fresh[-1].op_seq if fresh else last)
+    return results, (fresh[-1].op_seq if fresh else last)
 
 
 def _write(s: Session, caller: Caller, dirty: dict[str, dict[str, dict]], before_rating: dict[str, dict]) -> None:

@@ -16,7 +16,7 @@ from sync.server.deps import CallerDep, ProtocolDep, SessionDep, WriteSessionDep
 from sync.server.directory import DirectoryError, enroll
 from sync.server.errors import ApiError
 from sync.server.pull import changes_since
-from sync.server.push import ingest
+from sync.server.push import answers_json, ingest
 
 router = APIRouter(prefix="/api/v1", tags=["sync"])
 
@@ -74,7 +74,7 @@ async def push(request: Request, caller: CallerDep) -> Response:
 
     def work() -> bytes:
         with Session(writer(request.app.state.engine), expire_on_commit=False) as s:
-            return ingest(s, caller, req.entries).model_dump_json().encode()
+            return answers_json(*ingest(s, caller, req.entries))
 
     body = await run_in_threadpool(work)
     ms = (time.perf_counter() - started) * 1000

@@ -42,7 +42,7 @@ def test_a_push_cut_off_by_killing_the_server_ends_with_every_visit_exactly_once
         district = server_db.district()
         dev = harness.new_device(tmp_path / "dev", server.url, district.code(district.user("observer")))
         dev.sync.sync_once()
-        seed(dev.capture, walks=1, visits=500, rubric_key="ipg-math@1", school_id=district.school_id)
+        seed(dev.capture, walks=1, visits=250, rubric_key="ipg-math@1", school_id=district.school_id)
         cutting = SyncService(dev.engine, dev.capture.catalog, transport=KillingTransport(server, when))
         with pytest.raises(SyncError):
             cutting.sync_once()
@@ -57,7 +57,7 @@ def test_a_push_cut_off_by_killing_the_server_ends_with_every_visit_exactly_once
             ratings = s.execute(select(func.count()).select_from(DRating)).scalar_one()
         device_id = dev.sync.store.meta("device_id")["device_id"]
         on_server = [v.id for v in server_db.rows(Visit, Visit.district_id == district.id)]
-        assert len(on_server) == len(set(on_server)) == 500 and set(on_server) == visits
+        assert len(on_server) == len(set(on_server)) == 250 and set(on_server) == visits
         assert len(server_db.rows(Rating, Rating.district_id == district.id)) == ratings
         (row,) = server_db.rows(Device, Device.id == device_id)
         assert row.last_op_seq == max_seq_sent(dev)
