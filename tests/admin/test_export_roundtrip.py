@@ -152,3 +152,20 @@ def test_every_export_is_in_the_audit_log_with_its_filters(world):
         entries = c.get("/api/v1/admin/audit", params={"action": "export"}).json()
     assert entries[0]["actor"] == admin.user_id
     assert entries[0]["after"] == {"format": "jsonl", "filters": {"school_id": world.north.schools[1]}}
+
+
+def test_cli_export_from_the_server_with_a_token_equals_the_callers_ratings(world, server_db, tmp_path):
+    out = tmp_path / "north.jsonl"
+    admin = world.north.members["admin"]
+    run = subprocess.run([LEARNWALK, "export", "--server", world.url, "--token", admin.token, "--format", "jsonl",
+                          "--out", str(out)], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert readback.cells("jsonl", out.read_bytes()) == serverdata.expected_ratings(server_db.engine, world.north.id)
+
+
+def test_cli_export_with_a_bad_token_says_so_and_leaves_no_file(world, tmp_path):
+    out = tmp_path / "x.csv"
+    run = subprocess.run([LEARNWALK, "export", "--server", world.url, "--token", "not-a-token", "--format", "csv",
+                          "--out", str(out)], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 1 and "token is not valid" in run.stderr
+    assert not out.exists() and not list(tmp_path.iterdir())
