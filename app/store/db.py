@@ -3,7 +3,9 @@
 synchronous=FULL: a commit that returned survives power loss (NORMAL may roll back the last commits in WAL).
 Migrations are numbered SQL files applied in order, tracked by PRAGMA user_version. All pending migrations run
 in ONE transaction taken with the write lock: the file is either fully upgraded or left exactly at its old
-version, and two processes opening the same file at once cannot both apply a migration.
+version, and two processes opening the same file at once cannot both apply a migration. Before upgrading a
+file that holds data, a copy is kept beside it (learnwalk.sqlite.vN.bak), in case a migration that ran without
+error still turns out wrong.
 """
 from __future__ import annotations
 
@@ -62,12 +64,20 @@ def _statements(sql: str) -> list[str]:
     return out
 
 
-def migrate(con: sqlite3.Connection, migrations: list[tuple[int, str]] | None = None) -> int:
-    """Apply pending migrations on an autocommit connection; return the schema version. All or nothing."""
+def migrate(con: sqlite3.Connection, migrations: list[tuple[int, str]] | None = None,
+            backup_to: Path | None = None) -> int:
+    """Apply pending migrations on an autocommit connection; return the schema version. All or nothing.
+
+    backup_to: a file name pattern with {version}; an upgraded file with data is first copied there.
+    """
     migrations = load_migrations() if migrations is None else migrations
     latest_known = max((n for n, _ in migrations), default=0)
-    if con.execute("PRAGMA user_version").fetchone()[0] == latest_known:
+    seen = con.execute("PRAGMA user_version").fetchone()[0]
+    if seen == latest_known:
         return latest_known  # the common case: no lock taken
+    if backup_to is not None and 0 < seen < latest_known:
+        # before taking the lock: SQLite's backup cannot read through a connection that is writing
+        _backup(con, Path(str(backup_to).format(version=seen)))
     con.execute("BEGIN IMMEDIATE")
     try:
         # read the version under the write lock: another process may have migrated while we waited
@@ -87,6 +97,18 @@ def migrate(con: sqlite3.Connection, migrations: list[tuple[int, str]] | None = 
             con.execute("ROLLBACK")
         raise
     return current
+
+
+def _backup(con: sqlite3.Connection, target: Path) -> None:
+    """A consistent copy of the file as it is now, written next to it."""
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.unlink(missing_ok=True)
+    dst = sqlite3.connect(tmp)
+    try:
+        con.backup(dst)
+    finally:
+        dst.close()
+    os.replace(tmp, target)  # a half-written copy never takes the backup's name
 
 
 def _on_connect(dbapi_con: sqlite3.Connection, _record) -> None:
@@ -131,7 +153,7 @@ def open_engine(data_dir: Path | str, *, migrations_dir: Path | None = None) -> 
     try:
         raw = engine.raw_connection()
         try:
-            migrate(raw.driver_connection, migrations)
+            migrate(raw.driver_connection, migrations, backup_to=path.with_name(path.name + ".v{version}.bak"))
         finally:
             raw.close()
     except StoreError as exc:

@@ -41,6 +41,7 @@ def test_the_schema_comparison_catches_a_column_the_models_lack(data_dir, tmp_pa
 
 def test_a_new_store_is_wal_at_the_latest_version(data_dir):
     open_engine(data_dir).dispose()
+    assert [p.name for p in data_dir.glob("*.bak")] == []  # nothing to back up in a new file
     assert pragma(data_dir, "journal_mode") == "wal"
     assert pragma(data_dir, "user_version") == max(n for n, _ in load_migrations())
 
@@ -96,6 +97,10 @@ def test_reopening_a_v1_store_with_a_new_migration_keeps_every_row(data_dir, tmp
     after = _snapshot(data_dir)
     after["visit"] = [row[:-1] for row in after["visit"]]  # the new column, NULL for old rows
     assert after == before
+    backup = data_dir / "learnwalk.sqlite.v1.bak"  # the file as it was before the upgrade
+    with sqlite3.connect(backup) as con:
+        assert con.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert con.execute("SELECT count(*) FROM rating").fetchone()[0] == 1
 
 
 def test_a_failing_migration_leaves_the_file_at_its_old_version_and_data(data_dir, tmp_path):
