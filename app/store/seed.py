@@ -179,6 +179,28 @@ def seed(service: CaptureService, *, walks: int, visits: int, rubric_key: str = 
     return summary
 
 
+def seed_visits(service: CaptureService, walk_id: str, *, visits: int, seed: int = 0) -> SeedSummary:
+    """Record `visits` finished visits by this device's observer in an existing walk (a teammate joining a
+    walk the lead created): the walk's rubric, focus and phase drive the ratings as in seed()."""
+    if visits < 0:
+        raise ServiceError("Seed 0 or more visits.")
+    started = time.perf_counter()
+    rng = random.Random(seed)
+    walk = service.walk(walk_id)
+    rubric = service.rubric_for(walk)
+    model = _Model(rng, rubric)
+    school = next((s for s in service.schools() if s.id == walk.school_id), None)
+    grades = _grades_of(school.name) if school else ALL_GRADES
+    summary = SeedSummary(rubric_key=rubric.key, school_ids=[walk.school_id])
+    gain = FOCUS_GAIN.get(walk.phase, 0.0)
+    for first in range(0, visits, CHUNK_VISITS):
+        with service.batch():
+            for _ in range(first, min(visits, first + CHUNK_VISITS)):
+                _seed_visit(service, rng, model, walk.id, grades, set(walk.focus), gain, summary)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
 def _seed_visit(service: CaptureService, rng: random.Random, model: _Model, walk_id: str,
                 grades: tuple[str, ...], focus: set[str], gain: float, summary: SeedSummary) -> None:
     subject = _pick(rng, SUBJECTS)

@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import Session, select
 
 from app.store.models import EvidenceNote, Rating, Visit, Walk
-from app.store.seed import seed
+from app.store.seed import seed, seed_visits
 from app.store.services import ServiceError
 from storetest import count, make_service, outbox
 
@@ -134,3 +134,13 @@ def test_seed_refuses_an_unknown_rubric_and_records_nothing(svc, data_dir, key, 
     with pytest.raises(ServiceError, match=words):
         seed(svc, walks=1, visits=1, rubric_key=key)
     assert count(data_dir, "outbox") == 0
+
+
+def test_seed_visits_adds_finished_visits_to_an_existing_walk_after_the_present_ones(svc, walk, data_dir):
+    svc.start_visit(walk.id)
+    summary = seed_visits(svc, walk.id, visits=5, seed=3)
+    visits = svc.visits(walk.id)
+    assert [v.visit_no for v in visits] == [1, 2, 3, 4, 5, 6]
+    assert summary.visits == 5 and all(v.ended_at is not None for v in visits[1:])
+    assert len(outbox(data_dir)) == 2 + summary.changes  # the walk and visit 1, then the seeded changes
+    assert summary.ratings + summary.not_observed == count(data_dir, "rating")
