@@ -56,7 +56,8 @@ def test_debrief_tally_row_matches_learnwalk_tally_json_and_follows_a_filter(see
     target = next(lf for lf in rated_lfs if lf["focus"]) if any(lf["focus"] for lf in rated_lfs) else rated_lfs[0]
 
     app = app_process(data)
-    page = ui_page(f"{app.url}walks/{walk_id}/debrief")
+    page = ui_page(f"{app.url}walks/{walk_id}")
+    by_id(page, "debrief").click()  # the Walk screen's "Debrief" button
     assert read_row(page, target["id"]) == from_json(target)
 
     # a grade band with enough visits on both sides of the filter, tapped on screen, matches the CLI filter
