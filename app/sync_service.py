@@ -80,6 +80,7 @@ class SyncService:
         self.engine, self.capture, self._transport = engine, capture, transport
         self._lock = threading.Lock()
         self._running = False
+        self.probe_every = PROBE_EVERY  # seconds between health probes while the server is unreachable
         self._offline = False  # the last round failed because the server could not be reached
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -176,7 +177,7 @@ class SyncService:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + delay if delay is not None else None
         while True:
-            step = PROBE_EVERY if probing else None
+            step = self.probe_every if probing else None
             if deadline is not None:
                 left = deadline - loop.time()
                 if left <= 0:

@@ -27,13 +27,13 @@ def _directory(db: str | None) -> Iterator:
     from sqlalchemy.exc import SQLAlchemyError
     from sqlmodel import Session
 
-    from sync.server.db import writer
+    from sync.server.db import make_engine, upgrade, writer
     from sync.server.directory import DirectoryError
-    from sync.server.serve import open_database
 
     settings = _settings(db)
     try:
-        engine = open_database(settings)
+        engine = make_engine(settings.db_url)
+        upgrade(engine)  # built-in rubrics are registered by create-district and at `serve`
     except SQLAlchemyError as exc:
         raise fail(f"The server database could not be opened ({type(exc.orig or exc).__name__}); "
                    "check --db and that the database is running.") from None

@@ -51,8 +51,24 @@ def alembic_config(engine: Engine | None = None):
     return cfg
 
 
+def _head_revision() -> str:
+    # revision files are named NNNN_slug.py with revision id NNNN, numbered in order (see alembic.ini)
+    return max(p.name.split("_", 1)[0] for p in (_HERE / "migrations" / "versions").glob("[0-9]*_*.py"))
+
+
+def _current_revision(engine: Engine) -> str | None:
+    from sqlalchemy import inspect, text
+
+    with engine.connect() as c:
+        if not inspect(c).has_table("alembic_version"):
+            return None
+        return c.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
 def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest revision (idempotent; each revision in its own transaction)."""
+    if _current_revision(engine) == _head_revision():
+        return  # already current: skip loading Alembic (it costs more than the command it serves)
     from alembic import command
 
     command.upgrade(alembic_config(engine), "head")
