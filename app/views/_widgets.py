@@ -79,16 +79,23 @@ class MessageLine:
         self.control.visible = bool(text)
 
 
+_builds = 0
+
+
 def screen(route: str, title: str, body: list[ft.Control], *, back: Callable | None = None,
            actions: list[ft.Control] | None = None, message: MessageLine | None = None,
            scroll: bool = True) -> ft.View:
     leading = icon_button(ft.Icons.ARROW_BACK, "Back", back) if back else None
     controls = ([message.control] if message else []) + body
+    global _builds
+    _builds += 1
     return ft.View(
         route=route,
         appbar=ft.AppBar(title=ft.Text(title, size=20), leading=leading, automatically_imply_leading=False,
                          actions=actions or []),
-        controls=[ft.Column(controls, spacing=12, scroll=ft.ScrollMode.AUTO if scroll else None, expand=True,
+        # a fresh key per build: Flutter must not carry a text field's state over from the previous screen (it
+        # did: the next visit's note then reported its text under the old field and was lost)
+        controls=[ft.Column(controls, key=f"{route}#{_builds}", spacing=12, scroll=ft.ScrollMode.AUTO if scroll else None, expand=True,
                             horizontal_alignment=ft.CrossAxisAlignment.STRETCH)],
         padding=ft.Padding.symmetric(horizontal=12, vertical=8),
     )
@@ -110,3 +117,18 @@ class ChoiceGroup:
 
 def heading(text: str, size: int = 18) -> ft.Control:
     return ft.Semantics(header=True, content=ft.Text(text, size=size, weight=ft.FontWeight.BOLD))
+
+
+def list_row(identifier: str, title: str, subtitle: str, on_click: Callable, *, icon=None,
+             trailing: list[ft.Control] | None = None) -> ft.Control:
+    """A tappable row (title and summary) with its own icon buttons beside it, each keeping its own name.
+
+    Not a ListTile: a ListTile merges its children into one node, which hides the icon buttons' names.
+    """
+    texts = ft.Column([ft.Text(title, size=17, weight=ft.FontWeight.W_600), ft.Text(subtitle, size=14)],
+                      spacing=2, tight=True)
+    main = ft.Container(ft.Row(([ft.Icon(icon)] if icon else []) + [texts], spacing=12),
+                        on_click=on_click, ink=True, expand=True, border_radius=10,
+                        padding=ft.Padding.symmetric(horizontal=12, vertical=10))
+    return ft.Card(ft.Row([ft.Semantics(identifier=identifier, content=main, expand=True), *(trailing or [])],
+                          spacing=0, vertical_alignment=ft.CrossAxisAlignment.CENTER))

@@ -60,6 +60,8 @@ def build(ctx: AppContext, visit_id: str) -> ft.View:
     def note_field(lookfor_id: str | None, label: str, value: str) -> ft.TextField:
         field = ft.TextField(label=label, value=value, multiline=True, min_lines=1, max_lines=4,
                              shift_enter=True, text_size=15)
+        # on_change keeps field.value current on this side, so "Finish visit" right after typing saves it all
+        field.on_change = lambda e: None
         field.on_blur = lambda e: save_note(lookfor_id, field)
         field.on_submit = lambda e: save_note(lookfor_id, field)
         note_fields[lookfor_id] = field

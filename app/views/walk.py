@@ -4,7 +4,7 @@ from __future__ import annotations
 import flet as ft
 
 from app.viewmodels.walk import WalkVM
-from app.views._widgets import MessageLine, big_button, icon_button, screen
+from app.views._widgets import MessageLine, big_button, icon_button, list_row, screen
 from app.views.context import AppContext
 
 
@@ -44,16 +44,13 @@ def build(ctx: AppContext, walk_id: str) -> ft.View:
     def draw():
         rows.controls = [ft.Text(vm.empty_message, size=16)] if vm.empty_message else []
         for r in vm.rows:
-            rows.controls.append(ft.Semantics(identifier=f"visit:{r.number}", content=ft.Card(ft.ListTile(
-                title=ft.Text(r.title, size=17), subtitle=ft.Text(r.summary, size=14), min_height=64,
-                leading=ft.Icon(ft.Icons.CHECK_CIRCLE if r.finished else ft.Icons.PENDING_OUTLINED),
-                on_click=lambda e, vid=r.visit_id: ctx.go(f"/visits/{vid}"),
-                trailing=ft.Row([
-                    icon_button(ft.Icons.EDIT, f"Edit visit {r.number}",
-                                lambda e, vid=r.visit_id: ctx.go(f"/visits/{vid}")),
-                    icon_button(ft.Icons.DELETE_OUTLINE, f"Delete visit {r.number}",
-                                lambda e, row=r: confirm_delete(row)),
-                ], tight=True, spacing=0)))))
+            rows.controls.append(list_row(
+                f"visit:{r.number}", r.title, r.summary, lambda e, vid=r.visit_id: ctx.go(f"/visits/{vid}"),
+                icon=ft.Icons.CHECK_CIRCLE if r.finished else ft.Icons.PENDING_OUTLINED,
+                trailing=[icon_button(ft.Icons.EDIT, f"Edit visit {r.number}",
+                                      lambda e, vid=r.visit_id: ctx.go(f"/visits/{vid}"), f"edit-visit:{r.number}"),
+                          icon_button(ft.Icons.DELETE_OUTLINE, f"Delete visit {r.number}",
+                                      lambda e, row=r: confirm_delete(row), f"delete-visit:{r.number}")]))
         undo_box.controls = [big_button(vm.undo_label, undo, icon=ft.Icons.UNDO, primary=False,
                                         identifier="undo")] if vm.can_undo else []
 

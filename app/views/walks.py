@@ -4,7 +4,7 @@ from __future__ import annotations
 import flet as ft
 
 from app.viewmodels.walks import WalksVM
-from app.views._widgets import MessageLine, big_button, icon_button, screen
+from app.views._widgets import MessageLine, big_button, icon_button, list_row, screen
 from app.views.context import AppContext
 
 
@@ -25,10 +25,8 @@ def build(ctx: AppContext) -> ft.View:
     if vm.empty_message:
         body.append(ft.Text(vm.empty_message, size=16))
     for row in vm.rows:
-        body.append(ft.Semantics(identifier=f"walk:{row.walk_id}", content=ft.Card(ft.ListTile(
-            title=ft.Text(row.title, size=17), subtitle=ft.Text(row.summary, size=14),
-            trailing=ft.Icon(ft.Icons.CHEVRON_RIGHT), min_height=64,
-            on_click=lambda e, wid=row.walk_id: ctx.go(f"/walks/{wid}")))))
+        body.append(list_row(f"walk:{row.walk_id}", row.title, row.summary,
+                             lambda e, wid=row.walk_id: ctx.go(f"/walks/{wid}"), icon=ft.Icons.DIRECTIONS_WALK))
     actions = [icon_button(ft.Icons.SYNC, "Sync", lambda e: ctx.go("/sync")),
                icon_button(ft.Icons.SETTINGS, "Settings", lambda e: ctx.go("/settings"))]
     if ctx.sync is not None and ctx.sync.store.meta("role")["role"] == "admin":  # the Admin screen, admins only

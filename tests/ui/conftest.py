@@ -12,8 +12,11 @@ Browser fixtures (reusable by every screen's browser test)
     ui_page            factory: ui_page(url, width=800, height=1280) opens a new tab (a new Flet session) with a fixed
                        viewport, waits for the app and turns Flutter's accessibility tree on, so get_by_role,
                        get_by_label and [flt-semantics-identifier=...] selectors work. Returns the Playwright page.
-    Helpers: by_id(page, identifier) locates a control by its semantics identifier; type_into(page, label, text)
-    clicks a text field by its label and types (clicking first makes typing reliable in Flutter web).
+    Helpers: by_id(page, identifier) locates a control by its semantics identifier; tap(locator) scrolls it on
+    screen, waits until Flutter has stopped moving it, then clicks (a click during a scroll can land on the widget
+    that was there a frame earlier); focus_field(locator) taps a
+    text field until it has focus (Flutter takes typing only then); type_into(page, label, text) focuses the field
+    with that label and types.
 """
 from __future__ import annotations
 
@@ -159,7 +162,44 @@ def by_id(page, identifier: str):
     return page.locator(f'[flt-semantics-identifier="{identifier}"]')
 
 
+def settle(locator, page=None) -> None:
+    """Bring a control on screen and wait until Flutter has finished moving it.
+
+    Flutter scrolls its canvas a few frames after the accessibility DOM scrolls; a click before that lands on
+    whatever widget is under the pointer then (in one run: the note field of the card above).
+    """
+    locator.scroll_into_view_if_needed()
+    page = page or locator.page
+    last = None
+    for _ in range(20):
+        box = locator.bounding_box()
+        if box is not None and box == last:
+            return
+        last = box
+        page.wait_for_timeout(120)
+
+
+def tap(locator) -> None:
+    """Click a control the way a finger would: once it is on screen and still."""
+    settle(locator)
+    locator.click()
+
+
+def focus_field(field) -> None:
+    """Click a text field until it has focus: a click far down the page may first only scroll it into view,
+    and Flutter takes typing (and shows a field's text in the DOM) only in the focused field."""
+    for _ in range(5):
+        tap(field)
+        if field.evaluate("el => document.activeElement === el"):
+            return
+        field.page.wait_for_timeout(200)
+    raise AssertionError(f"the text field {field} did not take focus")
+
+
 def type_into(page, label: str, text: str) -> None:
+    from playwright.sync_api import expect
+
     field = page.get_by_label(label, exact=True)
-    field.click()
+    focus_field(field)
     field.fill(text)
+    expect(field).to_have_value(text)
