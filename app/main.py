@@ -17,7 +17,8 @@ import flet as ft
 
 from app.store.db import StoreError, open_engine
 from app.store.services import CaptureService, ServiceError
-from app.views import capture, new_walk, placeholder, walk, walks
+from app.views import capture, new_walk, placeholder, settings, walk, walks
+from app.views import sync as sync_screen
 from app.views.context import AppContext
 
 log = logging.getLogger("learnwalk.app")
@@ -54,8 +55,8 @@ ROUTES: list[Route] = [
     Route("/walks/:walk_id", walk.build),
     Route("/walks/:walk_id/debrief", optional("app.views.debrief", "Debrief", "/walks/{walk_id}")),
     Route("/visits/:visit_id", capture.build),
-    Route("/sync", optional("app.views.sync", "Sync")),
-    Route("/settings", optional("app.views.settings", "Settings")),
+    Route("/sync", sync_screen.build),
+    Route("/settings", settings.build),
     Route("/admin", optional("app.views.admin", "Admin")),
 ]
 
@@ -108,40 +109,57 @@ class Shell:
         self.page.update()
 
 
-def make_main(service: CaptureService, sync=None) -> Callable[[ft.Page], None]:
+def make_main(service: CaptureService, sync=None, listeners=None, data_dir: str = "") -> Callable[[ft.Page], None]:
     def main(page: ft.Page) -> None:
-        Shell(page, AppContext(page=page, service=service, sync=sync)).start()
+        Shell(page, AppContext(page=page, service=service, sync=sync, sync_listeners=listeners,
+                               data_dir=data_dir)).start()
     return main
 
 
-def _load_sync(engine):
-    """The background sync client when this build has it (it arrives with the sync work)."""
+def _load_sync(engine, service: CaptureService):
+    """The sync client, or None if it cannot start (capture never depends on it)."""
     try:
         from app.sync_service import SyncService
-    except ImportError:
-        return None
-    try:
-        return SyncService(engine)
+
+        return SyncService(engine, service.catalog, capture=service)
     except Exception:
         log.exception("sync service could not start; capture works without it")
         return None
 
 
+class SyncListeners:
+    """Screens that want to hear when a sync round ends (the Sync screen refreshes its figures)."""
+
+    def __init__(self):
+        self._fns: list[Callable[[], None]] = []
+
+    def add(self, fn: Callable[[], None]) -> None:
+        self._fns = [f for f in self._fns if f is not fn] + [fn]
+
+    def remove(self, fn: Callable[[], None]) -> None:
+        self._fns = [f for f in self._fns if f is not fn]
+
+    def __call__(self) -> None:
+        for fn in list(self._fns):
+            try:
+                fn()
+            except Exception:  # a closed browser tab must not stop the others hearing
+                self.remove(fn)
+
+
 def run(data_dir: Path, *, web: bool, host: str = "127.0.0.1", port: int = 8550) -> None:
     engine = open_engine(data_dir)
     service = CaptureService(engine)
-    sync = _load_sync(engine)
-    main = make_main(service, sync)
+    sync = _load_sync(engine, service)
+    listeners = SyncListeners()
+    main = make_main(service, sync, listeners, str(data_dir))
+    started = []
 
     async def before_main(page: ft.Page) -> None:
-        # the background sync task belongs to the process, not to a session: start it once, when enrolled
-        if sync is not None and not getattr(run, "_sync_started", False):
-            run._sync_started = True
-            try:
-                if sync.status().enrolled:
-                    asyncio.get_running_loop().create_task(sync.run_background(lambda *a: None))
-            except Exception:
-                log.exception("background sync did not start")
+        # The background sync task belongs to the process, not to a session, so it starts once. It is started
+        # even before enrollment: it idles until enrolled, and Settings wakes it right after enrolling.
+        if sync is not None and not started:
+            started.append(asyncio.get_running_loop().create_task(sync.run_background(listeners)))
 
     ft.run(main, before_main=before_main, host=host, port=port,
            view=ft.AppView.WEB_BROWSER if web else ft.AppView.FLET_APP, assets_dir=str(ASSETS), no_cdn=True)

@@ -27,7 +27,7 @@ class ChoiceChip:
             border_radius=10,
             # short labels ("K", "4") get a fixed width so the target stays at least min_width wide; an aligned
             # container without a width would stretch to the whole row
-            width=max(min_width, 56) if short else None, alignment=ft.Alignment.CENTER if short else None)
+            width=max(min_width, 56 if len(label) <= 2 else 64) if short else None, alignment=ft.Alignment.CENTER if short else None)
         self.control = ft.Semantics(identifier=identifier, tooltip=tooltip, content=self.box)
         self.set(selected)
 

@@ -18,6 +18,8 @@ class AppContext:
     page: ft.Page
     service: CaptureService
     sync: Any = None  # SyncService when the sync client is present
+    data_dir: str = ""
+    sync_listeners: Any = None  # add(fn)/remove(fn): called after each background sync round
     # set by the shell for each screen: where its one-line messages go
     message: Callable[[str, bool], None] = field(default=lambda text, error=False: None)
 
@@ -40,6 +42,12 @@ class AppContext:
             log.exception("unexpected error in a user action")
             self.error("Something went wrong and nothing was changed; try again, or restart the app.")
         return None
+
+    async def in_background(self, action: Callable[[], Any]) -> Any:
+        """Run a blocking user action (network) off the UI loop; a refusal is shown in words, result None."""
+        import asyncio
+
+        return await asyncio.to_thread(self.guard, action)
 
     def attempt(self, action: Callable[[], Any]) -> bool:
         """Like guard, for actions that return nothing: True when the action went through."""

@@ -203,3 +203,29 @@ def type_into(page, label: str, text: str) -> None:
     focus_field(field)
     field.fill(text)
     expect(field).to_have_value(text)
+
+
+# ---- a real sync server, for the Sync and Settings screens ------------------------------------------------
+
+def _server_harness():
+    """The server harness of tests/server (one module shared by every area that needs a real server)."""
+    import importlib.util
+
+    if "lw_serverproc" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("lw_serverproc", ROOT / "tests" / "server" / "serverproc.py")
+        sys.modules["lw_serverproc"] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(sys.modules["lw_serverproc"])
+    return sys.modules["lw_serverproc"]
+
+
+@pytest.fixture(scope="module")
+def sync_server(tmp_path_factory):
+    """A real `learnwalk serve` on SQLite: .url, .db (direct setup access), .district() -> District."""
+    harness = _server_harness()
+    url = f"sqlite:///{tmp_path_factory.mktemp('server') / 'server.sqlite'}"
+    db = harness.Db(url)
+    proc = harness.ServerProc(url).start()
+    proc.db = db
+    yield proc
+    proc.stop()
+    db.engine.dispose()

@@ -51,6 +51,7 @@ def published(world) -> set[tuple[str, int]]:
 def test_admin_publishes_a_csv_rubric_after_fixing_its_error_and_exports(world, admin_tablet, app_process, ui_page):
     app = app_process(admin_tablet)
     page = ui_page(app.url)
+    page.wait_for_timeout(3000); page.screenshot(path="/tmp/adm-ui-shot.png"); print([b.get_attribute("aria-label") or b.inner_text() for b in page.get_by_role("button").all()])
     tap(page.get_by_role("button", name="Admin"))
     type_into(page, "Rubric file name", "walkthrough.csv")
     type_into(page, "Rubric file text", HEADER + ROWS.format(scale="sometimes"))

@@ -1,0 +1,38 @@
+"""The Settings screen: enroll this device with a server and a one-time code; where the data lives."""
+from __future__ import annotations
+
+from app.store.services import ServiceError
+from app.sync_service import SyncError
+
+
+class SettingsVM:
+    def __init__(self, sync, data_dir: str = ""):
+        self.sync = sync
+        self.data_dir = data_dir
+        self.server_url = ""
+        self.code = ""
+        self.status = sync.status() if sync is not None else None
+        if self.status and self.status.server_url:
+            self.server_url = self.status.server_url
+
+    @property
+    def enrollment_text(self) -> str:
+        s = self.status
+        if s is None:
+            return "Sync is not part of this build; this device works on its own."
+        if not s.enrolled:
+            return "Not enrolled: this device keeps everything to itself until you enroll it."
+        district = f" for {s.district_name}" if s.district_name else ""
+        return f"Enrolled with {s.server_url}{district} as {s.role or 'observer'}."
+
+    def enroll(self) -> str:
+        """Exchange the one-time code for this device's token (blocking: call it off the UI loop)."""
+        if self.sync is None:
+            raise ServiceError("Sync is not part of this build, so this device cannot be enrolled.")
+        try:
+            self.status = self.sync.enroll(self.server_url, self.code)
+        except SyncError as exc:  # it carries a plain sentence
+            raise ServiceError(str(exc)) from None
+        self.code = ""  # a one-time code is spent; never keep it around
+        self.sync.trigger()
+        return f"Enrolled. {self.enrollment_text}"

@@ -1,0 +1,100 @@
+"""The Sync screen: what is waiting to be sent, when the last sync worked, and every refusal in words."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from app.store.services import ServiceError
+from app.sync_service import SyncError
+from app.viewmodels._format import plural
+
+KIND_LABELS = {"walk": "Walk", "visit": "Visit", "rating": "Rating", "note": "Note"}
+
+
+@dataclass(frozen=True)
+class RejectedRow:
+    what: str
+    reason: str
+    when: str
+
+
+def when(t: datetime | None, now: datetime | None = None) -> str:
+    if t is None:
+        return "never"
+    t = t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+    secs = int(((now or datetime.now(timezone.utc)) - t).total_seconds())
+    if secs < 60:
+        return "just now"
+    if secs < 3600:
+        return f"{plural(secs // 60, 'minute')} ago"
+    if secs < 86400:
+        return f"{plural(secs // 3600, 'hour')} ago"
+    return t.astimezone().strftime("%d %b %Y %H:%M")
+
+
+class SyncVM:
+    def __init__(self, sync):
+        """sync: the app's SyncService, or None when this build has no sync client."""
+        self.sync = sync
+        self.status = None
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.status = self.sync.status() if self.sync is not None else None
+
+    @property
+    def available(self) -> bool:
+        return self.sync is not None
+
+    @property
+    def enrolled(self) -> bool:
+        return bool(self.status and self.status.enrolled)
+
+    @property
+    def headline(self) -> str:
+        if not self.available:
+            return "Sync is not part of this build; everything stays on this device."
+        if not self.enrolled:
+            return "This device is not enrolled, so nothing is sent. Enroll it in Settings with a code from your admin."
+        if self.status.running:
+            return "Syncing now..."
+        if self.status.last_error:
+            return f"The last sync did not work: {self.status.last_error}"
+        return "Everything is sent." if self.status.pending == 0 else "Waiting to send."
+
+    @property
+    def facts(self) -> list[tuple[str, str]]:
+        if not self.status:
+            return []
+        s = self.status
+        out = [("Waiting to send", plural(s.pending, "change")), ("Last successful sync", when(s.last_success))]
+        if s.enrolled:
+            out.insert(0, ("Server", s.server_url or ""))
+            if s.district_name:
+                out.insert(1, ("District", s.district_name))
+        if s.rejected:
+            out.append(("Refused by the server", plural(len(s.rejected), "change")))
+        return out
+
+    @property
+    def rejected(self) -> list[RejectedRow]:
+        if not self.status:
+            return []
+        return [RejectedRow(f"{KIND_LABELS.get(r.kind, r.kind)} {r.record_id[:8]}", r.reason, when(r.at))
+                for r in self.status.rejected]
+
+    def sync_now(self) -> str:
+        """One round now (blocking: call it off the UI loop); return what happened in words."""
+        if not self.available:
+            raise ServiceError("Sync is not part of this build.")
+        try:
+            report = self.sync.sync_once()
+        except SyncError as exc:  # it carries a plain sentence
+            self.refresh()
+            raise ServiceError(str(exc)) from None
+        self.refresh()
+        sent = report.applied + report.duplicate
+        text = f"Synced: {plural(sent, 'change')} sent, {plural(report.pulled, 'change')} received."
+        if report.rejected:
+            text += f" {plural(report.rejected, 'change')} refused; see below."
+        return text

@@ -1,0 +1,38 @@
+"""The Settings screen: enroll this device (server address and one-time code); where its data lives."""
+from __future__ import annotations
+
+import flet as ft
+
+from app.viewmodels.settings import SettingsVM
+from app.views._widgets import MessageLine, big_button, heading, screen
+from app.views.context import AppContext
+
+
+def build(ctx: AppContext) -> ft.View:
+    vm = SettingsVM(ctx.sync, ctx.data_dir)
+    msg = MessageLine()
+    ctx.message = msg.show
+    state = ft.Text(vm.enrollment_text, size=16)
+    server = ft.TextField(label="Server address", value=vm.server_url, hint_text="https://walks.district.org",
+                          keyboard_type=ft.KeyboardType.URL,
+                          on_change=lambda e: setattr(vm, "server_url", e.control.value or ""))
+    code = ft.TextField(label="Enrollment code", on_change=lambda e: setattr(vm, "code", e.control.value or ""))
+
+    async def enroll(e):
+        msg.show("Enrolling...")
+        ctx.page.update()
+        said = await ctx.in_background(vm.enroll)
+        if said:
+            msg.show(said)
+            code.value = ""
+        state.value = vm.enrollment_text
+
+    body = [heading("This device"), state,
+            heading("Enroll", 16),
+            ft.Text("Ask your admin for a one-time enrollment code, then type the server address and the code.",
+                    size=14),
+            server, code,
+            ft.Row([big_button("Enroll", enroll, icon=ft.Icons.LINK, identifier="enroll")]),
+            heading("Data", 16),
+            ft.Text(f"Walks are kept in {vm.data_dir or 'the app data folder'} on this device.", size=14)]
+    return screen("/settings", "Settings", body, back=lambda e: ctx.go("/"), message=msg)

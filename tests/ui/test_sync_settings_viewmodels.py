@@ -1,0 +1,67 @@
+"""The Sync and Settings screens' view-models against a real server: enroll, sync, and errors in words."""
+from __future__ import annotations
+
+import pytest
+
+from app.store.services import ServiceError
+from app.sync_service import SyncService
+from app.viewmodels.capture import CaptureVM
+from app.viewmodels.settings import SettingsVM
+from app.viewmodels.sync import SyncVM
+from app.viewmodels.walk import WalkVM
+
+
+@pytest.fixture
+def sync(service):
+    return SyncService(service.engine, service.catalog, capture=service)
+
+
+def test_an_unenrolled_device_says_so_and_sync_now_explains_what_to_do(sync):
+    vm = SyncVM(sync)
+    assert not vm.enrolled and "not enrolled" in vm.headline
+    with pytest.raises(ServiceError, match="enroll it in Settings"):
+        vm.sync_now()
+    assert SettingsVM(sync).enrollment_text.startswith("Not enrolled")
+
+
+def test_enrolling_with_a_bad_address_or_no_code_is_refused_in_words(sync):
+    vm = SettingsVM(sync)
+    vm.server_url, vm.code = "walks.district.org", "ABCD-1234"
+    with pytest.raises(ServiceError, match="http:// or https://"):
+        vm.enroll()
+    vm.server_url, vm.code = "http://127.0.0.1:9", ""
+    with pytest.raises(ServiceError, match="enrollment code"):
+        vm.enroll()
+    assert not sync.status().enrolled
+
+
+def test_enroll_then_sync_now_sends_a_finished_visit_and_leaves_nothing_pending(service, sync, sync_server):
+    district = sync_server.db.district()
+    settings = SettingsVM(sync)
+    settings.server_url, settings.code = sync_server.url, district.code(district.user("observer"))
+    said = settings.enroll()
+    assert said.startswith("Enrolled.") and "as observer" in said and settings.code == ""
+
+    status = SyncVM(sync)
+    assert status.sync_now().startswith("Synced:")  # the first round brings the district's schools
+    [school] = service.schools()
+    walk_id = service.create_walk(school_id=school.id, rubric_id="deeper-learning", rubric_version=1,
+                                  focus=["dl.interactive", "dl.affirming"]).id
+    visit = CaptureVM(service, WalkVM(service, walk_id).new_visit())
+    visit.tap("dl.interactive", "3")
+    visit.finish()
+    status.refresh()
+    assert status.status.pending >= 3 and "Waiting to send" in status.headline
+    result = status.sync_now()
+    assert result.startswith("Synced:") and "sent" in result
+    assert status.status.pending == 0 and status.headline == "Everything is sent."
+    assert dict(status.facts)["Last successful sync"] == "just now"
+
+
+def test_a_wrong_code_is_refused_in_words_and_the_device_stays_unenrolled(sync, sync_server):
+    vm = SettingsVM(sync)
+    vm.server_url, vm.code = sync_server.url, "WRONG-CODE-0000"
+    with pytest.raises(ServiceError) as err:
+        vm.enroll()
+    assert str(err.value) and "\n" not in str(err.value)
+    assert not sync.status().enrolled
