@@ -43,7 +43,10 @@ def load_migrations(folder: Path | None = None) -> list[tuple[int, str]]:
     out = []
     for f in files.iterdir():
         if f.name.endswith(".sql"):
-            out.append((int(f.name.split("_", 1)[0]), f.read_text(encoding="utf-8")))
+            number = f.name.split("_", 1)[0]
+            if not number.isdigit():
+                raise StoreError(f"{f}: a migration's name starts with its number, e.g. 0002_add_column.sql")
+            out.append((int(number), f.read_text(encoding="utf-8")))
     numbers = [n for n, _ in out]
     if len(set(numbers)) != len(numbers):
         raise StoreError(f"{files}: two migrations share a number; each NNNN_ prefix must be unique")

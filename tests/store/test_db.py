@@ -155,3 +155,9 @@ def test_two_processes_opening_a_new_file_at_once_both_succeed(data_dir):
     outs = [p.communicate(timeout=60) for p in procs]
     assert [o[0].strip() for o in outs] == ["ok"] * 4, outs
     assert count(data_dir, "outbox") == 0
+
+
+def test_a_badly_named_migration_is_reported_by_name(data_dir, tmp_path):
+    folder = _copy_migrations(tmp_path, {"add_column.sql": "SELECT 1;\n"})
+    with pytest.raises(StoreError, match="add_column.sql: a migration's name starts with its number"):
+        open_engine(data_dir, migrations_dir=folder)
