@@ -1,7 +1,6 @@
 """SIGKILL mid-tapping: every rating the service returned is on disk, and no action is half-written."""
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess

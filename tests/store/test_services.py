@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import Session
 
 from app.store.models import EvidenceNote, Meta, Rating, Visit, Walk
-from app.store.services import LOCAL_USER, ServiceError
+from app.store.services import ServiceError
 from storetest import connect, count, make_service, outbox
 
 
