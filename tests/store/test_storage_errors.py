@@ -105,3 +105,28 @@ def test_a_batch_is_all_or_nothing_even_when_the_caller_catches_the_error(svc, w
         v = svc.start_visit(walk.id)
         svc.rate(v.id, "t.talk", "some")
     assert [e["kind"] for e in outbox(data_dir)][-2:] == ["visit", "rating"]
+
+
+def test_another_threads_tap_during_a_batch_waits_for_it_and_is_not_part_of_it(svc, walk, visit, data_dir):
+    import threading
+    done = threading.Event()
+    errors = []
+
+    def tap_elsewhere():
+        try:
+            svc.tap(visit.id, "t.explain", "all")
+        except Exception as exc:  # noqa: BLE001  (reported below)
+            errors.append(exc)
+        done.set()
+
+    with pytest.raises(RuntimeError):
+        with svc.batch():
+            v = svc.start_visit(walk.id)
+            worker = threading.Thread(target=tap_elsewhere)
+            worker.start()
+            assert not done.wait(0.3)  # queued on the write lock, not joined into this batch
+            raise RuntimeError("the batch's caller gives up")
+    worker.join(10)
+    assert errors == [] and done.is_set()
+    assert v.id not in {e["record_id"] for e in outbox(data_dir)}  # the batch rolled back...
+    assert svc.ratings(visit.id)["t.explain"].value == "all"  # ...the other thread's tap did not
