@@ -39,6 +39,9 @@ def build(ctx: AppContext) -> ft.View:
         return screen("/admin", "Admin", [ft.Text(vm.unavailable, size=16)], back=back, message=msg)
 
     problems = ft.Column(spacing=4)
+    # one node a screen reader reads whole (and tests find by identifier), as the debrief's tally rows do
+    problems_node = ft.Semantics(identifier="rubric-problems", container=True, exclude_semantics=True,
+                                 content=problems)
     rubrics = ft.Column(spacing=4)
     people = ft.Column(spacing=4)
     devices = ft.Column(spacing=4)
@@ -50,7 +53,8 @@ def build(ctx: AppContext) -> ft.View:
     def show() -> None:
         st = vm.state
         msg.show(st.message, st.error)
-        problems.controls = [ft.Text(p, size=14, color=ft.Colors.ERROR, selectable=True) for p in st.problems]
+        problems.controls = [ft.Text(p, size=14, color=ft.Colors.ERROR) for p in st.problems]
+        problems_node.label = "\n".join(st.problems)
         rubrics.controls = [ft.Text(f"{r['rubric_id']}@{r['version']} · {r['title']} · {r['lookfors']} look-fors",
                                     size=14) for r in st.rubrics]
         people.controls = [ft.Row([ft.Text(f"{u['email']} · {u['role']}" + ("" if u["active"] else " · inactive"),
@@ -88,7 +92,7 @@ def build(ctx: AppContext) -> ft.View:
                 "problem is not published.", size=14),
         name_field, text_field,
         ft.Row([big_button("Publish rubric", lambda e: act(vm.publish), identifier="admin-publish")]),
-        ft.Semantics(identifier="rubric-problems", content=problems),
+        problems_node,
         heading("Published rubrics", 16), rubrics,
         heading("Export synced data"),
         formats.control,
