@@ -72,7 +72,12 @@ def build(ctx: AppContext, visit_id: str) -> ft.View:
         if item is not None:
             cards[lookfor_id].show(item)
             progress.value = vm.progress_text
-            msg.show("")
+            # update only what changed: an explicit update skips Flet's diff of the whole screen (~150 ms)
+            cards[lookfor_id].group.control.update()
+            progress.update()
+            if msg.control.visible:
+                msg.show("")
+                msg.control.update()
 
     # ---- look-fors: built once over every subject, shown or hidden when the subject changes ----
     section_parts: list[tuple[ft.Control, ft.Control, list[str]]] = []
@@ -97,6 +102,8 @@ def build(ctx: AppContext, visit_id: str) -> ft.View:
     def pick_grade(g):
         ctx.attempt(lambda: vm.choose_grade(g))
         grades.select(vm.visit.grade)
+        grades.control.update()
+        msg.control.update()
 
     def pick_subject(s):
         ctx.attempt(lambda: vm.choose_subject(s))
