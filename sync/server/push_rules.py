@@ -120,6 +120,7 @@ class Rules:
     def __init__(self, caller: Caller, rubrics: KnownRubrics, schools: set[str], state: dict[str, dict]):
         self.caller, self.rubrics, self.schools, self.state = caller, rubrics, schools, state
         self._cells: dict[tuple[str, int], dict[str, tuple[set[str], bool]]] = {}  # look-for -> (values, n/o ok)
+        self._by_kind = {"walk": self._walk, "visit": self._visit, "rating": self._rating, "note": self._note}
 
     def apply(self, kind: str, record_id: str, data: dict) -> tuple[str, dict | None]:
         """Return ("applied", new row) or ("duplicate", None); raise Refused to reject."""
@@ -131,7 +132,7 @@ class Rules:
         current = self.state[kind].get(record_id)
         if current is not None and current["district_id"] != self.caller.district_id:
             raise Refused(f"{kind} {record_id} cannot be changed from this district")
-        getattr(self, f"_{kind}")(row, current)
+        self._by_kind[kind](row, current)
         if current is not None and same(row, current, kind):
             return "duplicate", None
         row["district_id"] = self.caller.district_id
