@@ -104,7 +104,8 @@ def main() -> None:
         print(f"{what:<27} {sync:<7} {p50:7.2f} {p95:7.2f} {p99:7.2f} {p50 / r50:10.1f} {p95 / r95:10.1f}")
     full = rows[1][2][1]
     normal = rows[3][2][1]
-    print(f"service p95 with FULL: {full:.2f} ms (goal <= {GOAL_P95_MS} ms: {'met' if full <= GOAL_P95_MS else 'NOT met'}); "
+    verdict = "met" if full <= GOAL_P95_MS else "NOT met"
+    print(f"service p95 with FULL: {full:.2f} ms (goal <= {GOAL_P95_MS} ms: {verdict}); "
           f"FULL costs {full - normal:+.2f} ms at p95 over NORMAL ({full / normal:.1f}x)")
 
 

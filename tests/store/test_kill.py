@@ -63,7 +63,8 @@ def test_every_printed_rating_survives_sigkill_and_the_outbox_matches(data_dir):
     svc.engine.dispose()
 
     printed = []
-    for kills, after in enumerate((25, 140, 61, 333), start=1):  # a few kills at different points, each run continuing the same file
+    # a few kills at different points, each run continuing the same file
+    for kills, after in enumerate((25, 140, 61, 333), start=1):
         printed += _run_and_kill(data_dir, walk.id, after)
 
         svc = make_service(data_dir)  # re-open, as the app does after a crash
