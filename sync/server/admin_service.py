@@ -13,7 +13,6 @@ from typing import Any
 from sqlmodel import Session, select
 
 from rubrics import Rubric, RubricInvalid, RubricProblem, csv_to_yaml, parse_rubric
-from sync.protocol import utcnow
 from sync.server import directory, seq
 from sync.server.deps import ROLES, Caller
 from sync.server.models import AuditLog, Device, DistrictSettings, RubricVersion, School, User
@@ -30,12 +29,12 @@ class AdminError(Exception):
         self.status = status
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
 def snapshot(row, fields: tuple[str, ...]) -> dict:
-    return {f: _plain(getattr(row, f)) for f in fields}
+    return {f: plain(getattr(row, f)) for f in fields}
 
 
 def audit(s: Session, caller: Caller, action: str, kind: str = "", record_id: str = "",
@@ -92,7 +91,7 @@ def list_rubrics(s: Session, caller: Caller) -> list[dict]:
         rubric = parse_rubric(r.yaml_text, f"{r.rubric_id}@{r.version}")
         out.append({"rubric_id": r.rubric_id, "version": r.version, "title": rubric.title,
                     "lookfors": len(rubric.lookfors), "content_hash": r.content_hash,
-                    "published_at": _plain(r.published_at), "published_by": r.published_by})
+                    "published_at": plain(r.published_at), "published_by": r.published_by})
     return out
 
 
@@ -167,8 +166,8 @@ def issue_code(s: Session, caller: Caller, user_id: str, ttl_hours: int) -> str:
 
 def list_devices(s: Session, caller: Caller) -> list[dict]:
     rows = s.exec(Scope(caller).select(Device).order_by(Device.enrolled_at)).all()
-    return [{"id": d.id, "user_id": d.user_id, "name": d.name, "enrolled_at": _plain(d.enrolled_at),
-             "last_sync_at": _plain(d.last_sync_at), "revoked_at": _plain(d.revoked_at),
+    return [{"id": d.id, "user_id": d.user_id, "name": d.name, "enrolled_at": plain(d.enrolled_at),
+             "last_sync_at": plain(d.last_sync_at), "revoked_at": plain(d.revoked_at),
              "last_op_seq": d.last_op_seq} for d in rows]
 
 
@@ -215,13 +214,9 @@ def update_settings(s: Session, caller: Caller, changes: dict) -> dict:
 AUDIT_COLUMNS = ["id", "at", "actor", "action", "kind", "record_id", "before", "after"]
 
 
-def audit_query(caller: Caller, action: str | None = None, since: datetime | None = None):
-    stmt = Scope(caller).select(AuditLog)
-    if action:
-        stmt = stmt.where(AuditLog.action.startswith(action))
-    if since:
-        stmt = stmt.where(AuditLog.at >= since)
-    return stmt.order_by(AuditLog.id)
+def audit_query(caller: Caller):
+    """The whole audit log of the caller's district, oldest first (the audit export)."""
+    return Scope(caller).select(AuditLog).order_by(AuditLog.id)
 
 
 def audit_entries(s: Session, caller: Caller, limit: int = 200, before_id: int | None = None,
@@ -237,7 +232,7 @@ def audit_entries(s: Session, caller: Caller, limit: int = 200, before_id: int |
 
 
 def audit_row(r: AuditLog) -> dict:
-    return {"id": r.id, "at": _plain(r.at), "actor": r.actor, "action": r.action, "kind": r.kind,
+    return {"id": r.id, "at": plain(r.at), "actor": r.actor, "action": r.action, "kind": r.kind,
             "record_id": r.record_id, "before": r.before, "after": r.after}
 
 

@@ -152,7 +152,7 @@ def revoke_device(device_id: str, caller: CallerDep, s: WriteSessionDep) -> dict
     _admin(caller)
     device = _run(svc.revoke_device, s, caller, device_id)
     s.commit()
-    return {"id": device.id, "revoked_at": svc._plain(device.revoked_at)}
+    return {"id": device.id, "revoked_at": svc.plain(device.revoked_at)}
 
 
 @router.get("/settings")

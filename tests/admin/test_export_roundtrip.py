@@ -169,3 +169,16 @@ def test_cli_export_with_a_bad_token_says_so_and_leaves_no_file(world, tmp_path)
                           "--out", str(out)], capture_output=True, text=True, timeout=60)
     assert run.returncode == 1 and "token is not valid" in run.stderr
     assert not out.exists() and not list(tmp_path.iterdir())
+
+
+def test_the_long_csv_and_the_xlsx_ratings_sheet_hold_the_same_rows(world):
+    admin = world.north.members["admin"]
+    text_rows = readback.csv_rows(download(world, admin, "csv"))
+    sheet = readback.xlsx_sheets(download(world, admin, "xlsx"))["Ratings"]
+
+    def unguard(v: str) -> str:  # the CSV's formula guard, undone
+        return v[1:] if v[:1] == "'" and v[1:2] in ("=", "+", "-", "@", "\t", "\r") else v
+
+    from_csv = [tuple(unguard(r[c]) for c in LONG_COLUMNS) for r in text_rows]
+    from_xlsx = [tuple("" if v is None else str(v) for v in row) for row in sheet[1:]]
+    assert from_csv == from_xlsx and len(from_csv) > 50

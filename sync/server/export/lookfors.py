@@ -33,13 +33,11 @@ class LookforCatalog:
     def __init__(self, conn: Connection, district_id: str, keys: list[tuple[str, int]]):
         known = KnownRubrics(Session(bind=conn), district_id)
         self.rubrics: dict[tuple[str, int], Rubric] = {}
-        self.missing: list[tuple[str, int]] = []
         self._info: dict[tuple[str, int, str], LookforInfo] = {}
         self.position: dict[tuple[str, int, str], int] = {}  # a look-for's place in its rubric
         for rubric_id, version in sorted(set(keys), key=lambda k: (k[0], -k[1])):
             rubric = known.get(rubric_id, version)
-            if rubric is None:
-                self.missing.append((rubric_id, version))
+            if rubric is None:  # push refuses unknown versions, so only a hand-edited database gets here
                 continue
             self.rubrics[(rubric_id, version)] = rubric
             titles = {d.id: d.title for d in rubric.domains}
