@@ -130,3 +130,15 @@ def test_another_threads_tap_during_a_batch_waits_for_it_and_is_not_part_of_it(s
     assert errors == [] and done.is_set()
     assert v.id not in {e["record_id"] for e in outbox(data_dir)}  # the batch rolled back...
     assert svc.ratings(visit.id)["t.explain"].value == "all"  # ...the other thread's tap did not
+
+
+def test_a_batch_that_meets_a_full_disk_raises_storage_full_and_saves_nothing(svc, walk, data_dir):
+    before = _snapshot(data_dir)
+    _cap_file_size(svc)
+    with pytest.raises(StorageFull):
+        with svc.batch():
+            for _ in range(50):
+                v = svc.start_visit(walk.id, subject="ELA")
+                svc.rate(v.id, "t.talk", "some")
+                svc.add_note(v.id, "Partners compared their answers")
+    assert _snapshot(data_dir) == before
