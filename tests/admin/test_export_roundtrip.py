@@ -182,3 +182,24 @@ def test_the_long_csv_and_the_xlsx_ratings_sheet_hold_the_same_rows(world):
     from_csv = [tuple(unguard(r[c]) for c in LONG_COLUMNS) for r in text_rows]
     from_xlsx = [tuple("" if v is None else str(v) for v in row) for row in sheet[1:]]
     assert from_csv == from_xlsx and len(from_csv) > 50
+
+
+def test_cli_draws_a_progress_bar_only_when_stderr_is_a_terminal(world, backend_url, tmp_path):
+    import os
+    import pty
+
+    leader, follower = pty.openpty()
+    out = tmp_path / "tty.csv"
+    run = subprocess.run([LEARNWALK, "export", "--db", backend_url, "--district", world.north.id, "--format", "csv",
+                          "--out", str(out)], stdout=subprocess.PIPE, stderr=follower, timeout=120,
+                         env={**os.environ, "COLUMNS": "100", "TERM": "xterm"})
+    os.close(follower)
+    drawn = b""
+    try:
+        while chunk := os.read(leader, 65536):
+            drawn += chunk
+    except OSError:  # the terminal's other end is closed: everything was read
+        pass
+    os.close(leader)
+    assert run.returncode == 0 and out.exists()
+    assert b"Exporting ratings" in drawn
