@@ -23,8 +23,8 @@ from app.views.context import AppContext
 
 log = logging.getLogger("learnwalk.app")
 ASSETS = Path(__file__).parent / "assets"
-FONT_FAMILY = "Noto Sans"
-FONTS = {FONT_FAMILY: "fonts/NotoSans-Regular.ttf"}
+FONT_FAMILY = "Learnwalk Sans"  # Noto Sans + other scripts in one file: app/assets/fonts/README
+FONTS = {FONT_FAMILY: "fonts/LearnwalkSans-Regular.ttf"}
 
 
 @dataclass(frozen=True)
