@@ -85,18 +85,15 @@ def _generic(kind: str, data: dict) -> dict:
 def _rating(data: dict) -> dict:
     # ratings are most of a push: checked by hand, an order of magnitude cheaper than model validation
     try:
-        row = {"id": data["id"], "visit_id": data["visit_id"], "lookfor_id": data["lookfor_id"],
-               "value": data.get("value"), "not_observed": data.get("not_observed", False),
-               "updated_at": utc_time(data["updated_at"], "updated_at"), "deleted": data.get("deleted", False)}
+        rid, vid, lf, ts = data["id"], data["visit_id"], data["lookfor_id"], data["updated_at"]
     except KeyError as exc:
         raise Refused(f"the rating is not well formed ({exc.args[0]}: field required)") from None
-    if not (isinstance(row["id"], str) and isinstance(row["visit_id"], str) and isinstance(row["lookfor_id"], str)
-            and (row["value"] is None or isinstance(row["value"], str))
-            and isinstance(row["not_observed"], bool) and isinstance(row["deleted"], bool)):
-        return _generic("rating", data)  # let the model name the exact problem
-    if len(row["lookfor_id"]) > 80 or (row["value"] is not None and len(row["value"]) > 40):
-        return _generic("rating", data)
-    return row
+    value, no, deleted = data.get("value"), data.get("not_observed", False), data.get("deleted", False)
+    if (type(rid) is str and type(vid) is str and type(lf) is str and type(no) is bool and type(deleted) is bool
+            and len(lf) <= 80 and (value is None or (type(value) is str and len(value) <= 40))):
+        return {"id": rid, "visit_id": vid, "lookfor_id": lf, "value": value, "not_observed": no,
+                "updated_at": utc_time(ts, "updated_at"), "deleted": deleted}
+    return _generic("rating", data)  # let the model name the exact problem
 
 
 def normalize(kind: str, data: dict) -> dict:
