@@ -29,7 +29,7 @@ from app.store.catalog import RubricCatalog
 from app.store.db import open_engine
 from app.store.services import CaptureService
 from app.store.sync_adapter import DeviceSyncStore
-from sync.client import RoundReport, SyncClient
+from sync.client import SyncClient
 from sync.server import directory
 from sync.server.admin_service import publish_rubric
 from sync.server.db import make_engine, writer

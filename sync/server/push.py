@@ -22,6 +22,7 @@ from sync.server.models import (AuditLog, Device, EvidenceNote, OpResult, Rating
 from sync.server.push_rules import Refused, Rules
 from sync.server.rubric_registry import KnownRubrics
 
+
 class Answer(tuple):
     """(op_seq, status, reason): an EntryResult as a plain tuple; a push answers tens of thousands of them."""
 

@@ -49,13 +49,15 @@ def _parse_push(raw: bytes, settings) -> PushRequest:
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err.get("loc", ())) or "body"
-        raise ApiError(422, f"The push body is not valid at {where}: {err.get('msg')}; fix it and send again.") from None
+        raise ApiError(422, f"The push body is not valid at {where}: {err.get('msg')}; "
+                            "fix it and send again.") from None
     if len(req.entries) > settings.max_push_entries:
         raise ApiError(413, f"This push has {len(req.entries)} entries; the limit is {settings.max_push_entries}. "
                             "Send the entries in smaller batches.")
     seqs = [e.op_seq for e in req.entries]
     if any(b <= a for a, b in zip(seqs, seqs[1:])):
-        raise ApiError(422, "Push entries must be in strictly increasing op_seq order; send them as the outbox holds them.")
+        raise ApiError(422, "Push entries must be in strictly increasing op_seq order; "
+                            "send them as the outbox holds them.")
     return req
 
 

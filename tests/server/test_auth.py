@@ -94,3 +94,25 @@ def test_another_districts_records_can_be_neither_changed_nor_seen(server, serve
     kinds = {c["kind"] for c in pulled["changes"]}
     assert kinds == {"school", "rubric", "settings"}
     assert all(c["data"].get("district_id", other.id) == other.id for c in pulled["changes"])
+
+
+def test_the_server_log_holds_no_token_code_or_email(db_url, server_db, tmp_path):
+    proc = harness.ServerProc(db_url).start()
+    d = server_db.district()
+    email_user = d.user("lead")
+    code = d.code(email_user)
+    dev = harness.new_device(tmp_path / "dev", proc.url, code)
+    dev.sync.sync_once()
+    walk = harness.new_walk(dev, d.school_id)
+    harness.record_visits(dev, walk.id, 1)
+    dev.sync.sync_once()
+    with harness.api(proc.url, "wrong-token") as http:
+        http.get("/api/v1/changes")
+    proc.stop()
+    log = proc.proc.stderr.read().decode()
+    from sync.server.models import User
+
+    (user,) = server_db.rows(User, User.id == email_user)
+    for secret in (harness.token_of(dev), code, user.email, "wrong-token"):
+        assert secret not in log
+    dev.engine.dispose()

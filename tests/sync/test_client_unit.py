@@ -9,7 +9,6 @@ import httpx
 import pytest
 
 import lw_serverproc as harness
-from app.store.sync_adapter import DeviceSyncStore
 from app.sync_service import BACKOFF_CAP, SyncError, SyncService, backoff_delay
 from sync.client import RoundReport, SyncClient, SyncFailed
 from sync.protocol import EnrollResponse

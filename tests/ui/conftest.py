@@ -11,7 +11,10 @@ Browser fixtures (reusable by every screen's browser test)
     browser            one headless Debian Chromium per test module (/usr/bin/chromium).
     ui_page            factory: ui_page(url, width=800, height=1280) opens a new tab (a new Flet session) with a fixed
                        viewport, waits for the app and turns Flutter's accessibility tree on, so get_by_role,
-                       get_by_label and [flt-semantics-identifier=...] selectors work. Returns the Playwright page.
+                       get_by_label and [flt-semantics-identifier=...] selectors work. Returns the Playwright page;
+                       page.outside_requests lists every URL it requested from anywhere but loopback.
+                       Flutter's accessibility DOM can lag behind its own scrolling: give a long screen a tall
+                       viewport (e.g. height=4800) rather than scroll, or use tap() below.
     Helpers: by_id(page, identifier) locates a control by its semantics identifier; tap(locator) scrolls it on
     screen, waits until Flutter has stopped moving it, then clicks (a click during a scroll can land on the widget
     that was there a frame earlier); focus_field(locator) taps a
@@ -147,6 +150,9 @@ def ui_page(browser):
         ctx = browser.new_context(viewport={"width": width, "height": height})
         contexts.append(ctx)
         page = ctx.new_page()
+        page.outside_requests = []  # what the page asked of anything but loopback (it must work offline)
+        page.on("request", lambda r: None if r.url.startswith(("http://127.0.0.1", "blob:", "data:"))
+                else page.outside_requests.append(r.url))
         page.goto(url)
         page.wait_for_selector("flt-semantics-placeholder", state="attached", timeout=30_000)
         page.locator("flt-semantics-placeholder").evaluate("el => el.click()")

@@ -94,6 +94,9 @@ def test_new_observer_records_three_visits_and_finds_them_all_after_the_app_is_k
             page.set_viewport_size({"width": 1280, "height": 800})
             page.wait_for_timeout(400)
             page.screenshot(path=str(SHOTS / "capture-landscape.png"))
+            page.set_viewport_size({"width": 390, "height": 844})
+            page.wait_for_timeout(400)
+            page.screenshot(path=str(SHOTS / "capture-phone.png"))
             page.set_viewport_size({"width": 800, "height": TALL})
             page.wait_for_timeout(400)
         for label, text in visit["notes"].items():
@@ -102,8 +105,17 @@ def test_new_observer_records_three_visits_and_finds_them_all_after_the_app_is_k
         page.get_by_role("button", name="New visit").wait_for()
         taps_per_visit.append((taps.count, len(visit["ratings"])))
 
+    page.set_viewport_size({"width": 800, "height": 1280})
+    page.wait_for_timeout(400)
+    page.screenshot(path=str(SHOTS / "walk-portrait.png"))
+    page.set_viewport_size({"width": 800, "height": TALL})
+
     # one tap per rated look-for, plus new visit, grade, subject and finish
     assert all(count == rated + 4 for count, rated in taps_per_visit), taps_per_visit
+
+    # offline: the web client asked nothing of the internet but Flutter's optional Rive runtime (it fails
+    # harmlessly without a network; Flet 1.0.5's client always asks for it)
+    assert [u for u in page.outside_requests if "rive" not in u] == []
 
     # a fourth visit is left open mid-way when the battery dies
     page.get_by_role("button", name="New visit").click()

@@ -10,7 +10,6 @@ import io
 import re
 from typing import Iterator
 
-from sync.server.export import queries
 from sync.server.export.rows import (LONG_COLUMNS, NOT_OBSERVED, VISIT_COLUMNS, grade_band, iso_date, iso_time,
                                      visit_values)
 from sync.server.export.source import BATCH, ExportSource
@@ -111,7 +110,3 @@ def wide_csv(src: ExportSource) -> Iterator[bytes]:
         if chunk:
             yield chunk
     yield out.take()
-
-
-def total_ratings(src: ExportSource) -> int:
-    return src.scalar(queries.count_ratings)

@@ -30,9 +30,6 @@ class ExportSource:
         stmt = build(self.scope, self.filters)
         return iter(self.conn.execution_options(yield_per=BATCH).execute(stmt))
 
-    def scalar(self, build) -> int:
-        return self.conn.execute(build(self.scope, self.filters)).scalar_one()
-
     def extra_lookfor_ids(self) -> list[str]:
         """Look-for ids rated in the export that no exported rubric version lists (kept, never dropped)."""
         known = set(self.catalog.column_ids())
