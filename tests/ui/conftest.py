@@ -196,6 +196,8 @@ def focus_field(field) -> None:
     and Flutter takes typing (and shows a field's text in the DOM) only in the focused field."""
     for _ in range(5):
         tap(field)
+        # Flutter moves the DOM focus to the field it really focused a moment later: check after that
+        field.page.wait_for_timeout(150)
         if field.evaluate("el => document.activeElement === el"):
             return
         field.page.wait_for_timeout(200)

@@ -98,7 +98,7 @@ def test_new_observer_records_three_visits_and_finds_them_all_after_the_app_is_k
             page.wait_for_timeout(400)
             page.screenshot(path=str(SHOTS / "capture-phone.png"))
             page.set_viewport_size({"width": 800, "height": TALL})
-            page.wait_for_timeout(400)
+            page.wait_for_timeout(1000)  # let Flutter lay the tall screen out again before typing
         for label, text in visit["notes"].items():
             type_into(page, label if label == "Visit note" else f"Note: {label}", text)
         taps.button("Finish visit")
@@ -155,3 +155,11 @@ def test_new_observer_records_three_visits_and_finds_them_all_after_the_app_is_k
             _expect_field_text(field, text)
         page.get_by_label("Back", exact=True).click()
         page.get_by_role("button", name="New visit").wait_for()
+
+    # delete asks first, and can be undone while the screen is open
+    page.get_by_label("Delete visit 3", exact=True).click()
+    page.get_by_role("button", name="Delete", exact=True).click()
+    by_id(page, "visit:3").wait_for(state="detached")
+    page.get_by_role("button", name="Undo delete of visit 3").click()
+    by_id(page, "visit:3").wait_for()
+    expect(by_id(page, "message")).to_contain_text("Visit 3 restored.")
