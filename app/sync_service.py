@@ -139,6 +139,12 @@ class SyncService:
         self.store.set_meta(last_sync_at=utcnow().isoformat(), last_sync_error="")
         return SyncReport(applied=r.applied, duplicate=r.duplicate, rejected=r.rejected, pulled=r.pulled)
 
+    def retry_rejected(self) -> int:
+        """Send the rejected entries again at the next round (after the cause was fixed); returns how many."""
+        count = self.store.retry_rejected()
+        self.trigger()
+        return count
+
     def reachable(self) -> bool:
         m = self.store.meta("server_url")
         if not m["server_url"]:

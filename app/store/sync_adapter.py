@@ -105,8 +105,12 @@ class DeviceSyncStore:
                     s.merge(School(id=c.record_id, name=c.data["name"], district_id=c.data.get("district_id", "")))
                     applied += 1
                 elif c.kind == "rubric":
-                    self.catalog.remember(s, c.data["yaml_text"], source=c.record_id)
-                    applied += 1
+                    try:
+                        self.catalog.remember(s, c.data["yaml_text"], source=c.record_id)
+                        applied += 1
+                    except Exception as exc:  # noqa: BLE001 - one unreadable rubric must not stop every sync
+                        log.warning("rubric %s could not be read on this device (%s); update the app",
+                                    c.record_id, type(exc).__name__)
                 elif c.kind == "settings":
                     for k in SETTINGS_KEYS:
                         if k in c.data:
@@ -146,6 +150,19 @@ class DeviceSyncStore:
                           [{"new": i + 1, "old": -old} for i, old in enumerate(seqs)])
             s.execute(text("UPDATE sqlite_sequence SET seq = :n WHERE name = 'outbox'"), {"n": len(seqs)})
             s.commit()
+
+    def retry_rejected(self) -> int:
+        """Queue every rejected entry again, in its original order, as new entries (e.g. after an admin
+        published the missing rubric). Returns how many; the old entries are replaced in the same transaction."""
+        with Session(self._writer) as s:
+            rows = list(s.execute(select(Outbox).where(Outbox.rejected_reason.is_not(None))
+                                  .order_by(Outbox.seq)).scalars())
+            for row in rows:
+                s.add(Outbox(kind=row.kind, record_id=row.record_id, walk_id=row.walk_id, data=row.data,
+                             created_at=row.created_at))
+                s.delete(row)
+            s.commit()
+        return len(rows)
 
     def forget_enrollment(self) -> None:
         with Session(self._writer) as s:

@@ -64,3 +64,29 @@ def test_an_edit_of_someone_elses_visit_is_rejected_and_kept_with_its_reason(ser
     assert (rejected.kind, rejected.record_id) == ("visit", vid)
     assert rejected.reason == f"visit {vid} belongs to another observer."
     assert rejected.at is not None
+
+
+def test_rejected_entries_sent_again_after_the_cause_is_fixed_are_applied(server, server_db, district, device):
+    from sync.server.admin_service import publish_rubric
+    from sync.server.deps import Caller
+
+    dev = device("lead")
+    dev.sync.sync_once()
+    with Session(dev.engine) as s:
+        dev.capture.catalog.remember(s, _unknown_version_yaml(), "test")
+        s.commit()
+    rubric = dev.capture.catalog.get("deeper-learning", 99)
+    walk = dev.capture.create_walk(school_id=district.school_id, rubric_id="deeper-learning", rubric_version=99,
+                                   focus=[rubric.lookfors[0].id])
+    dev.sync.sync_once()
+    assert len(dev.sync.status().rejected) == 1
+    admin = district.user("admin")
+    with server_db.write() as s:
+        publish_rubric(s, Caller("test", admin, "admin", district.id), _unknown_version_yaml(), "dl99.yaml")
+
+    assert dev.sync.retry_rejected() == 1
+    report = dev.sync.sync_once()
+
+    assert (report.applied, report.rejected) == (1, 0)
+    assert dev.sync.status().rejected == [] and dev.sync.status().pending == 0
+    assert [w.id for w in dev.capture.walks()] == [walk.id]
