@@ -8,8 +8,9 @@ import sys
 import uuid
 from pathlib import Path
 
-import lw_admin_serverdata as serverdata
 import pytest
+
+from tests.admin import serverdata
 
 LEARNWALK = str(Path(sys.executable).with_name("learnwalk"))
 CSV_HEADER = "domain,domain_title,lookfor_id,text,label,scale,subjects,equity\n"

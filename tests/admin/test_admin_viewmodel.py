@@ -1,10 +1,8 @@
 """The Admin screen's view-model against the real server: publish with problems shown, exports saved, roles."""
 from __future__ import annotations
 
-import lw_admin_readback as readback
-import lw_admin_serverdata as serverdata
-
 from app.viewmodels.admin import AdminVM
+from tests.admin import readback, serverdata
 
 BAD = ("domain,domain_title,lookfor_id,text,label,scale\n"
        "core,Core,vm.one,Students talk.,Talk,presence\n"

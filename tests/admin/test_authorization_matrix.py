@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import uuid
 
-import lw_admin_serverdata as serverdata
 import pytest
+
+from tests.admin import serverdata
 
 OK = "ok"  # 200 or 201
 MATRIX_CSV = "domain,domain_title,lookfor_id,text,label,scale\ncore,Core,m.one,Students talk.,Talk,presence\n"

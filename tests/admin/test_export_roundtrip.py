@@ -10,9 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import lw_admin_readback as readback
-import lw_admin_serverdata as serverdata
 import pytest
+
+from tests.admin import readback, serverdata
 
 from sync.server.export.rows import LONG_COLUMNS, VISIT_COLUMNS
 
@@ -36,9 +36,9 @@ def test_every_format_read_back_equals_the_ratings_in_the_database(world, server
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
-def test_cli_export_from_the_database_equals_the_ratings(world, server_db, backend_url, tmp_path, fmt):
+def test_cli_export_from_the_database_equals_the_ratings(world, server_db, db_url, tmp_path, fmt):
     out = tmp_path / f"north.{fmt}"
-    run = subprocess.run([LEARNWALK, "export", "--db", backend_url, "--district", world.north.id, "--format", fmt,
+    run = subprocess.run([LEARNWALK, "export", "--db", db_url, "--district", world.north.id, "--format", fmt,
                           "--out", str(out)], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert run.stderr == ""  # no progress bar when stderr is not a terminal
@@ -131,16 +131,16 @@ def test_each_role_exports_only_what_it_may_see(world, server_db):
     assert not south & everything
 
 
-def test_a_bad_filter_is_refused_with_how_to_fix_it(world, backend_url, tmp_path):
+def test_a_bad_filter_is_refused_with_how_to_fix_it(world, db_url, tmp_path):
     with serverdata.client(world.url, world.north.members["admin"].token) as c:
         r = c.get("/api/v1/export/csv", params={"from": "2026-13-01"})
         assert r.status_code == 422 and "YYYY-MM-DD" in r.json()["detail"]
         assert c.get("/api/v1/export/pdf").status_code == 404
     out = tmp_path / "x.csv"
-    run = subprocess.run([LEARNWALK, "export", "--db", backend_url, "--format", "csv", "--out", str(out),
+    run = subprocess.run([LEARNWALK, "export", "--db", db_url, "--format", "csv", "--out", str(out),
                           "--from", "2026-10-01", "--to", "2026-09-01"], capture_output=True, text=True)
     assert run.returncode == 2 and "swap the two dates" in run.stderr and not out.exists()
-    run = subprocess.run([LEARNWALK, "export", "--db", backend_url, "--format", "csv", "--out", str(out)],
+    run = subprocess.run([LEARNWALK, "export", "--db", db_url, "--format", "csv", "--out", str(out)],
                          capture_output=True, text=True)
     assert run.returncode == 1 and "--district" in run.stderr and not out.exists()
 
@@ -184,13 +184,13 @@ def test_the_long_csv_and_the_xlsx_ratings_sheet_hold_the_same_rows(world):
     assert from_csv == from_xlsx and len(from_csv) > 50
 
 
-def test_cli_draws_a_progress_bar_only_when_stderr_is_a_terminal(world, backend_url, tmp_path):
+def test_cli_draws_a_progress_bar_only_when_stderr_is_a_terminal(world, db_url, tmp_path):
     import os
     import pty
 
     leader, follower = pty.openpty()
     out = tmp_path / "tty.csv"
-    run = subprocess.run([LEARNWALK, "export", "--db", backend_url, "--district", world.north.id, "--format", "csv",
+    run = subprocess.run([LEARNWALK, "export", "--db", db_url, "--district", world.north.id, "--format", "csv",
                           "--out", str(out)], stdout=subprocess.PIPE, stderr=follower, timeout=120,
                          env={**os.environ, "COLUMNS": "100", "TERM": "xterm"})
     os.close(follower)
