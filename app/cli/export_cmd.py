@@ -35,7 +35,7 @@ def _progress(total: int | None, unit: str) -> Iterator:
 
 
 def _local(db: str, district: str | None, fmt: str, filters, out) -> None:
-    from sqlalchemy import inspect, select
+    from sqlalchemy import inspect, make_url, select
     from sqlalchemy.exc import SQLAlchemyError
     from sqlmodel import Session
 
@@ -47,7 +47,11 @@ def _local(db: str, district: str | None, fmt: str, filters, out) -> None:
     from sync.server.models import District
     from sync.server.scope import Scope
 
-    engine = make_engine(normalize_db_url(db))
+    url = normalize_db_url(db)
+    database = make_url(url).database
+    if url.startswith("sqlite") and database and database != ":memory:" and not Path(database).is_file():
+        raise fail(f"There is no database file at {database}; check --db (it is the server's database).")
+    engine = make_engine(url)
     try:
         try:
             if not inspect(engine).has_table("rating"):

@@ -203,3 +203,11 @@ def test_cli_draws_a_progress_bar_only_when_stderr_is_a_terminal(world, db_url, 
     os.close(leader)
     assert run.returncode == 0 and out.exists()
     assert b"Exporting ratings" in drawn
+
+
+def test_cli_export_from_a_database_file_that_does_not_exist_creates_nothing(tmp_path):
+    missing, out = tmp_path / "typo.sqlite", tmp_path / "x.csv"
+    run = subprocess.run([LEARNWALK, "export", "--db", str(missing), "--format", "csv", "--out", str(out)],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 1 and "no database file" in run.stderr
+    assert list(tmp_path.iterdir()) == []
