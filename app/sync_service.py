@@ -108,7 +108,8 @@ class SyncService:
             raise SyncError("Type the enrollment code your admin gave you.")
         try:
             with SyncClient(server_url, transport=self._transport) as client:
-                response = client.enroll(code, device_name=f"{platform.system() or 'Unknown'} device")  # no hostname: it may hold a name
+                # no hostname: it often holds a person's name
+                response = client.enroll(code, device_name=f"{platform.system() or 'Unknown'} device")
         except SyncFailed as exc:
             raise SyncError(str(exc)) from None
         self.store.save_enrollment(server_url, response)
