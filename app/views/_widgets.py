@@ -132,3 +132,11 @@ def list_row(identifier: str, title: str, subtitle: str, on_click: Callable, *, 
                         padding=ft.Padding.symmetric(horizontal=12, vertical=10))
     return ft.Card(ft.Row([ft.Semantics(identifier=identifier, content=main, expand=True), *(trailing or [])],
                           spacing=0, vertical_alignment=ft.CrossAxisAlignment.CENTER))
+
+
+def quiet(fn: Callable) -> Callable:
+    """A handler that changes nothing on screen (typing into a field): skip Flet's whole-screen auto-update."""
+    def handler(e):
+        ft.context.disable_auto_update()
+        fn(e)
+    return handler

@@ -12,7 +12,7 @@ import asyncio
 import flet as ft
 
 from app.viewmodels.capture import NOT_OBSERVED, CaptureVM, LookForItem
-from app.views._widgets import ChoiceChip, ChoiceGroup, MessageLine, heading, screen
+from app.views._widgets import ChoiceChip, ChoiceGroup, MessageLine, heading, quiet, screen
 from app.views.context import AppContext
 
 
@@ -61,7 +61,7 @@ def build(ctx: AppContext, visit_id: str) -> ft.View:
         field = ft.TextField(label=label, value=value, multiline=True, min_lines=1, max_lines=4,
                              shift_enter=True, text_size=15)
         # on_change keeps field.value current on this side, so "Finish visit" right after typing saves it all
-        field.on_change = lambda e: None
+        field.on_change = quiet(lambda e: None)
         field.on_blur = lambda e: save_note(lookfor_id, field)
         field.on_submit = lambda e: save_note(lookfor_id, field)
         note_fields[lookfor_id] = field

@@ -4,7 +4,7 @@ from __future__ import annotations
 import flet as ft
 
 from app.viewmodels.new_walk import NewWalkVM
-from app.views._widgets import ChoiceGroup, MessageLine, big_button, heading, screen
+from app.views._widgets import ChoiceGroup, MessageLine, big_button, heading, quiet, screen
 from app.views.context import AppContext
 
 
@@ -57,11 +57,11 @@ def build(ctx: AppContext) -> ft.View:
     phases = ChoiceGroup("phase", vm.phase_choices, vm.phase, pick_phase)
     draw_focus()
     date = ft.TextField(label="Date (YYYY-MM-DD)", value=vm.date_text,
-                        on_change=lambda e: setattr(vm, "date_text", e.control.value or ""))
+                        on_change=quiet(lambda e: setattr(vm, "date_text", e.control.value or "")))
     team = ft.TextField(label="Team names (optional, separated by commas)",
-                        on_change=lambda e: setattr(vm, "team_text", e.control.value or ""))
+                        on_change=quiet(lambda e: setattr(vm, "team_text", e.control.value or "")))
     cycle = ft.TextField(label="Cycle label (optional)",
-                         on_change=lambda e: setattr(vm, "cycle_label", e.control.value or ""))
+                         on_change=quiet(lambda e: setattr(vm, "cycle_label", e.control.value or "")))
 
     def start(e):
         walk_id = ctx.guard(vm.start)

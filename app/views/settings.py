@@ -4,7 +4,7 @@ from __future__ import annotations
 import flet as ft
 
 from app.viewmodels.settings import SettingsVM
-from app.views._widgets import MessageLine, big_button, heading, screen
+from app.views._widgets import MessageLine, big_button, heading, quiet, screen
 from app.views.context import AppContext
 
 
@@ -15,8 +15,9 @@ def build(ctx: AppContext) -> ft.View:
     state = ft.Text(vm.enrollment_text, size=16)
     server = ft.TextField(label="Server address", value=vm.server_url, hint_text="https://walks.district.org",
                           keyboard_type=ft.KeyboardType.URL,
-                          on_change=lambda e: setattr(vm, "server_url", e.control.value or ""))
-    code = ft.TextField(label="Enrollment code", on_change=lambda e: setattr(vm, "code", e.control.value or ""))
+                          on_change=quiet(lambda e: setattr(vm, "server_url", e.control.value or "")))
+    code = ft.TextField(label="Enrollment code",
+                        on_change=quiet(lambda e: setattr(vm, "code", e.control.value or "")))
 
     async def enroll(e):
         msg.show("Enrolling...")
@@ -26,6 +27,7 @@ def build(ctx: AppContext) -> ft.View:
             msg.show(said)
             code.value = ""
         state.value = vm.enrollment_text
+        ctx.page.update()  # the update above (for "Enrolling...") turned Flet's auto-update off for this event
 
     body = [heading("This device"), state,
             heading("Enroll", 16),

@@ -35,6 +35,7 @@ def build(ctx: AppContext) -> ft.View:
             msg.show(said)
         vm.refresh()
         draw()
+        ctx.page.update()  # the update above (for "Syncing...") turned Flet's auto-update off for this event
 
     def heard():  # a background round ended: show fresh figures while this screen is open
         if ctx.page.views and ctx.page.views[-1] is view:
