@@ -9,7 +9,7 @@ from __future__ import annotations
 import gc
 import json
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import httpx
 from pydantic import ValidationError
@@ -26,13 +26,19 @@ class SyncFailed(Exception):
         self.retryable, self.status = retryable, status
 
 
-@dataclass(frozen=True)
-class PendingEntry:
+class PendingEntry(NamedTuple):
     """An outbox entry as the device holds it; data_json is the record snapshot already encoded as JSON."""
     seq: int
     kind: str
     record_id: str
     data_json: str
+
+
+def _quoted(text: str) -> str:
+    """A JSON string literal; ids and kinds are plain ASCII, so the common case skips json.dumps."""
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return f'"{text}"'
+    return json.dumps(text)
 
 
 class LocalStore(Protocol):
@@ -124,8 +130,8 @@ class SyncClient:
 
     def _push_batch(self, entries: list[PendingEntry]) -> list[EntryResult]:
         body = ('{"entries":[' + ",".join(
-            '{"op_seq":%d,"kind":%s,"record_id":%s,"data":%s}'
-            % (e.seq, json.dumps(e.kind), json.dumps(e.record_id), e.data_json) for e in entries) + "]}")
+            f'{{"op_seq":{e.seq},"kind":{_quoted(e.kind)},"record_id":{_quoted(e.record_id)},"data":{e.data_json}}}'
+            for e in entries) + "]}")
         resp = self._send("POST", "/api/v1/push", content=body.encode(), headers={"Content-Type": "application/json"})
         if resp.status_code == 413:
             if len(entries) == 1:

@@ -232,9 +232,7 @@ def push_body(entries) -> bytes:
 
 
 def harness_entry(entry, **changes):
-    from dataclasses import replace
-
-    return replace(entry, **changes)
+    return entry._replace(**changes)
 
 
 from sync.client import PendingEntry as PendingEntryT  # noqa: E402
