@@ -9,7 +9,8 @@ import typer
 from app.cli import app_cmd, debrief_cmd, export_cmd, rubric_cmd, server_cmd, store_cmd, sync_cmd
 
 cli = typer.Typer(name="learnwalk", help="Learning walks: offline capture, sync, debrief and export.",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  rich_markup_mode=None)  # usage errors as plain lines on stderr, as for every other error
 
 cli.command("serve")(server_cmd.serve)
 cli.add_typer(server_cmd.admin_app, name="admin")
