@@ -53,21 +53,23 @@ class AdminVM:
             return f"The Admin screen is for district admins; this device is enrolled as {self.role or 'a user'}."
         return ""
 
-    def _run(self, action: Callable[[AdminClient], str]) -> bool:
+    def _run(self, action: Callable[[AdminClient], str | None]) -> bool:
+        """Run one call; its sentence (if any) becomes the message. A refresh (None) keeps the last message."""
         self.state.problems = []
         try:
             with self._client(self.server_url, self.token) as client:
-                self.state.message, self.state.error = action(client), False
+                said = action(client)
+            if said is not None:
+                self.state.message, self.state.error = said, False
             return True
         except AdminClientError as exc:
             self.state.message, self.state.error, self.state.problems = str(exc), True, exc.problems
             return False
 
     def refresh(self) -> None:
-        def load(c: AdminClient) -> str:
+        def load(c: AdminClient) -> None:
             self.state.rubrics, self.state.users, self.state.devices = c.rubrics(), c.users(), c.devices()
             self.state.settings, self.state.audit = c.settings(), c.audit(limit=20)
-            return ""
         self._run(load)
 
     # ---- rubrics ----------------------------------------------------------------------------------------
@@ -123,17 +125,22 @@ class AdminVM:
                             "type it on the new device).")
 
     def revoke(self, device_id: str) -> None:
-        if self._run(lambda c: (c.revoke_device(device_id), "Device revoked; its token stopped working.")[1]):
+        def revoke(c: AdminClient) -> str:
+            c.revoke_device(device_id)
+            return "Device revoked; its token stopped working. Its unsynced data stays on it."
+        if self._run(revoke):
             self.refresh()
 
     def save_settings(self, threshold: str, record_class_type: bool, allow_identifying: bool) -> None:
         if not threshold.strip().isdigit():
             self.state.message, self.state.error = "The small-cell threshold must be a whole number, e.g. 3.", True
             return
-        self._run(lambda c: (c.update_settings(small_cell_threshold=int(threshold),
-                                               record_class_type=record_class_type,
-                                               allow_identifying_fields=allow_identifying), "Settings saved.")[1])
-        self.refresh()
+        def save(c: AdminClient) -> str:
+            c.update_settings(small_cell_threshold=int(threshold), record_class_type=record_class_type,
+                              allow_identifying_fields=allow_identifying)
+            return "Settings saved; devices receive them on their next sync."
+        if self._run(save):
+            self.refresh()
 
     @staticmethod
     def device_line(d: dict) -> str:

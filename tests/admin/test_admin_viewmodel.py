@@ -45,3 +45,18 @@ def test_only_an_enrolled_admin_may_use_the_screen(world, tmp_path):
     assert vm_for(world, world.north.members["lead"], tmp_path).unavailable.endswith("enrolled as lead.")
     assert "not enrolled" in AdminVM({}, tmp_path).unavailable
     assert vm_for(world, world.north.members["admin"], tmp_path).unavailable == ""
+
+
+def test_settings_and_revoke_go_through_and_say_so(world, tmp_path):
+    vm = vm_for(world, world.north.members["admin"], tmp_path)
+    vm.refresh()
+    vm.save_settings("x", True, False)
+    assert vm.state.error and "whole number" in vm.state.message
+    vm.save_settings(str(vm.state.settings["small_cell_threshold"]), True, False)
+    assert not vm.state.error and vm.state.message.startswith("Settings saved")
+    spare = serverdata.enroll(world.url, vm._client(world.url, world.north.members["admin"].token)
+                              .enrollment_code(world.north.members["observer2"].user_id)["code"])
+    vm.revoke(spare["device_id"])
+    assert not vm.state.error and "revoked" in vm.state.message
+    assert {d["id"]: d for d in vm.state.devices}[spare["device_id"]]["revoked_at"]
+    assert "revoked" in vm.device_line({"name": "", "revoked_at": "2026-01-01T00:00:00"})
