@@ -13,7 +13,8 @@ def build(ctx: AppContext) -> ft.View:
     msg = MessageLine()
     ctx.message = msg.show
     state = ft.Text(vm.enrollment_text, size=16)
-    server = ft.TextField(label="Server address", value=vm.server_url, hint_text="https://walks.district.org",
+    # no hint text: Flutter adds it to the field's accessible name once the field has focus
+    server = ft.TextField(label="Server address", value=vm.server_url,
                           keyboard_type=ft.KeyboardType.URL,
                           on_change=quiet(lambda e: setattr(vm, "server_url", e.control.value or "")))
     code = ft.TextField(label="Enrollment code",
@@ -31,8 +32,8 @@ def build(ctx: AppContext) -> ft.View:
 
     body = [heading("This device"), state,
             heading("Enroll", 16),
-            ft.Text("Ask your admin for a one-time enrollment code, then type the server address and the code.",
-                    size=14),
+            ft.Text("Ask your admin for a one-time enrollment code, then type the server address "
+                    "(like https://walks.district.org) and the code.", size=14),
             server, code,
             ft.Row([big_button("Enroll", enroll, icon=ft.Icons.LINK, identifier="enroll")]),
             heading("Data", 16),
