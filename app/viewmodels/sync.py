@@ -60,6 +60,8 @@ class SyncVM:
             return "Syncing now..."
         if self.status.last_error:
             return f"The last sync did not work: {self.status.last_error}"
+        if self.status.last_success is None:
+            return "Not synced yet."
         return "Everything is sent." if self.status.pending == 0 else "Waiting to send."
 
     @property
