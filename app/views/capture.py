@@ -73,11 +73,11 @@ def build(ctx: AppContext, visit_id: str) -> ft.View:
             cards[lookfor_id].show(item)
             progress.value = vm.progress_text
             # update only what changed: an explicit update skips Flet's diff of the whole screen (~150 ms)
-            cards[lookfor_id].group.control.update()
-            progress.update()
+            changed = [cards[lookfor_id].group.control, progress]
             if msg.control.visible:
                 msg.show("")
-                msg.control.update()
+                changed.append(msg.control)
+            ctx.page.update(*changed)
 
     # ---- look-fors: built once over every subject, shown or hidden when the subject changes ----
     section_parts: list[tuple[ft.Control, ft.Control, list[str]]] = []
@@ -102,8 +102,7 @@ def build(ctx: AppContext, visit_id: str) -> ft.View:
     def pick_grade(g):
         ctx.attempt(lambda: vm.choose_grade(g))
         grades.select(vm.visit.grade)
-        grades.control.update()
-        msg.control.update()
+        ctx.page.update(grades.control, msg.control)
 
     def pick_subject(s):
         ctx.attempt(lambda: vm.choose_subject(s))

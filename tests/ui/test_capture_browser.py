@@ -89,6 +89,7 @@ def test_new_observer_records_three_visits_and_finds_them_all_after_the_app_is_k
             by_id(page, "rate:dl.relevant:1").and_(page.locator('[aria-checked="true"]')).wait_for()
             by_id(page, "rate:dl.relevant:1").click()
             by_id(page, "rate:dl.relevant:1").and_(page.locator('[aria-checked="false"]')).wait_for()
+            page.get_by_text("5 of 16 look-fors rated").wait_for()
             page.set_viewport_size({"width": 800, "height": 1280})
             page.screenshot(path=str(SHOTS / "capture-portrait.png"))
             page.set_viewport_size({"width": 1280, "height": 800})
