@@ -102,6 +102,8 @@ def run_once(browser, lookfors: int) -> dict:
         t0 = time.monotonic()
         page.get_by_role("button", name="New visit").click()
         taps += 1
+        by_id("grade:4").wait_for(timeout=10_000)
+        opened = time.monotonic() - t0
         for chip in ("grade:4", "subject:Math"):
             by_id(chip).click()
             taps += 1
@@ -115,14 +117,16 @@ def run_once(browser, lookfors: int) -> dict:
             commit_ms.append((committed(db, lookfor_id, value) - t) * 1000)
             shown(ident)
             screen_ms.append((time.monotonic() - t) * 1000)
+        t_finish = time.monotonic()
         page.get_by_role("button", name="Finish visit").click()
         taps += 1
         page.get_by_role("button", name="New visit").wait_for(timeout=10_000)
         wall = time.monotonic() - t0
+        back = time.monotonic() - t_finish
         ended = db.execute("select count(*) from visit where ended_at is not null").fetchone()[0]
         db.close()
         ctx.close()
-        return {"wall_s": wall, "taps": taps, "rated": len(picks), "commit_ms": commit_ms, "screen_ms": screen_ms,
+        return {"wall_s": wall, "open_s": opened, "back_s": back, "taps": taps, "rated": len(picks), "commit_ms": commit_ms, "screen_ms": screen_ms,
                 "finished": ended}
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
@@ -144,7 +148,8 @@ def main() -> None:
     screens = [x for r in results for x in r["screen_ms"]]
     for n, r in enumerate(results, 1):
         print(f"run {n}: New visit -> Finish visit {r['wall_s']:.2f} s wall, {r['taps']} taps for {r['rated']} "
-              f"look-fors rated (rated + {r['taps'] - r['rated']}), visit finished: {bool(r['finished'])}")
+              f"look-fors rated (rated + {r['taps'] - r['rated']}), visit finished: {bool(r['finished'])}; "
+              f"capture screen open {r['open_s']:.2f} s, back on the walk {r['back_s']:.2f} s")
     print(f"tap -> row committed (ms, n={len(commits)}): p50 {statistics.median(commits):.1f}  "
           f"p95 {pct(commits, 95):.1f}  max {max(commits):.1f}")
     print(f"tap -> screen shows it (ms, n={len(screens)}): p50 {statistics.median(screens):.1f}  "
