@@ -126,8 +126,8 @@ def run_once(browser, lookfors: int) -> dict:
         ended = db.execute("select count(*) from visit where ended_at is not null").fetchone()[0]
         db.close()
         ctx.close()
-        return {"wall_s": wall, "open_s": opened, "back_s": back, "taps": taps, "rated": len(picks), "commit_ms": commit_ms, "screen_ms": screen_ms,
-                "finished": ended}
+        return {"wall_s": wall, "open_s": opened, "back_s": back, "taps": taps, "rated": len(picks),
+                "commit_ms": commit_ms, "screen_ms": screen_ms, "finished": ended}
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(10)

@@ -27,7 +27,8 @@ class ChoiceChip:
             border_radius=10,
             # short labels ("K", "4") get a fixed width so the target stays at least min_width wide; an aligned
             # container without a width would stretch to the whole row
-            width=max(min_width, 56 if len(label) <= 2 else 64) if short else None, alignment=ft.Alignment.CENTER if short else None)
+            width=max(min_width, 56 if len(label) <= 2 else 64) if short else None,
+            alignment=ft.Alignment.CENTER if short else None)
         self.control = ft.Semantics(identifier=identifier, tooltip=tooltip, content=self.box)
         self.set(selected)
 
@@ -79,23 +80,16 @@ class MessageLine:
         self.control.visible = bool(text)
 
 
-_builds = 0
-
-
 def screen(route: str, title: str, body: list[ft.Control], *, back: Callable | None = None,
            actions: list[ft.Control] | None = None, message: MessageLine | None = None,
            scroll: bool = True) -> ft.View:
     leading = icon_button(ft.Icons.ARROW_BACK, "Back", back) if back else None
     controls = ([message.control] if message else []) + body
-    global _builds
-    _builds += 1
     return ft.View(
         route=route,
         appbar=ft.AppBar(title=ft.Text(title, size=20), leading=leading, automatically_imply_leading=False,
                          actions=actions or []),
-        # a fresh key per build: Flutter must not carry a text field's state over from the previous screen (it
-        # did: the next visit's note then reported its text under the old field and was lost)
-        controls=[ft.Column(controls, key=f"{route}#{_builds}", spacing=12, scroll=ft.ScrollMode.AUTO if scroll else None, expand=True,
+        controls=[ft.Column(controls, spacing=12, scroll=ft.ScrollMode.AUTO if scroll else None, expand=True,
                             horizontal_alignment=ft.CrossAxisAlignment.STRETCH)],
         padding=ft.Padding.symmetric(horizontal=12, vertical=8),
     )
