@@ -19,7 +19,7 @@ from app.store.db import StoreError, open_engine
 from app.store.services import CaptureService, ServiceError
 from app.views import capture, new_walk, placeholder, settings, walk, walks
 from app.views import sync as sync_screen
-from app.views.context import AppContext
+from app.views.context import AppContext, where
 
 log = logging.getLogger("learnwalk.app")
 ASSETS = Path(__file__).parent / "assets"
@@ -104,6 +104,11 @@ class Shell:
             except (ServiceError, StoreError) as exc:  # e.g. a deleted visit: say why on the walks screen
                 view = walks.build(self.ctx)
                 self.ctx.error(str(exc))
+            except Exception as exc:  # a screen that fails to build must not leave a blank app
+                log.error("screen %s failed to build: %s at %s", path.split("/")[1] or "/", type(exc).__name__,
+                          where(exc))
+                view = walks.build(self.ctx)
+                self.ctx.error("That screen could not be opened; nothing was changed. Try again, or restart the app.")
         self.page.views.clear()
         self.page.views.append(view)
         self.page.update()
@@ -122,8 +127,9 @@ def _load_sync(engine, service: CaptureService):
         from app.sync_service import SyncService
 
         return SyncService(engine, service.catalog, capture=service)
-    except Exception:
-        log.exception("sync service could not start; capture works without it")
+    except Exception as exc:
+        log.error("sync service could not start (%s at %s); capture works without it",
+                  type(exc).__name__, where(exc))
         return None
 
 

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import logging
+import traceback
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 import flet as ft
@@ -11,6 +13,12 @@ from app.store.services import CaptureService, ServiceError
 from app.store.db import StoreError
 
 log = logging.getLogger("learnwalk.app")
+
+
+def where(exc: BaseException) -> str:
+    """file:line of each frame, without the exception's message (which may quote a note or a name)."""
+    frames = reversed(traceback.extract_tb(exc.__traceback__))
+    return " <- ".join(f"{Path(f.filename).name}:{f.lineno}" for f in frames)
 
 
 @dataclass
@@ -38,8 +46,8 @@ class AppContext:
             return action()
         except (ServiceError, StoreError) as exc:
             self.error(str(exc))
-        except Exception:  # keep the screen alive; the log holds no data, only where it broke
-            log.exception("unexpected error in a user action")
+        except Exception as exc:  # keep the screen alive; say where it broke, never what (no data in logs)
+            log.error("unexpected %s in a user action at %s", type(exc).__name__, where(exc))
             self.error("Something went wrong and nothing was changed; try again, or restart the app.")
         return None
 
