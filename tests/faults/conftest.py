@@ -1,0 +1,37 @@
+"""Fault fixtures: the server area's real `learnwalk serve` (SQLite and PostgreSQL), and a fault-injecting proxy in
+front of it (tests/faults/proxy.py) that devices enroll through, so all their sync traffic crosses it.
+
+    proxy           a FaultProxy to this session's server; plan faults with proxy.plan(kind, path, arg)
+    proxied_device  proxied_device(role) -> an enrolled device (tests/server/serverproc.py Device) whose server
+                    address is the proxy
+"""
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from tests.faults.proxy import FaultProxy
+from tests.server.conftest import db_url, district, server, server_db  # noqa: F401 (fixtures used here)
+
+harness = sys.modules["lw_serverproc"]
+
+
+@pytest.fixture
+def proxy(server):
+    p = FaultProxy(server.port)
+    yield p
+    p.close()
+
+
+@pytest.fixture
+def proxied_device(tmp_path, proxy, district):
+    made = []
+
+    def make(role: str = "observer"):
+        dev = harness.new_device(tmp_path / f"dev{len(made)}", proxy.url, district.code(district.user(role)))
+        made.append(dev)
+        return dev
+    yield make
+    for dev in made:
+        dev.engine.dispose()

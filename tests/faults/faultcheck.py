@@ -1,0 +1,109 @@
+"""What the fault tests check after the dust settles: each record on the server exactly once and equal to the
+device's, the device's outbox empty, and snapshots of the server to prove a replay changed nothing."""
+from __future__ import annotations
+
+import sqlite3
+import sys
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from app.store.db import db_path
+from app.store.models import EvidenceNote as DNote, Outbox, Rating as DRating, Visit as DVisit, Walk as DWalk
+from sync.client import SyncClient, SyncFailed
+from sync.server.models import Device, District, EvidenceNote, Rating, Visit, Walk
+
+harness = sys.modules["lw_serverproc"]
+
+_PAIRS = (("walk", DWalk, Walk), ("visit", DVisit, Visit), ("rating", DRating, Rating),
+          ("note", DNote, EvidenceNote))
+_COMPARED = {"walk": ("id", "school_id", "deleted", "created_by"),
+             "visit": ("id", "walk_id", "visit_no", "observer_id", "grade", "subject", "deleted", "ended_at"),
+             "rating": ("id", "visit_id", "lookfor_id", "value", "not_observed", "deleted"),
+             "note": ("id", "visit_id", "lookfor_id", "text", "deleted")}
+
+
+def _norm(v):
+    return v.replace(tzinfo=None).isoformat(timespec="milliseconds") if hasattr(v, "isoformat") else v
+
+
+def device_records(dev) -> dict[str, dict[str, tuple]]:
+    out = {}
+    with Session(dev.engine) as s:
+        for kind, model, _ in _PAIRS:
+            out[kind] = {r.id: tuple(_norm(getattr(r, f)) for f in _COMPARED[kind])
+                         for r in s.exec(select(model)).all()}
+    return out
+
+
+def server_records(server_db, district_id: str) -> dict[str, list[tuple]]:
+    """Every record of the district, as a list (so a duplicate would show as two items)."""
+    out = {}
+    for kind, _, model in _PAIRS:
+        out[kind] = [tuple(_norm(getattr(r, f)) for f in _COMPARED[kind])
+                     for r in server_db.rows(model, model.district_id == district_id)]
+    return out
+
+
+def server_state(server_db, district_id: str) -> dict:
+    """The district's change counter and every record's (change_seq, server_updated_at): any write moves them."""
+    (district,) = server_db.rows(District, District.id == district_id)
+    rows = {}
+    for kind, _, model in _PAIRS:
+        for r in server_db.rows(model, model.district_id == district_id):
+            rows[(kind, r.id)] = (r.change_seq, r.server_updated_at)
+    return {"counter": district.change_counter, "rows": rows}
+
+
+def outbox(dev) -> list[tuple[int, str, str, str | None]]:
+    with Session(dev.engine) as s:
+        return [(o.seq, o.kind, o.record_id, o.rejected_reason)
+                for o in s.exec(select(Outbox).order_by(Outbox.seq)).all()]
+
+
+def last_op_seq(server_db, dev) -> int:
+    (row,) = server_db.rows(Device, Device.id == dev.sync.store.meta("device_id")["device_id"])
+    return row.last_op_seq
+
+
+def highest_seq_issued(data_dir: Path) -> int:
+    with sqlite3.connect(db_path(data_dir)) as c:
+        row = c.execute("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'").fetchone()
+    return row[0] if row else 0
+
+
+def assert_exactly_once(dev, server_db, district_id: str) -> None:
+    """Every record the device holds is on the server once, with the device's content; the outbox is empty; the
+    server has processed every op_seq the device ever issued."""
+    assert outbox(dev) == []
+    mine = device_records(dev)
+    theirs = server_records(server_db, district_id)
+    for kind in mine:
+        assert len(theirs[kind]) == len(set(r[0] for r in theirs[kind])), f"a {kind} is on the server twice"
+        assert sorted(theirs[kind]) == sorted(mine[kind].values()), kind
+    assert last_op_seq(server_db, dev) == highest_seq_issued(dev.path)
+
+
+def sync_until_done(dev, url: str, attempts: int = 6, **client_kw) -> list[SyncFailed]:
+    """Run rounds with the real client until one completes (what the background task does, without the
+    waits); returns the failures met on the way."""
+    failures = []
+    token = dev.sync.store.meta("token")["token"]
+    for _ in range(attempts):
+        try:
+            with SyncClient(url, token, **client_kw) as client:
+                client.sync(dev.sync.store)
+            return failures
+        except SyncFailed as exc:
+            assert exc.retryable, str(exc)
+            failures.append(exc)
+    raise AssertionError(f"no round completed in {attempts} attempts: {failures}")
+
+
+def capture_some(dev, school_id: str, visits: int = 8) -> str:
+    """A walk with `visits` finished visits of 3 ratings each and a note on every other visit; returns walk id."""
+    walk = harness.new_walk(dev, school_id)
+    ids = harness.record_visits(dev, walk.id, visits)
+    for i, vid in enumerate(ids[::2]):
+        dev.capture.add_note(vid, f"students explained their reasoning ({i})")
+    return walk.id
