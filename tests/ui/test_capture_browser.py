@@ -45,6 +45,14 @@ class Taps:
         self.page.get_by_role("button", name=name, exact=True).click()
 
 
+SMALL_TARGETS = """() => [...document.querySelectorAll('[flt-tappable], input, textarea')]
+    .map(el => [el.getAttribute('aria-label') || el.getAttribute('flt-semantics-identifier') || el.textContent,
+                el.getBoundingClientRect()])
+    .filter(([name, r]) => r.width > 0 && (r.width < 48 || r.height < 48))
+    .map(([name, r]) => `${name} ${Math.round(r.width)}x${Math.round(r.height)}`)"""
+TARGETS = "() => document.querySelectorAll('[flt-tappable], input, textarea').length"
+
+
 def _checked(page, identifier: str) -> bool:
     return by_id(page, identifier).get_attribute("aria-checked") == "true"
 
@@ -91,6 +99,8 @@ def test_new_observer_records_three_visits_and_finds_them_all_after_the_app_is_k
             by_id(page, "rate:dl.relevant:1").and_(page.locator('[aria-checked="false"]')).wait_for()
             page.get_by_text("5 of 16 look-fors rated").wait_for()
             page.set_viewport_size({"width": 800, "height": 1280})
+            # every touch target (chips, buttons, fields: over a hundred here) is at least 48 x 48 px
+            assert page.evaluate(TARGETS) > 100 and page.evaluate(SMALL_TARGETS) == []
             page.screenshot(path=str(SHOTS / "capture-portrait.png"))
             page.set_viewport_size({"width": 1280, "height": 800})
             page.wait_for_timeout(400)
@@ -109,6 +119,7 @@ def test_new_observer_records_three_visits_and_finds_them_all_after_the_app_is_k
     page.set_viewport_size({"width": 800, "height": 1280})
     page.wait_for_timeout(400)
     page.screenshot(path=str(SHOTS / "walk-portrait.png"))
+    assert page.evaluate(SMALL_TARGETS) == []
     page.set_viewport_size({"width": 800, "height": TALL})
 
     # one tap per rated look-for, plus new visit, grade, subject and finish
