@@ -122,7 +122,7 @@ def build(ctx: AppContext, visit_id: str) -> ft.View:
         ok = ctx.attempt(lambda: vm.set_student_count(students.value or ""))
         students.error = None if ok else "Write the number of students in digits, from 0 to 200."
 
-    students = ft.TextField(label="Students (optional)", width=220, keyboard_type=ft.KeyboardType.NUMBER,
+    students = ft.TextField(label="Number of students", width=220, keyboard_type=ft.KeyboardType.NUMBER,
                             value="" if vm.visit.student_count is None else str(vm.visit.student_count),
                             on_blur=set_students, on_submit=set_students)
     visit_note = note_field(None, "Visit note", vm.note(None))
@@ -140,10 +140,13 @@ def build(ctx: AppContext, visit_id: str) -> ft.View:
     body = [
         ft.Row([ft.Semantics(identifier="timer", label="Time in this classroom", content=timer), progress],
                wrap=True, spacing=20),
-        heading("Grade", 16), grades.control,
-        heading("Subject", 16), subjects.control,
-        heading("Class type (optional)", 16), classes.control,
-        ft.Row([students]),
+        # side by side in landscape, so more of the look-fors fit under the header
+        ft.ResponsiveRow([
+            ft.Column([heading("Grade", 16), grades.control], col={"xs": 12, "lg": 6}),
+            ft.Column([heading("Subject", 16), subjects.control], col={"xs": 12, "lg": 6}),
+            ft.Column([heading("Class type (optional)", 16), classes.control], col={"xs": 12, "lg": 8}),
+            ft.Column([heading("Students (optional)", 16), ft.Row([students])], col={"xs": 12, "lg": 4}),
+        ], spacing=16, run_spacing=8),
         sections,
         heading("Visit", 16), visit_note,
     ]
