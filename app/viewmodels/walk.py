@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.store.services import CaptureService, ServiceError
+from app.store.services import LOCAL_USER, CaptureService, ServiceError
 from app.viewmodels._format import day, plural
 from app.viewmodels.new_walk import PHASE_LABELS
 
@@ -16,10 +16,21 @@ class VisitRow:
     finished: bool
     grade: str | None
     subject: str | None
+    observer: str = ""  # "Observer N" for a teammate's visit (numbers as in the debrief); "" for this device's
 
     @property
     def title(self) -> str:
-        return f"Visit {self.number}"
+        # visit numbers are per observer, so a teammate's "Visit 3" needs its observer to be told apart
+        return f"{self.observer} · Visit {self.number}" if self.observer else f"Visit {self.number}"
+
+    @property
+    def mine(self) -> bool:
+        return not self.observer
+
+    @property
+    def key(self) -> str:
+        """Unique within the walk: "3" for this device's visit 3, "o2-3" for Observer 2's."""
+        return str(self.number) if self.mine else f"o{self.observer.rsplit(' ', 1)[-1]}-{self.number}"
 
     @property
     def summary(self) -> str:
@@ -40,8 +51,12 @@ class WalkVM:
 
     def refresh(self) -> None:
         counts = self.service.rated_counts(self.walk_id)
-        self.rows = [VisitRow(v.id, v.visit_no, counts.get(v.id, 0), v.ended_at is not None, v.grade, v.subject)
-                     for v in self.service.visits(self.walk_id)]
+        visits = self.service.visits(self.walk_id)
+        observers = sorted({v.observer_id for v in visits})  # the debrief's "Observer N" order
+        me = self.service.user_id()
+        self.rows = [VisitRow(v.id, v.visit_no, counts.get(v.id, 0), v.ended_at is not None, v.grade, v.subject,
+                              "" if v.observer_id in (me, LOCAL_USER) else f"Observer {observers.index(v.observer_id) + 1}")
+                     for v in visits]
 
     @property
     def title(self) -> str:

@@ -44,13 +44,14 @@ def build(ctx: AppContext, walk_id: str) -> ft.View:
     def draw():
         rows.controls = [ft.Text(vm.empty_message, size=16)] if vm.empty_message else []
         for r in vm.rows:
+            # a teammate's visit is theirs to change: it opens, but has no edit or delete
+            trailing = [icon_button(ft.Icons.EDIT, f"Edit visit {r.number}",
+                                    lambda e, vid=r.visit_id: ctx.go(f"/visits/{vid}"), f"edit-visit:{r.key}"),
+                        icon_button(ft.Icons.DELETE_OUTLINE, f"Delete visit {r.number}",
+                                    lambda e, row=r: confirm_delete(row), f"delete-visit:{r.key}")] if r.mine else []
             rows.controls.append(list_row(
-                f"visit:{r.number}", r.title, r.summary, lambda e, vid=r.visit_id: ctx.go(f"/visits/{vid}"),
-                icon=ft.Icons.CHECK_CIRCLE if r.finished else ft.Icons.PENDING_OUTLINED,
-                trailing=[icon_button(ft.Icons.EDIT, f"Edit visit {r.number}",
-                                      lambda e, vid=r.visit_id: ctx.go(f"/visits/{vid}"), f"edit-visit:{r.number}"),
-                          icon_button(ft.Icons.DELETE_OUTLINE, f"Delete visit {r.number}",
-                                      lambda e, row=r: confirm_delete(row), f"delete-visit:{r.number}")]))
+                f"visit:{r.key}", r.title, r.summary, lambda e, vid=r.visit_id: ctx.go(f"/visits/{vid}"),
+                icon=ft.Icons.CHECK_CIRCLE if r.finished else ft.Icons.PENDING_OUTLINED, trailing=trailing))
         undo_box.controls = [big_button(vm.undo_label, undo, icon=ft.Icons.UNDO, primary=False,
                                         identifier="undo")] if vm.can_undo else []
 

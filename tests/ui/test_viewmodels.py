@@ -183,3 +183,18 @@ def test_timer_counts_from_the_visit_start(service, walk_id):
     vm = CaptureVM(service, WalkVM(service, walk_id).new_visit())
     start = vm.visit.started_at
     assert vm.timer_text(now=start + timedelta(minutes=7, seconds=5)) == "07:05"
+
+
+def test_a_teammates_visits_are_told_apart_by_observer_and_keep_unique_keys(service, walk_id):
+    from sqlmodel import Session
+
+    from app.store.models import Visit
+
+    mine = service.start_visit(walk_id, grade="3", subject="Math")
+    with Session(service.engine) as s:  # as a pull from the server would write a teammate's visit
+        s.add(Visit(id="teammate-visit", walk_id=walk_id, visit_no=1, observer_id="zz-teammate"))
+        s.commit()
+    rows = {r.visit_id: r for r in WalkVM(service, walk_id).rows}
+    assert rows[mine.id].title == "Visit 1" and rows[mine.id].mine
+    assert rows["teammate-visit"].title == "Observer 2 · Visit 1" and not rows["teammate-visit"].mine
+    assert rows[mine.id].key != rows["teammate-visit"].key
