@@ -21,6 +21,15 @@ PHASES = ("baseline", "six-week", "end-of-cycle", "other")
 CLASS_TYPES = ("general", "inclusion", "special-education", "english-learners")
 GRADES = ("PK", "K", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12")
 SUBJECTS = ("ELA", "Math", "Science", "Social Studies", "Other")
+# Grade bands for breakdowns and exports. Pre-K is walked with the primary grades: a band of its own would
+# almost always be a cell too small to show.
+GRADE_BANDS: dict[str, tuple[str, ...]] = {
+    "K-2": ("PK", "K", "1", "2"),
+    "3-5": ("3", "4", "5"),
+    "6-8": ("6", "7", "8"),
+    "9-12": ("9", "10", "11", "12"),
+}
+BAND_OF_GRADE: dict[str, str] = {g: band for band, grades in GRADE_BANDS.items() for g in grades}
 
 RecordKind = Literal["walk", "visit", "rating", "note"]
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
+from sync.protocol import BAND_OF_GRADE
+
 # DESIGN.md section 7 columns first, in this order; then the descriptive ones.
 LONG_COLUMNS = ["walk_id", "visit_id", "visit_no", "school_id", "walk_date", "grade", "subject", "rubric_id",
                 "rubric_version", "lookfor_id", "value", "not_observed",
@@ -21,13 +23,8 @@ TALLY_COLUMNS = ["walk_id", "walk_date", "school_id", "cycle_label", "phase", "r
 
 NOT_OBSERVED = "not_observed"  # a wide CSV cell for "not observed" (empty means not rated)
 
-# Pre-K is walked with the primary grades (the same bands as the debrief's breakdowns).
-_BANDS = {"PK": "K-2", "K": "K-2", "1": "K-2", "2": "K-2", "3": "3-5", "4": "3-5", "5": "3-5",
-          "6": "6-8", "7": "6-8", "8": "6-8", "9": "9-12", "10": "9-12", "11": "9-12", "12": "9-12"}
-
-
 def grade_band(grade: str | None) -> str:
-    return _BANDS.get(grade or "", "")
+    return BAND_OF_GRADE.get(grade or "", "")
 
 
 def iso_time(value: datetime | str | None) -> str:
