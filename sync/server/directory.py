@@ -1,7 +1,9 @@
 """Districts, schools, users, enrollment codes and devices: the operations behind `learnwalk admin` and enroll.
 
 Each function works inside the caller's transaction (a write session) and raises DirectoryError with one
-plain sentence when the input cannot be used; nothing is written in that case.
+plain sentence when the input cannot be used; nothing is written in that case. Each change writes its audit
+entry here, in the same transaction, so the console commands and the admin API are audited alike; `actor` is a
+user id, or "cli" for a `learnwalk admin` command run on the server's database (never a name or an email).
 """
 from __future__ import annotations
 
@@ -14,17 +16,26 @@ from sqlmodel import Session, select
 from sync.protocol import new_id, utcnow
 from sync.server import rubric_registry, seq
 from sync.server.deps import ROLES
-from sync.server.models import District, DistrictSettings, Device, EnrollmentCode, School, User
+from sync.server.models import AuditLog, District, DistrictSettings, Device, EnrollmentCode, School, User
 from sync.server.security import digest, new_code, new_token, normalize_code
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+CONSOLE = "cli"  # the actor of a `learnwalk` command run on the server's database
 
 
 class DirectoryError(Exception):
     """Input that cannot be used; the message says what and how to fix it."""
 
 
-def create_district(s: Session, name: str) -> District:
+def _audit(s: Session, district_id: str, actor: str, action: str, kind: str, record_id: str,
+           before: dict | None = None, after: dict | None = None) -> None:
+    s.add(AuditLog(district_id=district_id, actor=actor, action=action, kind=kind, record_id=record_id[:80],
+                   before=before, after=after))
+
+
+def create_district(s: Session, name: str, actor: str = CONSOLE) -> District:
     name = name.strip()
     if not name:
         raise DirectoryError("A district needs a name.")
@@ -33,6 +44,7 @@ def create_district(s: Session, name: str) -> District:
     s.flush()
     s.add(DistrictSettings(district_id=district.id, change_seq=seq.reserve(s, district.id, 1)))
     rubric_registry.register_builtins(s, district.id)
+    _audit(s, district.id, actor, "district.create", "district", district.id, after={"name": district.name})
     return district
 
 
@@ -43,17 +55,18 @@ def _district(s: Session, district_id: str) -> District:
     return d
 
 
-def create_school(s: Session, district_id: str, name: str) -> School:
+def create_school(s: Session, district_id: str, name: str, actor: str = CONSOLE) -> School:
     _district(s, district_id)
     name = name.strip()
     if not name:
         raise DirectoryError("A school needs a name.")
     school = School(id=new_id(), district_id=district_id, name=name, change_seq=seq.reserve(s, district_id, 1))
     s.add(school)
+    _audit(s, district_id, actor, "school.create", "school", school.id, after={"name": school.name})
     return school
 
 
-def create_user(s: Session, district_id: str, role: str, email: str) -> User:
+def create_user(s: Session, district_id: str, role: str, email: str, actor: str = CONSOLE) -> User:
     _district(s, district_id)
     email = email.strip().lower()
     if role not in ROLES:
@@ -64,10 +77,11 @@ def create_user(s: Session, district_id: str, role: str, email: str) -> User:
         raise DirectoryError("A user with that email already exists in this district.")
     user = User(id=new_id(), district_id=district_id, email=email, role=role)
     s.add(user)
+    _audit(s, district_id, actor, "user.create", "user", user.id, after={"role": user.role})
     return user
 
 
-def issue_code(s: Session, user_id: str, ttl_hours: int = 72) -> str:
+def issue_code(s: Session, user_id: str, ttl_hours: int = 72, actor: str = CONSOLE) -> str:
     """A one-time enrollment code for the user (returned once; only its hash is stored)."""
     user = s.get(User, user_id)
     if user is None or not user.active:
@@ -75,6 +89,7 @@ def issue_code(s: Session, user_id: str, ttl_hours: int = 72) -> str:
     code = new_code()
     s.add(EnrollmentCode(code_hash=digest(code), user_id=user.id, district_id=user.district_id,
                          expires_at=utcnow() + timedelta(hours=ttl_hours)))
+    _audit(s, user.district_id, actor, "enrollment.issue", "user", user.id, after={"ttl_hours": ttl_hours})  # never the code
     return code
 
 
@@ -99,11 +114,14 @@ def enroll(s: Session, code: str, device_name: str = "") -> tuple[Device, User, 
     return device, user, s.get(District, user.district_id), token
 
 
-def revoke_device(s: Session, device_id: str) -> Device:
+def revoke_device(s: Session, device_id: str, actor: str = CONSOLE) -> Device:
     device = s.get(Device, device_id)
     if device is None:
         raise DirectoryError(f"Device {device_id} does not exist.")
+    before = {"revoked_at": device.revoked_at.isoformat() if device.revoked_at else None}
     if device.revoked_at is None:
         device.revoked_at = utcnow()
         s.add(device)
+    _audit(s, device.district_id, actor, "device.revoke", "device", device.id, before=before,
+           after={"revoked_at": device.revoked_at.isoformat()})
     return device

@@ -74,3 +74,15 @@ def test_serve_with_an_unreachable_database_says_so_and_exits_1():
     out = lw("serve", "--db", "postgresql+psycopg://nobody@127.0.0.1:1/none", "--port", str(harness.free_port()))
     assert out.returncode == 1
     assert "could not be opened" in out.stderr and "nobody" not in out.stderr
+
+
+def test_admin_commands_are_audited_as_cli_without_emails_or_codes(db_url, server_db):
+    from sync.server.models import AuditLog
+
+    d = lw("admin", "create-district", "Audited", "--db", db_url).stdout.strip()
+    user = lw("admin", "create-user", "--district", d, "--role", "observer", "obs@example.org", "--db", db_url)
+    code = lw("admin", "enrollment-code", "--user", user.stdout.strip(), "--db", db_url).stdout.strip()
+    entries = [e for e in server_db.rows(AuditLog) if e.district_id == d]
+    assert [e.action for e in entries] == ["district.create", "user.create", "enrollment.issue"]
+    assert {e.actor for e in entries} == {"cli"}
+    assert not any("obs@example.org" in repr(e.after) or code in repr(e.after) for e in entries)
