@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, timezone
 from functools import lru_cache
+from operator import itemgetter
 from typing import Callable, Iterable
 
 from sqlalchemy import JSON, Date, DateTime, select
@@ -76,6 +77,13 @@ def _plan(table, cols: tuple[str, ...], keys: tuple[str, ...], dialect: str):
     return sql, convert
 
 
+def _converted(values: list, f: Callable) -> list:
+    first = values[0]
+    if all(v is first for v in values):
+        return [None if first is None else f(first)] * len(values)
+    return [None if v is None else f(v) for v in values]
+
+
 def upsert(s: Session, model, rows: list[dict], keys: tuple[str, ...]) -> None:
     """Insert rows, replacing the non-key columns of rows whose key exists, in the session's transaction."""
     if not rows:
@@ -84,21 +92,12 @@ def upsert(s: Session, model, rows: list[dict], keys: tuple[str, ...]) -> None:
     conn = s.connection()
     cols = tuple(rows[0])
     sql, convert = _plan(table, cols, keys, conn.dialect.name)
-    todo = [(i, f) for i, f in enumerate(convert) if f is not None]
-    params = []
-    last: dict[int, tuple] = {}  # column -> (value, converted): a value repeated row after row converts once
-    for r in rows:
-        p = [r[c] for c in cols]
-        for i, f in todo:
-            v = p[i]
-            if v is not None:
-                seen = last.get(i)
-                if seen is not None and seen[0] is v:
-                    p[i] = seen[1]
-                else:
-                    p[i] = f(v)
-                    last[i] = (v, p[i])
-        params.append(p)
+    # column by column: itemgetter and zip run in C, and a value shared by every row (the push's time) converts once
+    columns = [list(map(itemgetter(c), rows)) for c in cols]
+    for i, f in enumerate(convert):
+        if f is not None:
+            columns[i] = _converted(columns[i], f)
+    params = list(zip(*columns))
     cursor = conn.connection.dbapi_connection.cursor()
     try:
         cursor.executemany(sql, params)

@@ -8,7 +8,6 @@ the final rows with bulk upserts, numbered from the district's counter; advance 
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 
 from sqlalchemy import select, update
 from sqlmodel import Session
@@ -23,15 +22,8 @@ from sync.server.push_rules import Refused, Rules
 from sync.server.rubric_registry import KnownRubrics
 
 
-class Answer(tuple):
-    """(op_seq, status, reason): an EntryResult as a plain tuple; a push answers tens of thousands of them."""
-
-    def __new__(cls, op_seq: int, status: str, reason: str | None):
-        return tuple.__new__(cls, (op_seq, status, reason))
-
-    op_seq = property(lambda self: self[0])
-    status = property(lambda self: self[1])
-    reason = property(lambda self: self[2])
+# (op_seq, status, reason): an EntryResult as a plain tuple; a push answers tens of thousands of them
+Answer = tuple[int, str, "str | None"]
 
 
 def answers_json(results: list[Answer], last_op_seq: int) -> bytes:
@@ -50,27 +42,33 @@ def _answered(s: Session, device_id: str, seqs: list[int]) -> dict[int, "Answer"
     for i in range(0, len(seqs), 5000):
         chunk = seqs[i:i + 5000]
         for r in s.exec(select(OpResult).where(OpResult.device_id == device_id, OpResult.op_seq.in_(chunk))).scalars():
-            out[r.op_seq] = Answer(op_seq=r.op_seq, status=r.status, reason=r.reason)
+            out[r.op_seq] = (r.op_seq, r.status, r.reason)
     return out
 
 
 def _load_state(s: Session, entries: list[PushEntry]) -> dict[str, dict]:
-    ids: dict[str, set[str]] = defaultdict(set)
+    # one pass over the batch for every id it names (a push is mostly ratings: keep the loop short)
+    ids: dict[str, set[str]] = {k: set() for k in TABLES}
+    part_visits: dict[str, set[str]] = {"rating": set(), "note": set()}  # ratings and notes by their visits
     for e in entries:
-        ids[e.kind].add(e.record_id)
-        if e.kind in ("rating", "note") and isinstance(e.data, dict) and isinstance(e.data.get("visit_id"), str):
-            ids["visit"].add(e.data["visit_id"])
-        if e.kind == "visit" and isinstance(e.data, dict) and isinstance(e.data.get("walk_id"), str):
-            ids["walk"].add(e.data["walk_id"])
+        kind, data = e.kind, e.data
+        ids[kind].add(e.record_id)
+        if kind == "visit":
+            ref = data.get("walk_id") if type(data) is dict else None
+            if type(ref) is str:
+                ids["walk"].add(ref)
+        elif kind != "walk":
+            ref = data.get("visit_id") if type(data) is dict else None
+            if type(ref) is str:
+                ids["visit"].add(ref)
+                part_visits[kind].add(ref)
     state = {"visit": load_by(s, Visit, Visit.id, ids["visit"])}
     ids["walk"].update(v["walk_id"] for v in state["visit"].values())
     state["walk"] = load_by(s, Walk, Walk.id, ids["walk"])
-    # ratings and notes by their visits: far fewer parameters than by their own ids
+    # by visit: far fewer parameters than by their own ids
     for kind in ("rating", "note"):
         model = TABLES[kind]
-        visit_ids = {e.data.get("visit_id") for e in entries if e.kind == kind and isinstance(e.data, dict)}
-        rows = load_by(s, model, model.visit_id, {v for v in visit_ids if isinstance(v, str)}) if ids[kind] else {}
-        state[kind] = rows
+        state[kind] = load_by(s, model, model.visit_id, part_visits[kind]) if ids[kind] else {}
     return state
 
 
@@ -80,7 +78,7 @@ def ingest(s: Session, caller: Caller, entries: list[PushEntry]) -> tuple[list[A
     last = device.last_op_seq
     old = [e.op_seq for e in entries if e.op_seq <= last]
     before = _answered(s, caller.device_id, old) if old else {}
-    results: list[Answer] = [before.get(q) or Answer(q, "applied", None) for q in old]
+    results: list[Answer] = [before.get(q) or (q, "applied", None) for q in old]
 
     fresh: list[PushEntry] = []
     for e in entries[len(old):]:
@@ -93,27 +91,27 @@ def ingest(s: Session, caller: Caller, entries: list[PushEntry]) -> tuple[list[A
     schools = set(s.exec(select(School.id).where(School.district_id == caller.district_id)).scalars())
     rules = Rules(caller, KnownRubrics(s, caller.district_id), schools, state)
     dirty: dict[str, dict[str, dict]] = {k: {} for k in _WRITE_ORDER}
-    before_rating: dict[str, dict] = {}
+    # the rows as they were before this batch (rules replace state rows, never change them): the audit's "before"
+    before_rating: dict[str, dict] = dict(state.get("rating", ()))
     stored: list[dict] = []
+    apply, device_id = rules.apply, caller.device_id
     for e in fresh:
+        q, kind, record_id = e.op_seq, e.kind, e.record_id
         try:
-            if e.kind == "rating" and e.record_id not in before_rating:
-                before_rating[e.record_id] = state["rating"].get(e.record_id)
-            status, row = rules.apply(e.kind, e.record_id, e.data)
+            status, row = apply(kind, record_id, e.data)
         except Refused as why:
-            status, row = "rejected", None
-            results.append(Answer(op_seq=e.op_seq, status="rejected", reason=f"{why}."))
-            stored.append({"device_id": caller.device_id, "op_seq": e.op_seq, "status": "rejected",
-                           "reason": f"{why}."})
+            results.append((q, "rejected", f"{why}."))
+            stored.append({"device_id": device_id, "op_seq": q, "status": "rejected", "reason": f"{why}."})
             continue
-        results.append(Answer(op_seq=e.op_seq, status=status, reason=None))
+        results.append((q, status, None))
         if status == "duplicate":
-            stored.append({"device_id": caller.device_id, "op_seq": e.op_seq, "status": status, "reason": None})
+            stored.append({"device_id": device_id, "op_seq": q, "status": status, "reason": None})
         else:
-            dirty[e.kind].pop(e.record_id, None)  # re-insert: dict order = order of the last write
-            dirty[e.kind][e.record_id] = row
-    results.extend(Answer(op_seq=e.op_seq, status="out_of_order",
-                               reason=f"expected op_seq {last + len(fresh) + 1} next") for e in stopped)
+            rows = dirty[kind]
+            if record_id in rows:
+                del rows[record_id]  # re-insert: dict order = order of the last write
+            rows[record_id] = row
+    results.extend((e.op_seq, "out_of_order", f"expected op_seq {last + len(fresh) + 1} next") for e in stopped)
 
     if fresh:
         _write(s, caller, dirty, before_rating)

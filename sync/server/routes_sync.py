@@ -3,15 +3,17 @@ from __future__ import annotations
 
 import gc
 import time
-from typing import Annotated
+from typing import Annotated, NamedTuple, get_args
 
+import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from sync.protocol import PROTOCOL_VERSION, EnrollRequest, EnrollResponse, PullResponse, PushRequest, PushResponse
+from sync.protocol import (PROTOCOL_VERSION, EnrollRequest, EnrollResponse, PullResponse, PushRequest, PushResponse,
+                           RecordKind)
 from sync.server.db import writer
 from sync.server.deps import CallerDep, ProtocolDep, SessionDep, WriteSessionDep
 from sync.server.directory import DirectoryError, enroll
@@ -40,25 +42,65 @@ def enroll_device(body: EnrollRequest, s: WriteSessionDep, _p: ProtocolDep) -> E
                           district_id=district.id, district_name=district.name)
 
 
-def _parse_push(raw: bytes, settings) -> PushRequest:
+class _Entry(NamedTuple):
+    """A push entry that passed the shape checks of PushEntry (read as `e.op_seq`, `e.kind`, ... like it)."""
+    op_seq: int
+    kind: str
+    record_id: str
+    data: dict
+
+
+_KINDS = frozenset(get_args(RecordKind))
+
+
+def _fast_entries(raw: bytes) -> list[_Entry] | None:
+    """The entries of a well-formed push body, or None when anything is unusual (PushRequest then decides).
+
+    orjson parses strict JSON (UTF-8 only, no lone surrogates, no NaN) about twice as fast as pydantic builds
+    27,000 PushEntry objects; the checks below are PushEntry's, in strict form: any entry they do not accept
+    as is (a string op_seq pydantic would coerce, a bad kind...) sends the whole body to PushRequest, which
+    accepts or refuses it exactly as before, with its own message.
+    """
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    entries = body.get("entries") if type(body) is dict else None
+    if type(entries) is not list:
+        return None
+    out = []
+    for e in entries:
+        if type(e) is not dict:
+            return None
+        q, kind, rid, data = e.get("op_seq"), e.get("kind"), e.get("record_id"), e.get("data")
+        if not (type(q) is int and q >= 1 and kind in _KINDS and type(rid) is str and 0 < len(rid) <= 80
+                and type(data) is dict):
+            return None
+        out.append(_Entry(q, kind, rid, data))
+    return out
+
+
+def _parse_push(raw: bytes, settings) -> list:
     if len(raw) > settings.max_push_bytes:
         raise ApiError(413, f"This push is {len(raw)} bytes; the limit is {settings.max_push_bytes}. "
                             "Send the entries in smaller batches.")
-    try:
-        req = PushRequest.model_validate_json(raw)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err.get("loc", ())) or "body"
-        raise ApiError(422, f"The push body is not valid at {where}: {err.get('msg')}; "
-                            "fix it and send again.") from None
-    if len(req.entries) > settings.max_push_entries:
-        raise ApiError(413, f"This push has {len(req.entries)} entries; the limit is {settings.max_push_entries}. "
+    entries = _fast_entries(raw)
+    if entries is None:
+        try:
+            entries = PushRequest.model_validate_json(raw).entries
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err.get("loc", ())) or "body"
+            raise ApiError(422, f"The push body is not valid at {where}: {err.get('msg')}; "
+                                "fix it and send again.") from None
+    if len(entries) > settings.max_push_entries:
+        raise ApiError(413, f"This push has {len(entries)} entries; the limit is {settings.max_push_entries}. "
                             "Send the entries in smaller batches.")
-    seqs = [e.op_seq for e in req.entries]
+    seqs = [e.op_seq for e in entries]
     if any(b <= a for a, b in zip(seqs, seqs[1:])):
         raise ApiError(422, "Push entries must be in strictly increasing op_seq order; "
                             "send them as the outbox holds them.")
-    return req
+    return entries
 
 
 @router.post("/push", response_model=PushResponse,
@@ -80,9 +122,9 @@ async def push(request: Request, caller: CallerDep) -> Response:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            req = _parse_push(raw, settings)
+            entries = _parse_push(raw, settings)
             with Session(writer(request.app.state.engine), expire_on_commit=False) as s:
-                return answers_json(*ingest(s, caller, req.entries))
+                return answers_json(*ingest(s, caller, entries))
         finally:
             if collecting:
                 gc.enable()
