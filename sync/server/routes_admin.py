@@ -11,7 +11,7 @@ import io
 import json
 from typing import Annotated, Iterator, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 from sqlmodel import Session
@@ -69,7 +69,8 @@ def list_rubrics(caller: CallerDep, s: SessionDep) -> list[dict]:
 
 
 @router.get("/rubrics/{rubric_id}/{version}")
-def rubric_text(rubric_id: str, version: int, caller: CallerDep, s: SessionDep) -> dict:
+def rubric_text(rubric_id: str, version: Annotated[int, Path(ge=1, le=2**31 - 1)], caller: CallerDep,
+                s: SessionDep) -> dict:
     _admin(caller)
     return {"rubric_id": rubric_id, "version": version, "yaml": _run(svc.rubric_text, s, caller, rubric_id, version)}
 

@@ -1,0 +1,24 @@
+"""Fuzz fixtures: the real `learnwalk serve` on an SQLite file (the server area's fixtures, narrowed to SQLite), a
+district with data pushed through the API (tests/admin/serverdata.py), and the server's own /openapi.json."""
+from __future__ import annotations
+
+import pytest
+import schemathesis
+
+from tests.admin import serverdata
+from tests.server.conftest import server, server_db  # noqa: F401 (fixtures used here)
+
+
+@pytest.fixture(scope="session")
+def db_url(tmp_path_factory):
+    return f"sqlite:///{tmp_path_factory.mktemp('server') / 'server.sqlite'}"
+
+
+@pytest.fixture(scope="session")
+def world(server, server_db):
+    return serverdata.World.build(server.url, server_db, walks=3, visits=3)
+
+
+@pytest.fixture(scope="session")
+def api_schema(server, world):
+    return schemathesis.openapi.from_url(server.url + "/openapi.json", timeout=30)

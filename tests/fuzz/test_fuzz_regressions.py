@@ -1,0 +1,21 @@
+"""Inputs the fuzzer once answered with a server error, kept as plain tests."""
+from __future__ import annotations
+
+import httpx
+
+from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION
+
+
+def _admin(server, world) -> httpx.Client:
+    return httpx.Client(base_url=server.url, timeout=30, headers={
+        PROTOCOL_HEADER: str(PROTOCOL_VERSION), "Authorization": f"Bearer {world.north.members['admin'].token}"})
+
+
+def test_a_rubric_version_too_large_for_the_database_is_refused_as_invalid_not_a_server_error(server, world):
+    with _admin(server, world) as c:
+        r = c.get("/api/v1/admin/rubrics/coherence/65288525338022150144")
+        assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
+        assert "version" in r.json()["detail"]
+        assert c.get("/api/v1/admin/rubrics/coherence/0").status_code == 422
+        assert c.get(f"/api/v1/admin/rubrics/coherence/{2**31 - 1}").status_code == 404
+        assert c.get("/api/v1/admin/rubrics/coherence/2").status_code == 200
