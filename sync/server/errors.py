@@ -28,7 +28,39 @@ def _where(loc) -> str:
     return ".".join(parts) or "request"
 
 
+_PROBLEM_SCHEMA = {"title": "Problem", "type": "object", "required": ["type", "title", "status", "detail"],
+                   "properties": {"type": {"type": "string"}, "title": {"type": "string"},
+                                  "status": {"type": "integer"}, "detail": {"type": "string"},
+                                  "problems": {"type": "array", "items": {"type": "string"}}}}
+# the answers any call may get besides its own (health excepted): every one is problem+json
+_ERROR_CODES = (400, 401, 403, 404, 409, 413, 422, 426)
+
+
+def _document_problems(app: FastAPI) -> None:
+    """Describe the error answers in /openapi.json as they are sent (problem+json), not as FastAPI's defaults."""
+    build = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            spec = build()
+            spec.setdefault("components", {}).setdefault("schemas", {})["Problem"] = _PROBLEM_SCHEMA
+            ref = {"$ref": "#/components/schemas/Problem"}
+            for path, item in spec.get("paths", {}).items():
+                if path.endswith("/health"):
+                    continue
+                for op in item.values():
+                    responses = op.setdefault("responses", {})
+                    for code in _ERROR_CODES:
+                        responses[str(code)] = {"description": _TITLES.get(code, "Error"),
+                                                "content": {PROBLEM: {"schema": ref}}}
+        return app.openapi_schema
+
+    app.openapi = openapi
+
+
 def install(app: FastAPI) -> None:
+    _document_problems(app)
+
     @app.exception_handler(ApiError)
     async def _api_error(_req: Request, exc: ApiError):
         return problem(exc.status, exc.detail, exc.headers)

@@ -19,3 +19,14 @@ def test_a_rubric_version_too_large_for_the_database_is_refused_as_invalid_not_a
         assert c.get("/api/v1/admin/rubrics/coherence/0").status_code == 422
         assert c.get(f"/api/v1/admin/rubrics/coherence/{2**31 - 1}").status_code == 404
         assert c.get("/api/v1/admin/rubrics/coherence/2").status_code == 200
+
+
+def test_openapi_describes_error_answers_as_the_problem_json_they_are(server):
+    spec = httpx.get(server.url + "/openapi.json", timeout=30).json()
+    push = spec["paths"]["/api/v1/push"]["post"]["responses"]
+    for code in ("401", "413", "422", "426"):
+        assert list(push[code]["content"]) == ["application/problem+json"], code
+    assert spec["components"]["schemas"]["Problem"]["required"] == ["type", "title", "status", "detail"]
+    r = httpx.post(server.url + "/api/v1/push", json={}, headers={PROTOCOL_HEADER: str(PROTOCOL_VERSION)})
+    assert r.status_code == 401 and r.headers["content-type"] == "application/problem+json"
+    assert "401" not in spec["paths"]["/api/v1/health"]["get"]["responses"]
