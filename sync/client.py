@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import gc
 import json
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import NamedTuple, Protocol
+from typing import NamedTuple, Protocol, get_args
 
 import httpx
+import orjson
 from pydantic import ValidationError
 
-from sync.protocol import (PROTOCOL_HEADER, PROTOCOL_VERSION, EnrollResponse, EntryResult, PullResponse,
+from sync.protocol import (PROTOCOL_HEADER, PROTOCOL_VERSION, EnrollResponse, EntryStatus, PullResponse,
                            PushResponse, Change)
 
 
@@ -34,6 +36,37 @@ class PendingEntry(NamedTuple):
     data_json: str
 
 
+class Answer(NamedTuple):
+    """The server's answer to one entry: an EntryResult as a plain tuple with the same fields (a push of
+    tens of thousands of entries gets as many answers; pydantic objects for them cost more than the ack)."""
+    op_seq: int
+    status: str
+    reason: str | None = None
+
+
+_STATUSES = frozenset(get_args(EntryStatus))
+
+
+def _answers(content: bytes) -> list[Answer]:
+    """The results of a push answer. orjson and strict checks for the usual answer; anything unusual goes to
+    PushResponse, which accepts it as before or raises ValidationError."""
+    try:
+        body = orjson.loads(content)
+    except orjson.JSONDecodeError:
+        body = None
+    results = body.get("results") if type(body) is dict and type(body.get("last_op_seq")) is int else None
+    if type(results) is list:
+        out = []
+        for r in results:
+            q, status, why = (r.get("op_seq"), r.get("status"), r.get("reason")) if type(r) is dict else (0, 0, 0)
+            if type(q) is not int or status not in _STATUSES or not (why is None or type(why) is str):
+                break
+            out.append(Answer(q, status, why))
+        else:
+            return out
+    return [Answer(r.op_seq, r.status, r.reason) for r in PushResponse.model_validate_json(content).results]
+
+
 def _quoted(text: str) -> str:
     """A JSON string literal; ids and kinds are plain ASCII, so the common case skips json.dumps."""
     if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
@@ -45,7 +78,7 @@ class LocalStore(Protocol):
     def pending(self, after_seq: int, limit: int) -> list[PendingEntry]:
         """Outbox entries not rejected, with seq > after_seq, oldest first."""
 
-    def record_results(self, first_seq: int, results: list[EntryResult]) -> None:
+    def record_results(self, first_seq: int, results: list[Answer]) -> None:
         """In one transaction: drop applied/duplicate entries, keep rejected ones with their reason."""
 
     def cursor(self) -> int: ...
@@ -128,7 +161,7 @@ class SyncClient:
 
     # ---- push -----------------------------------------------------------------------------------
 
-    def _push_batch(self, entries: list[PendingEntry]) -> list[EntryResult]:
+    def _push_batch(self, entries: list[PendingEntry]) -> list[Answer]:
         body = ('{"entries":[' + ",".join(
             f'{{"op_seq":{e.seq},"kind":{_quoted(e.kind)},"record_id":{_quoted(e.record_id)},"data":{e.data_json}}}'
             for e in entries) + "]}")
@@ -146,11 +179,26 @@ class SyncClient:
         if "dur=" in timing:
             self.last_ingest_ms += float(timing.split("dur=")[1].split(";")[0])
         try:
-            return PushResponse.model_validate_json(resp.content).results
+            return _answers(resp.content)
         except ValidationError:
             raise SyncFailed("The server's answer to a push could not be read; try again later.") from None
 
     def push(self, store: LocalStore, report: RoundReport) -> None:
+        # a batch's acknowledgement (one device transaction, mostly its fsync) commits in a worker thread while
+        # the next batch is read, sent and applied by the server; each acknowledgement waits for the one before,
+        # and the push returns (or fails) only when every one of them has finished, so a pull never runs first
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="learnwalk-ack") as worker:
+            acks: list[Future] = []
+            try:
+                self._push_batches(store, report, worker, acks)
+            except BaseException:
+                wait(acks)  # the error already on its way up is the one to report
+                raise
+            for ack in acks:
+                ack.result()
+
+    def _push_batches(self, store: LocalStore, report: RoundReport, worker: ThreadPoolExecutor,
+                      acks: list[Future]) -> None:
         after = 0
         while True:
             entries = store.pending(after, self.batch_entries)
@@ -158,7 +206,9 @@ class SyncClient:
                 return
             results = self._push_batch(entries)
             done = [r for r in results if r.status != "out_of_order"]
-            store.record_results(entries[0].seq, done)
+            if acks:
+                acks[-1].result()
+            acks.append(worker.submit(store.record_results, entries[0].seq, done))
             for r in done:
                 if r.status == "rejected":
                     report.rejected += 1

@@ -120,6 +120,10 @@ def _on_connect(dbapi_con: sqlite3.Connection, _record) -> None:
     dbapi_con.execute("PRAGMA busy_timeout=5000")  # first: switching to WAL may wait for another opener
     dbapi_con.execute("PRAGMA journal_mode=WAL")
     dbapi_con.execute(f"PRAGMA synchronous={SYNCHRONOUS}")
+    # this SQLite build overwrites every deleted row on disk (secure_delete=ON), which makes acknowledging a
+    # synced batch write every outbox page twice; FAST still zeroes what is deleted on each page it writes
+    # anyway, so a freed page keeps no old snapshot around for long, at no extra I/O
+    dbapi_con.execute("PRAGMA secure_delete=FAST")
 
 
 def _on_begin(conn) -> None:

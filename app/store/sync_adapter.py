@@ -19,8 +19,8 @@ from app.store.catalog import RubricCatalog
 from app.store.db import writer
 from app.store.models import EvidenceNote, Meta, Outbox, Rating, School, Visit, Walk
 from app.store.services import LOCAL_USER
-from sync.client import PendingEntry
-from sync.protocol import RECORD_SHAPES, Change, EnrollResponse, EntryResult, utcnow
+from sync.client import Answer, PendingEntry
+from sync.protocol import RECORD_SHAPES, Change, EnrollResponse, utcnow
 
 log = logging.getLogger("learnwalk.sync")
 
@@ -65,7 +65,7 @@ class DeviceSyncStore:
                 "ORDER BY seq LIMIT ?", (after_seq, limit)).all()
         return [PendingEntry(*r) for r in rows]
 
-    def record_results(self, first_seq: int, results: list[EntryResult]) -> None:
+    def record_results(self, first_seq: int, results: list[Answer]) -> None:
         if not results:
             return
         now = utcnow()
