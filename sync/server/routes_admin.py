@@ -174,7 +174,8 @@ def update_settings(body: SettingsChange, caller: CallerDep, s: WriteSessionDep)
 @router.get("/audit")
 def audit_log(caller: CallerDep, s: SessionDep,
               limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-              before_id: Annotated[int | None, Query(description="Page on: the smallest id already shown")] = None,
+              before_id: Annotated[int | None, Query(ge=1, le=2**31 - 1,
+                                                     description="Page on: the smallest id already shown")] = None,
               action: Annotated[str | None, Query(description="Action prefix, e.g. rubric. or export")] = None
               ) -> list[dict]:
     """The audit log, newest first: who (a user id), when, what, before and after."""

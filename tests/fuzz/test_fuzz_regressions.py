@@ -30,3 +30,12 @@ def test_openapi_describes_error_answers_as_the_problem_json_they_are(server):
     r = httpx.post(server.url + "/api/v1/push", json={}, headers={PROTOCOL_HEADER: str(PROTOCOL_VERSION)})
     assert r.status_code == 401 and r.headers["content-type"] == "application/problem+json"
     assert "401" not in spec["paths"]["/api/v1/health"]["get"]["responses"]
+
+
+def test_an_audit_page_cursor_too_large_for_the_database_is_refused_as_invalid_not_a_server_error(server, world):
+    with _admin(server, world) as c:
+        r = c.get("/api/v1/admin/audit", params={"limit": 611, "before_id": 9503803107318988338744000512})
+        assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
+        assert "before_id" in r.json()["detail"]
+        newest = c.get("/api/v1/admin/audit", params={"before_id": 2**31 - 1})
+        assert newest.status_code == 200 and newest.json()
