@@ -152,7 +152,8 @@ class Rules:
                               "or an admin can change it")
             if (row["rubric_id"], row["rubric_version"]) != (current["rubric_id"], current["rubric_version"]):
                 raise Refused(f"the rubric of walk {row['id']} cannot change; start a new walk instead")
-        rubric = self.rubrics.get(row["rubric_id"], row["rubric_version"])
+        known_range = 1 <= row["rubric_version"] <= 2**31 - 1  # beyond it the database cannot even be asked
+        rubric = self.rubrics.get(row["rubric_id"], row["rubric_version"]) if known_range else None
         if rubric is None:
             raise Refused(f"rubric {row['rubric_id']}@{row['rubric_version']} is not known to this district; "
                           "ask an admin to publish it, then sync again")
@@ -181,6 +182,10 @@ class Rules:
             raise Refused(f"grade '{row['grade']}' is not one of {', '.join(GRADES)}")
         if row["class_type"] is not None and row["class_type"] not in CLASS_TYPES:
             raise Refused(f"class type '{row['class_type']}' is not one of {', '.join(CLASS_TYPES)}")
+        if not 1 <= row["visit_no"] <= 2**31 - 1:
+            raise Refused(f"visit number {row['visit_no']} is not a whole number from 1 up")
+        if row["student_count"] is not None and not 0 <= row["student_count"] <= 200:
+            raise Refused(f"student count {row['student_count']} is not a whole number from 0 to 200")
 
     def _walk_of(self, walk_id: str, what: str) -> dict:
         walk = self.state["walk"].get(walk_id)
