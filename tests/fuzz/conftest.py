@@ -1,17 +1,13 @@
-"""Fuzz fixtures: the real `learnwalk serve` on an SQLite file (the server area's fixtures, narrowed to SQLite), a
-district with data pushed through the API (tests/admin/serverdata.py), and the server's own /openapi.json."""
+"""Fuzz fixtures: the real `learnwalk serve` per backend (the server area's fixtures: SQLite file, PostgreSQL scratch
+database), a district with data pushed through the API (tests/admin/serverdata.py), and the server's own
+/openapi.json."""
 from __future__ import annotations
 
 import pytest
 import schemathesis
 
 from tests.admin import serverdata
-from tests.server.conftest import server, server_db  # noqa: F401 (fixtures used here)
-
-
-@pytest.fixture(scope="session")
-def db_url(tmp_path_factory):
-    return f"sqlite:///{tmp_path_factory.mktemp('server') / 'server.sqlite'}"
+from tests.server.conftest import db_url, district, server, server_db  # noqa: F401 (fixtures used here)
 
 
 @pytest.fixture(scope="session")

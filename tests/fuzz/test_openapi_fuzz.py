@@ -25,7 +25,7 @@ from sync.server.app import create_app
 #   negative_data_rejection expects a 4xx for any schema-invalid request, but pydantic's lax parsing reads
 #     `0` as false and a repeated query parameter as its last value, which is harmless.
 EXCLUDED = [positive_data_acceptance, negative_data_rejection]
-EXAMPLES = 150  # per operation: under a minute for the whole API on a loaded 2-core machine
+EXAMPLES = 100  # per operation and backend: about half a minute each on a loaded 2-core machine
 
 
 def _operations() -> list[tuple[str, str]]:

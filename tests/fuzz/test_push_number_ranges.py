@@ -7,8 +7,6 @@ import sys
 
 import pytest
 
-from tests.server.conftest import db_url, district, server, server_db  # noqa: F401 (fixtures used here)
-
 harness = sys.modules["lw_serverproc"]
 
 
