@@ -1,12 +1,5 @@
-"""Property fixtures: one real `learnwalk serve` on an SQLite file for the whole session (the server area's fixtures,
-narrowed to SQLite: the stateful model runs many examples, and the backends are compared by tests/server)."""
+"""Property fixtures: the server area's real `learnwalk serve` per backend (SQLite file, PostgreSQL scratch database),
+one server process for the whole session."""
 from __future__ import annotations
 
-import pytest
-
-from tests.server.conftest import server, server_db  # noqa: F401 (fixtures used here)
-
-
-@pytest.fixture(scope="session")
-def db_url(tmp_path_factory):
-    return f"sqlite:///{tmp_path_factory.mktemp('server') / 'server.sqlite'}"
+from tests.server.conftest import db_url, server, server_db  # noqa: F401 (fixtures used here)

@@ -249,7 +249,8 @@ class TeamSync(RuleBasedStateMachine):
 def test_a_team_syncing_in_any_order_ends_with_the_server_and_every_tablet_agreeing(server, server_db):
     TeamSync.server, TeamSync.server_db, TeamSync.stats = server, server_db, Counter()
     run_state_machine_as_test(TeamSync, settings=settings(
-        max_examples=12, stateful_step_count=25, deadline=None, derandomize=True, database=None,
+        max_examples=12,
+        stateful_step_count=25, deadline=None, derandomize=True, database=None,
         suppress_health_check=list(HealthCheck), print_blob=False,
         # no shrinking: each step talks to the real server, so shrinking a failure takes minutes; the failing
         # run's steps are printed as they are (25 at most). Add Phase.shrink locally to minimise one.
