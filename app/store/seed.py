@@ -19,7 +19,7 @@ from datetime import date, timedelta
 from app.store.services import CaptureService, ServiceError
 from rubrics import LookFor, Rubric
 
-CYCLE_START = date(2026, 9, 14)  # a Monday; fixed so seeded content does not depend on today's date
+CYCLE_START = date(2026, 8, 31)  # a Monday; fixed so seeded content does not depend on today's date
 CYCLE_LABEL = "Fall 2026 cycle"
 # (phase, weeks after the cycle start): a 12-week cycle with walks at its start, middle and end
 PHASE_WEEKS = (("baseline", 0), ("six-week", 6), ("end-of-cycle", 11))
