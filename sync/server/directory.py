@@ -114,6 +114,11 @@ def enroll(s: Session, code: str, device_name: str = "") -> tuple[Device, User, 
     return device, user, s.get(District, user.district_id), token
 
 
+def mark_synced(s: Session, device_id: str) -> None:
+    """Record that a device finished a sync round (its last pull page), for the admins' device list."""
+    s.execute(update(Device).where(Device.id == device_id).values(last_sync_at=utcnow()))
+
+
 def revoke_device(s: Session, device_id: str, actor: str = CONSOLE) -> Device:
     device = s.get(Device, device_id)
     if device is None:

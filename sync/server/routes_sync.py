@@ -16,7 +16,7 @@ from sync.protocol import (PROTOCOL_VERSION, EnrollRequest, EnrollResponse, Pull
                            RecordKind)
 from sync.server.db import writer
 from sync.server.deps import CallerDep, ProtocolDep, SessionDep, WriteSessionDep
-from sync.server.directory import DirectoryError, enroll
+from sync.server.directory import DirectoryError, enroll, mark_synced
 from sync.server.errors import ApiError
 from sync.server.pull import changes_since
 from sync.server.push import answers_json, ingest
@@ -140,4 +140,9 @@ def pull(caller: CallerDep, s: SessionDep, request: Request,
          limit: Annotated[int | None, Query(ge=1, le=50_000)] = None) -> PullResponse:
     """The changes this device may see after `since`, oldest first; repeat with the returned cursor while more."""
     page = min(limit or request.app.state.settings.pull_page, request.app.state.settings.pull_page)
-    return changes_since(s, caller, since, page)
+    result = changes_since(s, caller, since, page)
+    if not result.more:  # a round ends with its last page: a device that only pulls still shows when it synced
+        with Session(writer(request.app.state.engine)) as w:
+            mark_synced(w, caller.device_id)
+            w.commit()
+    return result

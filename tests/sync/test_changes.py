@@ -73,3 +73,13 @@ def test_a_rating_cell_is_last_writer_wins_and_the_replaced_value_is_audited(ser
     assert (audit.before["value"], audit.after["value"]) == (low, high)
     for d in (first, second):
         d.engine.dispose()
+
+
+def test_a_device_that_only_pulls_still_shows_when_it_last_synced(server, server_db, district, device):
+    from sync.server.models import Device
+
+    lead = device("lead")
+    device_id = lead.sync.store.meta("device_id")["device_id"]
+    assert server_db.rows(Device, Device.id == device_id)[0].last_sync_at is None
+    lead.sync.sync_once()  # nothing to push: the round is one pull
+    assert server_db.rows(Device, Device.id == device_id)[0].last_sync_at is not None
