@@ -13,10 +13,6 @@ def fail(message: str, code: int = 1) -> "typer.Exit":
     return typer.Exit(code)
 
 
-def not_built(what: str) -> "typer.Exit":
-    return fail(f"'{what}' is not available in this build yet.")
-
-
 DataDir = typer.Option(None, "--data-dir", help="Folder holding this device's data (default: the app's data folder)")
 
 
