@@ -34,16 +34,18 @@ PHASE_WORDS = {"baseline": "baseline", "six-week": "six-week walk", "end-of-cycl
 def font_source() -> tuple[str, Path | None, Path | None]:
     """(name, regular file, bold file) of the font the report embeds; (core, None, None) when none is found."""
     # a matching bold matters for headings: prefer a complete family, then any regular face
-    app_regular, app_bold = APP_FONTS / "NotoSans-Regular.ttf", APP_FONTS / "NotoSans-Bold.ttf"
+    # the app's own font first: it covers the scripts district look-fors and notes are written in, and it
+    # ships with the app, so a report never depends on what fonts a machine happens to have
+    app_regular, app_bold = APP_FONTS / "LearnwalkSans-Regular.ttf", APP_FONTS / "NotoSans-Bold.ttf"
     sys_regular, sys_bold = SYSTEM_FONTS / "DejaVuSans.ttf", SYSTEM_FONTS / "DejaVuSans-Bold.ttf"
     if app_regular.exists() and app_bold.exists():
-        return "Noto Sans (app)", app_regular, app_bold
+        return "Learnwalk Sans (app)", app_regular, app_bold
     if (SYSTEM_NOTO / "NotoSans-Regular.ttf").exists() and (SYSTEM_NOTO / "NotoSans-Bold.ttf").exists():
         return "Noto Sans (system)", SYSTEM_NOTO / "NotoSans-Regular.ttf", SYSTEM_NOTO / "NotoSans-Bold.ttf"
     if sys_regular.exists():
         return "DejaVu Sans (system)", sys_regular, sys_bold if sys_bold.exists() else sys_regular
     if app_regular.exists():
-        return "Noto Sans (app, no bold)", app_regular, app_regular
+        return "Learnwalk Sans (app, no bold)", app_regular, app_regular
     return "Helvetica (core, Latin-1 only)", None, None
 
 

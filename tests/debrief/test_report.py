@@ -61,3 +61,12 @@ def test_report_names_no_observer_and_no_visit(report_pdf):
     text = pdftotext(report_pdf[0])
     assert "obs-a" not in text and "obs-b" not in text
     assert "Visit 1" not in text
+
+
+def test_report_embeds_the_apps_own_font_and_prints_non_latin_notes(store, hand_walk, tmp_path):
+    assert font_source()[0] == "Learnwalk Sans (app)"  # never a font the printing machine happens to have
+    svc = store.as_observer("obs-a")
+    svc.add_note(svc.visits(hand_walk.id)[0].id, "学生互相讨论 · Los estudiantes explicaron su razonamiento")
+    out = tmp_path / "debrief.pdf"
+    write_report(store.engine, store.catalog, hand_walk.id, out)
+    assert "学生互相讨论 · Los estudiantes explicaron su razonamiento" in " ".join(pdftotext(out).split())
