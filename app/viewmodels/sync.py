@@ -100,3 +100,12 @@ class SyncVM:
         if report.rejected:
             text += f" {plural(report.rejected, 'change')} refused; see below."
         return text
+
+    def retry_refused(self) -> str:
+        """Queue the refused changes again, once the reason was dealt with (e.g. the admin published the
+        missing rubric or the visit's owner fixed it); the next round sends them. Returns what happened."""
+        if not self.available or not self.status or not self.status.rejected:
+            raise ServiceError("There are no refused changes to send again.")
+        count = self.sync.retry_rejected()
+        self.refresh()
+        return f"{plural(count, 'refused change')} will be sent again at the next sync."

@@ -21,7 +21,9 @@ def build(ctx: AppContext) -> ft.View:
                                  wrap=True) for k, v in vm.facts]
         rows = vm.rejected
         rejected.controls = ([heading("Refused by the server", 16),
-                              ft.Text("These stay on this device until the reason is dealt with.", size=14)]
+                              ft.Text("These stay on this device until the reason is dealt with.", size=14),
+                              ft.Row([big_button("Send refused changes again", retry, icon=ft.Icons.REPLAY,
+                                                 primary=False, identifier="retry-refused")])]
                              + [ft.Container(ft.Column([ft.Text(r.what, weight=ft.FontWeight.W_600),
                                                         ft.Text(r.reason), ft.Text(r.when, size=13)], spacing=2),
                                              padding=10, border_radius=8, bgcolor=ft.Colors.ERROR_CONTAINER)
@@ -36,6 +38,12 @@ def build(ctx: AppContext) -> ft.View:
         vm.refresh()
         draw()
         ctx.page.update()  # the update above (for "Syncing...") turned Flet's auto-update off for this event
+
+    def retry(e):
+        said = ctx.guard(vm.retry_refused)
+        if said:
+            msg.show(said)
+        draw()
 
     def heard():  # a background round ended: show fresh figures while this screen is open
         if ctx.page.views and ctx.page.views[-1] is view:

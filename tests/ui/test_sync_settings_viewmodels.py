@@ -65,3 +65,29 @@ def test_a_wrong_code_is_refused_in_words_and_the_device_stays_unenrolled(sync, 
         vm.enroll()
     assert str(err.value) and "\n" not in str(err.value)
     assert not sync.status().enrolled
+
+
+def test_refused_changes_are_listed_and_sent_again_once_the_cause_is_fixed(service, sync, sync_server):
+    from sqlmodel import Session
+
+    from sync.server.models import School as ServerSchool
+
+    district = sync_server.db.district()
+    settings = SettingsVM(sync)
+    settings.server_url, settings.code = sync_server.url, district.code(district.user("lead"))
+    settings.enroll()
+    local = service.add_school("Annex (added on this tablet)")  # a school the district does not know yet
+    service.create_walk(school_id=local.id, rubric_id="deeper-learning", rubric_version=1, focus=["dl.affirming"])
+    vm = SyncVM(sync)
+    assert "refused" in vm.sync_now()
+    [row] = vm.rejected
+    assert row.what.startswith("Walk") and row.reason
+    with Session(sync_server.db.engine) as s:  # the admin adds the school to the district under that id
+        s.add(ServerSchool(id=local.id, district_id=district.id, name=local.name))
+        s.commit()
+    assert vm.retry_refused() == "1 refused change will be sent again at the next sync."
+    assert vm.rejected == [] and vm.status.pending == 1
+    assert "refused" not in vm.sync_now()
+    assert vm.rejected == [] and vm.status.pending == 0
+    with pytest.raises(ServiceError, match="no refused changes"):
+        vm.retry_refused()
