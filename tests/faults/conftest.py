@@ -2,6 +2,7 @@
 front of it (tests/faults/proxy.py) that devices enroll through, so all their sync traffic crosses it.
 
     proxy           a FaultProxy to this session's server; plan faults with proxy.plan(kind, path, arg)
+    device          device(role) -> an enrolled device talking to the server directly (the server area's fixture)
     proxied_device  proxied_device(role) -> an enrolled device (tests/server/serverproc.py Device) whose server
                     address is the proxy
 """
@@ -12,7 +13,7 @@ import sys
 import pytest
 
 from tests.faults.proxy import FaultProxy
-from tests.server.conftest import db_url, district, server, server_db  # noqa: F401 (fixtures used here)
+from tests.server.conftest import db_url, device, district, server, server_db  # noqa: F401 (fixtures used here)
 
 harness = sys.modules["lw_serverproc"]
 
@@ -29,7 +30,7 @@ def proxied_device(tmp_path, proxy, district):
     made = []
 
     def make(role: str = "observer"):
-        dev = harness.new_device(tmp_path / f"dev{len(made)}", proxy.url, district.code(district.user(role)))
+        dev = harness.new_device(tmp_path / f"proxied{len(made)}", proxy.url, district.code(district.user(role)))
         made.append(dev)
         return dev
     yield make

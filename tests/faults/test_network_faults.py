@@ -211,19 +211,6 @@ def test_a_lead_pulling_through_a_faulty_network_ends_with_the_whole_team(
     assert lead.sync.status().pending == 0
 
 
-@pytest.fixture
-def device(tmp_path, server, district):
-    made = []
-
-    def make(role: str = "observer"):
-        dev = harness.new_device(tmp_path / f"direct{len(made)}", server.url, district.code(district.user(role)))
-        made.append(dev)
-        return dev
-    yield make
-    for dev in made:
-        dev.engine.dispose()
-
-
 def test_the_proxy_passes_requests_through_unchanged(proxy, proxied_device, district, server_db):
     """Without faults the proxy is invisible: one round, each answer as the server gave it."""
     dev = _ready(proxied_device, district, visits=2)
