@@ -16,15 +16,20 @@ def _unknown_version_yaml() -> str:
     return text.replace("\nversion: 1\n", "\nversion: 99\n", 1)
 
 
-def test_a_walk_on_an_unknown_rubric_version_is_rejected_kept_and_shown(server, district, device):
-    dev = device("lead")
-    dev.sync.sync_once()
+def _walk_on_unknown_version(dev, district):
+    """A walk on deeper-learning@99: a version this device holds and the district's server does not."""
     with Session(dev.engine) as s:
         dev.capture.catalog.remember(s, _unknown_version_yaml(), "test")
         s.commit()
     rubric = dev.capture.catalog.get("deeper-learning", 99)
-    walk = dev.capture.create_walk(school_id=district.school_id, rubric_id="deeper-learning", rubric_version=99,
+    return dev.capture.create_walk(school_id=district.school_id, rubric_id="deeper-learning", rubric_version=99,
                                    focus=[rubric.lookfors[0].id])
+
+
+def test_a_walk_on_an_unknown_rubric_version_is_rejected_kept_and_shown(server, district, device):
+    dev = device("lead")
+    dev.sync.sync_once()
+    walk = _walk_on_unknown_version(dev, district)
     dev.capture.start_visit(walk.id, grade="2")
     good = harness.new_walk(dev, district.school_id)  # later work is not blocked by the rejection
 
@@ -72,12 +77,7 @@ def test_rejected_entries_sent_again_after_the_cause_is_fixed_are_applied(server
 
     dev = device("lead")
     dev.sync.sync_once()
-    with Session(dev.engine) as s:
-        dev.capture.catalog.remember(s, _unknown_version_yaml(), "test")
-        s.commit()
-    rubric = dev.capture.catalog.get("deeper-learning", 99)
-    walk = dev.capture.create_walk(school_id=district.school_id, rubric_id="deeper-learning", rubric_version=99,
-                                   focus=[rubric.lookfors[0].id])
+    walk = _walk_on_unknown_version(dev, district)
     dev.sync.sync_once()
     assert len(dev.sync.status().rejected) == 1
     admin = district.user("admin")
