@@ -79,6 +79,14 @@ def check_rubric_data(data: dict, at: Locator) -> tuple[list[RubricProblem], set
             key = path[-1]
             add(path, f"{what} has an empty `{key}`; write {KEY_HINTS.get(key, 'a value')}")
 
+    def check_unique(seen: dict[str, int], key: str, i: int, path: Path, what: str, fix: str) -> None:
+        """Remember where an id first stood; a later copy is a problem pointing back at the first."""
+        if key in seen:
+            first = at.line(path[:1] + (seen[key],) + path[2:])
+            add(path, f"duplicate {what} `{key}` (first defined at line {first}); {fix}")
+        else:
+            seen[key] = i
+
     check_id(("id",), "rubric")
     check_text(("title",), "the rubric")
     version = data.get("version")
@@ -93,12 +101,7 @@ def check_rubric_data(data: dict, at: Locator) -> tuple[list[RubricProblem], set
         where = f"scale `{sid}`" if isinstance(sid, str) else f"scale #{i + 1}"
         check_id(("scales", i, "id"), "scale")
         if isinstance(sid, str):
-            if sid in first_scale:
-                first = at.line(("scales", first_scale[sid], "id"))
-                add(("scales", i, "id"), f"duplicate scale id `{sid}` (first defined at line {first}); "
-                                         "rename one or remove the copy")
-            else:
-                first_scale[sid] = i
+            check_unique(first_scale, sid, i, ("scales", i, "id"), "scale id", "rename one or remove the copy")
         levels = _items(sc, "levels")
         first_value: dict[str, int] = {}
         for j, lv in levels:
@@ -130,12 +133,7 @@ def check_rubric_data(data: dict, at: Locator) -> tuple[list[RubricProblem], set
         check_id(("domains", i, "id"), "domain")
         check_text(("domains", i, "title"), f"domain `{did}`" if isinstance(did, str) else f"domain #{i + 1}")
         if isinstance(did, str):
-            if did in first_domain:
-                first = at.line(("domains", first_domain[did], "id"))
-                add(("domains", i, "id"), f"duplicate domain id `{did}` (first defined at line {first}); "
-                                          "rename one or merge them")
-            else:
-                first_domain[did] = i
+            check_unique(first_domain, did, i, ("domains", i, "id"), "domain id", "rename one or merge them")
 
     scale_ids, domain_ids = _ids(scales), _ids(domains)
     first_lookfor: dict[str, int] = {}
@@ -145,12 +143,8 @@ def check_rubric_data(data: dict, at: Locator) -> tuple[list[RubricProblem], set
         where = f"look-for `{lid}`" if isinstance(lid, str) else f"look-for #{i + 1}"
         check_id(("lookfors", i, "id"), "look-for")
         if isinstance(lid, str):
-            if lid in first_lookfor:
-                first = at.line(("lookfors", first_lookfor[lid], "id"))
-                add(("lookfors", i, "id"), f"duplicate look-for id `{lid}` (first used at line {first}); "
-                                           "give each look-for its own id")
-            else:
-                first_lookfor[lid] = i
+            check_unique(first_lookfor, lid, i, ("lookfors", i, "id"), "look-for id",
+                         "give each look-for its own id")
         check_text(("lookfors", i, "text"), where)
         check_text(("lookfors", i, "label"), where)
         scale = lf.get("scale")

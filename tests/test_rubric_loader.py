@@ -54,7 +54,7 @@ def test_unknown_scale_is_reported_at_its_line_with_the_known_scale_ids():
 def test_duplicate_lookfor_id_names_the_line_of_the_first_one():
     p = only_problem("duplicate-lookfor-id.yaml")
     assert where(p) == "duplicate-lookfor-id.yaml:29"
-    assert "first used at line 24" in p.message and "give each look-for its own id" in p.message
+    assert "first defined at line 24" in p.message and "give each look-for its own id" in p.message
 
 
 def test_missing_text_is_reported_at_the_lookfor_and_says_what_to_add():
