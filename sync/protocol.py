@@ -1,4 +1,4 @@
-"""Wire protocol v1: the record shapes both stores share, and the request/response shapes of push and pull.
+"""Wire protocol v2: the record shapes both stores share, and the request/response shapes of push and pull.
 
 Each synced record shape is defined here once (as a SQLModel base class). The device store and the server
 store subclass these with `table=True` and add only their own bookkeeping columns.
@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field as PField
 from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2  # v2: a push carries each record once and ratings as compact cells per visit
 PROTOCOL_HEADER = "X-Learnwalk-Protocol"
 
 PHASES = ("baseline", "six-week", "end-of-cycle", "other")
@@ -81,14 +81,19 @@ class VisitData(SQLModel):
     deleted: bool = False
 
 
-class RatingData(SQLModel):
-    id: str = Field(primary_key=True, max_length=36)
+class CellData(SQLModel):
+    """The content of one rating cell (visit, look-for). The server stores ratings in this shape keyed by
+    (visit_id, lookfor_id); the device row adds its derived id (RatingData)."""
     visit_id: str = Field(index=True, max_length=36)
     lookfor_id: str = Field(max_length=80)
     value: str | None = Field(default=None, max_length=40)
     not_observed: bool = False
     updated_at: datetime = Field(default_factory=utcnow)
     deleted: bool = False  # a cleared cell is a tombstone
+
+
+class RatingData(CellData):
+    id: str = Field(primary_key=True, max_length=36)  # rating_id(visit_id, lookfor_id)
 
 
 class NoteData(SQLModel):
@@ -109,16 +114,26 @@ RECORD_SHAPES: dict[str, type[SQLModel]] = {
 
 
 # ---- push -------------------------------------------------------------------------------------------
+# A push covers the device's outbox entries from_seq..to_seq. Each record changed in that range appears once,
+# in its latest state, with the op_seq of its latest change ("[op_seq, snapshot]"); ratings travel as compact
+# cells grouped by visit. The server answers every record; the body lists only the answers that are not
+# "applied" (most pushes list nothing).
 
-class PushEntry(BaseModel):
-    op_seq: int = PField(ge=1, description="Per-device, strictly increasing outbox sequence number")
-    kind: RecordKind
-    record_id: str = PField(min_length=1, max_length=80)
-    data: dict[str, Any] = PField(description="The full record after the change (a snapshot, not a diff)")
+PUSH_CELL_FIELDS = ("op_seq", "lookfor_id", "value", "not_observed", "deleted", "updated_at")
+PULL_CELL_FIELDS = PUSH_CELL_FIELDS[1:]
+
+PushCell = tuple[int, str, "str | None", bool, bool, str]  # PUSH_CELL_FIELDS; updated_at as ISO UTC text
+Snapshot = tuple[int, dict[str, Any]]  # (op_seq of the record's latest change, the full record after it)
 
 
 class PushRequest(BaseModel):
-    entries: list[PushEntry]
+    from_seq: int = PField(ge=1, description="The first outbox entry this push covers")
+    to_seq: int = PField(ge=1, description="The last outbox entry this push covers")
+    walks: list[Snapshot] = PField(default_factory=list)
+    visits: list[Snapshot] = PField(default_factory=list)
+    cells: list[tuple[str, list[PushCell]]] = PField(default_factory=list,
+                                                     description="[visit_id, [cell, ...]] per visit")
+    notes: list[Snapshot] = PField(default_factory=list)
 
 
 EntryStatus = Literal["applied", "duplicate", "rejected", "out_of_order"]
@@ -131,13 +146,15 @@ class EntryResult(BaseModel):
 
 
 class PushResponse(BaseModel):
-    results: list[EntryResult]
     last_op_seq: int = PField(description="The highest op_seq the server has processed for this device")
+    applied: int = PField(0, description="How many records and cells were taken as the new state")
+    results: list[EntryResult] = PField(default_factory=list, description="Every answer that is not 'applied'")
 
 
 # ---- pull -------------------------------------------------------------------------------------------
+# A visit's change carries its rating cells changed since the cursor (PULL_CELL_FIELDS) under "cells".
 
-ChangeKind = Literal["walk", "visit", "rating", "note", "school", "rubric", "settings"]
+ChangeKind = Literal["walk", "visit", "note", "school", "rubric", "settings"]
 
 
 class Change(BaseModel):

@@ -12,7 +12,7 @@ from sqlalchemy import JSON, Index, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
-from sync.protocol import NoteData, RatingData, VisitData, WalkData, utcnow
+from sync.protocol import CellData, NoteData, VisitData, WalkData, utcnow
 
 
 class ServerTable(SQLModel, registry=registry()):
@@ -38,18 +38,23 @@ class Visit(VisitData, _Synced, table=True):
     __tablename__ = "visit"
 
 
-class _VisitPart(_Synced):
-    """Ratings and notes carry their visit's walk and owner so scope filters need no join."""
+class Rating(CellData, ServerTable, table=True):
+    """One rating cell, stored by (visit, look-for) in the visit's order (WITHOUT ROWID on SQLite): the only
+    index is the key, so a push writes one b-tree entry per cell. A cell is seen through its visit (scope,
+    pull, exports join Visit); its change_seq tells a pull which cells of a re-sent visit changed."""
+    __tablename__ = "rating"
+    __table_args__ = {"sqlite_with_rowid": False}
+    visit_id: str = Field(primary_key=True, max_length=36)
+    lookfor_id: str = Field(primary_key=True, max_length=80)
+    change_seq: int = 0
+    device_id: str = Field(default="", max_length=36)  # the device that wrote the current version
+
+
+class EvidenceNote(NoteData, _Synced, table=True):
+    """Notes carry their visit's walk and owner so scope filters need no join."""
+    __tablename__ = "evidence_note"
     walk_id: str = Field(default="", max_length=36)
     owner_id: str = Field(default="", max_length=64)
-
-
-class Rating(RatingData, _VisitPart, table=True):
-    __tablename__ = "rating"  # id = rating_id(visit_id, lookfor_id), checked on ingest, so the id is the cell
-
-
-class EvidenceNote(NoteData, _VisitPart, table=True):
-    __tablename__ = "evidence_note"
 
 
 class WalkMember(ServerTable, table=True):
@@ -150,6 +155,5 @@ class AuditLog(ServerTable, table=True):
 
 Index("ix_walk_district_seq", Walk.district_id, Walk.change_seq)
 Index("ix_visit_district_seq", Visit.district_id, Visit.change_seq)
-Index("ix_rating_district_seq", Rating.district_id, Rating.change_seq)
 Index("ix_note_district_seq", EvidenceNote.district_id, EvidenceNote.change_seq)
 Index("ix_school_district_seq", School.district_id, School.change_seq)
