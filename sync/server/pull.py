@@ -3,22 +3,29 @@
 The window is (cursor, H] where H is the district counter read first: every change numbered up to H has
 committed (sync.server.seq), so the cursor handed back never passes a change that becomes visible later.
 A device does not receive rows it wrote itself (it holds them already, or a newer pending version).
+
+Rating cells travel inside their visit (protocol v2): a push that changes a cell also gives its visit a new
+number, so the visit is in the window whenever one of its cells is. A visit is sent when another device wrote
+it or one of its cells changed since the cursor; it carries only the cells changed since the cursor by other
+devices. A page is bounded by weight (a visit counts 1 + its cells) and never splits a visit or a number.
 """
 from __future__ import annotations
 
 from datetime import date, datetime
 
+from sqlalchemy import and_, exists, or_, select
 from sqlmodel import Session
 
-from sync.protocol import Change, PullResponse
+from sync.protocol import RECORD_SHAPES, Change, PullResponse
 from sync.server import seq
 from sync.server.deps import Caller
 from sync.server.models import DistrictSettings, EvidenceNote, Rating, RubricVersion, School, Visit, Walk
-from sync.server.push_rules import SHAPE_FIELDS
 from sync.server.scope import Scope
 
-_RECORDS = (("walk", Walk), ("visit", Visit), ("rating", Rating), ("note", EvidenceNote))
 _SETTINGS_FIELDS = ("small_cell_threshold", "record_class_type", "allow_identifying_fields")
+_CELL_CHUNK = 500  # visit ids per cell query: well under every bound-parameter limit
+_CELL_COLUMNS = (Rating.visit_id, Rating.lookfor_id, Rating.value, Rating.not_observed, Rating.deleted,
+                 Rating.updated_at)  # sync.protocol.PULL_CELL_FIELDS after the visit id
 
 
 def _jsonable(v):
@@ -26,7 +33,7 @@ def _jsonable(v):
 
 
 def _record(kind: str):
-    fields = SHAPE_FIELDS[kind]
+    fields = tuple(RECORD_SHAPES[kind].model_fields)
 
     def build(row) -> tuple[str, dict]:
         return row["id"], {f: _jsonable(row[f]) for f in fields}
@@ -47,13 +54,108 @@ def _settings(row) -> tuple[str, dict]:
     return row["district_id"], {f: row[f] for f in _SETTINGS_FIELDS}
 
 
-def _sources(caller: Caller):
-    own = caller.device_id
-    for kind, model in _RECORDS:
-        yield kind, model, _record(kind), [model.device_id != own]
-    yield "school", School, _school, []
-    yield "rubric", RubricVersion, _rubric, []
-    yield "settings", DistrictSettings, _settings, []
+class _Window:
+    """One pull's window (since, hi] for one caller: the bound it may hand back shrinks as sources fill up."""
+
+    def __init__(self, s: Session, caller: Caller, since: int, hi: int, limit: int):
+        self.s, self.caller, self.since, self.hi, self.limit = s, caller, since, hi, limit
+        self.scope = Scope(caller)
+        self.bound = hi
+        self.rows: list[tuple[int, int, str, str, dict]] = []  # (seq, weight, kind, record_id, data)
+
+    def base(self, model, *extra):
+        return (self.scope.select(model, model.__table__)
+                .where(model.change_seq > self.since, model.change_seq <= self.hi, *extra))
+
+    def add(self, kind: str, build, rows, weights=None) -> None:
+        for i, r in enumerate(rows):
+            rid, data = build(r)
+            self.rows.append((r["change_seq"], weights[i] if weights else 1, kind, rid, data))
+
+    def plain(self, kind: str, model, build, *extra) -> None:
+        """A source of one-weight rows: at most `limit`, cut before its last number unless that is all of it."""
+        base = self.base(model, *extra)
+        got = list(self.s.execute(base.order_by(model.change_seq).limit(self.limit)).mappings())
+        if len(got) == self.limit:  # this source has more: its last number may be only partly read
+            last = got[-1]["change_seq"]
+            if last - 1 > self.since:
+                got = [r for r in got if r["change_seq"] < last]
+                self.bound = min(self.bound, last - 1)
+            else:  # one number covers the whole page (a re-numbered walk): take all of it
+                got = list(self.s.execute(base.where(model.change_seq == last)).mappings())
+                self.bound = min(self.bound, last)
+        self.add(kind, build, got)
+
+    def cells(self, visit_ids: list[str]) -> dict[str, list[list]]:
+        """The cells of these (already scoped) visits changed in the window by other devices, by visit id, each
+        visit's in look-for order. No Scope clause: the visit ids come from a scoped query."""
+        out: dict[str, list[list]] = {v: [] for v in visit_ids}
+        for i in range(0, len(visit_ids), _CELL_CHUNK):
+            q = (select(*_CELL_COLUMNS)
+                 .where(Rating.visit_id.in_(visit_ids[i:i + _CELL_CHUNK]), Rating.change_seq > self.since,
+                        Rating.change_seq <= self.hi, Rating.device_id != self.caller.device_id))
+            for vid, lf, value, no, deleted, at in self.s.execute(q):
+                out[vid].append([lf, value, bool(no), bool(deleted), _jsonable(at)])
+        for got in out.values():  # sorted here, not by the database: PostgreSQL's collation would reorder ids
+            got.sort()
+        return out
+
+    def visits(self) -> None:
+        """Visits another device wrote, or with a cell another device changed, each with those cells."""
+        own = self.caller.device_id
+        changed_cell = exists().where(Rating.visit_id == Visit.id, Rating.change_seq > self.since,
+                                      Rating.change_seq <= self.hi, Rating.device_id != own)
+        base = self.base(Visit, or_(Visit.device_id != own, changed_cell))
+        got = list(self.s.execute(base.order_by(Visit.change_seq).limit(self.limit)).mappings())
+        full = len(got) == self.limit
+        # cells are read a chunk of visits at a time, only until the page's weight is reached
+        taken, cells, weight = [], {}, 0
+        for i in range(0, len(got), _CELL_CHUNK):
+            chunk = got[i:i + _CELL_CHUNK]
+            cells.update(self.cells([r["id"] for r in chunk]))
+            for r in chunk:
+                weight += 1 + len(cells[r["id"]])
+                taken.append(r)
+                if weight > self.limit:
+                    break
+            if weight > self.limit:
+                break
+        if weight > self.limit or full:
+            # the last number read may be only partly read (or only partly taken): stop before it, unless
+            # it is the first number read, which is then taken whole however heavy (a re-numbered walk)
+            last = taken[-1]["change_seq"]
+            if got[0]["change_seq"] < last:
+                taken = [r for r in taken if r["change_seq"] < last]
+                self.bound = min(self.bound, last - 1)
+            else:
+                taken = list(self.s.execute(base.where(Visit.change_seq == last).order_by(Visit.id)).mappings())
+                missing = [r["id"] for r in taken if r["id"] not in cells]
+                cells.update(self.cells(missing))
+                self.bound = min(self.bound, last)
+
+        def build(r) -> tuple[str, dict]:
+            rid, data = _VISIT(r)
+            data["cells"] = cells[rid]
+            return rid, data
+        self.add("visit", build, taken, [1 + len(cells[r["id"]]) for r in taken])
+
+    def page(self) -> PullResponse:
+        rows = sorted((r for r in self.rows if r[0] <= self.bound), key=lambda r: r[0])
+        if sum(r[1] for r in rows) > self.limit:
+            end, weight = 0, 0
+            while end < len(rows) and (end == 0 or weight + rows[end][1] <= self.limit):
+                weight += rows[end][1]
+                end += 1
+            while end < len(rows) and rows[end][0] == rows[end - 1][0]:  # a page ends on a whole number
+                end += 1
+            rows, cursor, more = rows[:end], rows[end - 1][0], True
+        else:
+            cursor, more = self.bound, self.bound < self.hi
+        changes = [Change(kind=k, record_id=rid, seq=n, data=d) for n, _, k, rid, d in rows]
+        return PullResponse(changes=changes, cursor=cursor, more=more)
+
+
+_VISIT = _record("visit")
 
 
 def changes_since(s: Session, caller: Caller, since: int, limit: int) -> PullResponse:
@@ -62,31 +164,12 @@ def changes_since(s: Session, caller: Caller, since: int, limit: int) -> PullRes
         return PullResponse(changes=[], cursor=0, more=False, reset_required=True)
     if since == hi:
         return PullResponse(changes=[], cursor=hi, more=False)
-    scope = Scope(caller)
-    rows: list[tuple[int, str, str, dict]] = []
-    bound = hi
-    for kind, model, build, extra in _sources(caller):
-        table = model.__table__
-        base = scope.select(model, table).where(model.change_seq > since, model.change_seq <= hi, *extra)
-        got = list(s.execute(base.order_by(model.change_seq).limit(limit)).mappings())
-        if len(got) == limit:  # this source has more: its last number may be only partly read
-            last = got[-1]["change_seq"]
-            if last - 1 > since:
-                got = [r for r in got if r["change_seq"] < last]
-                bound = min(bound, last - 1)
-            else:  # one number covers the whole page (a re-numbered walk): take all of it
-                got = list(s.execute(base.where(model.change_seq == last)).mappings())
-                bound = min(bound, last)
-        for r in got:
-            rid, data = build(r)
-            rows.append((r["change_seq"], kind, rid, data))
-    rows = sorted((r for r in rows if r[0] <= bound), key=lambda r: r[0])
-    if len(rows) > limit:
-        end = limit
-        while end < len(rows) and rows[end][0] == rows[end - 1][0]:
-            end += 1
-        rows, cursor, more = rows[:end], rows[end - 1][0], True
-    else:
-        cursor, more = bound, bound < hi
-    changes = [Change(kind=k, record_id=rid, seq=n, data=d) for n, k, rid, d in rows]
-    return PullResponse(changes=changes, cursor=cursor, more=more)
+    w = _Window(s, caller, since, hi, limit)
+    own = caller.device_id
+    w.plain("walk", Walk, _record("walk"), Walk.device_id != own)
+    w.visits()
+    w.plain("note", EvidenceNote, _record("note"), EvidenceNote.device_id != own)
+    w.plain("school", School, _school)
+    w.plain("rubric", RubricVersion, _rubric)
+    w.plain("settings", DistrictSettings, _settings)
+    return w.page()

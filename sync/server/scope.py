@@ -4,6 +4,10 @@
     lead:     also every visit/rating/note of the walks they take part in (sync.server.models.WalkMember);
     admin:    the whole district.
 Routes build queries with `Scope(caller).select(Model)` or add `Scope(caller).where(Model)`; none filters by hand.
+
+A rating cell has no scope columns of its own (it is keyed by its visit, to keep the push's writes small):
+`where(Rating)` limits it through its visit with a subquery, which is correct on its own. A query that already
+joins Visit and applies `where(Visit)` (the exports) has limited its ratings already and skips that subquery.
 """
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ from sqlmodel import Session, select
 from sync.server.deps import Caller
 from sync.server.models import (District, Device, EvidenceNote, OpResult, Rating, Visit, Walk, WalkMember)
 
-_OWNED_PARTS = (Rating, EvidenceNote)  # carry walk_id and owner_id (the visit's observer)
+_OWNED_PARTS = (EvidenceNote,)  # carry walk_id and owner_id (the visit's observer)
 
 
 class Scope:
@@ -32,6 +36,8 @@ class Scope:
             return [District.id == self.district_id]
         if model is OpResult:
             return [OpResult.device_id.in_(select(Device.id).where(Device.district_id == self.district_id))]
+        if model is Rating:  # seen through its visit (module docstring)
+            return [Rating.visit_id.in_(select(Visit.id).where(*self.where(Visit)))]
         clauses = [model.district_id == self.district_id]
         role, me = self.caller.role, self.caller.user_id
         if role == "admin" or model is Walk:

@@ -16,6 +16,8 @@ def test_migrations_produce_the_schema_of_the_models(server_db):
 def test_health_and_openapi_are_served(server):
     import httpx
 
-    assert httpx.get(server.url + "/api/v1/health").json() == {"status": "ok", "protocol": 1}
+    from sync.protocol import PROTOCOL_VERSION
+
+    assert httpx.get(server.url + "/api/v1/health").json() == {"status": "ok", "protocol": PROTOCOL_VERSION}
     spec = httpx.get(server.url + "/openapi.json").json()
     assert {"/api/v1/push", "/api/v1/changes", "/api/v1/enroll"} <= set(spec["paths"])

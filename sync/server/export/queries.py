@@ -41,7 +41,10 @@ def _visits_where(scope, f: ExportFilters) -> list:
 
 
 def _part_where(scope, f: ExportFilters, part) -> list:
-    return [*_visits_where(scope, f), *scope.where(part), part.deleted == False]  # noqa: E712
+    # a rating's scope is its visit's (sync.server.scope): the join on Visit, limited above, is that scope;
+    # scope.where(Rating) would only repeat it as a subquery over every visit of the district
+    own = [] if part is Rating else scope.where(part)
+    return [*_visits_where(scope, f), *own, part.deleted == False]  # noqa: E712
 
 
 def walk_visit_join(*columns) -> Select:
