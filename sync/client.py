@@ -1,23 +1,23 @@
 """The sync client: enrollment and one push+pull round against the server, over httpx.
 
 The device store sits behind the LocalStore protocol (implemented in app.store.sync_adapter), so this module
-never imports the app. Push goes first, in batches (split in half on 413), then pull pages until more=false.
+never imports the app; the push body and answer are sync.push_wire's. Push goes first, in batches (split in half
+on 413), then pull pages until more=false.
 Every failure surfaces as SyncFailed with one plain sentence; nothing is lost: unacknowledged outbox entries stay.
 """
 from __future__ import annotations
 
 import gc
-import json
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import NamedTuple, Protocol, get_args
+from typing import Callable, Protocol
 
 import httpx
-import orjson
 from pydantic import ValidationError
 
-from sync.protocol import (PROTOCOL_HEADER, PROTOCOL_VERSION, EnrollResponse, EntryStatus, PullResponse,
-                           PushResponse, Change)
+from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION, Change, EnrollResponse, PullResponse
+from sync.push_wire import (Answer, PendingEntry, PushAnswer, PushBatch, _answers, build_push,  # noqa: F401
+                            read_answer)
 
 
 class SyncFailed(Exception):
@@ -28,58 +28,13 @@ class SyncFailed(Exception):
         self.retryable, self.status = retryable, status
 
 
-class PendingEntry(NamedTuple):
-    """An outbox entry as the device holds it; data_json is the record snapshot already encoded as JSON."""
-    seq: int
-    kind: str
-    record_id: str
-    data_json: str
-
-
-class Answer(NamedTuple):
-    """The server's answer to one entry: an EntryResult as a plain tuple with the same fields (a push of
-    tens of thousands of entries gets as many answers; pydantic objects for them cost more than the ack)."""
-    op_seq: int
-    status: str
-    reason: str | None = None
-
-
-_STATUSES = frozenset(get_args(EntryStatus))
-
-
-def _answers(content: bytes) -> list[Answer]:
-    """The results of a push answer. orjson and strict checks for the usual answer; anything unusual goes to
-    PushResponse, which accepts it as before or raises ValidationError."""
-    try:
-        body = orjson.loads(content)
-    except orjson.JSONDecodeError:
-        body = None
-    results = body.get("results") if type(body) is dict and type(body.get("last_op_seq")) is int else None
-    if type(results) is list:
-        out = []
-        for r in results:
-            q, status, why = (r.get("op_seq"), r.get("status"), r.get("reason")) if type(r) is dict else (0, 0, 0)
-            if type(q) is not int or status not in _STATUSES or not (why is None or type(why) is str):
-                break
-            out.append(Answer(q, status, why))
-        else:
-            return out
-    return [Answer(r.op_seq, r.status, r.reason) for r in PushResponse.model_validate_json(content).results]
-
-
-def _quoted(text: str) -> str:
-    """A JSON string literal; ids and kinds are plain ASCII, so the common case skips json.dumps."""
-    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
-        return f'"{text}"'
-    return json.dumps(text)
-
-
 class LocalStore(Protocol):
     def pending(self, after_seq: int, limit: int) -> list[PendingEntry]:
         """Outbox entries not rejected, with seq > after_seq, oldest first."""
 
-    def record_results(self, first_seq: int, results: list[Answer]) -> None:
-        """In one transaction: drop applied/duplicate entries, keep rejected ones with their reason."""
+    def record_results(self, from_seq: int, to_seq: int, results: list[Answer]) -> None:
+        """In one transaction: mark the entries of each rejected record (from_seq up to the rejected answer's
+        op_seq) with its reason, and drop every other entry from_seq..to_seq. results: the non-applied answers."""
 
     def cursor(self) -> int: ...
 
@@ -114,9 +69,11 @@ def _problem(resp: httpx.Response) -> str:
 
 class SyncClient:
     def __init__(self, server_url: str, token: str | None = None, *, transport: httpx.BaseTransport | None = None,
-                 timeout: float = 120.0, batch_entries: int = 20_000):
+                 timeout: float = 120.0, batch_entries: int = 8_000):
         self.server_url = server_url.rstrip("/")
-        self.batch_entries = batch_entries  # big batches: one server commit (one fsync) each; 413 splits them
+        # outbox entries per push: few server commits (one fsync each), yet small enough that reading and
+        # building the next batch overlaps most of the round; 413 splits them
+        self.batch_entries = batch_entries
         headers = {PROTOCOL_HEADER: str(PROTOCOL_VERSION), "User-Agent": f"learnwalk-sync/{PROTOCOL_VERSION}"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
@@ -161,67 +118,84 @@ class SyncClient:
 
     # ---- push -----------------------------------------------------------------------------------
 
-    def _push_batch(self, entries: list[PendingEntry]) -> list[Answer]:
-        body = ('{"entries":[' + ",".join(
-            f'{{"op_seq":{e.seq},"kind":{_quoted(e.kind)},"record_id":{_quoted(e.record_id)},"data":{e.data_json}}}'
-            for e in entries) + "]}")
-        resp = self._send("POST", "/api/v1/push", content=body.encode(), headers={"Content-Type": "application/json"})
+    def _read(self, store: LocalStore, after: int) -> tuple[list[PendingEntry], PushBatch | None]:
+        """The next batch after outbox seq `after`, read and built (runs in the read-ahead thread)."""
+        entries = store.pending(after, self.batch_entries)
+        try:
+            return entries, (build_push(entries) if entries else None)
+        except ValueError as exc:
+            raise SyncFailed(str(exc), retryable=False) from None
+
+    def _send_push(self, entries: list[PendingEntry], batch: PushBatch,
+                   settle: Callable[[PushBatch, PushAnswer], None]) -> None:
+        """Send one batch and settle its answer; on 413 send each half of its entries instead (the first half
+        is settled before the second is sent)."""
+        resp = self._send("POST", "/api/v1/push", content=batch.body, headers={"Content-Type": "application/json"})
         if resp.status_code == 413:
             if len(entries) == 1:
                 raise SyncFailed(f"Change {entries[0].seq} ({entries[0].kind}) is larger than the server accepts; "
                                  "shorten it (a long note?) and sync again.", retryable=False, status=413)
             half = len(entries) // 2
-            first = self._push_batch(entries[:half])
-            if any(r.status == "out_of_order" for r in first):
-                return first
-            return first + self._push_batch(entries[half:])
+            for part in (entries[:half], entries[half:]):
+                self._send_push(part, build_push(part), settle)
+            return
         timing = resp.headers.get("Server-Timing", "")
         if "dur=" in timing:
             self.last_ingest_ms += float(timing.split("dur=")[1].split(";")[0])
         try:
-            return _answers(resp.content)
+            answer = read_answer(resp.content)
         except ValidationError:
             raise SyncFailed("The server's answer to a push could not be read; try again later.") from None
+        settle(batch, answer)
 
     def push(self, store: LocalStore, report: RoundReport) -> None:
-        # a batch's acknowledgement (one device transaction, mostly its fsync) commits in a worker thread while
-        # the next batch is read, sent and applied by the server; each acknowledgement waits for the one before,
-        # and the push returns (or fails) only when every one of them has finished, so a pull never runs first
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="learnwalk-ack") as worker:
+        # Two worker threads keep the device busy while a push is on the wire: one reads and builds the next
+        # batch, one commits the acknowledgements (one device transaction each, mostly its fsync), each after
+        # the one before. The push returns (or fails) only when every acknowledgement has finished, so a pull
+        # never runs first.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="learnwalk-ack") as acker, \
+                ThreadPoolExecutor(max_workers=1, thread_name_prefix="learnwalk-read") as reader:
             acks: list[Future] = []
             try:
-                self._push_batches(store, report, worker, acks)
+                self._push_batches(store, report, reader, acker, acks)
             except BaseException:
                 wait(acks)  # the error already on its way up is the one to report
                 raise
             for ack in acks:
                 ack.result()
 
-    def _push_batches(self, store: LocalStore, report: RoundReport, worker: ThreadPoolExecutor,
-                      acks: list[Future]) -> None:
-        after = 0
-        while True:
-            entries = store.pending(after, self.batch_entries)
-            if not entries:
-                return
-            results = self._push_batch(entries)
-            done = [r for r in results if r.status != "out_of_order"]
+    def _push_batches(self, store: LocalStore, report: RoundReport, reader: ThreadPoolExecutor,
+                      acker: ThreadPoolExecutor, acks: list[Future]) -> None:
+        def settle(batch: PushBatch, answer: PushAnswer) -> None:
+            bad = next((r for r in answer.results if r.status == "out_of_order"), None)
+            if bad is not None:  # the server lacks earlier changes: acknowledging anything could lose them
+                raise SyncFailed(f"The server has not received this device's changes before number {bad.op_seq} "
+                                 f"({bad.reason}); ask your admin to re-enroll this device.", retryable=False)
+            results = [r for r in answer.results if r.status != "applied"]
             if acks:
-                acks[-1].result()
-            acks.append(worker.submit(store.record_results, entries[0].seq, done))
-            for r in done:
+                acks[-1].result()  # a failed acknowledgement stops the round here, not batches later
+            acks.append(acker.submit(store.record_results, batch.from_seq, min(batch.to_seq, answer.last_op_seq),
+                                     results))
+            report.applied += answer.applied
+            for r in results:
                 if r.status == "rejected":
                     report.rejected += 1
                     report.rejected_reasons.append(r.reason or "rejected")
-                elif r.status == "duplicate":
-                    report.duplicate += 1
                 else:
-                    report.applied += 1
-            if len(done) < len(entries):
-                bad = next(r for r in results if r.status == "out_of_order")
-                raise SyncFailed(f"The server has not received this device's changes before number {bad.op_seq} "
-                                 f"({bad.reason}); ask your admin to re-enroll this device.", retryable=False)
-            after = entries[-1].seq
+                    report.duplicate += 1
+
+        ahead = reader.submit(self._read, store, 0)
+        while True:
+            entries, batch = ahead.result()
+            if not entries:
+                return
+            # entries after this batch are untouched by its acknowledgement: read the next one while it is sent
+            ahead = reader.submit(self._read, store, entries[-1].seq)
+            try:
+                self._send_push(entries, batch, settle)
+            except BaseException:
+                ahead.cancel()
+                raise
 
     # ---- pull -----------------------------------------------------------------------------------
 
@@ -239,7 +213,10 @@ class SyncClient:
                 store.reset_cursor()  # the outbox is kept: nothing pending is lost
                 cursor, was_reset = 0, True
                 continue
-            report.pulled += store.apply_changes(page.changes, page.cursor)
+            try:
+                report.pulled += store.apply_changes(page.changes, page.cursor)
+            except ValueError as exc:  # a change this device cannot read; nothing of the page was stored
+                raise SyncFailed(str(exc), retryable=False) from None
             cursor = page.cursor
             if not page.more:
                 return

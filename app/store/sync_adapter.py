@@ -2,7 +2,8 @@
 
 Implements sync.client.LocalStore over the device store. Each method is one SQLite transaction: acknowledged
 entries are deleted and rejected ones marked in the same commit; a pulled page and its cursor land together;
-a pulled record never overwrites a local record that still has an outbox entry (pending or rejected).
+a pulled record never overwrites a local record that still has an outbox entry (pending or rejected). Pulled
+ratings arrive as cells of their visit's change; each is stored as the Rating row rating_id(visit, look-for).
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from app.store.db import writer
 from app.store.models import EvidenceNote, Meta, Outbox, Rating, School, Visit, Walk
 from app.store.services import LOCAL_USER
 from sync.client import Answer, PendingEntry
-from sync.protocol import RECORD_SHAPES, Change, EnrollResponse, utcnow
+from sync.protocol import RECORD_SHAPES, Change, EnrollResponse, rating_id, utcnow
 
 log = logging.getLogger("learnwalk.sync")
 
@@ -65,20 +66,18 @@ class DeviceSyncStore:
                 "ORDER BY seq LIMIT ?", (after_seq, limit)).all()
         return [PendingEntry(*r) for r in rows]
 
-    def record_results(self, first_seq: int, results: list[Answer]) -> None:
-        if not results:
-            return
+    def record_results(self, from_seq: int, to_seq: int, results: list[Answer]) -> None:
         now = utcnow()
         with Session(self._writer) as s:
-            rejected = [{"b_seq": r.op_seq, "b_why": r.reason or "rejected by the server", "b_at": now}
-                        for r in results if r.status == "rejected"]
+            rejected = [r for r in results if r.status == "rejected"]
             if rejected:
-                t = Outbox.__table__
-                s.execute(update(t).where(t.c.seq == bindparam("b_seq"))
-                          .values(rejected_reason=bindparam("b_why"), rejected_at=bindparam("b_at")), rejected)
-            # every other entry sent in this range was applied or a duplicate: gone in one statement
-            s.execute(delete(Outbox).where(Outbox.seq.between(first_seq, results[-1].op_seq),
-                                           Outbox.rejected_reason.is_(None)))
+                marks = _rejection_marks(s, from_seq, rejected, now)
+                if marks:
+                    t = Outbox.__table__
+                    s.execute(update(t).where(t.c.seq == bindparam("b_seq"))
+                              .values(rejected_reason=bindparam("b_why"), rejected_at=bindparam("b_at")), marks)
+            # every other entry the server has processed in this range was applied or a duplicate: gone
+            s.execute(delete(Outbox).where(Outbox.seq.between(from_seq, to_seq), Outbox.rejected_reason.is_(None)))
             s.commit()
 
     # ---- pull side ------------------------------------------------------------------------------
@@ -92,15 +91,16 @@ class DeviceSyncStore:
     def apply_changes(self, changes: list[Change], cursor: int) -> int:
         applied = 0
         with Session(self._writer) as s:
-            ids = [c.record_id for c in changes if c.kind in TABLES]
-            held = set()
-            for i in range(0, len(ids), 5000):
-                held.update(s.execute(select(Outbox.record_id).where(Outbox.record_id.in_(ids[i:i + 5000]))).scalars())
+            # a visit's change carries its changed rating cells: they become Rating rows of their own
+            cells = [row for c in changes if c.kind == "visit" for row in _cell_rows(c.record_id, c.data)]
+            held = _held(s, [c.record_id for c in changes if c.kind in TABLES] + [r["id"] for r in cells])
             rows: dict[str, list[dict]] = {k: [] for k in TABLES}
+            rows["rating"] = [r for r in cells if r["id"] not in held]  # a pending local change wins
             for c in changes:
                 if c.kind in TABLES:
-                    if c.record_id not in held:  # a pending local change wins until it has synced
-                        rows[c.kind].append(RECORD_SHAPES[c.kind].model_validate(c.data).model_dump())
+                    if c.record_id not in held:  # cells were taken above, even when the visit itself is held
+                        data = {k: v for k, v in c.data.items() if k != "cells"}
+                        rows[c.kind].append(RECORD_SHAPES[c.kind].model_validate(data).model_dump())
                 elif c.kind == "school":
                     s.merge(School(id=c.record_id, name=c.data["name"], district_id=c.data.get("district_id", "")))
                     applied += 1
@@ -168,6 +168,52 @@ class DeviceSyncStore:
         with Session(self._writer) as s:
             s.execute(delete(Meta).where(Meta.key.in_(ENROLLMENT_KEYS)))
             s.commit()
+
+
+def _held(s: Session, ids: list[str]) -> set[str]:
+    """The ids among these that have an outbox row on this device (pending or rejected)."""
+    held: set[str] = set()
+    for i in range(0, len(ids), 5000):  # SQLite's limit on bound parameters
+        held.update(s.execute(select(Outbox.record_id).where(Outbox.record_id.in_(ids[i:i + 5000]))).scalars())
+    return held
+
+
+def _cell_rows(visit_id: str, data: dict) -> list[dict]:
+    """Rating rows for the cells of a pulled visit (PULL_CELL_FIELDS each). Checked by hand: a pull page may hold
+    tens of thousands of cells, and a model per cell would cost more than storing them."""
+    rows = []
+    for cell in data.get("cells") or ():
+        try:
+            lookfor_id, value, not_observed, deleted, updated_at = cell
+            ok = (type(lookfor_id) is str and (value is None or type(value) is str)
+                  and type(not_observed) is bool and type(deleted) is bool)
+            at = datetime.fromisoformat(updated_at) if ok else None
+        except (TypeError, ValueError):
+            at = None
+        if at is None:
+            raise ValueError(f"A rating of visit {visit_id} from the server could not be read; update the app "
+                             "and sync again.")
+        rows.append({"id": rating_id(visit_id, lookfor_id), "visit_id": visit_id, "lookfor_id": lookfor_id,
+                     "value": value, "not_observed": not_observed, "deleted": deleted, "updated_at": at})
+    return rows
+
+
+def _rejection_marks(s: Session, from_seq: int, rejected: list[Answer], now: datetime) -> list[dict]:
+    """The outbox rows a rejection covers: a push carried each record once (its latest entry, seq = the answer's
+    op_seq), so the answer holds for every entry of that record from from_seq up to it."""
+    rows = s.execute(select(Outbox.seq, Outbox.record_id)
+                     .where(Outbox.seq.between(from_seq, max(r.op_seq for r in rejected)))).all()
+    record_of = dict(rows)
+    seqs_of: dict[str, list[int]] = {}
+    for seq, rid in rows:
+        seqs_of.setdefault(rid, []).append(seq)
+    marks = []
+    for r in rejected:
+        rid = record_of.get(r.op_seq)
+        if rid is not None:  # else not on this device any more: nothing to keep
+            why = r.reason or "rejected by the server"
+            marks += [{"b_seq": q, "b_why": why, "b_at": now} for q in seqs_of[rid] if q <= r.op_seq]
+    return marks
 
 
 def _upsert(s: Session, model, rows: list[dict]) -> int:

@@ -226,9 +226,9 @@ def token_of(dev: Device) -> str:
 
 def push_body(entries) -> bytes:
     """A push body made of outbox entries exactly as the client sends them."""
-    return ('{"entries":[' + ",".join(
-        f'{{"op_seq":{e.seq},"kind":"{e.kind}","record_id":"{e.record_id}","data":{e.data_json}}}'
-        for e in entries) + "]}").encode()
+    from sync.client import build_push
+
+    return build_push(entries).body
 
 
 def harness_entry(entry, **changes):

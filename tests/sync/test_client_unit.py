@@ -4,11 +4,13 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import time
 
 import httpx
 import pytest
 
 import lw_serverproc as harness
+from app.store.sync_adapter import DeviceSyncStore
 from app.sync_service import BACKOFF_CAP, SyncError, SyncService, backoff_delay
 from sync.client import RoundReport, SyncClient, SyncFailed
 from sync.protocol import EnrollResponse
@@ -28,10 +30,13 @@ def dev(tmp_path):
     d.engine.dispose()
 
 
-def _answer_all(request: httpx.Request, status: str = "applied") -> httpx.Response:
-    entries = json.loads(request.content)["entries"]
-    return httpx.Response(200, json={"results": [{"op_seq": e["op_seq"], "status": status} for e in entries],
-                                     "last_op_seq": entries[-1]["op_seq"]})
+def _items(push: dict) -> int:
+    return len(push["walks"]) + len(push["visits"]) + len(push["notes"]) + sum(len(c) for _, c in push["cells"])
+
+
+def _answer_all(request: httpx.Request) -> httpx.Response:
+    push = json.loads(request.content)
+    return httpx.Response(200, json={"last_op_seq": push["to_seq"], "applied": _items(push), "results": []})
 
 
 def _empty_pull(request: httpx.Request) -> httpx.Response:
@@ -43,23 +48,75 @@ def test_a_batch_refused_as_too_large_is_split_until_it_fits(dev):
 
     def handler(request):
         if request.url.path.endswith("/push"):
-            n = len(json.loads(request.content)["entries"])
+            push = json.loads(request.content)
+            n = push["to_seq"] - push["from_seq"] + 1  # outbox entries: seqs 1..9 have no gaps here
             sizes.append(n)
             return httpx.Response(413, json={"detail": "too big"}) if n > 3 else _answer_all(request)
         return _empty_pull(request)
 
     with SyncClient("http://server.test", "tok", transport=httpx.MockTransport(handler)) as client:
         report = client.sync(dev.sync.store)
+    # split into 1-2, 3-4, 5-6, 7-9: the first visit's start and finish now travel apart, so 9 answers, not 7
     assert report.applied == 9 and dev.sync.status().pending == 0
     assert sizes[0] == 9 and max(s for s in sizes if s <= 3) == 3
 
 
+def test_a_round_counts_the_servers_answers_and_keeps_each_rejected_record(dev):
+    def handler(request):
+        if request.url.path.endswith("/push"):
+            push = json.loads(request.content)
+            (visit_id, cells), _ = push["cells"]
+            return httpx.Response(200, json={"last_op_seq": push["to_seq"], "applied": 5, "results": [
+                {"op_seq": push["walks"][0][0], "status": "duplicate"},
+                {"op_seq": cells[0][0], "status": "rejected", "reason": "That look-for is not on the rubric."}]})
+        return _empty_pull(request)
+
+    with SyncClient("http://server.test", "tok", transport=httpx.MockTransport(handler)) as client:
+        report = client.sync(dev.sync.store)
+    assert report.as_dict() == {"pushed": {"applied": 5, "duplicate": 1, "rejected": 1}, "pulled": 0}
+    assert report.rejected_reasons == ["That look-for is not on the rubric."]
+    status = dev.sync.status()
+    assert status.pending == 0 and [(r.kind, r.reason) for r in status.rejected] == [
+        ("rating", "That look-for is not on the rubric.")]
+
+
+class _WatchedStore(DeviceSyncStore):
+    """The real device store, noting which reads of the outbox have happened."""
+
+    def __init__(self, engine, catalog):
+        super().__init__(engine, catalog)
+        self.reads: list[int] = []
+
+    def pending(self, after_seq, limit):
+        entries = super().pending(after_seq, limit)
+        self.reads.append(after_seq)
+        return entries
+
+
+def test_the_next_batch_is_read_while_a_push_is_on_the_wire(dev):
+    store = _WatchedStore(dev.engine, dev.capture.catalog)
+    overlapped = []
+
+    def handler(request):
+        push = json.loads(request.content)
+        deadline = time.monotonic() + 5
+        while push["to_seq"] not in store.reads and time.monotonic() < deadline:
+            time.sleep(0.005)  # hold the answer until the read after this batch has happened, if it ever does
+        overlapped.append(push["to_seq"] in store.reads)
+        return _answer_all(request)
+
+    with SyncClient("http://server.test", "tok", transport=httpx.MockTransport(handler), batch_entries=4) as client:
+        client.push(store, RoundReport())
+    assert overlapped == [True, True, True] and store.reads == [0, 4, 8, 9]
+    assert dev.sync.status().pending == 0
+
+
 def test_out_of_order_keeps_every_entry_and_says_what_to_do(dev):
     def handler(request):
-        entries = json.loads(request.content)["entries"]
-        return httpx.Response(200, json={"results": [{"op_seq": e["op_seq"], "status": "out_of_order",
-                                                      "reason": "expected op_seq 40 next"} for e in entries],
-                                         "last_op_seq": 39})
+        push = json.loads(request.content)
+        return httpx.Response(200, json={"results": [{"op_seq": push["from_seq"], "status": "out_of_order",
+                                                      "reason": "expected op_seq 40 next"}],
+                                         "last_op_seq": 39, "applied": 0})
 
     with SyncClient("http://server.test", "tok", transport=httpx.MockTransport(handler)) as client:
         with pytest.raises(SyncFailed, match="re-enroll"):
@@ -84,7 +141,7 @@ def test_reset_required_repulls_from_zero_and_keeps_the_outbox(dev):
 
     def handler(request):
         if request.url.path.endswith("/push"):
-            return httpx.Response(200, json={"results": [], "last_op_seq": 0})
+            return httpx.Response(200, json={"results": [], "last_op_seq": 9, "applied": 7})
         seen.append(int(request.url.params["since"]))
         if seen[-1] == 500:
             return httpx.Response(200, json={"changes": [], "cursor": 0, "more": False, "reset_required": True})

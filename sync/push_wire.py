@@ -1,0 +1,124 @@
+"""The device's half of the v2 push wire: a push body built from outbox entries, and the server's answer read.
+
+Kept apart from the HTTP loop (sync.client) so both are small and the body can be built in a worker thread.
+Speed matters here (a round may carry tens of thousands of entries): snapshots pass through as the JSON text the
+outbox holds, rating snapshots are parsed with one orjson call per batch, answers are read with orjson and
+plain type checks, and only an unusual answer goes through pydantic (PushResponse decides it).
+"""
+from __future__ import annotations
+
+from typing import NamedTuple, get_args
+
+import orjson
+
+from sync.protocol import EntryStatus, PushResponse
+
+
+class PendingEntry(NamedTuple):
+    """An outbox entry as the device holds it; data_json is the record snapshot already encoded as JSON."""
+    seq: int
+    kind: str
+    record_id: str
+    data_json: str
+
+
+class PushBatch(NamedTuple):
+    """One push: outbox entries from_seq..to_seq as a v2 body; items = records + cells it carries."""
+    from_seq: int
+    to_seq: int
+    body: bytes
+    items: int
+
+
+class Answer(NamedTuple):
+    """The server's answer to one record or cell: an EntryResult as a plain tuple with the same fields."""
+    op_seq: int
+    status: str
+    reason: str | None = None
+
+
+class PushAnswer(NamedTuple):
+    """A PushResponse as plain tuples: results hold only the answers that are not "applied"."""
+    last_op_seq: int
+    applied: int
+    results: list[Answer]
+
+
+_SNAPSHOT_KINDS = ("walk", "visit", "note")
+
+
+def build_push(entries: list[PendingEntry]) -> PushBatch:
+    """The v2 push of these outbox entries (in seq order): each record once, in its latest state, with the seq
+    of its latest entry; ratings as cells grouped by visit (visits in order of their first cell, cells in seq
+    order). Raises ValueError with a sentence if an entry cannot be sent."""
+    if not entries:
+        raise ValueError("A push needs at least one outbox entry.")
+    latest: dict[str, dict[str, PendingEntry]] = {"walk": {}, "visit": {}, "note": {}, "rating": {}}
+    for e in entries:
+        by_id = latest.get(e.kind)
+        if by_id is None:
+            raise ValueError(f"Change {e.seq} is of a kind this app cannot send ({e.kind}); update the app.")
+        # drop and re-add: the dict keeps records in the order of their latest entry, i.e. in op_seq order
+        by_id.pop(e.record_id, None)
+        by_id[e.record_id] = e
+    ratings = list(latest["rating"].values())
+    cells = _cells(ratings)
+    walks, visits, notes = (",".join(f"[{e.seq},{e.data_json}]" for e in latest[k].values()) for k in _SNAPSHOT_KINDS)
+    head = f'{{"from_seq":{entries[0].seq},"to_seq":{entries[-1].seq},"walks":[{walks}],"visits":[{visits}],"cells":'
+    body = b"".join((head.encode(), cells, f',"notes":[{notes}]}}'.encode()))
+    items = len(ratings) + sum(len(latest[k]) for k in _SNAPSHOT_KINDS)
+    return PushBatch(entries[0].seq, entries[-1].seq, body, items)
+
+
+def _cells(ratings: list[PendingEntry]) -> bytes:
+    """[[visit_id, [[op_seq, lookfor_id, value, not_observed, deleted, updated_at], ...]], ...] as JSON."""
+    if not ratings:
+        return b"[]"
+    # one parse for every snapshot of the batch: far cheaper than one orjson call each
+    try:
+        snapshots = orjson.loads("[" + ",".join(e.data_json for e in ratings) + "]")
+    except orjson.JSONDecodeError:
+        raise ValueError(f"A rating among changes {ratings[0].seq} to {ratings[-1].seq} is not readable JSON; "
+                         "export this device's data and tell your admin.") from None
+    by_visit: dict[str, list] = {}
+    for e, d in zip(ratings, snapshots):
+        try:
+            cell = [e.seq, d["lookfor_id"], d["value"], d["not_observed"], d["deleted"], d["updated_at"]]
+            visit_id = d["visit_id"]
+        except (KeyError, TypeError):
+            raise ValueError(f"Change {e.seq} is not a whole rating; export this device's data and tell your "
+                             "admin.") from None
+        group = by_visit.get(visit_id)
+        if group is None:
+            by_visit[visit_id] = group = []
+        group.append(cell)
+    return orjson.dumps(list(by_visit.items()))
+
+
+_STATUSES = frozenset(get_args(EntryStatus))
+
+
+def read_answer(content: bytes) -> PushAnswer:
+    """A push's 200 answer. orjson and strict checks for the usual answer; anything unusual goes to
+    PushResponse, which accepts it or raises ValidationError."""
+    try:
+        body = orjson.loads(content)
+    except orjson.JSONDecodeError:
+        body = None
+    if type(body) is dict and type(body.get("last_op_seq")) is int and type(body.get("applied")) is int \
+            and type(results := body.get("results")) is list:
+        out = []
+        for r in results:
+            q, status, why = (r.get("op_seq"), r.get("status"), r.get("reason")) if type(r) is dict else (0, 0, 0)
+            if type(q) is not int or status not in _STATUSES or not (why is None or type(why) is str):
+                break
+            out.append(Answer(q, status, why))
+        else:
+            return PushAnswer(body["last_op_seq"], body["applied"], out)
+    r = PushResponse.model_validate_json(content)
+    return PushAnswer(r.last_op_seq, r.applied, [Answer(a.op_seq, a.status, a.reason) for a in r.results])
+
+
+def _answers(content: bytes) -> list[Answer]:
+    """The results of a push answer (read as read_answer reads it)."""
+    return read_answer(content).results
