@@ -28,7 +28,7 @@ def load_by(s: Session, model, column, keys: Iterable[str]) -> dict[str, dict]:
     return out
 
 
-def _sqlite_time(v: datetime | str | None) -> str | None:
+def sqlite_time(v: datetime | str | None) -> str | None:
     # the text form SQLAlchemy's SQLite DateTime reads back (UTC, as sqlmodel's UTCDateTime stores it);
     # a str here is canonical UTC text already checked by the push rules ("...T...Z" or "...+00:00")
     if v is None:
@@ -59,7 +59,7 @@ def _converter(column, dialect: str) -> Callable | None:
     if isinstance(t, JSON):
         return _json_text
     if isinstance(t, DateTime) or isinstance(getattr(t, "impl", None), DateTime):
-        return _sqlite_time
+        return sqlite_time
     if isinstance(t, Date):
         return _sqlite_date
     return None  # bool is an int to sqlite3; text and numbers pass as they are

@@ -1,161 +1,334 @@
-"""Push: apply one device's batch of outbox entries in one transaction and answer each entry for good.
+"""Push: apply one device's batch (protocol v2) in one transaction and answer each record and cell for good.
 
-Order of work: lock the device row; answer already-processed op_seqs from what was answered before (absent
-OpResult row = applied: only duplicate/rejected answers are stored, which keeps a big push to one row write per
-record); load every row the new entries touch in a few set-based reads; run the rules per entry in memory; write
-the final rows with bulk upserts, numbered from the district's counter; advance Device.last_op_seq; commit.
+Order of work: lock the device row; refuse a batch that starts after a gap (out_of_order); answer records
+whose op_seq the server has processed already from what was answered then (absent OpResult row = applied:
+only duplicate/rejected answers are stored, which keeps a big push to one row write per record); load every
+row the new records touch in a few set-based reads; run the rules in memory (walks, visits, cells, notes);
+write the final rows with bulk upserts, numbered from the district's counter; advance Device.last_op_seq;
+commit. A visit's changed cells share the visit's new number, so a pull that finds the visit finds them.
 """
 from __future__ import annotations
 
 import json
+from itertools import repeat
+from typing import NamedTuple
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, text, update
 from sqlmodel import Session
 
-from sync.protocol import PushEntry, utcnow
+from sync.protocol import rating_id, utcnow
 from sync.server import seq
 from sync.server.bulk import load_by, upsert
 from sync.server.deps import Caller
 from sync.server.models import (AuditLog, Device, EvidenceNote, OpResult, Rating, School, User, Visit, Walk,
                                 WalkMember)
-from sync.server.push_rules import Refused, Rules
+from sync.server.push_rules import _UTC_TEXT, Refused, Rules, as_utc
 from sync.server.rubric_registry import KnownRubrics
 
-
-# (op_seq, status, reason): an EntryResult as a plain tuple; a push answers tens of thousands of them
+# (op_seq, status, reason): an EntryResult as a plain tuple
 Answer = tuple[int, str, "str | None"]
 
 
-def answers_json(results: list[Answer], last_op_seq: int) -> bytes:
+class Batch(NamedTuple):
+    """A push body that passed the envelope checks (sync.server.routes_sync)."""
+    from_seq: int
+    to_seq: int
+    walks: list   # [op_seq, snapshot dict]
+    visits: list
+    cells: list   # [visit_id, [[op_seq, lookfor_id, value, not_observed, deleted, updated_at], ...]]
+    notes: list
+    items: int
+
+
+def answers_json(results: list[Answer], applied: int, last_op_seq: int) -> bytes:
     """The PushResponse body, written directly (same JSON as PushResponse.model_dump_json)."""
     parts = [f'{{"op_seq":{q},"status":"{st}","reason":{json.dumps(why) if why is not None else "null"}}}'
              for q, st, why in results]
-    return f'{{"results":[{",".join(parts)}],"last_op_seq":{last_op_seq}}}'.encode()
+    return f'{{"last_op_seq":{last_op_seq},"applied":{applied},"results":[{",".join(parts)}]}}'.encode()
 
 
-TABLES = {"walk": Walk, "visit": Visit, "rating": Rating, "note": EvidenceNote}
-_WRITE_ORDER = ("walk", "visit", "rating", "note")
+TABLES = {"walk": Walk, "visit": Visit, "note": EvidenceNote}
 
 
-def _answered(s: Session, device_id: str, seqs: list[int]) -> dict[int, "Answer"]:
-    out: dict[int, Answer] = {}
-    for i in range(0, len(seqs), 5000):
-        chunk = seqs[i:i + 5000]
-        for r in s.exec(select(OpResult).where(OpResult.device_id == device_id, OpResult.op_seq.in_(chunk))).scalars():
-            out[r.op_seq] = (r.op_seq, r.status, r.reason)
-    return out
+def _answered(s: Session, device_id: str, lo: int, hi: int) -> dict[int, Answer]:
+    rows = s.execute(select(OpResult.op_seq, OpResult.status, OpResult.reason)
+                     .where(OpResult.device_id == device_id, OpResult.op_seq.between(lo, hi)))
+    return {q: (q, st, why) for q, st, why in rows}
 
 
-def _load_state(s: Session, entries: list[PushEntry]) -> dict[str, dict]:
-    # one pass over the batch for every id it names (a push is mostly ratings: keep the loop short)
+def _load_state(s: Session, b: Batch, last: int) -> tuple[dict[str, dict], dict[tuple[str, str], dict]]:
     ids: dict[str, set[str]] = {k: set() for k in TABLES}
-    part_visits: dict[str, set[str]] = {"rating": set(), "note": set()}  # ratings and notes by their visits
-    for e in entries:
-        kind, data = e.kind, e.data
-        ids[kind].add(e.record_id)
-        if kind == "visit":
-            ref = data.get("walk_id") if type(data) is dict else None
-            if type(ref) is str:
-                ids["walk"].add(ref)
-        elif kind != "walk":
-            ref = data.get("visit_id") if type(data) is dict else None
-            if type(ref) is str:
-                ids["visit"].add(ref)
-                part_visits[kind].add(ref)
+    for kind, records in (("walk", b.walks), ("visit", b.visits), ("note", b.notes)):
+        for q, data in records:
+            if q > last and type(data.get("id")) is str:
+                ids[kind].add(data["id"])
+                if kind == "visit" and type(data.get("walk_id")) is str:
+                    ids["walk"].add(data["walk_id"])
+                elif kind == "note" and type(data.get("visit_id")) is str:
+                    ids["visit"].add(data["visit_id"])
+    ids["visit"].update(vid for vid, _ in b.cells)
     state = {"visit": load_by(s, Visit, Visit.id, ids["visit"])}
     ids["walk"].update(v["walk_id"] for v in state["visit"].values())
     state["walk"] = load_by(s, Walk, Walk.id, ids["walk"])
-    # by visit: far fewer parameters than by their own ids
-    for kind in ("rating", "note"):
-        model = TABLES[kind]
-        state[kind] = load_by(s, model, model.visit_id, part_visits[kind]) if ids[kind] else {}
-    return state
+    state["note"] = load_by(s, EvidenceNote, EvidenceNote.id, ids["note"]) if ids["note"] else {}
+    # cells already on the server: only visits the server had before this push can have any
+    had = [vid for vid, _ in b.cells if vid in state["visit"]]
+    cells: dict[tuple[str, str], dict] = {}
+    table = Rating.__table__
+    for i in range(0, len(had), 2000):
+        for row in s.execute(select(table).where(table.c.visit_id.in_(had[i:i + 2000]))).mappings():
+            cells[(row["visit_id"], row["lookfor_id"])] = dict(row)
+    return state, cells
 
 
-def ingest(s: Session, caller: Caller, entries: list[PushEntry]) -> tuple[list[Answer], int]:
-    """Apply the batch (entries in strictly increasing op_seq) and commit; return the per-entry answers."""
+def ingest(s: Session, caller: Caller, b: Batch) -> tuple[list[Answer], int, int]:
+    """Apply the batch and commit; return (every answer that is not "applied", how many applied, last_op_seq)."""
     device = s.exec(select(Device).where(Device.id == caller.device_id).with_for_update()).scalar_one()
     last = device.last_op_seq
-    old = [e.op_seq for e in entries if e.op_seq <= last]
-    before = _answered(s, caller.device_id, old) if old else {}
-    results: list[Answer] = [before.get(q) or (q, "applied", None) for q in old]
-
-    fresh: list[PushEntry] = []
-    for e in entries[len(old):]:
-        if e.op_seq != last + len(fresh) + 1:
-            break
-        fresh.append(e)
-    stopped = entries[len(old) + len(fresh):]
-
-    state = _load_state(s, fresh) if fresh else {}
-    schools = set(s.exec(select(School.id).where(School.district_id == caller.district_id)).scalars())
-    rules = Rules(caller, KnownRubrics(s, caller.district_id), schools, state)
-    dirty: dict[str, dict[str, dict]] = {k: {} for k in _WRITE_ORDER}
-    # the rows as they were before this batch (rules replace state rows, never change them): the audit's "before"
-    before_rating: dict[str, dict] = dict(state.get("rating", ()))
-    stored: list[dict] = []
-    apply, device_id = rules.apply, caller.device_id
-    for e in fresh:
-        q, kind, record_id = e.op_seq, e.kind, e.record_id
-        try:
-            status, row = apply(kind, record_id, e.data)
-        except Refused as why:
-            results.append((q, "rejected", f"{why}."))
-            stored.append({"device_id": device_id, "op_seq": q, "status": "rejected", "reason": f"{why}."})
-            continue
-        results.append((q, status, None))
-        if status == "duplicate":
-            stored.append({"device_id": device_id, "op_seq": q, "status": status, "reason": None})
-        else:
-            rows = dirty[kind]
-            if record_id in rows:
-                del rows[record_id]  # re-insert: dict order = order of the last write
-            rows[record_id] = row
-    results.extend((e.op_seq, "out_of_order", f"expected op_seq {last + len(fresh) + 1} next") for e in stopped)
-
-    if fresh:
-        _write(s, caller, dirty, before_rating)
-        if stored:
-            upsert(s, OpResult, stored, ("device_id", "op_seq"))
+    if b.from_seq > last + 1:
+        s.commit()
+        return [(b.from_seq, "out_of_order", f"expected op_seq {last + 1} next")], 0, last
+    before = _answered(s, caller.device_id, b.from_seq, last) if b.from_seq <= last else {}
+    work = _Work(s, caller, last, before)
+    if b.to_seq > last:
+        state, cells = _load_state(s, b, last)
+        schools = set(s.exec(select(School.id).where(School.district_id == caller.district_id)).scalars())
+        work.rules = Rules(caller, KnownRubrics(s, caller.district_id), schools, state)
+        work.records("walk", b.walks)
+        work.records("visit", b.visits)
+        work.cells(b.cells, cells)
+        work.records("note", b.notes)
+        work.write()
         s.execute(update(Device).where(Device.id == caller.device_id)
-                  .values(last_op_seq=fresh[-1].op_seq, last_sync_at=utcnow()))
+                  .values(last_op_seq=b.to_seq, last_sync_at=utcnow()))
+    else:
+        work.replay(b)
     s.commit()
-    return results, (fresh[-1].op_seq if fresh else last)
+    work.results.sort()
+    return work.results, work.applied, max(last, b.to_seq)
 
 
-def _write(s: Session, caller: Caller, dirty: dict[str, dict[str, dict]], before_rating: dict[str, dict]) -> None:
-    members = _new_members(s, dirty)
-    restamp = _lead_walks(s, caller, members)
-    count = sum(len(rows) for rows in dirty.values()) + len(restamp)
-    if count == 0:
+class _Work:
+    """One push's answers and the rows it will write."""
+
+    def __init__(self, s: Session, caller: Caller, last: int, before: dict[int, Answer]):
+        self.s, self.caller, self.last, self.before = s, caller, last, before
+        self.rules: Rules | None = None
+        self.results: list[Answer] = []
+        self.stored: list[dict] = []  # duplicate/rejected answers, kept so a replay gets them again
+        self.applied = 0
+        self.dirty: dict[str, dict[str, dict]] = {k: {} for k in TABLES}
+        self.cell_rows: dict[str, list[list]] = {}  # visit id -> its changed cells, as they came
+        self.replaced: list[tuple[dict, list]] = []  # (old cell, new cell) written over another device's
+
+    def _old(self, q: int) -> None:
+        """An op_seq the server processed before: the answer it gave then."""
+        answer = self.before.get(q)
+        if answer is None:
+            self.applied += 1
+        else:
+            self.results.append(answer)
+
+    def _answer(self, q: int, status: str, reason: str | None = None) -> None:
+        self.results.append((q, status, reason))
+        self.stored.append({"device_id": self.caller.device_id, "op_seq": q, "status": status, "reason": reason})
+
+    def replay(self, b: Batch) -> None:
+        for records in (b.walks, b.visits, b.notes):
+            for q, _ in records:
+                self._old(q)
+        for _, cells in b.cells:
+            for c in cells:
+                self._old(c[0])
+
+    def records(self, kind: str, records: list) -> None:
+        apply, rows = self.rules.apply, self.dirty[kind]
+        for q, data in records:
+            if q <= self.last:
+                self._old(q)
+                continue
+            try:
+                status, row = apply(kind, data)
+            except Refused as why:
+                self._answer(q, "rejected", f"{why}.")
+                continue
+            if status == "duplicate":
+                self._answer(q, "duplicate")
+            else:
+                self.applied += 1
+                rows[row["id"]] = row
+
+    def cells(self, groups: list, existing: dict[tuple[str, str], dict]) -> None:
+        last, device_id = self.last, self.caller.device_id
+        had = {vid for vid, _ in existing} if existing else set()
+        for vid, cells in groups:
+            if cells and min(c[0] for c in cells) <= last:
+                for c in cells:
+                    if c[0] <= last:
+                        self._old(c[0])
+                cells = [c for c in cells if c[0] > last]
+            if not cells:
+                continue
+            try:
+                visit, walk = self.rules.visit_of(vid, "a rating")
+            except Refused as why:
+                for c in cells:
+                    self._answer(c[0], "rejected", f"{why}.")
+                continue
+            scales = self.rules.scale_map(walk)
+            if vid not in had and _all_good(cells, self.rules.cell_triples(walk)):
+                self.applied += len(cells)
+                self.cell_rows.setdefault(vid, []).extend(cells)
+                continue
+            out = self.cell_rows.setdefault(vid, [])
+            for c in cells:  # one by one: the reason of each refused cell, duplicates, cells of other devices
+                q = c[0]
+                problem = _cell_problem(c, scales)
+                if problem is not None:
+                    self._answer(q, "rejected", f"{problem}.")
+                    continue
+                _, lf, value, no, deleted, ts = c
+                old = existing.get((vid, lf)) if vid in had else None
+                if old is not None and (old["value"], old["not_observed"], old["deleted"]) == (value, no, deleted) \
+                        and as_utc(old["updated_at"], "updated_at") == as_utc(ts, "updated_at"):
+                    self._answer(q, "duplicate")
+                    continue
+                self.applied += 1
+                out.append(c)
+                if old is not None and old["device_id"] != device_id:
+                    self.replaced.append((old, c))
+
+    def write(self) -> None:
+        s, caller, dirty = self.s, self.caller, self.dirty
+        touched = [vid for vid, rows in self.cell_rows.items() if rows and vid not in dirty["visit"]]
+        members = _new_members(s, dirty)
+        restamp = _lead_walks(s, caller, members)
+        count = sum(len(rows) for rows in dirty.values()) + len(touched) + len(restamp)
+        if count:
+            # numbers are reserved after the reads; the counter row stays locked until commit (sync.server.seq)
+            n = seq.reserve(s, caller.district_id, count)
+            now = utcnow()
+            numbers: dict[str, int] = {}
+            for kind in ("walk", "visit", "note"):
+                rows = list(dirty[kind].values())
+                for row in rows:
+                    row["change_seq"], row["server_updated_at"], row["device_id"] = n, now, caller.device_id
+                    n += 1
+                if kind == "visit":
+                    numbers = {row["id"]: row["change_seq"] for row in rows}
+                    for vid in touched:  # only cells changed: the visit gets a number for the pull to find it
+                        numbers[vid] = n
+                        n += 1
+                    if touched:
+                        t = Visit.__table__
+                        s.execute(update(t).where(t.c.id == bindparam("b_id"))
+                                  .values(change_seq=bindparam("b_n"), server_updated_at=now),
+                                  [{"b_id": vid, "b_n": numbers[vid]} for vid in touched])
+                if rows:
+                    upsert(s, TABLES[kind], rows, ("id",))
+            _write_cells(s, self.cell_rows, numbers, caller.device_id)
+            if members:
+                upsert(s, WalkMember, [{"walk_id": w, "user_id": u} for w, u in members], ("walk_id", "user_id"))
+            for walk_id in restamp:
+                _renumber_walk(s, caller.district_id, walk_id, n)
+                n += 1
+            self._audit(now)
+        if self.stored:
+            upsert(s, OpResult, self.stored, ("device_id", "op_seq"))
+
+    def _audit(self, now) -> None:
+        audits = [{"district_id": self.caller.district_id, "at": now, "actor": self.caller.device_id,
+                   "action": "rating.replaced", "kind": "rating",
+                   "record_id": rating_id(old["visit_id"], old["lookfor_id"]),
+                   "before": {"value": old["value"], "not_observed": old["not_observed"], "deleted": old["deleted"],
+                              "device_id": old["device_id"]},
+                   "after": {"value": new[2], "not_observed": new[3], "deleted": new[4]}}
+                  for old, new in self.replaced]
+        if audits:
+            self.s.execute(AuditLog.__table__.insert(), audits)
+
+
+def _cell_problem(c: list, scales: dict[str, tuple[set[str], bool]]) -> str | None:
+    """Why this cell cannot be taken, or None. Checked by hand: a push carries tens of thousands of cells."""
+    if len(c) != 6:
+        return "a rating cell must be [op_seq, lookfor_id, value, not_observed, deleted, updated_at]"
+    _, lf, value, no, deleted, ts = c
+    if type(lf) is not str or not 0 < len(lf) <= 80:
+        return "a rating's look-for id must be text of 1 to 80 characters"
+    if not (value is None or (type(value) is str and len(value) <= 40)):
+        return f"{lf}: the value must be text of at most 40 characters or null"
+    if type(no) is not bool or type(deleted) is not bool:
+        return f"{lf}: not_observed and deleted must be true or false"
+    if type(ts) is not str or not _UTC_TEXT.fullmatch(ts):
+        return f"{lf}: updated_at must be a UTC ISO date-time such as 2026-11-25T09:30:00Z"
+    if deleted:
+        return None
+    allowed = scales.get(lf)
+    if allowed is None:
+        return f"look-for {lf} is not in the walk's rubric"
+    if no:
+        if value is not None or not allowed[1]:
+            return f"{lf}: 'not observed' cannot be recorded with this value"
+    elif value not in allowed[0]:
+        return f"'{value}' is not on the scale of {lf}"
+    return None
+
+
+def _all_good(cells: list, triples: frozenset) -> bool:
+    """Whether every cell of a visit is well formed, on its look-for's scale and not a tombstone, checked
+    column by column in C (set and map operations): the common case of a push. False sends the visit's cells
+    through the checks one by one, which find the reason for each refused cell."""
+    if set(map(len, cells)) != {6}:
+        return False
+    _, lfs, values, nos, dels, times = zip(*cells)
+    if len(set(lfs)) != len(lfs) or set(map(type, nos)) != {bool} or set(map(type, dels)) != {bool} or any(dels):
+        return False
+    try:
+        if not set(zip(lfs, values, nos)) <= triples:
+            return False
+    except TypeError:  # an unhashable value (a list...): not a scale value
+        return False
+    return set(map(type, times)) == {str} and all(map(_UTC_TEXT.fullmatch, times))
+
+
+# SQLite: the wire cell [op_seq, lookfor_id, value, not_observed, deleted, updated_at] + [visit_id, change_seq,
+# device_id] bound by position as is; the time becomes the text SQLAlchemy reads back ("YYYY-MM-DD HH:MM:SS.f")
+_SQLITE_CELLS = ("INSERT INTO rating (visit_id, lookfor_id, value, not_observed, updated_at, deleted, change_seq, "
+                 "device_id) VALUES (?7, ?2, ?3, ?4, replace(replace(replace(?6, 'T', ' '), 'Z', ''), '+00:00', ''), "
+                 "?5, ?8, ?9) ON CONFLICT (visit_id, lookfor_id) DO UPDATE SET value = excluded.value, "
+                 "not_observed = excluded.not_observed, updated_at = excluded.updated_at, deleted = excluded.deleted, "
+                 "change_seq = excluded.change_seq, device_id = excluded.device_id")
+_PG_CELLS = _SQLITE_CELLS.replace("?7, ?2, ?3, ?4, replace(replace(replace(?6, 'T', ' '), 'Z', ''), '+00:00', ''), "
+                                  "?5, ?8, ?9", ", ".join(["%s"] * 8))
+
+
+def _write_cells(s: Session, groups: dict[str, list], numbers: dict[str, int], device_id: str) -> None:
+    conn = s.connection()
+    if conn.dialect.name == "sqlite":
+        sql = _SQLITE_CELLS
+        params = [row for vid, cells in groups.items() if cells
+                  for row in map(list.__add__, cells, repeat([vid, numbers[vid], device_id]))]
+    else:
+        sql = _PG_CELLS
+        params = [(vid, lf, value, no, ts, deleted, numbers[vid], device_id)
+                  for vid, cells in groups.items() for _, lf, value, no, deleted, ts in cells]
+    if not params:
         return
-    # numbers are reserved after the reads, but the counter row stays locked until commit (see sync.server.seq)
-    n = seq.reserve(s, caller.district_id, count)
-    now = utcnow()
-    for kind in _WRITE_ORDER:
-        rows = list(dirty[kind].values())
-        for row in rows:
-            row["change_seq"], row["server_updated_at"], row["device_id"] = n, now, caller.device_id
-            n += 1
-        if rows:
-            upsert(s, TABLES[kind], rows, ("id",))
-    if members:
-        upsert(s, WalkMember, [{"walk_id": w, "user_id": u} for w, u in members], ("walk_id", "user_id"))
-    for walk_id in restamp:
-        # a lead who joins a walk must receive its earlier visits: give them a number above the lead's cursor
-        for model in (Visit, Rating, EvidenceNote):
-            s.execute(update(model).where(model.walk_id == walk_id, model.district_id == caller.district_id,
-                                          model.change_seq < n).values(change_seq=n))
-        n += 1
-    audits = [{"district_id": caller.district_id, "at": now, "actor": caller.device_id, "action": "rating.replaced",
-               "kind": "rating", "record_id": rid,
-               "before": {"value": old["value"], "not_observed": old["not_observed"], "deleted": old["deleted"],
-                          "device_id": old["device_id"]},
-               "after": {"value": new["value"], "not_observed": new["not_observed"], "deleted": new["deleted"]}}
-              for rid, new in dirty["rating"].items()
-              if (old := before_rating.get(rid)) is not None and old.get("device_id") != caller.device_id]
-    if audits:
-        s.execute(AuditLog.__table__.insert(), audits)
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.executemany(sql, params)
+    finally:
+        cursor.close()
+
+
+def _renumber_walk(s: Session, district_id: str, walk_id: str, n: int) -> None:
+    """A lead who joins a walk must receive its earlier visits: give them a number above the lead's cursor."""
+    args = {"w": walk_id, "d": district_id, "n": n}
+    s.execute(text("UPDATE rating SET change_seq = :n WHERE change_seq < :n AND visit_id IN "
+                   "(SELECT id FROM visit WHERE walk_id = :w AND district_id = :d)"), args)
+    for model in (Visit, EvidenceNote):
+        s.execute(update(model).where(model.walk_id == walk_id, model.district_id == district_id,
+                                      model.change_seq < n).values(change_seq=n))
 
 
 def _new_members(s: Session, dirty: dict[str, dict[str, dict]]) -> list[tuple[str, str]]:

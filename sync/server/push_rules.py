@@ -1,38 +1,23 @@
-"""Push rules, one entry at a time in memory: shape checks, ownership, rubric checks, duplicate detection.
+"""Push rules, in memory: shape checks, ownership, rubric checks, duplicate detection.
 
-The push handler (sync.server.push) loads the affected rows once, runs every entry through `Rules.apply` in
-op_seq order against that in-memory state, then writes the final states in bulk. A rule that refuses an entry
-raises Refused with the reason the device shows to its user.
+The push handler (sync.server.push) loads the affected rows once, runs every walk, visit and note through
+`Rules.apply` and every visit's cells through `Rules.cells` against that in-memory state, then writes the final
+states in bulk. A rule that refuses a record raises Refused with the reason the device shows to its user.
 """
 from __future__ import annotations
 
-import hashlib
 import re
 from datetime import date, datetime, timezone
 from typing import Any
 
 from pydantic import ValidationError
 
-from sync.protocol import _RATING_NS, CLASS_TYPES, GRADES, PHASES, RECORD_SHAPES
+from sync.protocol import CLASS_TYPES, GRADES, PHASES, RECORD_SHAPES
 from sync.server.deps import Caller
 from sync.server.rubric_registry import KnownRubrics
 
 # the columns each kind's snapshot carries (the shared shape), in table order
 SHAPE_FIELDS = {kind: tuple(model.model_fields) for kind, model in RECORD_SHAPES.items()}
-
-
-_NS = _RATING_NS.bytes
-
-
-# the variant bits of a uuid (byte 8 = 10xxxxxx), applied to its first hex digit
-_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
-
-
-def cell_id(visit_id: str, lookfor_id: str) -> str:
-    """sync.protocol.rating_id without building UUID objects (a push checks it for every rating; equal by test):
-    the first 16 bytes of sha1(namespace + name) in hex, version digit 5, variant bits set."""
-    x = hashlib.sha1(_NS + f"{visit_id}/{lookfor_id}".encode()).hexdigest()
-    return f"{x[:8]}-{x[8:12]}-5{x[13:16]}-{_VARIANT[x[16]]}{x[17:20]}-{x[20:32]}"
 
 
 class Refused(Exception):
@@ -84,22 +69,32 @@ def _generic(kind: str, data: dict) -> dict:
     return row
 
 
-def _rating(data: dict) -> dict:
-    # ratings are most of a push: checked by hand, an order of magnitude cheaper than model validation
+_VISIT_TEXT = (("id", 36), ("walk_id", 36), ("observer_id", 64), ("note", None))
+_VISIT_OPTIONAL = (("grade", 4), ("subject", 40), ("class_type", 40), ("calibration_code", 40))
+
+
+def _visit_fields(data: dict) -> dict:
+    # a push carries a visit per classroom: checked by hand, several times cheaper than model validation;
+    # anything unusual goes to the model, which names the exact problem
     try:
-        rid, vid, lf, ts = data["id"], data["visit_id"], data["lookfor_id"], data["updated_at"]
-    except KeyError as exc:
-        raise Refused(f"the rating is not well formed ({exc.args[0]}: field required)") from None
-    value, no, deleted = data.get("value"), data.get("not_observed", False), data.get("deleted", False)
-    if (type(rid) is str and type(vid) is str and type(lf) is str and type(no) is bool and type(deleted) is bool
-            and len(lf) <= 80 and (value is None or (type(value) is str and len(value) <= 40))):
-        return {"id": rid, "visit_id": vid, "lookfor_id": lf, "value": value, "not_observed": no,
-                "updated_at": utc_time(ts, "updated_at"), "deleted": deleted}
-    return _generic("rating", data)  # let the model name the exact problem
+        row = {f: data[f] for f in SHAPE_FIELDS["visit"]}
+    except KeyError:
+        return _generic("visit", data)
+    ok = all(type(row[f]) is str and (n is None or len(row[f]) <= n) for f, n in _VISIT_TEXT)
+    ok = ok and all(row[f] is None or (type(row[f]) is str and len(row[f]) <= n) for f, n in _VISIT_OPTIONAL)
+    ok = ok and type(row["visit_no"]) is int and type(row["deleted"]) is bool
+    ok = ok and (row["student_count"] is None or type(row["student_count"]) is int)
+    if not ok:
+        return _generic("visit", data)
+    for f in ("started_at", "updated_at", "ended_at"):
+        if row[f] is None and f != "ended_at":
+            return _generic("visit", data)
+        row[f] = utc_time(row[f], f)
+    return row
 
 
 def normalize(kind: str, data: dict) -> dict:
-    return _rating(data) if kind == "rating" else _generic(kind, data)
+    return _visit_fields(data) if kind == "visit" else _generic(kind, data)
 
 
 def same(a: dict, b: dict, kind: str) -> bool:
@@ -119,16 +114,14 @@ class Rules:
     def __init__(self, caller: Caller, rubrics: KnownRubrics, schools: set[str], state: dict[str, dict]):
         self.caller, self.rubrics, self.schools, self.state = caller, rubrics, schools, state
         self._cells: dict[tuple[str, int], dict[str, tuple[set[str], bool]]] = {}  # look-for -> (values, n/o ok)
+        self._triples: dict[tuple[str, int], frozenset] = {}
         self._visits_ok: dict[str, tuple[dict, dict]] = {}  # visit id -> (its row, its walk) once checked
-        self._by_kind = {"walk": self._walk, "visit": self._visit, "rating": self._rating, "note": self._note}
+        self._by_kind = {"walk": self._walk, "visit": self._visit, "note": self._note}
 
-    def apply(self, kind: str, record_id: str, data: dict) -> tuple[str, dict | None]:
+    def apply(self, kind: str, data: dict) -> tuple[str, dict | None]:
         """Return ("applied", new row) or ("duplicate", None); raise Refused to reject."""
-        if not isinstance(data, dict):
-            raise Refused(f"the {kind} snapshot must be an object")
         row = normalize(kind, data)
-        if row["id"] != record_id:
-            raise Refused(f"record id {record_id} does not match the id inside its data ({str(row['id'])[:40]})")
+        record_id = row["id"]
         current = self.state[kind].get(record_id)
         if current is not None and current["district_id"] != self.caller.district_id:
             raise Refused(f"{kind} {record_id} cannot be changed from this district")
@@ -195,43 +188,45 @@ class Rules:
 
     def _visit_part(self, row: dict, kind: str) -> dict:
         vid = row["visit_id"]
-        visit = self.state["visit"].get(vid)
-        seen = self._visits_ok.get(vid)
-        if seen is not None and seen[0] is visit:  # the 25 ratings of a visit check it once
-            walk = seen[1]
-        else:
-            if visit is None or visit["district_id"] != self.caller.district_id:
-                raise Refused(f"{kind} {row['id']} names visit {vid}, which the server does not have")
-            if visit["observer_id"] != self.caller.user_id:
-                raise Refused(f"visit {vid} belongs to another observer")
-            walk = self._walk_of(visit["walk_id"], kind)
-            # valid while this row is the visit's state: a later version of the visit may not change its walk,
-            # observer or district, and a walk, once there, stays in its district
-            self._visits_ok[vid] = (visit, walk)
+        visit, walk = self.visit_of(vid, f"{kind} {row['id']}")
         row["walk_id"], row["owner_id"] = visit["walk_id"], visit["observer_id"]
         return walk
 
-    def _rating(self, row: dict, current: dict | None) -> None:
-        if row["id"] != cell_id(row["visit_id"], row["lookfor_id"]):
-            raise Refused(f"rating {row['id']} does not have the id of cell ({row['visit_id']}, "
-                          f"{row['lookfor_id']}); update the app")
-        walk = self._visit_part(row, "rating")
-        if row["deleted"]:
-            return
+    def visit_of(self, vid: str, what: str) -> tuple[dict, dict]:
+        """The visit (as of this push) and its walk, if the caller may add to it; else Refused."""
+        visit = self.state["visit"].get(vid)
+        seen = self._visits_ok.get(vid)
+        if seen is not None and seen[0] is visit:
+            return seen
+        if visit is None or visit["district_id"] != self.caller.district_id:
+            raise Refused(f"{what} names visit {vid}, which the server does not have")
+        if visit["observer_id"] != self.caller.user_id:
+            raise Refused(f"visit {vid} belongs to another observer")
+        walk = self._walk_of(visit["walk_id"], what)
+        # valid while this row is the visit's state: a later version of the visit may not change its walk,
+        # observer or district, and a walk, once there, stays in its district
+        self._visits_ok[vid] = (visit, walk)
+        return visit, walk
+
+    def cell_triples(self, walk: dict) -> frozenset:
+        """Every acceptable (look-for, value, not_observed) of the walk's rubric, for set checks of many cells."""
+        key = (walk["rubric_id"], walk["rubric_version"])
+        triples = self._triples.get(key)
+        if triples is None:
+            triples = self._triples[key] = frozenset(
+                [(lf, v, False) for lf, (values, _) in self.scale_map(walk).items() for v in values]
+                + [(lf, None, True) for lf, (_, no_ok) in self.scale_map(walk).items() if no_ok])
+        return triples
+
+    def scale_map(self, walk: dict) -> dict[str, tuple[set[str], bool]]:
+        """look-for id -> (its scale's values, whether "not observed" may be recorded), per rubric version."""
         key = (walk["rubric_id"], walk["rubric_version"])
         cells = self._cells.get(key)
         if cells is None:
             rubric = self.rubrics.get(*key)
             cells = self._cells[key] = {lf.id: (set(rubric.scale_of(lf.id).values()),
                                                 rubric.scale_of(lf.id).not_observed) for lf in rubric.lookfors}
-        allowed = cells.get(row["lookfor_id"])
-        if allowed is None:
-            raise Refused(f"look-for {row['lookfor_id']} is not in {key[0]}@{key[1]}")
-        if row["not_observed"]:
-            if row["value"] is not None or not allowed[1]:
-                raise Refused(f"{row['lookfor_id']}: 'not observed' cannot be recorded with this value")
-        elif row["value"] not in allowed[0]:
-            raise Refused(f"'{row['value']}' is not on the scale of {row['lookfor_id']}")
+        return cells
 
     def _note(self, row: dict, current: dict | None) -> None:
         walk = self._visit_part(row, "note")
