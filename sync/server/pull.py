@@ -5,15 +5,18 @@ committed (sync.server.seq), so the cursor handed back never passes a change tha
 A device does not receive rows it wrote itself (it holds them already, or a newer pending version).
 
 Rating cells travel inside their visit (protocol v2): a push that changes a cell also gives its visit a new
-number, so the visit is in the window whenever one of its cells is. A visit is sent when another device wrote
-it or one of its cells changed since the cursor; it carries only the cells changed since the cursor by other
-devices. A page is bounded by weight (a visit counts 1 + its cells) and never splits a visit or a number.
+number, so a visit is in the window whenever one of its cells changed. A visit is sent when another device
+wrote it or one of its cells, with every cell of it another device wrote, not only those numbered after the
+cursor: a cursor handed back by a cut page (more=true) can pass a cell whose visit has since moved to a
+higher number (a later cell of it changed), and that cell would then never be sent. Only the device's own
+cells are left out. A page is bounded by weight (a visit counts 1 + its cells) and never splits a visit or a
+number.
 """
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import exists, or_, select
 from sqlmodel import Session
 
 from sync.protocol import RECORD_SHAPES, Change, PullResponse
@@ -87,13 +90,13 @@ class _Window:
         self.add(kind, build, got)
 
     def cells(self, visit_ids: list[str]) -> dict[str, list[list]]:
-        """The cells of these (already scoped) visits changed in the window by other devices, by visit id, each
-        visit's in look-for order. No Scope clause: the visit ids come from a scoped query."""
+        """The cells of these (already scoped) visits that other devices wrote, by visit id, each visit's in
+        look-for order (why not only those after the cursor: module docstring). No Scope clause: the visit ids
+        come from a scoped query."""
         out: dict[str, list[list]] = {v: [] for v in visit_ids}
         for i in range(0, len(visit_ids), _CELL_CHUNK):
             q = (select(*_CELL_COLUMNS)
-                 .where(Rating.visit_id.in_(visit_ids[i:i + _CELL_CHUNK]), Rating.change_seq > self.since,
-                        Rating.change_seq <= self.hi, Rating.device_id != self.caller.device_id))
+                 .where(Rating.visit_id.in_(visit_ids[i:i + _CELL_CHUNK]), Rating.device_id != self.caller.device_id))
             for vid, lf, value, no, deleted, at in self.s.execute(q):
                 out[vid].append([lf, value, bool(no), bool(deleted), _jsonable(at)])
         for got in out.values():  # sorted here, not by the database: PostgreSQL's collation would reorder ids
@@ -101,11 +104,10 @@ class _Window:
         return out
 
     def visits(self) -> None:
-        """Visits another device wrote, or with a cell another device changed, each with those cells."""
+        """Visits in the window another device wrote, or with a cell another device wrote, with those cells."""
         own = self.caller.device_id
-        changed_cell = exists().where(Rating.visit_id == Visit.id, Rating.change_seq > self.since,
-                                      Rating.change_seq <= self.hi, Rating.device_id != own)
-        base = self.base(Visit, or_(Visit.device_id != own, changed_cell))
+        others_cell = exists().where(Rating.visit_id == Visit.id, Rating.device_id != own)  # by the key prefix
+        base = self.base(Visit, or_(Visit.device_id != own, others_cell))
         got = list(self.s.execute(base.order_by(Visit.change_seq).limit(self.limit)).mappings())
         full = len(got) == self.limit
         # cells are read a chunk of visits at a time, only until the page's weight is reached
@@ -141,15 +143,15 @@ class _Window:
 
     def page(self) -> PullResponse:
         rows = sorted((r for r in self.rows if r[0] <= self.bound), key=lambda r: r[0])
-        if sum(r[1] for r in rows) > self.limit:
-            end, weight = 0, 0
-            while end < len(rows) and (end == 0 or weight + rows[end][1] <= self.limit):
-                weight += rows[end][1]
-                end += 1
-            while end < len(rows) and rows[end][0] == rows[end - 1][0]:  # a page ends on a whole number
-                end += 1
+        end, weight = 0, 0
+        while end < len(rows) and (end == 0 or weight + rows[end][1] <= self.limit):
+            weight += rows[end][1]
+            end += 1
+        while end < len(rows) and rows[end][0] == rows[end - 1][0]:  # a page ends on a whole number
+            end += 1
+        if end < len(rows):
             rows, cursor, more = rows[:end], rows[end - 1][0], True
-        else:
+        else:  # every row up to the bound fits
             cursor, more = self.bound, self.bound < self.hi
         changes = [Change(kind=k, record_id=rid, seq=n, data=d) for n, _, k, rid, d in rows]
         return PullResponse(changes=changes, cursor=cursor, more=more)

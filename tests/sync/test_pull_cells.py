@@ -1,0 +1,166 @@
+"""Pull v2 against the real server: a visit carries the cells other devices wrote (never the puller's own), no
+cell is missed when a round is paged, and pages weigh a visit as 1 + its cells without splitting a visit or a
+change number.
+
+Server rows are written here as a push writes them (one district number per transaction; the changed cells and
+their visit take it; the visit's device changes only when its own fields are written), then pulled over HTTP.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timezone
+
+import lw_serverproc as harness
+from sync.server import seq
+from sync.server.models import Rating, Visit, Walk
+
+T0 = datetime(2026, 9, 1, 8, 0, tzinfo=timezone.utc)
+
+
+def enroll(server, district, user: str) -> tuple[str, str]:
+    """A device of this user, enrolled over HTTP: (device_id, token)."""
+    with harness.api(server.url) as http:
+        r = http.post("/api/v1/enroll", json={"code": district.code(user), "device_name": "tablet"})
+    r.raise_for_status()
+    return r.json()["device_id"], r.json()["token"]
+
+
+def pull(server, token: str, since: int = 0, limit: int | None = None) -> tuple[list[dict], int]:
+    """Every change after `since`, page by page: (changes, cursor)."""
+    changes = []
+    with harness.api(server.url, token) as http:
+        while True:
+            page = http.get("/api/v1/changes", params={"since": since, **({"limit": limit} if limit else {})})
+            page.raise_for_status()
+            changes += page.json()["changes"]
+            since = page.json()["cursor"]
+            if not page.json()["more"]:
+                return changes, since
+
+
+def pages(server, token: str, limit: int) -> list[list[dict]]:
+    out, since = [], 0
+    with harness.api(server.url, token) as http:
+        while True:
+            page = http.get("/api/v1/changes", params={"since": since, "limit": limit}).json()
+            out.append(page["changes"])
+            assert page["cursor"] >= since
+            since = page["cursor"]
+            if not page["more"]:
+                return out
+
+
+def write_walk(server_db, district, device: str, observer: str, visits: int, cells: int,
+               one_number: bool = False) -> tuple[str, list[str]]:
+    """A walk, its visits and their cells pushed by `device`: one number per visit, or one for all of them."""
+    walk_id = str(uuid.uuid4())
+    vids = []
+    with server_db.write() as s:
+        n = seq.reserve(s, district.id, 1 if one_number else visits + 1)
+        s.add(Walk(id=walk_id, school_id=district.school_id, walk_date=date(2026, 9, 1), rubric_id="deeper-learning",
+                   rubric_version=1, district_id=district.id, change_seq=n, device_id=device, created_by=observer))
+        for i in range(visits):
+            vid, number = str(uuid.uuid4()), n if one_number else n + 1 + i
+            vids.append(vid)
+            s.add(Visit(id=vid, walk_id=walk_id, visit_no=i + 1, observer_id=observer, district_id=district.id,
+                        change_seq=number, device_id=device))
+            for c in range(cells):
+                s.add(Rating(visit_id=vid, lookfor_id=f"lf.{c:02d}", value="3", updated_at=T0, change_seq=number,
+                             device_id=device))
+    return walk_id, vids
+
+
+def change_cell(server_db, district, device: str, visit_id: str, lookfor_id: str, **values) -> int:
+    """One cell written by `device`: the cell and its visit take a new number; the visit's device stays."""
+    with server_db.write() as s:
+        n = seq.reserve(s, district.id, 1)
+        cell = s.get(Rating, (visit_id, lookfor_id))
+        for k, v in {**values, "change_seq": n, "device_id": device}.items():
+            setattr(cell, k, v)
+        s.get(Visit, visit_id).change_seq = n
+    return n
+
+
+def visits_of(changes: list[dict]) -> dict[str, dict]:
+    return {c["record_id"]: c for c in changes if c["kind"] == "visit"}
+
+
+def test_a_visit_comes_back_with_only_the_cell_another_device_changed(server, server_db, district):
+    observer = district.user("observer")
+    (dev_a, token_a), (dev_b, token_b) = enroll(server, district, observer), enroll(server, district, observer)
+    admin = enroll(server, district, district.user("admin"))[1]
+    _, (vid,) = write_walk(server_db, district, dev_a, observer, visits=1, cells=3)
+    seen_a, cursor_a = pull(server, token_a)
+    seen_b, cursor_b = pull(server, token_b)
+    assert vid not in visits_of(seen_a)  # its own visit and cells
+    assert [c[0] for c in visits_of(seen_b)[vid]["data"]["cells"]] == ["lf.00", "lf.01", "lf.02"]
+
+    later = datetime(2026, 9, 1, 9, 30, tzinfo=timezone.utc)
+    n = change_cell(server_db, district, dev_b, vid, "lf.01", value=None, not_observed=True, updated_at=later)
+
+    got_a, _ = pull(server, token_a, cursor_a)
+    change = visits_of(got_a)[vid]
+    assert change["seq"] == n and change["data"]["id"] == vid and change["data"]["observer_id"] == observer
+    assert change["data"]["cells"] == [["lf.01", None, True, False, later.isoformat()]]
+    got_b, _ = pull(server, token_b, cursor_b)
+    # its own cell is not sent back; the other device's cells come again with the visit (module docstring)
+    assert [c[0] for c in visits_of(got_b)[vid]["data"]["cells"]] == ["lf.00", "lf.02"]
+    everything = visits_of(pull(server, admin)[0])[vid]["data"]["cells"]
+    assert [c[:3] for c in everything] == [["lf.00", "3", False], ["lf.01", None, True], ["lf.02", "3", False]]
+
+
+def test_a_cleared_cell_is_sent_as_a_tombstone(server, server_db, district):
+    observer = district.user("observer")
+    (dev_a, token_a), (dev_b, _) = enroll(server, district, observer), enroll(server, district, observer)
+    _, (vid,) = write_walk(server_db, district, dev_a, observer, visits=1, cells=2)
+    _, cursor = pull(server, token_a)
+    change_cell(server_db, district, dev_b, vid, "lf.00", value=None, deleted=True)
+    cells = visits_of(pull(server, token_a, cursor)[0])[vid]["data"]["cells"]
+    assert [c[:4] for c in cells] == [["lf.00", None, False, True]]
+
+
+def test_a_paged_round_misses_no_cell_of_a_visit_that_moved_past_a_page_cursor(server, server_db, district):
+    """A cell numbered before a cut page's cursor whose visit later moved past it (another cell changed) still
+    arrives: its visit carries every cell other devices wrote, not only those after the page's cursor."""
+    observer = district.user("observer")
+    dev = enroll(server, district, observer)[0]
+    admin = enroll(server, district, district.user("admin"))[1]
+    _, head = pull(server, admin)
+    _, (vid,) = write_walk(server_db, district, dev, observer, visits=1, cells=3)
+    write_walk(server_db, district, dev, observer, visits=4, cells=3)  # numbers after the first visit's cells
+    change_cell(server_db, district, dev, vid, "lf.02", value="1")
+    paged = pages(server, admin, limit=5)
+    assert len(paged) > 2
+    (change,) = [c for p in paged for c in p if c["record_id"] == vid]
+    assert [c[:2] for c in change["data"]["cells"]] == [["lf.00", "3"], ["lf.01", "3"], ["lf.02", "1"]]
+
+
+def test_pages_weigh_a_visit_by_its_cells_and_never_split_one(server, server_db, district):
+    observer = district.user("observer")
+    dev = enroll(server, district, observer)[0]
+    admin = enroll(server, district, district.user("admin"))[1]
+    _, vids = write_walk(server_db, district, dev, observer, visits=8, cells=4)
+    _, (heavy,) = write_walk(server_db, district, dev, observer, visits=1, cells=15)  # heavier than a page
+
+    paged = pages(server, admin, limit=12)
+    whole, _ = pull(server, admin)
+    flat = [c for p in paged for c in p]
+    assert [(c["kind"], c["record_id"], c["seq"]) for c in flat] == [(c["kind"], c["record_id"], c["seq"])
+                                                                     for c in whole]
+    for page in paged:
+        weight = sum(1 + len(c["data"].get("cells", [])) if c["kind"] == "visit" else 1 for c in page)
+        assert weight <= 12 or len(page) == 1  # only a lone visit may weigh more than a page
+    assert all(len(c["data"]["cells"]) == 4 for c in flat if c["record_id"] in vids)
+    assert len(visits_of(flat)[heavy]["data"]["cells"]) == 15
+
+
+def test_a_walk_renumbered_as_one_change_comes_whole_in_one_page(server, server_db, district):
+    observer = district.user("observer")
+    dev = enroll(server, district, observer)[0]
+    admin = enroll(server, district, district.user("admin"))[1]
+    _, head = pull(server, admin)
+    _, vids = write_walk(server_db, district, dev, observer, visits=6, cells=5, one_number=True)
+    with harness.api(server.url, admin) as http:
+        page = http.get("/api/v1/changes", params={"since": head, "limit": 4}).json()
+    assert {c["record_id"] for c in page["changes"] if c["kind"] == "visit"} == set(vids)
+    assert page["more"] is False and len({c["seq"] for c in page["changes"]}) == 1
