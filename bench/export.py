@@ -38,7 +38,6 @@ def build(path: Path, ratings: int) -> str:
     from sqlmodel import Session
 
     from rubrics import builtin_rubrics
-    from sync.protocol import rating_id
     from sync.server import directory
     from sync.server.db import make_engine, writer
     from sync.server.models import Rating, Visit, Walk
@@ -70,10 +69,9 @@ def build(path: Path, ratings: int) -> str:
                        "ended_at": None, "updated_at": now, "deleted": False, "district_id": district_id,
                        "change_seq": 0, "server_updated_at": now})
         for lf in lookfors:
-            cells.append({"id": rating_id(visit_id, lf), "visit_id": visit_id, "lookfor_id": lf, "value": "seen",
-                          "not_observed": False, "updated_at": now, "deleted": False, "walk_id": walk_id,
-                          "owner_id": "u", "device_id": "", "district_id": district_id, "change_seq": 0,
-                          "server_updated_at": now})
+            # a cell is keyed by its visit and has no scope columns of its own (sync.server.models.Rating)
+            cells.append({"visit_id": visit_id, "lookfor_id": lf, "value": "seen", "not_observed": False,
+                          "updated_at": now, "deleted": False, "device_id": "", "change_seq": 0})
     with engine.begin() as conn:
         conn.execute(insert(Walk), walks)
         conn.execute(insert(Visit), visits)
