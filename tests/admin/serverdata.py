@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta, timezone
 import httpx
 from sqlmodel import Session, select
 
-from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION, new_id, rating_id
+from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION, new_id
 from sync.server import directory
 from sync.server.db import writer
 from sync.server.models import Rating, Visit, Walk
@@ -74,18 +74,29 @@ class Member:
     device_id: str
     op_seq: int = 0
 
-    def push(self, url: str, records: list[tuple[str, dict]]) -> list[dict]:
-        entries = []
+    def push(self, url: str, records: list[tuple[str, dict]]) -> dict:
+        """Push these changes (in the order made) as one v2 push, the way the device builds it: each record once
+        in its latest state with the op_seq of its latest change, ratings as cells grouped by visit."""
+        first = self.op_seq + 1
+        latest: dict[str, dict] = {"walk": {}, "visit": {}, "rating": {}, "note": {}}
         for kind, data in records:
             self.op_seq += 1
-            entries.append({"op_seq": self.op_seq, "kind": kind, "record_id": data["id"], "data": data})
+            key = (data["visit_id"], data["lookfor_id"]) if kind == "rating" else data["id"]
+            latest[kind].pop(key, None)  # re-added: records go in the order of their latest change
+            latest[kind][key] = (self.op_seq, data)
+        cells: dict[str, list] = {}
+        for q, d in latest["rating"].values():
+            cells.setdefault(d["visit_id"], []).append([q, d["lookfor_id"], d.get("value"),
+                                                        d.get("not_observed", False), d.get("deleted", False),
+                                                        d["updated_at"]])
+        body = {"from_seq": first, "to_seq": self.op_seq, "cells": [[v, c] for v, c in cells.items()],
+                **{f"{kind}s": [[q, d] for q, d in latest[kind].values()] for kind in ("walk", "visit", "note")}}
         with client(url, self.token) as c:
-            r = c.post("/api/v1/push", json={"entries": entries})
+            r = c.post("/api/v1/push", json=body)
             r.raise_for_status()
-            results = r.json()["results"]
-        bad = [x for x in results if x["status"] != "applied"]
-        assert not bad, bad
-        return results
+            answer = r.json()
+        assert answer["results"] == [] and answer["last_op_seq"] == self.op_seq, answer
+        return answer
 
 
 @dataclass
@@ -129,11 +140,11 @@ def walk_records(d: DistrictData, observer: Member, lead: Member, rng: random.Ra
             for lf in lookfors:
                 roll = rng.random()
                 skip = can_skip and roll < 0.2
-                out.append(("rating", {"id": rating_id(visit_id, lf), "visit_id": visit_id, "lookfor_id": lf,
+                out.append(("rating", {"visit_id": visit_id, "lookfor_id": lf,
                                        "value": None if skip else rng.choice(values), "not_observed": skip,
                                        "updated_at": _iso(t0 + timedelta(minutes=15 * n + 1))}))
                 if roll > 0.9:  # cleared again: a tombstone, never exported
-                    out.append(("rating", {"id": rating_id(visit_id, lf), "visit_id": visit_id, "lookfor_id": lf,
+                    out.append(("rating", {"visit_id": visit_id, "lookfor_id": lf,
                                            "value": None, "not_observed": False, "deleted": True,
                                            "updated_at": _iso(t0 + timedelta(minutes=15 * n + 2))}))
             out.append(("note", {"id": new_id(), "visit_id": visit_id, "lookfor_id": lookfors[0],
@@ -186,9 +197,10 @@ class World:
 def expected_ratings(engine, district_id: str, observer_id: str | None = None) -> set[tuple]:
     """(visit_id, lookfor_id, value, not_observed) of every live rating of live visits of live walks."""
     with Session(engine) as s:
+        # a rating cell has no district of its own: it is its visit's
         stmt = (select(Rating.visit_id, Rating.lookfor_id, Rating.value, Rating.not_observed)
                 .join(Visit, Visit.id == Rating.visit_id).join(Walk, Walk.id == Visit.walk_id)
-                .where(Rating.district_id == district_id, Rating.deleted == False,  # noqa: E712
+                .where(Visit.district_id == district_id, Rating.deleted == False,  # noqa: E712
                        Visit.deleted == False, Walk.deleted == False))  # noqa: E712
         if observer_id:
             stmt = stmt.where(Visit.observer_id == observer_id)

@@ -82,7 +82,9 @@ def test_an_enrolled_device_is_listed_and_revoking_it_stops_its_token_at_once(wo
     code = admin.post(f"/api/v1/admin/users/{user.json()['id']}/enrollment-code").json()["code"]
     device = serverdata.enroll(world.url, code)
     tablet = serverdata.client(world.url, device["token"])
-    assert tablet.post("/api/v1/push", json={"entries": []}).status_code == 200
+    walk = {"id": str(uuid.uuid4()), "school_id": world.north.schools[0], "walk_date": "2026-09-01",
+            "rubric_id": "sample-district", "rubric_version": 1, "updated_at": "2026-09-01T08:00:00Z"}
+    assert tablet.post("/api/v1/push", json={"from_seq": 1, "to_seq": 1, "walks": [[1, walk]]}).status_code == 200
     assert tablet.get("/api/v1/changes").status_code == 200
     listed = {d["id"]: d for d in admin.get("/api/v1/admin/devices").json()}
     assert listed[device["device_id"]]["revoked_at"] is None
