@@ -132,7 +132,9 @@ RECORD_SHAPES: dict[str, type[SQLModel]] = {
 PUSH_CELL_FIELDS = ("op_seq", "lookfor_id", "value", "not_observed", "deleted", "updated_at")
 PULL_CELL_FIELDS = PUSH_CELL_FIELDS[1:]
 
-PushCell = tuple[int, str, "str | None", bool, bool, str]  # PUSH_CELL_FIELDS; updated_at as ISO UTC text
+# PUSH_CELL_FIELDS: (int, str, str | None, bool, bool, ISO UTC text). Only op_seq is part of the envelope: a cell
+# whose other fields are wrong is answered "rejected" with its reason, not refused with the whole body
+PushCell = tuple[int, Any, Any, Any, Any, Any]
 Snapshot = tuple[int, dict[str, Any]]  # (op_seq of the record's latest change, the full record after it)
 
 

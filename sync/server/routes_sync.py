@@ -61,7 +61,7 @@ def _cells(raw, lo: int, hi: int) -> tuple[list, int] | None:
             return None
         for c in g[1]:
             # the cell's op_seq is its envelope; the rest is checked cell by cell and answered (rejected)
-            if not (type(c) is list and c and type(c[0]) is int and lo <= c[0] <= hi):
+            if not (type(c) is list and len(c) == 6 and type(c[0]) is int and lo <= c[0] <= hi):
                 return None
         count += len(g[1])
     return raw, count

@@ -1,4 +1,4 @@
-"""The fast paths of push (orjson body, hand-made ids and answers) agree with the pydantic shapes they stand for."""
+"""The fast paths of push (orjson body, set checks of cells, hand-made ids) agree with what they stand for."""
 from __future__ import annotations
 
 import json
@@ -6,91 +6,100 @@ import uuid
 
 import pytest
 
-from sync.client import _answers
-from sync.protocol import PushRequest, PushResponse, rating_id
+from sync.protocol import _RATING_NS, rating_id
 from sync.server.config import Settings
 from sync.server.errors import ApiError
-from sync.server.push_rules import cell_id
+from sync.server.push import _all_good, _cell_problem
+from sync.server import routes_sync
 from sync.server.routes_sync import _parse_push
 
 SETTINGS = Settings(db_url="sqlite://")
+TS = "2026-11-25T09:30:00.123456Z"
 
 
-def _body(*entries) -> bytes:
-    return json.dumps({"entries": list(entries)}).encode()
-
-
-def _entry(op_seq=1, kind="note", record_id="n1", data=None) -> dict:
-    return {"op_seq": op_seq, "kind": kind, "record_id": record_id, "data": {"id": record_id} if data is None else data}
-
-
-def _as_pydantic(raw: bytes):
-    try:
-        return [(e.op_seq, e.kind, e.record_id, e.data) for e in PushRequest.model_validate_json(raw).entries]
-    except ValueError:
-        return "invalid"
+def _body(from_seq=1, to_seq=3, **parts) -> bytes:
+    return json.dumps({"from_seq": from_seq, "to_seq": to_seq, **parts}).encode()
 
 
 def _as_parsed(raw: bytes):
     try:
-        return [(e.op_seq, e.kind, e.record_id, e.data) for e in _parse_push(raw, SETTINGS)]
+        return _parse_push(raw, SETTINGS)
     except ApiError as exc:
         assert exc.status == 422
         return "invalid"
 
 
+def _as_pydantic(raw: bytes, monkeypatch):
+    """_parse_push with its orjson path turned off: every body goes through PushRequest."""
+    with monkeypatch.context() as m:
+        m.setattr(routes_sync, "_batch", lambda raw: None)
+        return _as_parsed(raw)
+
+
+CELL = [2, "lf.a", "3", False, False, TS]
+
+
 @pytest.mark.parametrize("raw", [
-    _body(_entry(), _entry(2, "rating", "r1", {"id": "r1", "value": "3"})),
-    _body(_entry(op_seq="1")),            # pydantic coerces a numeric string
-    _body(_entry(op_seq=1.0)),
-    _body(_entry(op_seq=True)),
-    _body(_entry(op_seq=0)),
-    _body(_entry(kind="school")),
-    _body(_entry(record_id="")),
-    _body(_entry(record_id="x" * 81)),
-    _body(_entry(data=[1])),
-    _body(dict(_entry(), extra="ignored")),
-    b'{"entries":[{"op_seq":1,"kind":"note","record_id":"n1","data":{"text":NaN}}]}',
-    b'{"entries":[{"op_seq":1,"kind":"note","record_id":"n1","data":{"text":"\\ud800"}}]}',
-    b'{"entries":[{"op_seq":1,"kind":"note","record_id":"\xe9","data":{}}]}',
-    b'{"entries":{}}', b'[]', b'', b'{"entries":[1]}',
+    _body(walks=[[1, {"id": "w"}]], cells=[["v1", [CELL]]], notes=[[3, {"id": "n"}]]),
+    _body(),                                            # nothing but the range: a valid (empty) push
+    _body(from_seq="1"),                                # pydantic coerces a numeric string
+    _body(from_seq=1.0), _body(from_seq=True), _body(from_seq=0), _body(from_seq=4, to_seq=3),
+    _body(walks=[[0, {}]]), _body(walks=[[9, {}]]),      # op_seq outside from_seq..to_seq
+    _body(walks=[["1", {}]]), _body(walks=[[1, []]]), _body(walks=[[1]]), _body(walks={}),
+    _body(cells=[["", [CELL]]]), _body(cells=[["v" * 37, [CELL]]]), _body(cells=[["v1", [[]]]]),
+    _body(cells=[["v1", [["2", "lf.a"]]]]), _body(cells=[["v1", CELL]]), _body(cells=[["v1", [CELL[:5]]]]),
+    _body(cells=[["v1", [["2", *CELL[1:]]]]]),
+    _body(cells=[["v1", [[2, "lf.a", 3, False, False, TS]]]]),  # a bad value is the cell's problem, not the body's
+    b'{"from_seq":1,"to_seq":1,"notes":[[1,{"text":NaN}]]}',
+    b'{"from_seq":1,"to_seq":1,"notes":[[1,{"text":"\\ud800"}]]}',
+    b'{"from_seq":1,"to_seq":1,"notes":[[1,{"text":"\xe9"}]]}',
+    b'{}', b'[]', b'', b'{"from_seq":1}',
 ])
-def test_a_push_body_is_read_as_push_request_reads_it(raw):
-    assert repr(_as_parsed(raw)) == repr(_as_pydantic(raw))  # repr: NaN equals itself
+def test_a_push_body_is_read_as_push_request_reads_it(raw, monkeypatch):
+    assert repr(_as_parsed(raw)) == repr(_as_pydantic(raw, monkeypatch))  # repr: NaN equals itself
 
 
-def test_the_fast_path_still_counts_entries_and_checks_their_order():
+def test_the_body_limits_count_records_and_cells_and_each_op_seq_answers_once():
+    body = _body(walks=[[1, {"id": "w"}]], cells=[["v1", [CELL]]])
     with pytest.raises(ApiError) as too_many:
-        _parse_push(_body(_entry(1), _entry(2)), Settings(db_url="sqlite://", max_push_entries=1))
-    assert too_many.value.status == 413
-    with pytest.raises(ApiError) as unordered:
-        _parse_push(_body(_entry(2), _entry(1)), SETTINGS)
-    assert unordered.value.status == 422
+        _parse_push(body, Settings(db_url="sqlite://", max_push_entries=1))
+    assert too_many.value.status == 413 and "2 records and cells" in too_many.value.detail
+    with pytest.raises(ApiError) as twice:
+        _parse_push(_body(walks=[[2, {"id": "w"}]], cells=[["v1", [CELL]]]), SETTINGS)
+    assert twice.value.status == 422 and "unique" in twice.value.detail
 
 
-def test_cell_id_is_rating_id():
+def test_rating_id_is_the_uuid5_of_its_cell():
     for i in range(2000):
         visit, lookfor = str(uuid.uuid4()), f"lf.{i}/é"
-        assert cell_id(visit, lookfor) == rating_id(visit, lookfor)
+        assert rating_id(visit, lookfor) == str(uuid.uuid5(_RATING_NS, f"{visit}/{lookfor}"))
 
 
-@pytest.mark.parametrize("answer", [
-    {"results": [{"op_seq": 1, "status": "applied", "reason": None},
-                 {"op_seq": 2, "status": "rejected", "reason": "why"}], "last_op_seq": 2},
-    {"results": [{"op_seq": 1, "status": "applied"}], "last_op_seq": 1},   # reason may be left out
-    {"results": [{"op_seq": "1", "status": "applied"}], "last_op_seq": 1},
-    {"results": [{"op_seq": 1, "status": "gone"}], "last_op_seq": 1},
-    {"results": [], "last_op_seq": "x"},
-    {"results": [7], "last_op_seq": 1},
+SCALES = {"lf.a": ({"1", "2", "3"}, True), "lf.b": ({"yes", "no"}, False)}
+TRIPLES = frozenset([(lf, v, False) for lf, (vals, _) in SCALES.items() for v in vals]
+                    + [(lf, None, True) for lf, (_, no) in SCALES.items() if no])
+
+
+@pytest.mark.parametrize("cell", [
+    [1, "lf.a", "3", False, False, TS], [1, "lf.a", None, True, False, TS], [1, "lf.b", "no", False, False, TS],
+    [1, "lf.b", None, True, False, TS], [1, "lf.a", "4", False, False, TS], [1, "lf.x", "1", False, False, TS],
+    [1, "lf.a", "3", True, False, TS], [1, "lf.a", 3, False, False, TS], [1, "lf.a", ["3"], False, False, TS],
+    [1, "lf.a", "3", 0, False, TS], [1, "lf.a", "3", False, 1, TS], [1, "lf.a", "3", False, False, "yesterday"],
+    [1, "lf.a", "3", False, False, "2026-11-25T09:30:00+05:00"], [1, "lf.a", "3", False, False, None],
+    [1, "lf.a", "3", False], [1, 7, "3", False, False, TS], [1, "", "3", False, False, TS],
+    [1, "lf.x", None, False, True, TS],  # a tombstone: accepted, though the checks one by one see it
 ])
-def test_a_push_answer_is_read_as_push_response_reads_it(answer):
-    raw = json.dumps(answer).encode()
-    try:
-        expected = [(r.op_seq, r.status, r.reason) for r in PushResponse.model_validate_json(raw).results]
-    except ValueError:
-        expected = "invalid"
-    try:
-        got = [tuple(a) for a in _answers(raw)]
-    except ValueError:
-        got = "invalid"
-    assert got == expected
+def test_the_column_checks_accept_a_cell_exactly_when_the_one_by_one_checks_do(cell):
+    one_by_one = _cell_problem(cell, SCALES) is None
+    if len(cell) == 6 and cell[4] is True and one_by_one:  # tombstones always go one by one (they carry no value to check)
+        assert not _all_good([cell], TRIPLES)
+        return
+    assert _all_good([cell], TRIPLES) == one_by_one
+    assert _all_good([[1, "lf.a", "1", False, False, TS], cell], TRIPLES) == (one_by_one and cell[1] != "lf.a")
+
+
+def test_a_refused_cell_is_told_why():
+    assert "not on the scale of lf.a" in _cell_problem([1, "lf.a", "4", False, False, TS], SCALES)
+    assert "not in the walk's rubric" in _cell_problem([1, "lf.x", "1", False, False, TS], SCALES)
+    assert "'not observed' cannot" in _cell_problem([1, "lf.b", None, True, False, TS], SCALES)
+    assert "UTC ISO date-time" in _cell_problem([1, "lf.a", "1", False, False, "yesterday"], SCALES)

@@ -1,4 +1,5 @@
-"""Push over HTTP: replays change nothing and get the same answers, op_seq gaps stop processing, limits answer 413."""
+"""Push over HTTP: replays change nothing and get the same answers, a gap before from_seq stops the push, each
+refused record or cell is answered with its reason, limits answer 413."""
 from __future__ import annotations
 
 import json
@@ -13,10 +14,12 @@ from sync.server.models import District, OpResult, Rating, Visit, Walk
 
 def _server_state(db, district_id):
     with Session(db.engine) as s:
+        cells = select(Rating).join(Visit, Visit.id == Rating.visit_id).where(Visit.district_id == district_id)
         counts = tuple(s.execute(select(func.count()).select_from(m).where(m.district_id == district_id)).scalar_one()
-                       for m in (Walk, Visit, Rating))
+                       for m in (Walk, Visit)) + (s.execute(select(func.count()).select_from(cells.subquery()))
+                                                  .scalar_one(),)
         seqs = tuple(s.execute(select(func.max(m.change_seq)).where(m.district_id == district_id)).scalar_one()
-                     for m in (Walk, Visit, Rating))
+                     for m in (Walk, Visit))
         return counts, seqs, s.get(District, district_id).change_counter
 
 
@@ -37,7 +40,8 @@ def test_replaying_a_push_batch_changes_nothing_and_returns_the_same_answers(ser
         again = http.post("/api/v1/push", content=harness.push_body(entries))
     assert again.status_code == 200
     assert again.json() == first.json()
-    assert {r["status"] for r in first.json()["results"]} == {"applied"}
+    # 1 walk + 3 visits + 9 cells, each record once however many entries it had
+    assert first.json() == {"last_op_seq": len(entries), "applied": 13, "results": []}
     assert _server_state(server_db, district.id) == state
 
 
@@ -48,34 +52,63 @@ def test_a_replayed_rejection_is_answered_with_the_same_reason(server, district,
     with harness.api(server.url, harness.token_of(dev)) as http:
         first = http.post("/api/v1/push", content=body).json()
         again = http.post("/api/v1/push", content=body).json()
-    assert first["results"][-1]["status"] == "rejected" and "not well formed" in first["results"][-1]["reason"]
+    # the visit is refused, so are its cells (their visit is not on the server)
+    visit = next(r for r in first["results"] if r["op_seq"] == entries[-1].seq)
+    assert visit["status"] == "rejected" and "not well formed" in visit["reason"]
+    cells = [r for r in first["results"] if r is not visit]
+    assert len(cells) == 3 and all("which the server does not have" in r["reason"] for r in cells)
     assert again == first
 
 
-def test_an_op_seq_that_skips_ahead_is_out_of_order_and_nothing_after_it_is_applied(server, server_db, district,
-                                                                                     device):
+def test_a_refused_cell_is_answered_alone_and_the_rest_of_its_visit_lands(server, server_db, district, device):
+    dev, entries = _offline_visits(device, district, n=1)
+    rating = next(e for e in entries if e.kind == "rating")
+    snapshot = json.loads(rating.data_json)
+    wrong = harness.harness_entry(rating, data_json=json.dumps({**snapshot, "value": "not-a-level"}))
+    body = harness.push_body([wrong if e is rating else e for e in entries])
+    with harness.api(server.url, harness.token_of(dev)) as http:
+        answer = http.post("/api/v1/push", content=body).json()
+    assert answer["results"] == [{"op_seq": rating.seq, "status": "rejected",
+                                  "reason": f"'not-a-level' is not on the scale of {snapshot['lookfor_id']}."}]
+    assert _server_state(server_db, district.id)[0] == (1, 1, 2)
+
+
+def test_a_push_that_starts_after_a_gap_is_out_of_order_and_nothing_is_applied(server, server_db, district, device):
     dev, entries = _offline_visits(device, district, n=1)
     with harness.api(server.url, harness.token_of(dev)) as http:
         answer = http.post("/api/v1/push", content=harness.push_body(entries[1:])).json()
-    assert [r["status"] for r in answer["results"]] == ["out_of_order"] * (len(entries) - 1)
-    assert answer["last_op_seq"] == 0
+    assert answer == {"last_op_seq": 0, "applied": 0, "results": [
+        {"op_seq": entries[1].seq, "status": "out_of_order", "reason": "expected op_seq 1 next"}]}
     assert _server_state(server_db, district.id)[0] == (0, 0, 0)
     dev.sync.sync_once()  # the device then sends from the start and everything lands
     assert _server_state(server_db, district.id)[0] == (1, 1, 3)
 
 
-def test_entries_not_in_increasing_op_seq_order_are_refused_with_422(server, district, device):
+def test_a_push_naming_one_op_seq_twice_is_refused_with_422(server, district, device):
     dev, entries = _offline_visits(device, district, n=1)
+    body = json.loads(harness.push_body(entries))
+    body["notes"] = [[body["walks"][0][0], {"id": "x"}]]
     with harness.api(server.url, harness.token_of(dev)) as http:
-        resp = http.post("/api/v1/push", content=harness.push_body(list(reversed(entries))))
+        resp = http.post("/api/v1/push", content=json.dumps(body))
     assert resp.status_code == 422
     assert resp.headers["content-type"].startswith("application/problem+json")
-    assert "increasing op_seq" in resp.json()["detail"]
+    assert "unique" in resp.json()["detail"]
+
+
+def test_a_batch_overlapping_what_the_server_has_applies_only_the_new_changes(server, server_db, district, device):
+    """An acknowledgement lost on the way back: the device sends the old entries again with new ones; the old
+    ones get their first answers and are not applied again (a teammate's newer change is not overwritten)."""
+    dev, entries = _offline_visits(device, district, n=1)
+    with harness.api(server.url, harness.token_of(dev)) as http:
+        first = http.post("/api/v1/push", content=harness.push_body(entries[:3])).json()
+        both = http.post("/api/v1/push", content=harness.push_body(entries)).json()
+    assert first["last_op_seq"] == entries[2].seq and both["last_op_seq"] == entries[-1].seq
+    assert both["results"] == [] and _server_state(server_db, district.id)[0] == (1, 1, 3)
 
 
 def test_a_push_over_the_byte_limit_gets_413_with_a_plain_message(server, district, device):
     dev = device("observer")
-    big = b'{"entries":[' + b" " * (17 * 1024 * 1024) + b"]}"
+    big = b'{"from_seq":1,"to_seq":1,"walks":[' + b" " * (17 * 1024 * 1024) + b"]}"
     with harness.api(server.url, harness.token_of(dev)) as http:
         resp = http.post("/api/v1/push", content=big)
     assert resp.status_code == 413
@@ -96,7 +129,8 @@ def test_the_client_splits_a_batch_the_server_refuses_as_too_large(small_server,
     walk = harness.new_walk(dev, district.school_id)
     harness.record_visits(dev, walk.id, 5)  # 1 walk + 5 x (start, 3 ratings, finish) = 26 entries
     report = dev.sync.sync_once()
-    assert (report.applied, report.rejected, dev.sync.status().pending) == (26, 0, 0)
+    # split down to batches of at most 7 records and cells; a visit split across batches is sent in each
+    assert (report.rejected, dev.sync.status().pending) == (0, 0) and report.applied >= 21
     assert _server_state(server_db, district.id)[0] == (1, 5, 15)
     assert server_db.rows(OpResult, OpResult.device_id == dev.sync.store.meta("device_id")["device_id"]) == []
     dev.engine.dispose()
