@@ -164,3 +164,31 @@ def test_a_walk_renumbered_as_one_change_comes_whole_in_one_page(server, server_
         page = http.get("/api/v1/changes", params={"since": head, "limit": 4}).json()
     assert {c["record_id"] for c in page["changes"] if c["kind"] == "visit"} == set(vids)
     assert page["more"] is False and len({c["seq"] for c in page["changes"]}) == 1
+
+
+def test_through_real_pushes_a_second_tablet_s_cell_reaches_the_first_alone(server, district, tmp_path):
+    user = district.user("observer")
+    first = harness.new_device(tmp_path / "a", server.url, district.code(user))
+    second = harness.new_device(tmp_path / "b", server.url, district.code(user))  # same observer, 2nd tablet
+    first.sync.sync_once()
+    walk = harness.new_walk(first, district.school_id)
+    (vid,) = harness.record_visits(first, walk.id, 1, ratings=3)
+    first.sync.sync_once()
+    second.sync.sync_once()
+    rubric = second.capture.catalog.get(*harness.RUBRIC)
+    lf = rubric.lookfors[1].id
+    new_value = rubric.scale_of(lf).values()[-1]
+    assert second.capture.ratings(vid)[lf].value != new_value
+    second.capture.rate(vid, lf, new_value)
+    second.sync.sync_once()
+
+    with harness.api(server.url, harness.token_of(first)) as http:
+        got = http.get("/api/v1/changes", params={"since": first.sync.store.cursor()}).json()["changes"]
+    assert [c[:2] for c in visits_of(got)[vid]["data"]["cells"]] == [[lf, new_value]]
+    with harness.api(server.url, harness.token_of(second)) as http:
+        back = http.get("/api/v1/changes", params={"since": 0}).json()["changes"]
+    assert lf not in [c[0] for c in visits_of(back)[vid]["data"]["cells"]]  # its own cell is not sent back
+    first.sync.sync_once()
+    assert first.capture.ratings(vid)[lf].value == new_value
+    for d in (first, second):
+        d.engine.dispose()
