@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from pydantic import ValidationError
 from sqlalchemy import bindparam, delete, select, text, update
 from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.engine import Engine
@@ -99,8 +100,7 @@ class DeviceSyncStore:
             for c in changes:
                 if c.kind in TABLES:
                     if c.record_id not in held:  # cells were taken above, even when the visit itself is held
-                        data = {k: v for k, v in c.data.items() if k != "cells"}
-                        rows[c.kind].append(RECORD_SHAPES[c.kind].model_validate(data).model_dump())
+                        rows[c.kind].append(_record_row(c))
                 elif c.kind == "school":
                     s.merge(School(id=c.record_id, name=c.data["name"], district_id=c.data.get("district_id", "")))
                     applied += 1
@@ -176,6 +176,15 @@ def _held(s: Session, ids: list[str]) -> set[str]:
     for i in range(0, len(ids), 5000):  # SQLite's limit on bound parameters
         held.update(s.execute(select(Outbox.record_id).where(Outbox.record_id.in_(ids[i:i + 5000]))).scalars())
     return held
+
+
+def _record_row(c: Change) -> dict:
+    """The table row of a pulled walk, visit or note."""
+    try:
+        return RECORD_SHAPES[c.kind].model_validate({k: v for k, v in c.data.items() if k != "cells"}).model_dump()
+    except ValidationError:
+        raise ValueError(f"The {c.kind} {c.record_id} from the server could not be read; update the app and "
+                         "sync again.") from None
 
 
 def _cell_rows(visit_id: str, data: dict) -> list[dict]:

@@ -111,3 +111,10 @@ def test_an_unreadable_cell_fails_the_page_in_words_and_stores_nothing(svc, stor
         store.apply_changes([change], cursor=9)
     assert count(data_dir, "visit", "id = 'v-pulled'") == 0 and count(data_dir, "rating") == 0
     assert store.cursor() == 0
+
+
+def test_an_unreadable_record_fails_the_page_in_words(store, walk):
+    change = Change(kind="visit", record_id="v-bad", seq=1, data={"id": "v-bad", "walk_id": walk.id})
+    with pytest.raises(ValueError, match="The visit v-bad from the server could not be read; update the app"):
+        store.apply_changes([change], cursor=9)
+    assert store.cursor() == 0

@@ -196,3 +196,17 @@ def test_the_background_task_syncs_on_start_on_trigger_and_when_the_network_retu
 
     asyncio.run(asyncio.wait_for(scenario(), timeout=20))
     assert len(pushes) == 2
+
+
+def test_a_pulled_change_this_device_cannot_read_fails_the_round_in_words_and_stores_nothing(dev):
+    walk_id = dev.capture.walks()[0].id
+    visit = {"id": "v-pulled", "walk_id": walk_id, "visit_no": 9, "observer_id": "u2", "cells": [["dl.x", 3]]}
+
+    def handler(request):
+        return httpx.Response(200, json={"changes": [{"kind": "visit", "record_id": "v-pulled", "seq": 5,
+                                                      "data": visit}], "cursor": 5, "more": False})
+
+    with SyncClient("http://server.test", "tok", transport=httpx.MockTransport(handler)) as client:
+        with pytest.raises(SyncFailed, match="could not be read; update the app") as failed:
+            client.pull(dev.sync.store, RoundReport())
+    assert not failed.value.retryable and dev.sync.store.cursor() == 0
