@@ -27,13 +27,13 @@ def test_a_number_out_of_range_in_a_pushed_snapshot_is_rejected_with_a_reason(se
     bad[field] = value
     if kind == "walk":
         bad["id"] = "7f1c2a52-8d7e-4a36-9b8f-2f4c1b0e7a11"  # a new walk
-    entries = [{"op_seq": 1, "kind": "walk", "record_id": walk.id, "data": walk.model_dump(mode="json")},
-               {"op_seq": 2, "kind": kind, "record_id": bad["id"], "data": bad}]
+    body = {"from_seq": 1, "to_seq": 2, "walks": [[1, walk.model_dump(mode="json")]]}
+    body[f"{kind}s"] = body.get(f"{kind}s", []) + [[2, bad]]
     with harness.api(server.url, harness.token_of(dev)) as c:
-        r = c.post("/api/v1/push", content=json.dumps({"entries": entries}),
-                   headers={"Content-Type": "application/json"})
+        r = c.post("/api/v1/push", content=json.dumps(body), headers={"Content-Type": "application/json"})
     assert r.status_code == 200, r.text
-    first, second = r.json()["results"]
-    assert first["status"] == "applied"
-    assert second["status"] == "rejected" and second["reason"].startswith(reason)
+    answer = r.json()
+    assert answer["applied"] == 1  # the good walk
+    (refused,) = answer["results"]
+    assert refused["op_seq"] == 2 and refused["status"] == "rejected" and refused["reason"].startswith(reason)
     dev.engine.dispose()
