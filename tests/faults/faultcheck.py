@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 from app.store.db import db_path
 from app.store.models import EvidenceNote as DNote, Outbox, Rating as DRating, Visit as DVisit, Walk as DWalk
 from sync.client import SyncClient, SyncFailed
+from sync.protocol import rating_id
 from sync.server.models import Device, District, EvidenceNote, Rating, Visit, Walk
 
 harness = sys.modules["lw_serverproc"]
@@ -27,6 +28,18 @@ def _norm(v):
     return v.replace(tzinfo=None).isoformat(timespec="milliseconds") if hasattr(v, "isoformat") else v
 
 
+def _server_rows(server_db, model, district_id: str) -> list:
+    if model is Rating:  # a cell has no district of its own: it is its visit's
+        return server_db.rows(Rating, Rating.visit_id.in_(select(Visit.id).where(Visit.district_id == district_id)))
+    return server_db.rows(model, model.district_id == district_id)
+
+
+def _get(row, field: str):
+    if field == "id" and isinstance(row, Rating):  # the server keys a cell by (visit, look-for); the device by id
+        return rating_id(row.visit_id, row.lookfor_id)
+    return getattr(row, field)
+
+
 def device_records(dev) -> dict[str, dict[str, tuple]]:
     out = {}
     with Session(dev.engine) as s:
@@ -40,18 +53,19 @@ def server_records(server_db, district_id: str) -> dict[str, list[tuple]]:
     """Every record of the district, as a list (so a duplicate would show as two items)."""
     out = {}
     for kind, _, model in _PAIRS:
-        out[kind] = [tuple(_norm(getattr(r, f)) for f in _COMPARED[kind])
-                     for r in server_db.rows(model, model.district_id == district_id)]
+        out[kind] = [tuple(_norm(_get(r, f)) for f in _COMPARED[kind])
+                     for r in _server_rows(server_db, model, district_id)]
     return out
 
 
 def server_state(server_db, district_id: str) -> dict:
-    """The district's change counter and every record's (change_seq, server_updated_at): any write moves them."""
+    """The district's change counter and every record's (change_seq, server_updated_at) (a cell's change_seq and
+    device): any write moves them."""
     (district,) = server_db.rows(District, District.id == district_id)
     rows = {}
     for kind, _, model in _PAIRS:
-        for r in server_db.rows(model, model.district_id == district_id):
-            rows[(kind, r.id)] = (r.change_seq, r.server_updated_at)
+        for r in _server_rows(server_db, model, district_id):
+            rows[(kind, _get(r, "id"))] = (r.change_seq, getattr(r, "server_updated_at", r.device_id))
     return {"counter": district.change_counter, "rows": rows}
 
 

@@ -52,12 +52,15 @@ def device_state(dev) -> dict[tuple[str, str], object]:
 def server_state(server_db, district_id: str) -> tuple[dict, Counter]:
     """What the server holds for the district, and how often each id occurs (a duplicate would count 2)."""
     visits = server_db.rows(Visit, Visit.district_id == district_id)
-    ratings = server_db.rows(Rating, Rating.district_id == district_id)
+    # a cell has no district or id of its own: it is its visit's, keyed by (visit, look-for)
+    ratings = server_db.rows(Rating, Rating.visit_id.in_(select(Visit.id).where(Visit.district_id == district_id)))
     notes = server_db.rows(EvidenceNote, EvidenceNote.district_id == district_id)
     out: dict = {("visit", v.id): v.deleted for v in visits}
-    out.update({("rating", r.id): (r.value, r.not_observed, r.deleted) for r in ratings})
+    out.update({("rating", rating_id(r.visit_id, r.lookfor_id)): (r.value, r.not_observed, r.deleted)
+                for r in ratings})
     out.update({("note", n.id): n.text for n in notes})
-    return out, Counter(r.id for r in [*visits, *ratings, *notes])
+    return out, Counter([*(r.id for r in [*visits, *notes]),
+                         *(rating_id(r.visit_id, r.lookfor_id) for r in ratings)])
 
 
 def outbox(dev) -> list:
