@@ -14,9 +14,9 @@ number.
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import String, exists, or_, select, type_coerce
 from sqlmodel import Session
 
 from sync.protocol import RECORD_SHAPES, Change, PullResponse
@@ -28,11 +28,21 @@ from sync.server.scope import Scope
 _SETTINGS_FIELDS = ("small_cell_threshold", "record_class_type", "allow_identifying_fields")
 _CELL_CHUNK = 500  # visit ids per cell query: well under every bound-parameter limit
 _CELL_COLUMNS = (Rating.visit_id, Rating.lookfor_id, Rating.value, Rating.not_observed, Rating.deleted,
-                 Rating.updated_at)  # sync.protocol.PULL_CELL_FIELDS after the visit id
+                 type_coerce(Rating.updated_at, String))  # PULL_CELL_FIELDS after the visit id; time: _iso_utc
 
 
 def _jsonable(v):
     return v.isoformat() if isinstance(v, (datetime, date)) else v
+
+
+def _iso_utc(v) -> str:
+    """A cell's time as the visit's times are sent (datetime.isoformat of UTC), from what the driver gives: the
+    stored text on SQLite ("2026-09-01 08:00:00.000000", UTC), a datetime on PostgreSQL. Reading the text
+    saves parsing every cell's time into a datetime only to print it again."""
+    if isinstance(v, str):
+        digits = v[20:26]  # the stored fraction may be short or absent (text pushed as is, sync.server.bulk)
+        return f"{v[:10]}T{v[11:19]}{'.' + digits.ljust(6, '0') if digits.strip('0') else ''}+00:00"
+    return v.astimezone(timezone.utc).isoformat()
 
 
 def _record(kind: str):
@@ -94,11 +104,12 @@ class _Window:
         look-for order (why not only those after the cursor: module docstring). No Scope clause: the visit ids
         come from a scoped query."""
         out: dict[str, list[list]] = {v: [] for v in visit_ids}
+        conn = self.s.connection()  # plain rows: the ORM's row handling would cost more than the query
         for i in range(0, len(visit_ids), _CELL_CHUNK):
             q = (select(*_CELL_COLUMNS)
                  .where(Rating.visit_id.in_(visit_ids[i:i + _CELL_CHUNK]), Rating.device_id != self.caller.device_id))
-            for vid, lf, value, no, deleted, at in self.s.execute(q):
-                out[vid].append([lf, value, bool(no), bool(deleted), _jsonable(at)])
+            for vid, lf, value, no, deleted, at in conn.execute(q):
+                out[vid].append([lf, value, bool(no), bool(deleted), _iso_utc(at)])
         for got in out.values():  # sorted here, not by the database: PostgreSQL's collation would reorder ids
             got.sort()
         return out
@@ -110,18 +121,19 @@ class _Window:
         base = self.base(Visit, or_(Visit.device_id != own, others_cell))
         got = list(self.s.execute(base.order_by(Visit.change_seq).limit(self.limit)).mappings())
         full = len(got) == self.limit
-        # cells are read a chunk of visits at a time, only until the page's weight is reached
-        taken, cells, weight = [], {}, 0
-        for i in range(0, len(got), _CELL_CHUNK):
-            chunk = got[i:i + _CELL_CHUNK]
+        # cells are read a chunk of visits at a time, only until the page's weight is reached; each chunk is
+        # sized from the cells per visit seen so far, so few cells are read beyond the page
+        taken, cells, weight, size = [], {}, 0, 32
+        while len(taken) < len(got) and weight <= self.limit:
+            chunk = got[len(taken):len(taken) + size]
             cells.update(self.cells([r["id"] for r in chunk]))
             for r in chunk:
                 weight += 1 + len(cells[r["id"]])
                 taken.append(r)
                 if weight > self.limit:
                     break
-            if weight > self.limit:
-                break
+            per_visit = weight / len(taken)
+            size = min(_CELL_CHUNK, max(16, int((self.limit - weight) / per_visit) + 8))
         if weight > self.limit or full:
             # the last number read may be only partly read (or only partly taken): stop before it, unless
             # it is the first number read, which is then taken whole however heavy (a re-numbered walk)
