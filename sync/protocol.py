@@ -138,9 +138,12 @@ PushCell = tuple[int, Any, Any, Any, Any, Any]
 Snapshot = tuple[int, dict[str, Any]]  # (op_seq of the record's latest change, the full record after it)
 
 
+MAX_OP_SEQ = 2**31 - 1  # the databases keep op_seq in a 32-bit INTEGER
+
+
 class PushRequest(BaseModel):
-    from_seq: int = PField(ge=1, description="The first outbox entry this push covers")
-    to_seq: int = PField(ge=1, description="The last outbox entry this push covers")
+    from_seq: int = PField(ge=1, le=MAX_OP_SEQ, description="The first outbox entry this push covers")
+    to_seq: int = PField(ge=1, le=MAX_OP_SEQ, description="The last outbox entry this push covers")
     walks: list[Snapshot] = PField(default_factory=list)
     visits: list[Snapshot] = PField(default_factory=list)
     cells: list[tuple[str, list[PushCell]]] = PField(default_factory=list,

@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from sync.protocol import (PROTOCOL_VERSION, EnrollRequest, EnrollResponse, PullResponse, PushRequest,
+from sync.protocol import (MAX_OP_SEQ, PROTOCOL_VERSION, EnrollRequest, EnrollResponse, PullResponse, PushRequest,
                            PushResponse)
 from sync.server.db import writer
 from sync.server.deps import CallerDep, ProtocolDep, SessionDep, WriteSessionDep
@@ -81,7 +81,7 @@ def _batch(raw: bytes) -> Batch | None:
     if type(body) is not dict:
         return None
     lo, hi = body.get("from_seq"), body.get("to_seq")
-    if not (type(lo) is int and type(hi) is int and 1 <= lo <= hi):
+    if not (type(lo) is int and type(hi) is int and 1 <= lo <= hi <= MAX_OP_SEQ):
         return None
     walks, visits, notes = (_records(body.get(k, []), lo, hi) for k in ("walks", "visits", "notes"))
     cells = _cells(body.get("cells", []), lo, hi)

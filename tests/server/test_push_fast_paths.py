@@ -44,6 +44,7 @@ CELL = [2, "lf.a", "3", False, False, TS]
     _body(),                                            # nothing but the range: a valid (empty) push
     _body(from_seq="1"),                                # pydantic coerces a numeric string
     _body(from_seq=1.0), _body(from_seq=True), _body(from_seq=0), _body(from_seq=4, to_seq=3),
+    _body(to_seq=2**31), _body(to_seq=1e30),
     _body(walks=[[0, {}]]), _body(walks=[[9, {}]]),      # op_seq outside from_seq..to_seq
     _body(walks=[["1", {}]]), _body(walks=[[1, []]]), _body(walks=[[1]]), _body(walks={}),
     _body(cells=[["", [CELL]]]), _body(cells=[["v" * 37, [CELL]]]), _body(cells=[["v1", [[]]]]),
