@@ -2,6 +2,8 @@
 device's, the device's outbox empty, and snapshots of the server to prove a replay changed nothing."""
 from __future__ import annotations
 
+import inspect
+import json
 import sqlite3
 import sys
 from pathlib import Path
@@ -11,6 +13,7 @@ from sqlmodel import Session, select
 from app.store.db import db_path
 from app.store.models import EvidenceNote as DNote, Outbox, Rating as DRating, Visit as DVisit, Walk as DWalk
 from sync.client import SyncClient, SyncFailed
+from sync.push_wire import PendingEntry, build_push
 from sync.protocol import rating_id
 from sync.server.models import Device, District, EvidenceNote, Rating, Visit, Walk
 
@@ -73,6 +76,56 @@ def outbox(dev) -> list[tuple[int, str, str, str | None]]:
     with Session(dev.engine) as s:
         return [(o.seq, o.kind, o.record_id, o.rejected_reason)
                 for o in s.exec(select(Outbox).order_by(Outbox.seq)).all()]
+
+
+def pending_entries(dev) -> list[PendingEntry]:
+    """The device's unacknowledged outbox entries as the client reads them (with their snapshots)."""
+    return dev.sync.store.pending(0, 10_000_000)
+
+
+# the client's batch size when none is given (what `learnwalk sync` and SyncService use)
+DEFAULT_BATCH = inspect.signature(SyncClient).parameters["batch_entries"].default
+
+
+def batches(entries: list[PendingEntry], batch_entries: int = DEFAULT_BATCH) -> list[list[PendingEntry]]:
+    """The entries cut into pushes the way SyncClient cuts them (batch_entries outbox entries each)."""
+    return [entries[i:i + batch_entries] for i in range(0, len(entries), batch_entries)]
+
+
+def pushed_items(entries: list[PendingEntry], batch_entries: int = DEFAULT_BATCH) -> int:
+    """How many records + cells the pushes of these entries carry (each record once per push, in its latest
+    state): what the server answers as `applied` + duplicate + rejected, and RoundReport counts."""
+    return sum(build_push(b).items for b in batches(entries, batch_entries))
+
+
+def numbers_taken(entries: list[PendingEntry], batch_entries: int = DEFAULT_BATCH) -> int:
+    """How far the district's change counter moves when the pushes of these entries are all applied (protocol
+    v2): one number per walk, visit and note a push writes, plus one per visit whose cells a push changes without
+    the visit (cells share their visit's number). Read from the bodies themselves, as the server receives them.
+    Leaves out the one number per walk renumbered for a lead joining it: the fault tests' walks are an
+    observer's own, with no lead in their team."""
+    taken = 0
+    for b in batches(entries, batch_entries):
+        body = json.loads(build_push(b).body)
+        visits = {snap["id"] for _, snap in body["visits"]}
+        taken += len(body["walks"]) + len(visits) + len(body["notes"])
+        taken += len({vid for vid, cells in body["cells"] if cells} - visits)
+    return taken
+
+
+def assert_numbered_once(before: dict, after: dict, entries: list[PendingEntry]) -> None:
+    """Between two server_state snapshots around ONE push of these entries, all applied: the counter moved by what
+    v2 numbers for them, and the walks, visits and notes written took exactly those numbers, each its own."""
+    assert after["counter"] == before["counter"] + numbers_taken(entries, len(entries))
+    written = sorted(state[0] for key, state in after["rows"].items()
+                     if key[0] != "rating" and before["rows"].get(key) != state)
+    assert written == list(range(before["counter"] + 1, after["counter"] + 1))
+
+
+def answer_all_applied(entries: list[PendingEntry]) -> dict:
+    """The server's answer to one push of these entries when every record and cell in it is applied (and to
+    any replay of that push): nothing listed, every item counted."""
+    return {"last_op_seq": entries[-1].seq, "applied": build_push(entries).items, "results": []}
 
 
 def last_op_seq(server_db, dev) -> int:

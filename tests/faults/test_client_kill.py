@@ -13,7 +13,7 @@ import pytest
 from app.store.db import db_path
 from app.store.seed import seed
 from tests.faults.faultcheck import (assert_exactly_once, device_records, harness, highest_seq_issued, last_op_seq,
-                                     outbox)
+                                     numbers_taken, outbox, pending_entries, pushed_items, server_state)
 
 
 def _sync_cmd(data_dir) -> list[str]:
@@ -29,7 +29,8 @@ def test_sync_killed_mid_push_then_run_again_ends_with_every_record_once_and_not
     dev.sync.sync_once()
     seed(dev.capture, walks=1, visits=60, rubric_key="deeper-learning@1", school_id=district.school_id, seed=3)
     held = device_records(dev)
-    queued = outbox(dev)
+    queued, entries = outbox(dev), pending_entries(dev)
+    before = server_state(server_db, district.id)
     dev.engine.dispose()
 
     if moment == "request_never_forwarded":
@@ -65,11 +66,18 @@ def test_sync_killed_mid_push_then_run_again_ends_with_every_record_once_and_not
         assert left == queued and last_op_seq(server_db, dev) == 0
     if moment == "server_committed_answer_held":
         assert left == queued and last_op_seq(server_db, dev) == highest_seq_issued(dev.path)
+    left_entries = pending_entries(dev)
+    assert [e.seq for e in left_entries] == [q for q, *_ in left]
 
     again = subprocess.run(_sync_cmd(dev.path), capture_output=True, text=True, timeout=120)
     assert again.returncode == 0, again.stderr
     out = json.loads(again.stdout)
     assert out["pending"] == 0 and out["rejected"] == []
-    assert out["pushed"]["applied"] + out["pushed"]["duplicate"] == len(left)
+    # every record and cell of the entries left is answered once more; one the server took before the kill is
+    # answered "applied" again by the replay (not duplicate): the answer it had
+    assert (out["pushed"]["applied"], out["pushed"]["duplicate"]) == (pushed_items(left_entries), 0)
     assert device_records(dev) == held
     assert_exactly_once(dev, server_db, district.id)
+    # applied once on the server: the counter moved by what v2 numbers for one push of everything, however many
+    # times it was sent
+    assert server_state(server_db, district.id)["counter"] == before["counter"] + numbers_taken(entries)

@@ -9,8 +9,10 @@ import time
 import pytest
 from sqlmodel import Session
 from sync.client import RoundReport, SyncClient, SyncFailed
-from tests.faults.faultcheck import (assert_exactly_once, capture_some, harness, last_op_seq, outbox,
-                                     server_records, server_state, sync_until_done)
+from sync.push_wire import build_push
+from tests.faults.faultcheck import (answer_all_applied, assert_exactly_once, assert_numbered_once, capture_some,
+                                     harness, last_op_seq, numbers_taken, outbox, pending_entries, server_records,
+                                     server_state, sync_until_done)
 
 
 def _ready(proxied_device, district, role="observer", visits=8):
@@ -20,20 +22,15 @@ def _ready(proxied_device, district, role="observer", visits=8):
     return dev
 
 
-def _records_in(entries) -> int:
-    """How many records these outbox entries change: each takes one new change number when pushed in one batch."""
-    return len({(kind, rid) for _, kind, rid, _ in entries})
-
-
 @pytest.mark.parametrize("cut_at", [10, "half"])
 def test_a_request_cut_before_the_server_has_it_all_commits_nothing_and_the_retry_applies_it_once(
         proxy, proxied_device, district, server_db, cut_at):
     dev = _ready(proxied_device, district)
     before = server_state(server_db, district.id)
-    pending = outbox(dev)
+    pending, entries = outbox(dev), pending_entries(dev)
     fault = proxy.plan("cut_request", arg=0)
     # the request is as long as its body; cut inside the headers, or in the middle of the body
-    body_len = len(harness.push_body(dev.sync.store.pending(0, 10_000)))
+    body_len = len(harness.push_body(entries))
     fault.arg = 10 if cut_at == 10 else 200 + body_len // 2
 
     with pytest.raises(SyncFailed) as failed:
@@ -44,7 +41,7 @@ def test_a_request_cut_before_the_server_has_it_all_commits_nothing_and_the_retr
     assert server_state(server_db, district.id) == before  # nothing was written
     sync_until_done(dev, proxy.url)
     assert_exactly_once(dev, server_db, district.id)
-    assert server_state(server_db, district.id)["counter"] == before["counter"] + _records_in(pending)
+    assert_numbered_once(before, server_state(server_db, district.id), entries)  # the retry alone wrote
 
 
 def test_a_cut_in_the_second_batch_keeps_the_first_batch_acknowledged_and_the_rest_arrives_once(
@@ -68,7 +65,7 @@ def test_a_cut_in_the_second_batch_keeps_the_first_batch_acknowledged_and_the_re
 def test_an_answer_lost_after_the_server_committed_is_answered_the_same_on_retry_and_changes_nothing(
         proxy, proxied_device, district, server_db, lost):
     dev = _ready(proxied_device, district)
-    pending = outbox(dev)
+    pending, entries = outbox(dev), pending_entries(dev)
     before = server_state(server_db, district.id)
     if lost == "late_past_timeout":
         proxy.plan("delay_response", arg=3.0)
@@ -85,7 +82,7 @@ def test_an_answer_lost_after_the_server_committed_is_answered_the_same_on_retry
         assert time.monotonic() < deadline
         time.sleep(0.05)
     committed = server_state(server_db, district.id)
-    assert committed["counter"] == before["counter"] + _records_in(pending)  # the server did commit
+    assert_numbered_once(before, committed, entries)  # the server did commit
     assert last_op_seq(server_db, dev) == pending[-1][0]
     if lost == "late_past_timeout":
         time.sleep(2.5)  # let the late answer go (to nobody) before the retry
@@ -96,9 +93,9 @@ def test_an_answer_lost_after_the_server_committed_is_answered_the_same_on_retry
     first, retry = proxy.exchanges()[0], proxy.exchanges()[-1]
     assert first.fault in ("cut_response", "delay_response") and retry.fault is None
     assert retry.bodies()[0] == first.bodies()[0]  # the replay gets exactly the first answers back
-    assert {r["status"] for r in retry.bodies()[0]["results"]} == {"applied"}
+    assert first.bodies()[0] == answer_all_applied(entries)  # and those said: every record and cell applied
     assert server_state(server_db, district.id) == committed  # nothing was written again, nothing renumbered
-    assert (report.applied, report.duplicate, report.rejected) == (len(pending), 0, 0)
+    assert (report.applied, report.duplicate, report.rejected) == (build_push(entries).items, 0, 0)
     assert_exactly_once(dev, server_db, district.id)
 
 
@@ -117,41 +114,55 @@ def test_a_resend_under_new_op_seqs_after_a_lost_answer_is_answered_duplicate_an
         s.connection().exec_driver_sql("UPDATE outbox SET rejected_reason = 'lost', rejected_at = CURRENT_TIMESTAMP")
         s.commit()
     assert dev.sync.store.retry_rejected() == len(pending)
-    outbox_before_resend = outbox(dev)
+    resent = pending_entries(dev)
+    assert [e.seq for e in resent] == [q for q, *_ in outbox(dev)] and resent[0].seq > pending[-1][0]
+    state = server_state(server_db, district.id)
     report = RoundReport()
     with SyncClient(proxy.url, harness.token_of(dev)) as client:
         client.push(dev.sync.store, report)
-    answers = {r["op_seq"]: r["status"] for r in proxy.exchanges()[-1].bodies()[0]["results"]}
-    entries = outbox_before_resend
-    once = [seq for seq, kind, rid, _ in entries if sum(1 for e in entries if e[1:3] == (kind, rid)) == 1]
-    assert once and {answers[seq] for seq in once} == {"duplicate"}  # identical content: nothing to apply
-    assert report.rejected == 0
+    # identical content: every record and every cell of the push (each under its latest new op_seq) is a
+    # duplicate, nothing is applied
+    body = json.loads(build_push(resent).body)
+    op_seqs = [q for kind in ("walks", "visits", "notes") for q, _ in body[kind]]
+    op_seqs += [c[0] for _, cells in body["cells"] for c in cells]
+    assert len(op_seqs) == build_push(resent).items > 0
+    assert proxy.exchanges()[-1].bodies()[0] == {
+        "last_op_seq": resent[-1].seq, "applied": 0,
+        "results": [{"op_seq": q, "status": "duplicate", "reason": None} for q in sorted(op_seqs)]}
+    assert (report.applied, report.duplicate, report.rejected) == (0, len(op_seqs), 0)
     assert server_records(server_db, district.id) == content  # what the server holds did not change
+    assert server_state(server_db, district.id) == state  # not even renumbered
     assert_exactly_once(dev, server_db, district.id)
 
 
 def test_a_push_duplicated_on_the_wire_is_applied_once_and_both_copies_get_the_same_answers(
         proxy, proxied_device, district, server_db):
     dev = _ready(proxied_device, district)
-    pending = outbox(dev)
+    entries = pending_entries(dev)
     before = server_state(server_db, district.id)
     proxy.plan("duplicate")
     sync_until_done(dev, proxy.url, attempts=1)
     (twice,) = proxy.exchanges()
     a, b = twice.bodies()
-    assert len(twice.answers) == 2 and a == b
-    assert {r["status"] for r in a["results"]} == {"applied"}
-    assert server_state(server_db, district.id)["counter"] == before["counter"] + _records_in(pending)
+    assert len(twice.answers) == 2 and a == b == answer_all_applied(entries)
+    assert_numbered_once(before, server_state(server_db, district.id), entries)  # applied by one copy only
     assert_exactly_once(dev, server_db, district.id)
 
 
 def test_every_push_and_pull_duplicated_still_ends_with_each_record_once(proxy, proxied_device, district, server_db):
     dev = _ready(proxied_device, district, visits=6)
+    entries = pending_entries(dev)
+    before = server_state(server_db, district.id)
     for _ in range(4):
         proxy.plan("duplicate")
         proxy.plan("duplicate", path="/api/v1/changes")
     sync_until_done(dev, proxy.url, attempts=1, batch_entries=10)
     assert len(proxy.exchanges()) == 4
+    for exchange in proxy.exchanges():
+        a, b = exchange.bodies()
+        assert a == b and a["results"] == []
+    # each of the four pushes applied once: the counter moved by what v2 numbers for the four batches
+    assert server_state(server_db, district.id)["counter"] == before["counter"] + numbers_taken(entries, 10)
     assert_exactly_once(dev, server_db, district.id)
 
 
@@ -159,7 +170,7 @@ def test_every_push_and_pull_duplicated_still_ends_with_each_record_once(proxy, 
 def test_a_push_delayed_past_the_client_timeout_arriving_after_the_retry_changes_nothing(
         proxy, proxied_device, district, server_db):
     dev = _ready(proxied_device, district)
-    pending = outbox(dev)
+    entries = pending_entries(dev)
     before = server_state(server_db, district.id)
     late = proxy.plan("delay_request", arg=2.5)
     with pytest.raises(SyncFailed):
@@ -170,9 +181,9 @@ def test_a_push_delayed_past_the_client_timeout_arriving_after_the_retry_changes
     assert late.done.wait(30)  # the original has now reached the server too
     first, retry = proxy.exchanges()
     assert first.fault == "delay_request" and retry.fault is None
-    assert first.bodies()[0] == retry.bodies()[0]
+    assert first.bodies()[0] == retry.bodies()[0] == answer_all_applied(entries)
     assert server_state(server_db, district.id) == after_retry
-    assert after_retry["counter"] == before["counter"] + _records_in(pending)
+    assert_numbered_once(before, after_retry, entries)
     assert_exactly_once(dev, server_db, district.id)
 
 
@@ -214,7 +225,10 @@ def test_a_lead_pulling_through_a_faulty_network_ends_with_the_whole_team(
 def test_the_proxy_passes_requests_through_unchanged(proxy, proxied_device, district, server_db):
     """Without faults the proxy is invisible: one round, each answer as the server gave it."""
     dev = _ready(proxied_device, district, visits=2)
+    entries = pending_entries(dev)
     sync_until_done(dev, proxy.url, attempts=1)
     (push,) = proxy.exchanges()
-    assert json.loads(push.request.split(b"\r\n\r\n", 1)[1])["entries"][0]["op_seq"] == 1
+    assert entries[0].seq == 1 and push.fault is None
+    assert push.request.split(b"\r\n\r\n", 1)[1] == harness.push_body(entries)  # the body as the client built it
+    assert push.bodies() == [answer_all_applied(entries)]
     assert_exactly_once(dev, server_db, district.id)
