@@ -10,7 +10,11 @@ commit. A visit's changed cells share the visit's new number, so a pull that fin
 from __future__ import annotations
 
 import json
+import re
+from collections import deque
+from datetime import datetime
 from itertools import repeat
+from operator import itemgetter
 from typing import NamedTuple
 
 from sqlalchemy import bindparam, select, text, update
@@ -162,7 +166,7 @@ class _Work:
         last, device_id = self.last, self.caller.device_id
         had = {vid for vid, _ in existing} if existing else set()
         for vid, cells in groups:
-            if cells and min(c[0] for c in cells) <= last:
+            if cells and min(map(itemgetter(0), cells)) <= last:
                 for c in cells:
                     if c[0] <= last:
                         self._old(c[0])
@@ -194,6 +198,7 @@ class _Work:
                     self._answer(q, "duplicate")
                     continue
                 self.applied += 1
+                c = [*c[:5], canonical_time(ts)]
                 out.append(c)
                 if old is not None and old["device_id"] != device_id:
                     self.replaced.append((old, c))
@@ -261,6 +266,10 @@ def _cell_problem(c: list, scales: dict[str, tuple[set[str], bool]]) -> str | No
         return f"{lf}: not_observed and deleted must be true or false"
     if type(ts) is not str or not _UTC_TEXT.fullmatch(ts):
         return f"{lf}: updated_at must be a UTC ISO date-time such as 2026-11-25T09:30:00Z"
+    try:
+        datetime.fromisoformat(ts)
+    except ValueError:
+        return f"{lf}: updated_at {ts} is not a real date and time"
     if deleted:
         return None
     allowed = scales.get(lf)
@@ -288,18 +297,35 @@ def _all_good(cells: list, triples: frozenset) -> bool:
             return False
     except TypeError:  # an unhashable value (a list...): not a scale value
         return False
-    return set(map(type, times)) == {str} and all(map(_UTC_TEXT.fullmatch, times))
+    # one regex run over the visit's times joined: every one in the canonical form the app sends, stored as is
+    if set(map(type, times)) != {str} or _CANONICAL_TIMES.fullmatch("|".join(times)) is None:
+        return False
+    try:  # a real instant too (no 30 February), or the database could not read it back
+        deque(map(datetime.fromisoformat, times), maxlen=0)
+    except ValueError:
+        return False
+    return True
+
+
+_CANONICAL = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z"
+_CANONICAL_TIMES = re.compile(f"{_CANONICAL}(?:\\|{_CANONICAL})*")
+
+
+def canonical_time(ts: str) -> str:
+    """A checked UTC time (sync.server.push_rules._UTC_TEXT) as 2026-11-25T09:30:00.000000Z, the one text form
+    cells are stored in: SQLAlchemy reads it back as the same instant, and pulls and exports print it as is."""
+    if len(ts) == 27 and ts[-1] == "Z":
+        return ts
+    return as_utc(ts, "updated_at").strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 # SQLite: the wire cell [op_seq, lookfor_id, value, not_observed, deleted, updated_at] + [visit_id, change_seq,
-# device_id] bound by position as is; the time becomes the text SQLAlchemy reads back ("YYYY-MM-DD HH:MM:SS.f")
+# device_id] bound by position as they are (the op_seq, ?1, is not stored)
 _SQLITE_CELLS = ("INSERT INTO rating (visit_id, lookfor_id, value, not_observed, updated_at, deleted, change_seq, "
-                 "device_id) VALUES (?7, ?2, ?3, ?4, replace(replace(replace(?6, 'T', ' '), 'Z', ''), '+00:00', ''), "
-                 "?5, ?8, ?9) ON CONFLICT (visit_id, lookfor_id) DO UPDATE SET value = excluded.value, "
+                 "device_id) VALUES (?7, ?2, ?3, ?4, ?6, ?5, ?8, ?9) ON CONFLICT (visit_id, lookfor_id) DO UPDATE SET value = excluded.value, "
                  "not_observed = excluded.not_observed, updated_at = excluded.updated_at, deleted = excluded.deleted, "
                  "change_seq = excluded.change_seq, device_id = excluded.device_id")
-_PG_CELLS = _SQLITE_CELLS.replace("?7, ?2, ?3, ?4, replace(replace(replace(?6, 'T', ' '), 'Z', ''), '+00:00', ''), "
-                                  "?5, ?8, ?9", ", ".join(["%s"] * 8))
+_PG_CELLS = _SQLITE_CELLS.replace("?7, ?2, ?3, ?4, ?6, ?5, ?8, ?9", ", ".join(["%s"] * 8))
 
 
 def _write_cells(s: Session, groups: dict[str, list], numbers: dict[str, int], device_id: str) -> None:

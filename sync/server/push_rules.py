@@ -31,6 +31,7 @@ _TIME_FIELDS = ("updated_at", "started_at", "ended_at")
 def utc_time(value: Any, field: str) -> datetime | str | None:
     """A time already in canonical UTC text stays text (the bulk writer stores it as is); others are parsed."""
     if isinstance(value, str) and _UTC_TEXT.fullmatch(value):
+        as_utc(value, field)  # a real instant (no 30 February), or the database could not read it back
         return value
     return as_utc(value, field)
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import gc
 import time
+from itertools import chain
+from operator import itemgetter
 from typing import Annotated
 
 import orjson
@@ -59,11 +61,17 @@ def _cells(raw, lo: int, hi: int) -> tuple[list, int] | None:
         if not (type(g) is list and len(g) == 2 and type(g[0]) is str and 0 < len(g[0]) <= 36
                 and type(g[1]) is list):
             return None
-        for c in g[1]:
-            # the cell's op_seq is its envelope; the rest is checked cell by cell and answered (rejected)
-            if not (type(c) is list and len(c) == 6 and type(c[0]) is int and lo <= c[0] <= hi):
-                return None
-        count += len(g[1])
+        cells = g[1]
+        if not cells:
+            continue
+        # column by column (map and set run in C): each cell a list of six whose op_seq is a number in range;
+        # the other five are checked cell by cell later and answered (rejected), not refused with the body
+        if set(map(type, cells)) != {list} or set(map(len, cells)) != {6}:
+            return None
+        seqs = list(map(itemgetter(0), cells))
+        if set(map(type, seqs)) != {int} or min(seqs) < lo or max(seqs) > hi:
+            return None
+        count += len(cells)
     return raw, count
 
 
@@ -117,8 +125,8 @@ def _parse_push(raw: bytes, settings) -> Batch:
         raise ApiError(413, f"This push has {batch.items} records and cells; the limit is "
                             f"{settings.max_push_entries}. Send the entries in smaller batches.")
     seqs = [q for q, _ in batch.walks] + [q for q, _ in batch.visits] + [q for q, _ in batch.notes]
-    seqs.extend(c[0] for _, cells in batch.cells for c in cells)
-    if len(set(seqs)) != len(seqs) or any(not batch.from_seq <= q <= batch.to_seq for q in seqs):
+    seqs.extend(map(itemgetter(0), chain.from_iterable(cells for _, cells in batch.cells)))
+    if seqs and (len(set(seqs)) != len(seqs) or min(seqs) < batch.from_seq or max(seqs) > batch.to_seq):
         raise ApiError(422, "Each op_seq of a push must be unique and within from_seq..to_seq (one answer per "
                             "change); send each record once, in its latest state.")
     return batch
