@@ -12,7 +12,7 @@ from sqlalchemy import JSON, Index, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
-from sync.protocol import CellData, NoteData, VisitData, WalkData, utcnow
+from sync.protocol import NoteData, VisitData, WalkData, utcnow
 
 
 class ServerTable(SQLModel, registry=registry()):
@@ -38,16 +38,15 @@ class Visit(VisitData, _Synced, table=True):
     __tablename__ = "visit"
 
 
-class Rating(CellData, ServerTable, table=True):
-    """One rating cell, stored by (visit, look-for) in the visit's order (WITHOUT ROWID on SQLite): the only
-    index is the key, so a push writes one b-tree entry per cell. A cell is seen through its visit (scope,
-    pull, exports join Visit); its change_seq tells a pull which cells of a re-sent visit changed."""
-    __tablename__ = "rating"
+class VisitCells(ServerTable, table=True):
+    """The rating cells of one visit in one row (layout and reasons in sync.server.cells). A visit's cells are
+    seen through their visit (scope, pull and exports join Visit); a push that changes any of them gives the
+    visit a new change_seq, so a pull that finds the visit finds its cells."""
+    __tablename__ = "visit_cells"
     __table_args__ = {"sqlite_with_rowid": False}
     visit_id: str = Field(primary_key=True, max_length=36)
-    lookfor_id: str = Field(primary_key=True, max_length=80)
-    change_seq: int = 0
-    device_id: str = Field(default="", max_length=36)  # the device that wrote the current version
+    devices: str  # JSON list of device ids (sync.server.cells.devices_text)
+    cells: str  # JSON list of [device index, lookfor_id, value, not_observed, deleted, updated_at]
 
 
 class EvidenceNote(NoteData, _Synced, table=True):

@@ -13,18 +13,18 @@ import json
 import re
 from collections import deque
 from datetime import datetime
-from itertools import repeat
 from operator import itemgetter
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, select, text, update
+from sqlalchemy import bindparam, select, update
 from sqlmodel import Session
 
 from sync.protocol import rating_id, utcnow
 from sync.server import seq
 from sync.server.bulk import load_by, upsert
 from sync.server.deps import Caller
-from sync.server.models import (AuditLog, Device, EvidenceNote, OpResult, Rating, School, User, Visit, Walk,
+from sync.server.cells import CellRow, devices_text, merge, new_visit, rows as cell_rows
+from sync.server.models import (AuditLog, Device, EvidenceNote, OpResult, School, User, Visit, VisitCells, Walk,
                                 WalkMember)
 from sync.server.push_rules import _UTC_TEXT, Refused, Rules, as_utc
 from sync.server.rubric_registry import KnownRubrics
@@ -60,7 +60,7 @@ def _answered(s: Session, device_id: str, lo: int, hi: int) -> dict[int, Answer]
     return {q: (q, st, why) for q, st, why in rows}
 
 
-def _load_state(s: Session, b: Batch, last: int) -> tuple[dict[str, dict], dict[tuple[str, str], dict]]:
+def _load_state(s: Session, b: Batch, last: int) -> tuple[dict[str, dict], dict[str, tuple[str, str]]]:
     ids: dict[str, set[str]] = {k: set() for k in TABLES}
     for kind, records in (("walk", b.walks), ("visit", b.visits), ("note", b.notes)):
         for q, data in records:
@@ -77,11 +77,12 @@ def _load_state(s: Session, b: Batch, last: int) -> tuple[dict[str, dict], dict[
     state["note"] = load_by(s, EvidenceNote, EvidenceNote.id, ids["note"]) if ids["note"] else {}
     # cells already on the server: only visits the server had before this push can have any
     had = [vid for vid, _ in b.cells if vid in state["visit"]]
-    cells: dict[tuple[str, str], dict] = {}
-    table = Rating.__table__
+    cells: dict[str, tuple[str, str]] = {}
+    t = VisitCells.__table__
     for i in range(0, len(had), 2000):
-        for row in s.execute(select(table).where(table.c.visit_id.in_(had[i:i + 2000]))).mappings():
-            cells[(row["visit_id"], row["lookfor_id"])] = dict(row)
+        for vid, devices, stored in s.execute(select(t.c.visit_id, t.c.devices, t.c.cells)
+                                              .where(t.c.visit_id.in_(had[i:i + 2000]))):
+            cells[vid] = (devices, stored)
     return state, cells
 
 
@@ -122,8 +123,10 @@ class _Work:
         self.stored: list[dict] = []  # duplicate/rejected answers, kept so a replay gets them again
         self.applied = 0
         self.dirty: dict[str, dict[str, dict]] = {k: {} for k in TABLES}
-        self.cell_rows: dict[str, list[list]] = {}  # visit id -> its changed cells, as they came
-        self.replaced: list[tuple[dict, list]] = []  # (old cell, new cell) written over another device's
+        self.existing: dict[str, tuple[str, str]] = {}  # visit id -> its stored (devices, cells) before the push
+        self.new_cells: dict[str, list[list]] = {}  # visit id -> its wire cells, all good, none stored before
+        self.changed_cells: dict[str, list[list]] = {}  # visit id -> its accepted wire cells, checked one by one
+        self.replaced: list[tuple[str, CellRow, list]] = []  # (visit, cell before, wire cell after), other device
 
     def _old(self, q: int) -> None:
         """An op_seq the server processed before: the answer it gave then."""
@@ -162,9 +165,9 @@ class _Work:
                 self.applied += 1
                 rows[row["id"]] = row
 
-    def cells(self, groups: list, existing: dict[tuple[str, str], dict]) -> None:
-        last, device_id = self.last, self.caller.device_id
-        had = {vid for vid, _ in existing} if existing else set()
+    def cells(self, groups: list, existing: dict[str, tuple[str, str]]) -> None:
+        last = self.last
+        self.existing = existing
         for vid, cells in groups:
             if cells and min(map(itemgetter(0), cells)) <= last:
                 for c in cells:
@@ -179,33 +182,35 @@ class _Work:
                 for c in cells:
                     self._answer(c[0], "rejected", f"{why}.")
                 continue
-            scales = self.rules.scale_map(walk)
-            if vid not in had and _all_good(cells, self.rules.cell_triples(walk)):
+            if vid not in existing and _all_good(cells, self.rules.cell_triples(walk)):
                 self.applied += len(cells)
-                self.cell_rows.setdefault(vid, []).extend(cells)
+                self.new_cells[vid] = cells
                 continue
-            out = self.cell_rows.setdefault(vid, [])
-            for c in cells:  # one by one: the reason of each refused cell, duplicates, cells of other devices
-                q = c[0]
-                problem = _cell_problem(c, scales)
-                if problem is not None:
-                    self._answer(q, "rejected", f"{problem}.")
-                    continue
-                _, lf, value, no, deleted, ts = c
-                old = existing.get((vid, lf)) if vid in had else None
-                if old is not None and (old["value"], old["not_observed"], old["deleted"]) == (value, no, deleted) \
-                        and as_utc(old["updated_at"], "updated_at") == as_utc(ts, "updated_at"):
-                    self._answer(q, "duplicate")
-                    continue
-                self.applied += 1
-                c = [*c[:5], canonical_time(ts)]
-                out.append(c)
-                if old is not None and old["device_id"] != device_id:
-                    self.replaced.append((old, c))
+            self._cells_one_by_one(vid, cells, self.rules.scale_map(walk), existing.get(vid))
+
+    def _cells_one_by_one(self, vid: str, cells: list, scales: dict, stored: tuple[str, str] | None) -> None:
+        """The reason of each refused cell, and duplicates of what the server holds."""
+        old = {r.lookfor_id: r for r in cell_rows(*stored)} if stored is not None else {}
+        out = self.changed_cells.setdefault(vid, [])
+        for c in cells:
+            q = c[0]
+            problem = _cell_problem(c, scales)
+            if problem is not None:
+                self._answer(q, "rejected", f"{problem}.")
+                continue
+            _, lf, value, no, deleted, ts = c
+            was = old.get(lf)
+            if was is not None and (was.value, was.not_observed, was.deleted) == (value, no, deleted) \
+                    and as_utc(was.updated_at, "updated_at") == as_utc(ts, "updated_at"):
+                self._answer(q, "duplicate")
+                continue
+            self.applied += 1
+            out.append([q, lf, value, no, deleted, canonical_time(ts)])
 
     def write(self) -> None:
         s, caller, dirty = self.s, self.caller, self.dirty
-        touched = [vid for vid, rows in self.cell_rows.items() if rows and vid not in dirty["visit"]]
+        touched = [vid for vid in (*self.new_cells, *self.changed_cells)
+                   if vid not in dirty["visit"] and (vid in self.new_cells or self.changed_cells[vid])]
         members = _new_members(s, dirty)
         restamp = _lead_walks(s, caller, members)
         count = sum(len(rows) for rows in dirty.values()) + len(touched) + len(restamp)
@@ -231,7 +236,7 @@ class _Work:
                                   [{"b_id": vid, "b_n": numbers[vid]} for vid in touched])
                 if rows:
                     upsert(s, TABLES[kind], rows, ("id",))
-            _write_cells(s, self.cell_rows, numbers, caller.device_id)
+            self._write_cells()
             if members:
                 upsert(s, WalkMember, [{"walk_id": w, "user_id": u} for w, u in members], ("walk_id", "user_id"))
             for walk_id in restamp:
@@ -241,14 +246,35 @@ class _Work:
         if self.stored:
             upsert(s, OpResult, self.stored, ("device_id", "op_seq"))
 
+    def _write_cells(self) -> None:
+        """One row per visit: new visits as their cells arrived, the others merged with what is stored."""
+        device_id = self.caller.device_id
+        mine = devices_text([device_id])
+        rows = [(vid, mine, new_visit(cells)) for vid, cells in self.new_cells.items()]
+        for vid, changes in self.changed_cells.items():
+            if changes:
+                merged = merge(*self.existing.get(vid, (None, None)), changes, device_id)
+                rows.append((vid, merged.devices, merged.cells))
+                self.replaced.extend((vid, old, new) for old, new in merged.replaced)
+        if not rows:
+            return
+        conn = self.s.connection()
+        mark = "?" if conn.dialect.name == "sqlite" else "%s"
+        cursor = conn.connection.dbapi_connection.cursor()
+        try:
+            cursor.executemany(f"INSERT INTO visit_cells (visit_id, devices, cells) VALUES ({mark}, {mark}, {mark}) "
+                               "ON CONFLICT (visit_id) DO UPDATE SET devices = excluded.devices, "
+                               "cells = excluded.cells", rows)
+        finally:
+            cursor.close()
+
     def _audit(self, now) -> None:
         audits = [{"district_id": self.caller.district_id, "at": now, "actor": self.caller.device_id,
-                   "action": "rating.replaced", "kind": "rating",
-                   "record_id": rating_id(old["visit_id"], old["lookfor_id"]),
-                   "before": {"value": old["value"], "not_observed": old["not_observed"], "deleted": old["deleted"],
-                              "device_id": old["device_id"]},
+                   "action": "rating.replaced", "kind": "rating", "record_id": rating_id(vid, old.lookfor_id),
+                   "before": {"value": old.value, "not_observed": old.not_observed, "deleted": old.deleted,
+                              "device_id": old.device_id},
                    "after": {"value": new[2], "not_observed": new[3], "deleted": new[4]}}
-                  for old, new in self.replaced]
+                  for vid, old, new in self.replaced]
         if audits:
             self.s.execute(AuditLog.__table__.insert(), audits)
 
@@ -319,39 +345,9 @@ def canonical_time(ts: str) -> str:
     return as_utc(ts, "updated_at").strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-# SQLite: the wire cell [op_seq, lookfor_id, value, not_observed, deleted, updated_at] + [visit_id, change_seq,
-# device_id] bound by position as they are (the op_seq, ?1, is not stored)
-_SQLITE_CELLS = ("INSERT INTO rating (visit_id, lookfor_id, value, not_observed, updated_at, deleted, change_seq, "
-                 "device_id) VALUES (?7, ?2, ?3, ?4, ?6, ?5, ?8, ?9) ON CONFLICT (visit_id, lookfor_id) DO UPDATE SET value = excluded.value, "
-                 "not_observed = excluded.not_observed, updated_at = excluded.updated_at, deleted = excluded.deleted, "
-                 "change_seq = excluded.change_seq, device_id = excluded.device_id")
-_PG_CELLS = _SQLITE_CELLS.replace("?7, ?2, ?3, ?4, ?6, ?5, ?8, ?9", ", ".join(["%s"] * 8))
-
-
-def _write_cells(s: Session, groups: dict[str, list], numbers: dict[str, int], device_id: str) -> None:
-    conn = s.connection()
-    if conn.dialect.name == "sqlite":
-        sql = _SQLITE_CELLS
-        params = [row for vid, cells in groups.items() if cells
-                  for row in map(list.__add__, cells, repeat([vid, numbers[vid], device_id]))]
-    else:
-        sql = _PG_CELLS
-        params = [(vid, lf, value, no, ts, deleted, numbers[vid], device_id)
-                  for vid, cells in groups.items() for _, lf, value, no, deleted, ts in cells]
-    if not params:
-        return
-    cursor = conn.connection.dbapi_connection.cursor()
-    try:
-        cursor.executemany(sql, params)
-    finally:
-        cursor.close()
-
-
 def _renumber_walk(s: Session, district_id: str, walk_id: str, n: int) -> None:
-    """A lead who joins a walk must receive its earlier visits: give them a number above the lead's cursor."""
-    args = {"w": walk_id, "d": district_id, "n": n}
-    s.execute(text("UPDATE rating SET change_seq = :n WHERE change_seq < :n AND visit_id IN "
-                   "(SELECT id FROM visit WHERE walk_id = :w AND district_id = :d)"), args)
+    """A lead who joins a walk must receive its earlier visits (their cells come with them): give them a number
+    above the lead's cursor."""
     for model in (Visit, EvidenceNote):
         s.execute(update(model).where(model.walk_id == walk_id, model.district_id == district_id,
                                       model.change_seq < n).values(change_seq=n))

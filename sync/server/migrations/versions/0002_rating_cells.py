@@ -1,16 +1,19 @@
-"""ratings stored as cells keyed by (visit, look-for)
+"""a visit's rating cells in one row (protocol v2)
 
-Protocol v2 moves ratings with their visit: a rating row keeps only its cell (visit_id, lookfor_id, value...),
-the device that wrote it and its change_seq; its scope comes from the visit. The table is clustered by its
-key (WITHOUT ROWID on SQLite), so a push writes one b-tree entry per cell instead of four. Existing ratings
-are copied; a visit whose cells changed after it is renumbered to its newest cell, so a pull cursor that
-already passed the visit still receives those cells with it.
+Protocol v2 moves ratings with their visit: the cells of a visit are stored together in one `visit_cells` row
+(layout in sync.server.cells), seen through the visit (scope, pulls, exports join it). A push then writes one
+row per visit instead of one per cell. Existing ratings are copied; a visit whose cells changed after it is
+renumbered to its newest cell, so a pull cursor that already passed the visit still receives those cells.
 
 Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-25
 """
+from datetime import timezone
+from itertools import groupby
+
 from alembic import op
+import orjson
 import sqlalchemy as sa
 import sqlmodel
 
@@ -21,33 +24,45 @@ branch_labels = None
 depends_on = None
 
 
+def _utc_text(v) -> str:
+    # SQLite holds "2026-11-25 09:30:00.000000" (UTC), PostgreSQL an aware datetime: both become the wire form
+    if isinstance(v, str):
+        return f"{v[:10]}T{v[11:19]}.{(v[20:26] or '0').ljust(6, '0')}Z"
+    return v.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def upgrade() -> None:
-    op.create_table('rating_cells',
+    cells = op.create_table('visit_cells',
     sa.Column('visit_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
-    sa.Column('lookfor_id', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
-    sa.Column('value', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
-    sa.Column('not_observed', sa.Boolean(), nullable=False),
-    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-    sa.Column('deleted', sa.Boolean(), nullable=False),
-    sa.Column('change_seq', sa.Integer(), nullable=False),
-    sa.Column('device_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
-    sa.PrimaryKeyConstraint('visit_id', 'lookfor_id'),
+    sa.Column('devices', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('cells', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.PrimaryKeyConstraint('visit_id'),
     sqlite_with_rowid=False,
     )
-    op.execute("INSERT INTO rating_cells (visit_id, lookfor_id, value, not_observed, updated_at, deleted, "
-               "change_seq, device_id) SELECT visit_id, lookfor_id, value, not_observed, updated_at, deleted, "
-               "change_seq, device_id FROM rating")
-    op.execute("UPDATE visit SET change_seq = (SELECT max(r.change_seq) FROM rating_cells r "
-               "WHERE r.visit_id = visit.id) WHERE EXISTS (SELECT 1 FROM rating_cells r "
+    bind = op.get_bind()
+    old = bind.execute(sa.text("SELECT visit_id, lookfor_id, value, not_observed, deleted, updated_at, device_id "
+                               "FROM rating ORDER BY visit_id, lookfor_id"))
+    batch = []
+    for visit_id, group in groupby(old, key=lambda r: r[0]):
+        group = list(group)
+        devices = sorted({r[6] for r in group})
+        index = {d: i for i, d in enumerate(devices)}
+        stored = [[index[r[6]], r[1], r[2], bool(r[3]), bool(r[4]), _utc_text(r[5])] for r in group]
+        batch.append({"visit_id": visit_id, "devices": orjson.dumps(devices).decode(),
+                      "cells": orjson.dumps(stored).decode()})
+        if len(batch) >= 1000:
+            op.bulk_insert(cells, batch)
+            batch = []
+    if batch:
+        op.bulk_insert(cells, batch)
+    op.execute("UPDATE visit SET change_seq = (SELECT max(r.change_seq) FROM rating r "
+               "WHERE r.visit_id = visit.id) WHERE EXISTS (SELECT 1 FROM rating r "
                "WHERE r.visit_id = visit.id AND r.change_seq > visit.change_seq)")
     with op.batch_alter_table('rating', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_rating_visit_id'))
         batch_op.drop_index('ix_rating_district_seq')
     op.drop_table('rating')
-    op.rename_table('rating_cells', 'rating')
-    if op.get_bind().dialect.name == "postgresql":  # the key's name follows the table on SQLite only
-        op.execute("ALTER TABLE rating RENAME CONSTRAINT rating_cells_pkey TO rating_pkey")
 
 
 def downgrade() -> None:
-    raise NotImplementedError("ratings moved to cells in protocol v2; restore a backup to go back")
+    raise NotImplementedError("ratings moved into visit_cells in protocol v2; restore a backup to go back")
