@@ -1,7 +1,9 @@
 """The SELECTs behind every export, limited by the caller's Scope and the filters, in one shared order.
 
 Every stream is ordered by (walk_date, walk_id, visit_no, visit_id) so visits, their ratings and their notes can
-be merged in one pass without holding more than one visit in memory. Tombstones (deleted rows) are left out.
+be merged in one pass without holding more than one visit in memory. A visit's rating cells are one visit_cells
+row (sync.server.cells), selected next to the visit's columns and expanded in Python (source.py); the visit's
+scope is the cells' scope, so they need no filter of their own. Tombstones (deleted rows) are left out.
 """
 from __future__ import annotations
 
@@ -9,9 +11,10 @@ from sqlalchemy import String, func, select, type_coerce
 from sqlalchemy.sql import Select
 
 from sync.server.export.filters import ExportFilters
-from sync.server.models import EvidenceNote, Rating, Visit, Walk
+from sync.server.models import EvidenceNote, Visit, VisitCells, Walk
 
 VISIT_ORDER = (Walk.walk_date, Walk.id, Visit.visit_no, Visit.id)
+CELLS = (VisitCells.devices, VisitCells.cells)  # always the last two columns of a query that reads cells
 
 
 def raw(column):
@@ -40,15 +43,14 @@ def _visits_where(scope, f: ExportFilters) -> list:
     return [*scope.where(Walk), *scope.where(Visit), Visit.deleted == False, *_walk_filters(f)]  # noqa: E712
 
 
-def _part_where(scope, f: ExportFilters, part) -> list:
-    # a rating's scope is its visit's (sync.server.scope): the join on Visit, limited above, is that scope;
-    # scope.where(Rating) would only repeat it as a subquery over every visit of the district
-    own = [] if part is Rating else scope.where(part)
-    return [*_visits_where(scope, f), *own, part.deleted == False]  # noqa: E712
-
-
 def walk_visit_join(*columns) -> Select:
     return select(*columns).select_from(Visit).join(Walk, Walk.id == Visit.walk_id)
+
+
+def _with_cells(stmt: Select, outer: bool) -> Select:
+    # the visit query is scoped already: joining on its id limits the cells to it (scope.where(VisitCells)
+    # would repeat that as a subquery over every visit of the district)
+    return stmt.join(VisitCells, VisitCells.visit_id == Visit.id, isouter=outer)
 
 
 VISIT_COLUMNS_SQL = (Walk.id, Visit.id, Visit.visit_no, Walk.school_id, Walk.walk_date, Walk.cycle_label, Walk.phase,
@@ -58,56 +60,54 @@ VISIT_COLUMNS_SQL = (Walk.id, Visit.id, Visit.visit_no, Walk.school_id, Walk.wal
                      Visit.note, Visit.calibration_code)
 
 
-def visits(scope, f: ExportFilters) -> Select:
-    return walk_visit_join(*VISIT_COLUMNS_SQL).where(*_visits_where(scope, f)).order_by(*VISIT_ORDER)
+def visits(scope, f: ExportFilters, cells: bool = False) -> Select:
+    """Every visit in order; with cells=True also its stored cells (None, None for a visit without any)."""
+    columns = VISIT_COLUMNS_SQL + CELLS if cells else VISIT_COLUMNS_SQL
+    stmt = walk_visit_join(*columns)
+    if cells:
+        stmt = _with_cells(stmt, outer=True)
+    return stmt.where(*_visits_where(scope, f)).order_by(*VISIT_ORDER)
 
 
+# a rating row's visit part: LONG_COLUMNS_SQL[:9] + (lookfor_id, value, not_observed) + [9:12] + (updated_at,)
 LONG_COLUMNS_SQL = (Walk.id, Visit.id, Visit.visit_no, Walk.school_id, Walk.walk_date, Visit.grade, Visit.subject,
-                    Walk.rubric_id, Walk.rubric_version, Rating.lookfor_id, Rating.value, Rating.not_observed,
-                    Walk.cycle_label, Walk.phase, Visit.class_type, raw(Rating.updated_at))
+                    Walk.rubric_id, Walk.rubric_version, Walk.cycle_label, Walk.phase, Visit.class_type)
 
 
 def ratings(scope, f: ExportFilters) -> Select:
-    """One row per rating with its visit's and walk's columns (the long CSV and the XLSX Ratings sheet)."""
-    return (walk_visit_join(*LONG_COLUMNS_SQL).join(Rating, Rating.visit_id == Visit.id)
-            .where(*_part_where(scope, f, Rating)).order_by(*VISIT_ORDER))
+    """One row per visit that has stored cells: the long columns of its visit and walk, then its cells (the long
+    CSV and the XLSX Ratings sheet expand them to one row per rating, source.ExportSource.rating_groups)."""
+    return (_with_cells(walk_visit_join(*LONG_COLUMNS_SQL, *CELLS), outer=False)
+            .where(*_visits_where(scope, f)).order_by(*VISIT_ORDER))
+
+
+def cells(scope, f: ExportFilters) -> Select:
+    """The stored cells of every exported visit, unordered (look-for ids and counts are read from them)."""
+    return _with_cells(walk_visit_join(*CELLS), outer=False).where(*_visits_where(scope, f))
 
 
 def notes(scope, f: ExportFilters) -> Select:
     return (walk_visit_join(Visit.id, EvidenceNote.id, EvidenceNote.lookfor_id, EvidenceNote.text,
                             raw(EvidenceNote.updated_at))
             .join(EvidenceNote, EvidenceNote.visit_id == Visit.id)
-            .where(*_part_where(scope, f, EvidenceNote)).order_by(*VISIT_ORDER, EvidenceNote.id))
+            .where(*_visits_where(scope, f), *scope.where(EvidenceNote), EvidenceNote.deleted == False)  # noqa: E712
+            .order_by(*VISIT_ORDER, EvidenceNote.id))
 
 
 def rubric_keys(scope, f: ExportFilters) -> Select:
     return walk_visit_join(Walk.rubric_id, Walk.rubric_version).where(*_visits_where(scope, f)).distinct()
 
 
-def lookfor_ids(scope, f: ExportFilters) -> Select:
-    return (walk_visit_join(Rating.lookfor_id).join(Rating, Rating.visit_id == Visit.id)
-            .where(*_part_where(scope, f, Rating)).distinct())
-
-
 def count_visits(scope, f: ExportFilters) -> Select:
     return walk_visit_join(func.count()).where(*_visits_where(scope, f))
-
-
-def count_ratings(scope, f: ExportFilters) -> Select:
-    return walk_visit_join(func.count()).join(Rating, Rating.visit_id == Visit.id).where(*_part_where(scope, f, Rating))
 
 
 TALLY_WALK_SQL = (Walk.id, Walk.walk_date, Walk.school_id, Walk.cycle_label, Walk.phase, Walk.rubric_id,
                   Walk.rubric_version)
 
 
-def walk_visit_counts(scope, f: ExportFilters) -> Select:
-    return (walk_visit_join(*TALLY_WALK_SQL, func.count(Visit.id)).where(*_visits_where(scope, f))
-            .group_by(*TALLY_WALK_SQL).order_by(Walk.walk_date, Walk.id))
-
-
-def walk_rating_counts(scope, f: ExportFilters) -> Select:
-    """Ratings counted per (walk, look-for, value, not observed): the tallies, aggregated by the database."""
-    keys = (Walk.walk_date, Walk.id, Rating.lookfor_id, Rating.value, Rating.not_observed)
-    return (walk_visit_join(*keys, func.count()).join(Rating, Rating.visit_id == Visit.id)
-            .where(*_part_where(scope, f, Rating)).group_by(*keys).order_by(Walk.walk_date, Walk.id))
+def walk_cells(scope, f: ExportFilters) -> Select:
+    """Every visit as its walk's tally columns and its cells (None, None if it has none), walk by walk: the
+    tallies count visits and cells per walk in one pass (xlsx_out.tally_rows)."""
+    return (_with_cells(walk_visit_join(*TALLY_WALK_SQL, *CELLS), outer=True)
+            .where(*_visits_where(scope, f)).order_by(Walk.walk_date, Walk.id))

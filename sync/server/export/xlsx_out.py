@@ -9,7 +9,7 @@ from sync.server.export import queries
 from sync.server.export.lookfors import DICTIONARY_COLUMNS
 from sync.server.export.rows import LONG_COLUMNS, TALLY_COLUMNS, VISIT_COLUMNS, iso_date, long_values, visit_values
 from sync.server.export.sink import ChunkSink
-from sync.server.export.source import BATCH, ExportSource
+from sync.server.export.source import BATCH, ExportSource, live_cells
 from sync.server.export.xlsx_stream import XlsxStream
 
 
@@ -30,21 +30,28 @@ def _rating_rows(src: ExportSource):
     src.progress(done)
 
 
+def _walk_counts(src: ExportSource):
+    """(walk columns, visits, {lookfor_id: {"values": {value: n}, "not_observed": n}}) per walk, counted from
+    the walk's visits and their live cells in one ordered pass (one walk's counts in memory at a time)."""
+    for _, rows in groupby(src.rows(queries.walk_cells), key=itemgetter(0)):
+        visits, per = 0, {}
+        for r in rows:
+            visits += 1
+            for c in live_cells(r[-2], r[-1]):
+                cell = per.get(c.lookfor_id)
+                if cell is None:
+                    cell = per[c.lookfor_id] = {"values": {}, "not_observed": 0}
+                if c.not_observed:
+                    cell["not_observed"] += 1
+                elif c.value:
+                    cell["values"][c.value] = cell["values"].get(c.value, 0) + 1
+        yield r[:7], visits, per
+
+
 def tally_rows(src: ExportSource):
     """Per walk and look-for: visits, rated, not observed, evident, and the count of each value."""
-    counts = groupby(src.rows(queries.walk_rating_counts), key=itemgetter(1))
-    cur = next(counts, None)
-    for w in src.rows(queries.walk_visit_counts):
-        walk_id, walk_date, school_id, cycle, phase, rubric_id, version, visits = w
-        per: dict[str, dict] = {}
-        if cur is not None and cur[0] == walk_id:
-            for _, _, lookfor_id, value, not_observed, n in cur[1]:
-                cell = per.setdefault(lookfor_id, {"values": {}, "not_observed": 0})
-                if not_observed:
-                    cell["not_observed"] += n
-                elif value:
-                    cell["values"][value] = cell["values"].get(value, 0) + n
-            cur = next(counts, None)
+    for walk, visits, per in _walk_counts(src):
+        walk_id, walk_date, school_id, cycle, phase, rubric_id, version = walk
         rubric = src.catalog.rubrics.get((rubric_id, version))
         ids = [lf.id for lf in rubric.lookfors] if rubric else []
         ids += sorted(set(per) - set(ids))
