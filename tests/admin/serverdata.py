@@ -17,7 +17,8 @@ from sqlmodel import Session, select
 from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION, new_id
 from sync.server import directory
 from sync.server.db import writer
-from sync.server.models import Rating, Visit, Walk
+from sync.server.cells import rows
+from sync.server.models import Visit, VisitCells, Walk
 
 _LF = "  - {{id: {id}, domain: core, text: \"{text}\", label: \"{label}\", scale: four}}\n"
 _RUBRIC = """id: coherence
@@ -194,15 +195,21 @@ class World:
         return d
 
 
-def expected_ratings(engine, district_id: str, observer_id: str | None = None) -> set[tuple]:
-    """(visit_id, lookfor_id, value, not_observed) of every live rating of live visits of live walks."""
+def stored_cells(engine, district_id: str, observer_id: str | None = None) -> list:
+    """Every stored cell (sync.server.cells.CellRow, tombstones too) of live visits of live walks, with its visit id."""
     with Session(engine) as s:
-        # a rating cell has no district of its own: it is its visit's
-        stmt = (select(Rating.visit_id, Rating.lookfor_id, Rating.value, Rating.not_observed)
-                .join(Visit, Visit.id == Rating.visit_id).join(Walk, Walk.id == Visit.walk_id)
-                .where(Visit.district_id == district_id, Rating.deleted == False,  # noqa: E712
-                       Visit.deleted == False, Walk.deleted == False))  # noqa: E712
+        # a visit's cells have no district of their own: they are its visit's
+        stmt = (select(Visit.id, VisitCells.devices, VisitCells.cells)
+                .join(Visit, Visit.id == VisitCells.visit_id).join(Walk, Walk.id == Visit.walk_id)
+                .where(Visit.district_id == district_id, Visit.deleted == False,  # noqa: E712
+                       Walk.deleted == False))  # noqa: E712
         if observer_id:
             stmt = stmt.where(Visit.observer_id == observer_id)
-        rows = s.exec(stmt).all()
-    return {(v, lf, val or "", bool(no)) for v, lf, val, no in rows}
+        stored = s.exec(stmt).all()
+    return [(visit_id, c) for visit_id, devices, cells in stored for c in rows(devices, cells)]
+
+
+def expected_ratings(engine, district_id: str, observer_id: str | None = None) -> set[tuple]:
+    """(visit_id, lookfor_id, value, not_observed) of every live rating of live visits of live walks."""
+    return {(v, c.lookfor_id, c.value or "", bool(c.not_observed))
+            for v, c in stored_cells(engine, district_id, observer_id) if not c.deleted}

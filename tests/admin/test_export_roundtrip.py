@@ -31,6 +31,7 @@ def download(world, who, fmt: str, **params) -> bytes:
 def test_every_format_read_back_equals_the_ratings_in_the_database(world, server_db, fmt):
     expected = serverdata.expected_ratings(server_db.engine, world.north.id)
     assert len(expected) > 50 and any(no for *_, no in expected)  # values and "not observed" both present
+    assert any(c.deleted for _, c in serverdata.stored_cells(server_db.engine, world.north.id))  # tombstones too
     got = readback.cells(fmt, download(world, world.north.members["admin"], fmt))
     assert got == expected
 
@@ -81,7 +82,10 @@ def test_xlsx_has_visits_ratings_lookfors_and_tallies_sheets(world):
     ratings = sheets["Ratings"][1:]
     tallies = {(r[0], r[7]): r for r in sheets["Tallies"][1:]}
     col = {n: i for i, n in enumerate(sheets["Ratings"][0])}
+    visits = sheets["Visits"][1:]
+    assert {w for w, _ in tallies} == {v[0] for v in visits}
     for (walk_id, lookfor_id), t in tallies.items():
+        assert t[9] == sum(1 for v in visits if v[0] == walk_id)  # visits, those without ratings too
         cell = [r for r in ratings if r[col["walk_id"]] == walk_id and r[col["lookfor_id"]] == lookfor_id]
         assert t[10] == sum(1 for r in cell if r[col["value"]])          # rated
         assert t[11] == sum(1 for r in cell if r[col["not_observed"]])   # not observed
