@@ -1,4 +1,4 @@
-"""Export speed and memory: 250,000 ratings to long CSV and XLSX, next to a bare streaming SELECT of the same rows.
+"""Export speed and memory: 250,000 ratings to long CSV and XLSX, next to a bare streaming read of the same ratings.
 
     .venv/bin/python bench/export.py [--sizes 50000,250000] [--xlsxwriter]
 
@@ -40,7 +40,8 @@ def build(path: Path, ratings: int) -> str:
     from rubrics import builtin_rubrics
     from sync.server import directory
     from sync.server.db import make_engine, writer
-    from sync.server.models import Rating, Visit, Walk
+    from sync.server.cells import devices_text, encode
+    from sync.server.models import Visit, VisitCells, Walk
     from sync.server.serve import prepare
 
     engine = make_engine(f"sqlite:///{path}")
@@ -54,6 +55,8 @@ def build(path: Path, ratings: int) -> str:
     rng = random.Random(7)
     now = datetime(2026, 9, 1, 8, tzinfo=timezone.utc)
     walks, visits, cells = [], [], []
+    at = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # a stored cell's time, as push stores it (sync.server.cells)
+    devices = devices_text(["bench-device"])
     n_visits = ratings // len(lookfors)
     for v in range(n_visits):
         if v % 15 == 0:
@@ -68,15 +71,14 @@ def build(path: Path, ratings: int) -> str:
                        "student_count": None, "calibration_code": None, "note": "", "started_at": now,
                        "ended_at": None, "updated_at": now, "deleted": False, "district_id": district_id,
                        "change_seq": 0, "server_updated_at": now})
-        for lf in lookfors:
-            # a cell is keyed by its visit and has no scope columns of its own (sync.server.models.Rating)
-            cells.append({"visit_id": visit_id, "lookfor_id": lf, "value": "seen", "not_observed": False,
-                          "updated_at": now, "deleted": False, "device_id": "", "change_seq": 0})
+        # a visit's cells are one row with no scope columns of its own (sync.server.models.VisitCells)
+        cells.append({"visit_id": visit_id, "devices": devices,
+                      "cells": encode([[0, lf, "seen", False, False, at] for lf in sorted(lookfors)])})
     with engine.begin() as conn:
         conn.execute(insert(Walk), walks)
         conn.execute(insert(Visit), visits)
         for i in range(0, len(cells), 50_000):
-            conn.execute(insert(Rating), cells[i:i + 50_000])
+            conn.execute(insert(VisitCells), cells[i:i + 50_000])
     with engine.connect() as conn:  # fold the WAL into the file, as a long-running server's checkpoints would
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     engine.dispose()
@@ -85,6 +87,7 @@ def build(path: Path, ratings: int) -> str:
 
 def measure(kind: str, db: str, district_id: str) -> dict:
     """Runs in a child process: one export (or the bare SELECT) to a temp file; time and memory."""
+    from sync.server.cells import rows as cell_rows
     from sync.server.db import make_engine
     from sync.server.deps import Caller
     from sync.server.export import ExportFilters, iter_export, queries
@@ -93,15 +96,16 @@ def measure(kind: str, db: str, district_id: str) -> dict:
     engine = make_engine(f"sqlite:///{db}")
     scope = Scope(Caller("", "bench", "admin", district_id))
     with engine.connect() as conn:  # warm the connection and the page cache, as a running server would be
-        conn.exec_driver_sql("SELECT sum(length(lookfor_id)) FROM rating").scalar()
+        conn.exec_driver_sql("SELECT sum(length(cells)) FROM visit_cells").scalar()
     base = _status_mb("VmRSS")
     rows = size = 0
     started = time.perf_counter()
     with tempfile.TemporaryFile() as out:
-        if kind == "select":
+        if kind == "select":  # the bare read: visit rows with their cells, each cell decoded (no formatting)
             with engine.connect() as conn:
-                for _ in conn.execution_options(yield_per=2000).execute(queries.ratings(scope, ExportFilters())):
-                    rows += 1
+                for v in conn.execution_options(yield_per=2000).execute(queries.ratings(scope, ExportFilters())):
+                    for _ in cell_rows(v[-2], v[-1]):
+                        rows += 1
         elif kind == "xlsxwriter":
             rows = _xlsxwriter(engine, scope, out)
         else:
