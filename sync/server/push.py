@@ -13,6 +13,7 @@ import json
 import re
 from collections import deque
 from datetime import datetime
+from itertools import chain
 from operator import itemgetter
 from typing import NamedTuple
 
@@ -28,6 +29,8 @@ from sync.server.models import (AuditLog, Device, EvidenceNote, OpResult, School
                                 WalkMember)
 from sync.server.push_rules import _UTC_TEXT, Refused, Rules, as_utc
 from sync.server.rubric_registry import KnownRubrics
+
+_LOOKFOR = itemgetter(1)
 
 # (op_seq, status, reason): an EntryResult as a plain tuple
 Answer = tuple[int, str, "str | None"]
@@ -168,6 +171,9 @@ class _Work:
     def cells(self, groups: list, existing: dict[str, tuple[str, str]]) -> None:
         last = self.last
         self.existing = existing
+        # new visits of one walk are checked together, column by column over all their cells (the common case);
+        # a visit the server holds, or any batch with a problem, goes visit by visit and then cell by cell
+        pending: dict[int, tuple[dict, list]] = {}  # id(walk) -> (walk, [(vid, cells)])
         for vid, cells in groups:
             if cells and min(map(itemgetter(0), cells)) <= last:
                 for c in cells:
@@ -182,11 +188,19 @@ class _Work:
                 for c in cells:
                     self._answer(c[0], "rejected", f"{why}.")
                 continue
-            if vid not in existing and _all_good(cells, self.rules.cell_triples(walk)):
-                self.applied += len(cells)
-                self.new_cells[vid] = cells
+            if vid not in existing and len(set(map(_LOOKFOR, cells))) == len(cells):
+                pending.setdefault(id(walk), (walk, []))[1].append((vid, cells))
                 continue
             self._cells_one_by_one(vid, cells, self.rules.scale_map(walk), existing.get(vid))
+        for walk, visits in pending.values():
+            triples = self.rules.cell_triples(walk)
+            together = _all_good(list(chain.from_iterable(cells for _, cells in visits)), triples)
+            for vid, cells in visits:
+                if together or _all_good(cells, triples):
+                    self.applied += len(cells)
+                    self.new_cells[vid] = cells
+                else:
+                    self._cells_one_by_one(vid, cells, self.rules.scale_map(walk), None)
 
     def _cells_one_by_one(self, vid: str, cells: list, scales: dict, stored: tuple[str, str] | None) -> None:
         """The reason of each refused cell, and duplicates of what the server holds."""
@@ -310,20 +324,20 @@ def _cell_problem(c: list, scales: dict[str, tuple[set[str], bool]]) -> str | No
 
 
 def _all_good(cells: list, triples: frozenset) -> bool:
-    """Whether every cell of a visit is well formed, on its look-for's scale and not a tombstone, checked
-    column by column in C (set and map operations): the common case of a push. False sends the visit's cells
-    through the checks one by one, which find the reason for each refused cell."""
+    """Whether every cell is well formed, on its look-for's scale and not a tombstone, checked column by column
+    in C (set and map operations): the common case of a push. False sends the cells through the checks one by
+    one, which find the reason for each refused cell. (Each look-for once per visit is checked by the caller.)"""
     if set(map(len, cells)) != {6}:
         return False
     _, lfs, values, nos, dels, times = zip(*cells)
-    if len(set(lfs)) != len(lfs) or set(map(type, nos)) != {bool} or set(map(type, dels)) != {bool} or any(dels):
+    if set(map(type, nos)) != {bool} or set(map(type, dels)) != {bool} or any(dels):
         return False
     try:
         if not set(zip(lfs, values, nos)) <= triples:
             return False
     except TypeError:  # an unhashable value (a list...): not a scale value
         return False
-    # one regex run over the visit's times joined: every one in the canonical form the app sends, stored as is
+    # one regex run over the times joined: every one in the canonical form the app sends, stored as is
     if set(map(type, times)) != {str} or _CANONICAL_TIMES.fullmatch("|".join(times)) is None:
         return False
     try:  # a real instant too (no 30 February), or the database could not read it back
