@@ -28,8 +28,9 @@ def grade_band(grade: str | None) -> str:
 
 
 def iso_time(value: datetime | str | None) -> str:
-    """A stored UTC time as 2026-09-30T14:05:09Z (seconds). SQLite hands back its stored text (queries read time
-    columns untyped, which saves parsing 250,000 datetimes), PostgreSQL a datetime."""
+    """A stored UTC time as 2026-09-30T14:05:09Z (seconds). Text as stored: a rating cell's time on both databases
+    ("2026-09-30T14:05:09.000000Z", sync.server.cells) and other times on SQLite ("2026-09-30 14:05:09.000000",
+    read untyped to save parsing); a datetime for other times on PostgreSQL."""
     if value is None:
         return ""
     if type(value) is str:

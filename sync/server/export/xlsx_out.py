@@ -5,11 +5,12 @@ from itertools import groupby
 from operator import itemgetter
 from typing import Iterator
 
+from sync.server.cells import decode
 from sync.server.export import queries
 from sync.server.export.lookfors import DICTIONARY_COLUMNS
 from sync.server.export.rows import LONG_COLUMNS, TALLY_COLUMNS, VISIT_COLUMNS, iso_date, long_values, visit_values
 from sync.server.export.sink import ChunkSink
-from sync.server.export.source import BATCH, ExportSource, live_cells
+from sync.server.export.source import BATCH, ExportSource
 from sync.server.export.xlsx_stream import XlsxStream
 
 
@@ -37,14 +38,19 @@ def _walk_counts(src: ExportSource):
         visits, per = 0, {}
         for r in rows:
             visits += 1
-            for c in live_cells(r[-2], r[-1]):
-                cell = per.get(c.lookfor_id)
+            if r[-1] is None:  # a visit without cells
+                continue
+            # raw stored cells, not cells.rows: counting needs no writer, and this runs once per rating
+            for _, lookfor_id, value, not_observed, deleted, _ in decode(r[-2], r[-1])[1]:
+                if deleted:
+                    continue
+                cell = per.get(lookfor_id)
                 if cell is None:
-                    cell = per[c.lookfor_id] = {"values": {}, "not_observed": 0}
-                if c.not_observed:
+                    cell = per[lookfor_id] = {"values": {}, "not_observed": 0}
+                if not_observed:
                     cell["not_observed"] += 1
-                elif c.value:
-                    cell["values"][c.value] = cell["values"].get(c.value, 0) + 1
+                elif value:
+                    cell["values"][value] = cell["values"].get(value, 0) + 1
         yield r[:7], visits, per
 
 
