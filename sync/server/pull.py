@@ -10,39 +10,29 @@ wrote it or one of its cells, with every cell of it another device wrote, not on
 cursor: a cursor handed back by a cut page (more=true) can pass a cell whose visit has since moved to a
 higher number (a later cell of it changed), and that cell would then never be sent. Only the device's own
 cells are left out. A page is bounded by weight (a visit counts 1 + its cells) and never splits a visit or a
-number.
+number. A visit's cells are one visit_cells row, read only through sync.server.cells.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
-from sqlalchemy import String, exists, or_, select, type_coerce
+from sqlalchemy import exists, or_, select
 from sqlmodel import Session
 
 from sync.protocol import RECORD_SHAPES, Change, PullResponse
 from sync.server import seq
+from sync.server.cells import devices_text, rows as cell_rows
 from sync.server.deps import Caller
-from sync.server.models import DistrictSettings, EvidenceNote, Rating, RubricVersion, School, Visit, Walk
+from sync.server.models import DistrictSettings, EvidenceNote, RubricVersion, School, Visit, VisitCells, Walk
 from sync.server.scope import Scope
 
 _SETTINGS_FIELDS = ("small_cell_threshold", "record_class_type", "allow_identifying_fields")
 _CELL_CHUNK = 500  # visit ids per cell query: well under every bound-parameter limit
-_CELL_COLUMNS = (Rating.visit_id, Rating.lookfor_id, Rating.value, Rating.not_observed, Rating.deleted,
-                 type_coerce(Rating.updated_at, String))  # PULL_CELL_FIELDS after the visit id; time: _iso_utc
+_CELLS = VisitCells.__table__
 
 
 def _jsonable(v):
     return v.isoformat() if isinstance(v, (datetime, date)) else v
-
-
-def _iso_utc(v) -> str:
-    """A cell's time as the visit's times are sent (datetime.isoformat of UTC), from what the driver gives: the
-    stored text on SQLite ("2026-09-01 08:00:00.000000", UTC), a datetime on PostgreSQL. Reading the text
-    saves parsing every cell's time into a datetime only to print it again."""
-    if isinstance(v, str):
-        digits = v[20:26]  # the stored fraction may be short or absent (text pushed as is, sync.server.bulk)
-        return f"{v[:10]}T{v[11:19]}{'.' + digits.ljust(6, '0') if digits.strip('0') else ''}+00:00"
-    return v.astimezone(timezone.utc).isoformat()
 
 
 def _record(kind: str):
@@ -73,6 +63,7 @@ class _Window:
     def __init__(self, s: Session, caller: Caller, since: int, hi: int, limit: int):
         self.s, self.caller, self.since, self.hi, self.limit = s, caller, since, hi, limit
         self.scope = Scope(caller)
+        self.own_devices = devices_text([caller.device_id])  # a visit_cells row holding only this device's cells
         self.bound = hi
         self.rows: list[tuple[int, int, str, str, dict]] = []  # (seq, weight, kind, record_id, data)
 
@@ -101,24 +92,26 @@ class _Window:
 
     def cells(self, visit_ids: list[str]) -> dict[str, list[list]]:
         """The cells of these (already scoped) visits that other devices wrote, by visit id, each visit's in
-        look-for order (why not only those after the cursor: module docstring). No Scope clause: the visit ids
-        come from a scoped query."""
+        look-for order as stored (why not only those after the cursor: module docstring). No Scope clause: the
+        visit ids come from a scoped query."""
         out: dict[str, list[list]] = {v: [] for v in visit_ids}
+        own, mine = self.caller.device_id, self.own_devices
         conn = self.s.connection()  # plain rows: the ORM's row handling would cost more than the query
         for i in range(0, len(visit_ids), _CELL_CHUNK):
-            q = (select(*_CELL_COLUMNS)
-                 .where(Rating.visit_id.in_(visit_ids[i:i + _CELL_CHUNK]), Rating.device_id != self.caller.device_id))
-            for vid, lf, value, no, deleted, at in conn.execute(q):
-                out[vid].append([lf, value, bool(no), bool(deleted), _iso_utc(at)])
-        for got in out.values():  # sorted here, not by the database: PostgreSQL's collation would reorder ids
-            got.sort()
+            q = select(_CELLS.c.visit_id, _CELLS.c.devices, _CELLS.c.cells).where(
+                _CELLS.c.visit_id.in_(visit_ids[i:i + _CELL_CHUNK]), _CELLS.c.devices != mine)
+            for vid, devices, stored in conn.execute(q):
+                # times go out as stored: the canonical UTC text (sync.server.cells), read by fromisoformat
+                out[vid] = [[r.lookfor_id, r.value, r.not_observed, r.deleted, r.updated_at]
+                            for r in cell_rows(devices, stored) if r.device_id != own]
         return out
 
     def visits(self) -> None:
         """Visits in the window another device wrote, or with a cell another device wrote, with those cells."""
-        own = self.caller.device_id
-        others_cell = exists().where(Rating.visit_id == Visit.id, Rating.device_id != own)  # by the key prefix
-        base = self.base(Visit, or_(Visit.device_id != own, others_cell))
+        # a cell by another device <=> the row's devices list is not exactly [own] (compact JSON compared as
+        # text: one key lookup per visit, no decoding in SQL)
+        others_cell = exists().where(_CELLS.c.visit_id == Visit.id, _CELLS.c.devices != self.own_devices)
+        base = self.base(Visit, or_(Visit.device_id != self.caller.device_id, others_cell))
         got = list(self.s.execute(base.order_by(Visit.change_seq).limit(self.limit)).mappings())
         full = len(got) == self.limit
         # cells are read a chunk of visits at a time, only until the page's weight is reached; each chunk is

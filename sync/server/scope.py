@@ -5,9 +5,10 @@
     admin:    the whole district.
 Routes build queries with `Scope(caller).select(Model)` or add `Scope(caller).where(Model)`; none filters by hand.
 
-A rating cell has no scope columns of its own (it is keyed by its visit, to keep the push's writes small):
-`where(Rating)` limits it through its visit with a subquery, which is correct on its own. A query that already
-joins Visit and applies `where(Visit)` (the exports) has limited its ratings already and skips that subquery.
+A visit's rating cells (one VisitCells row per visit) have no scope columns of their own (to keep the push's
+writes small): `where(VisitCells)` limits them through their visit with a subquery, which is correct on its own.
+A query that already joins Visit and applies `where(Visit)` (the exports) has limited its cells already and skips
+that subquery.
 """
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from sqlalchemy import or_
 from sqlmodel import Session, select
 
 from sync.server.deps import Caller
-from sync.server.models import (District, Device, EvidenceNote, OpResult, Rating, Visit, Walk, WalkMember)
+from sync.server.models import (District, Device, EvidenceNote, OpResult, Visit, VisitCells, Walk,
+                               WalkMember)
 
 _OWNED_PARTS = (EvidenceNote,)  # carry walk_id and owner_id (the visit's observer)
 
@@ -36,8 +38,8 @@ class Scope:
             return [District.id == self.district_id]
         if model is OpResult:
             return [OpResult.device_id.in_(select(Device.id).where(Device.district_id == self.district_id))]
-        if model is Rating:  # seen through its visit (module docstring)
-            return [Rating.visit_id.in_(select(Visit.id).where(*self.where(Visit)))]
+        if model is VisitCells:  # seen through its visit (module docstring)
+            return [VisitCells.visit_id.in_(select(Visit.id).where(*self.where(Visit)))]
         clauses = [model.district_id == self.district_id]
         role, me = self.caller.role, self.caller.user_id
         if role == "admin" or model is Walk:

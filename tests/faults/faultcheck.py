@@ -15,12 +15,12 @@ from app.store.models import EvidenceNote as DNote, Outbox, Rating as DRating, V
 from sync.client import SyncClient, SyncFailed
 from sync.push_wire import PendingEntry, build_push
 from sync.protocol import rating_id
-from sync.server.models import Device, District, EvidenceNote, Rating, Visit, Walk
+from sync.server.models import Device, District, EvidenceNote, Visit, Walk
 
 harness = sys.modules["lw_serverproc"]
 
-_PAIRS = (("walk", DWalk, Walk), ("visit", DVisit, Visit), ("rating", DRating, Rating),
-          ("note", DNote, EvidenceNote))
+_PAIRS = (("walk", DWalk, Walk), ("visit", DVisit, Visit), ("rating", DRating, None),
+          ("note", DNote, EvidenceNote))  # the server keeps a visit's cells in one row: read by harness.cells
 _COMPARED = {"walk": ("id", "school_id", "deleted", "created_by"),
              "visit": ("id", "walk_id", "visit_no", "observer_id", "grade", "subject", "deleted", "ended_at"),
              "rating": ("id", "visit_id", "lookfor_id", "value", "not_observed", "deleted"),
@@ -32,15 +32,20 @@ def _norm(v):
 
 
 def _server_rows(server_db, model, district_id: str) -> list:
-    if model is Rating:  # a cell has no district of its own: it is its visit's
-        return server_db.rows(Rating, Rating.visit_id.in_(select(Visit.id).where(Visit.district_id == district_id)))
+    if model is None:  # rating cells: (visit, look-for) -> CellRow, stored in their visit's visit_cells row
+        return [_Cell(vid, cell) for (vid, _), cell in server_db.cells(district_id).items()]
     return server_db.rows(model, model.district_id == district_id)
 
 
-def _get(row, field: str):
-    if field == "id" and isinstance(row, Rating):  # the server keys a cell by (visit, look-for); the device by id
-        return rating_id(row.visit_id, row.lookfor_id)
-    return getattr(row, field)
+class _Cell:
+    """A stored cell with the device's names for its fields: id = rating_id(visit, look-for), visit_id."""
+
+    def __init__(self, visit_id: str, cell):
+        self.visit_id, self.cell = visit_id, cell
+        self.id = rating_id(visit_id, cell.lookfor_id)
+
+    def __getattr__(self, field: str):
+        return getattr(self.cell, field)
 
 
 def device_records(dev) -> dict[str, dict[str, tuple]]:
@@ -56,19 +61,19 @@ def server_records(server_db, district_id: str) -> dict[str, list[tuple]]:
     """Every record of the district, as a list (so a duplicate would show as two items)."""
     out = {}
     for kind, _, model in _PAIRS:
-        out[kind] = [tuple(_norm(_get(r, f)) for f in _COMPARED[kind])
+        out[kind] = [tuple(_norm(getattr(r, f)) for f in _COMPARED[kind])
                      for r in _server_rows(server_db, model, district_id)]
     return out
 
 
 def server_state(server_db, district_id: str) -> dict:
-    """The district's change counter and every record's (change_seq, server_updated_at) (a cell's change_seq and
-    device): any write moves them."""
+    """The district's change counter and every record's (change_seq, server_updated_at) (a cell's whole stored
+    content, its writer and time included): any write moves them."""
     (district,) = server_db.rows(District, District.id == district_id)
     rows = {}
     for kind, _, model in _PAIRS:
         for r in _server_rows(server_db, model, district_id):
-            rows[(kind, _get(r, "id"))] = (r.change_seq, getattr(r, "server_updated_at", r.device_id))
+            rows[(kind, r.id)] = tuple(r.cell) if model is None else (r.change_seq, r.server_updated_at)
     return {"counter": district.change_counter, "rows": rows}
 
 

@@ -28,7 +28,7 @@ from sqlmodel import Session, select
 from app.store.models import EvidenceNote as DNote, Outbox, Rating as DRating, Visit as DVisit
 from app.store.services import ServiceError
 from sync.protocol import rating_id
-from sync.server.models import EvidenceNote, Rating, Visit
+from sync.server.models import EvidenceNote, Visit
 
 harness = sys.modules["lw_serverproc"]
 
@@ -52,15 +52,15 @@ def device_state(dev) -> dict[tuple[str, str], object]:
 def server_state(server_db, district_id: str) -> tuple[dict, Counter]:
     """What the server holds for the district, and how often each id occurs (a duplicate would count 2)."""
     visits = server_db.rows(Visit, Visit.district_id == district_id)
-    # a cell has no district or id of its own: it is its visit's, keyed by (visit, look-for)
-    ratings = server_db.rows(Rating, Rating.visit_id.in_(select(Visit.id).where(Visit.district_id == district_id)))
+    # a cell has no district or id of its own: it is its visit's, keyed by (visit, look-for); harness.cells fails
+    # on a look-for stored twice in a visit's row, which the Counter below could not see
+    ratings = server_db.cells(district_id)
     notes = server_db.rows(EvidenceNote, EvidenceNote.district_id == district_id)
     out: dict = {("visit", v.id): v.deleted for v in visits}
-    out.update({("rating", rating_id(r.visit_id, r.lookfor_id)): (r.value, r.not_observed, r.deleted)
-                for r in ratings})
+    out.update({("rating", rating_id(vid, lf)): (r.value, r.not_observed, r.deleted)
+                for (vid, lf), r in ratings.items()})
     out.update({("note", n.id): n.text for n in notes})
-    return out, Counter([*(r.id for r in [*visits, *notes]),
-                         *(rating_id(r.visit_id, r.lookfor_id) for r in ratings)])
+    return out, Counter([*(r.id for r in [*visits, *notes]), *(rating_id(vid, lf) for vid, lf in ratings)])
 
 
 def outbox(dev) -> list:

@@ -5,6 +5,7 @@ same database the server process uses (our real code, not a stand-in); devices a
 """
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -41,14 +42,16 @@ def pg_reachable() -> str | None:
         return f"PostgreSQL at 127.0.0.1:5432 is not reachable ({type(exc).__name__})"
 
 
-def pg_scratch_db() -> tuple[str, callable]:
-    """Create a uniquely named scratch database; return its URL and a function that drops it."""
+def pg_scratch_db(icu_locale: str | None = None) -> tuple[str, callable]:
+    """Create a uniquely named scratch database; return its URL and a function that drops it. icu_locale (e.g.
+    "en-US") makes it sort text by that language, as a production database may, not by code point."""
     import psycopg
 
     name = f"lw_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     admin = PG_ADMIN_URL.replace("postgresql+psycopg", "postgresql")
+    icu = f" TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE '{icu_locale}'" if icu_locale else ""
     with psycopg.connect(admin, autocommit=True) as c:
-        c.execute(f'CREATE DATABASE "{name}"')
+        c.execute(f'CREATE DATABASE "{name}"{icu}')
 
     def drop() -> None:
         with psycopg.connect(admin, autocommit=True) as c:
@@ -154,6 +157,33 @@ class Db:
     def rows(self, model, *where):
         with Session(self.engine) as s:
             return list(s.exec(select(model).where(*where)).all())
+
+    def cells(self, district_id: str, *where) -> dict:
+        """The district's stored rating cells by (visit_id, lookfor_id): see cells_of."""
+        return cells_of(self.engine, district_id, *where)
+
+
+def cells_of(engine, district_id: str, *where) -> dict:
+    """The stored rating cells of a district's visits (matching `where`, clauses on Visit), tombstones too, by
+    (visit_id, lookfor_id) -> sync.server.cells.CellRow. Checks each visit_cells row's layout on the way, since a
+    dict would hide a cell stored twice: look-fors strictly increasing (code point order), every listed device
+    holding a cell and listed once (so the pull's "devices != [own]" text comparison is exact)."""
+    from sync.server.cells import rows as cell_rows
+    from sync.server.models import Visit, VisitCells
+
+    out = {}
+    with Session(engine) as s:
+        stored = s.exec(select(VisitCells.visit_id, VisitCells.devices, VisitCells.cells)
+                        .join(Visit, Visit.id == VisitCells.visit_id)
+                        .where(Visit.district_id == district_id, *where)).all()
+    for vid, devices, cells in stored:
+        got = list(cell_rows(devices, cells))
+        lookfors = [c.lookfor_id for c in got]
+        assert lookfors == sorted(set(lookfors)), f"visit {vid}: look-fors twice or out of order: {lookfors}"
+        listed = json.loads(devices)
+        assert sorted(listed) == sorted({c.device_id for c in got}), f"visit {vid}: devices {listed}"
+        out.update(((vid, c.lookfor_id), c) for c in got)
+    return out
 
 
 @dataclass

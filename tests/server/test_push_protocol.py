@@ -9,18 +9,18 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 import lw_serverproc as harness
-from sync.server.models import District, OpResult, Rating, Visit, Walk
+from sync.server.models import District, OpResult, Visit, Walk
 
 
 def _server_state(db, district_id):
+    """((walks, visits, cells), highest walk and visit numbers, the district counter, every stored cell)."""
+    cells = db.cells(district_id)  # by (visit, look-for): fails on a cell stored twice
     with Session(db.engine) as s:
-        cells = select(Rating).join(Visit, Visit.id == Rating.visit_id).where(Visit.district_id == district_id)
         counts = tuple(s.execute(select(func.count()).select_from(m).where(m.district_id == district_id)).scalar_one()
-                       for m in (Walk, Visit)) + (s.execute(select(func.count()).select_from(cells.subquery()))
-                                                  .scalar_one(),)
+                       for m in (Walk, Visit)) + (len(cells),)
         seqs = tuple(s.execute(select(func.max(m.change_seq)).where(m.district_id == district_id)).scalar_one()
                      for m in (Walk, Visit))
-        return counts, seqs, s.get(District, district_id).change_counter
+        return counts, seqs, s.get(District, district_id).change_counter, cells
 
 
 def _offline_visits(device, district, n=3):

@@ -2,19 +2,21 @@
 cell is missed when a round is paged, and pages weigh a visit as 1 + its cells without splitting a visit or a
 change number.
 
-Server rows are written here as a push writes them (one district number per transaction; the changed cells and
-their visit take it; the visit's device changes only when its own fields are written), then pulled over HTTP.
+Server rows are written here as a push writes them (one district number per transaction; a visit whose cells
+change takes it; the visit's device changes only when its own fields are written; a visit's cells are one
+visit_cells row made by the server's own codec, sync.server.cells), then pulled over HTTP.
 """
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timezone
+from datetime import date
 
 import lw_serverproc as harness
 from sync.server import seq
-from sync.server.models import Rating, Visit, Walk
+from sync.server.cells import devices_text, merge, new_visit, rows as cell_rows
+from sync.server.models import Visit, VisitCells, Walk
 
-T0 = datetime(2026, 9, 1, 8, 0, tzinfo=timezone.utc)
+T0 = "2026-09-01T08:00:00.000000Z"  # cell times as the server stores and sends them
 
 
 def enroll(server, district, user: str) -> tuple[str, str]:
@@ -64,19 +66,21 @@ def write_walk(server_db, district, device: str, observer: str, visits: int, cel
             vids.append(vid)
             s.add(Visit(id=vid, walk_id=walk_id, visit_no=i + 1, observer_id=observer, district_id=district.id,
                         change_seq=number, device_id=device))
-            for c in range(cells):
-                s.add(Rating(visit_id=vid, lookfor_id=f"lf.{c:02d}", value="3", updated_at=T0, change_seq=number,
-                             device_id=device))
+            if cells:
+                wire = [[0, f"lf.{c:02d}", "3", False, False, T0] for c in range(cells)]
+                s.add(VisitCells(visit_id=vid, devices=devices_text([device]), cells=new_visit(wire)))
     return walk_id, vids
 
 
 def change_cell(server_db, district, device: str, visit_id: str, lookfor_id: str, **values) -> int:
-    """One cell written by `device`: the cell and its visit take a new number; the visit's device stays."""
+    """One cell written by `device`: its visit takes a new number; the visit's device stays."""
     with server_db.write() as s:
         n = seq.reserve(s, district.id, 1)
-        cell = s.get(Rating, (visit_id, lookfor_id))
-        for k, v in {**values, "change_seq": n, "device_id": device}.items():
-            setattr(cell, k, v)
+        row = s.get(VisitCells, visit_id)
+        old = next(c for c in cell_rows(row.devices, row.cells) if c.lookfor_id == lookfor_id)._asdict()
+        new = {**old, **values}
+        change = [n, lookfor_id, new["value"], new["not_observed"], new["deleted"], new["updated_at"]]
+        row.devices, row.cells, _ = merge(row.devices, row.cells, [change], device)
         s.get(Visit, visit_id).change_seq = n
     return n
 
@@ -95,13 +99,13 @@ def test_a_visit_comes_back_with_only_the_cell_another_device_changed(server, se
     assert vid not in visits_of(seen_a)  # its own visit and cells
     assert [c[0] for c in visits_of(seen_b)[vid]["data"]["cells"]] == ["lf.00", "lf.01", "lf.02"]
 
-    later = datetime(2026, 9, 1, 9, 30, tzinfo=timezone.utc)
+    later = "2026-09-01T09:30:00.000000Z"
     n = change_cell(server_db, district, dev_b, vid, "lf.01", value=None, not_observed=True, updated_at=later)
 
     got_a, _ = pull(server, token_a, cursor_a)
     change = visits_of(got_a)[vid]
     assert change["seq"] == n and change["data"]["id"] == vid and change["data"]["observer_id"] == observer
-    assert change["data"]["cells"] == [["lf.01", None, True, False, later.isoformat()]]
+    assert change["data"]["cells"] == [["lf.01", None, True, False, later]]
     got_b, _ = pull(server, token_b, cursor_b)
     # its own cell is not sent back; the other device's cells come again with the visit (module docstring)
     assert [c[0] for c in visits_of(got_b)[vid]["data"]["cells"]] == ["lf.00", "lf.02"]

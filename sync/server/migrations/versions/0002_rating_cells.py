@@ -48,6 +48,7 @@ def upgrade() -> None:
         devices = sorted({r[6] for r in group})
         index = {d: i for i, d in enumerate(devices)}
         stored = [[index[r[6]], r[1], r[2], bool(r[3]), bool(r[4]), _utc_text(r[5])] for r in group]
+        stored.sort(key=lambda c: c[1])  # by code point, as sync.server.cells keeps them (a collation may differ)
         batch.append({"visit_id": visit_id, "devices": orjson.dumps(devices).decode(),
                       "cells": orjson.dumps(stored).decode()})
         if len(batch) >= 1000:
