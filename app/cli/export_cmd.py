@@ -54,7 +54,11 @@ def _local(db: str, district: str | None, fmt: str, filters, out) -> None:
     engine = make_engine(url)
     try:
         try:
-            if not inspect(engine).has_table("rating"):
+            tables = inspect(engine)
+            if not tables.has_table("visit_cells"):
+                if tables.has_table("district"):
+                    raise fail(f"{db} is a learnwalk server database of an older version; run `learnwalk serve "
+                               "--db` on it once (it upgrades the database on start), then export again.")
                 raise fail(f"{db} holds no learnwalk server data; check --db (it is the server's database).")
             with Session(engine) as s:
                 ids = list(s.exec(select(District.id).order_by(District.id)).scalars()) if district is None else [district]
