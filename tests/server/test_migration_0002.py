@@ -115,3 +115,26 @@ def test_0002_turns_every_rating_into_a_cell_of_its_visit_and_renumbers_visits_w
         "v-newer-cell": (5, [["a", "1", False, False, TIMES[2][1]], ["c", None, False, True, TIMES[1][1]]]),
         "v-older-cells": (8, [["a", None, True, False, TIMES[4][1]], ["b", "2", False, False, TIMES[6][1]]]),
         "v-no-cells": (7, []), "v-cased": (9, [])}
+
+
+def test_0002_copies_more_visits_than_one_insert_batch_while_reading_the_ratings_streamed(engine):
+    cfg = alembic_config(engine)
+    command.upgrade(cfg, "0001")
+    visits = 2345  # over two of the migration's 1,000-row inserts, written while the ratings are still read
+    rows = [{"id": rating_id(f"v{i:05d}", lf), "v": f"v{i:05d}", "lf": lf, "value": str(1 + i % 4),
+             "dev": f"dev-{i % 3}", "at": _at(engine, 1 + i % 7)} for i in range(visits) for lf in ("x", "y")]
+    with engine.begin() as c:
+        c.execute(text("INSERT INTO district (id, name, change_counter, created_at) VALUES ('d1', 'D', 1, :t)"),
+                  {"t": _at(engine, 3)})
+        c.execute(text("INSERT INTO visit (district_id, change_seq, server_updated_at, device_id, id, walk_id, "
+                       "visit_no, observer_id, note, started_at, updated_at, deleted) VALUES ('d1', 1, :t, 'dev-0', "
+                       ":id, 'w1', :no, 'u-obs', '', :t, :t, false)"),
+                  [{"t": _at(engine, 3), "id": f"v{i:05d}", "no": i} for i in range(visits)])
+        c.execute(text("INSERT INTO rating (district_id, change_seq, server_updated_at, device_id, walk_id, owner_id, "
+                       "id, visit_id, lookfor_id, value, not_observed, updated_at, deleted) VALUES ('d1', 1, :at, "
+                       ":dev, 'w1', 'u-obs', :id, :v, :lf, :value, false, :at, false)"), rows)
+    command.upgrade(cfg, "head")
+
+    cells = harness.cells_of(engine, "d1")
+    assert {k: (c.value, c.device_id, c.updated_at) for k, c in cells.items()} == {
+        (r["v"], r["lf"]): (r["value"], r["dev"], TIMES[1 + int(r["v"][1:]) % 7][1]) for r in rows}

@@ -40,8 +40,10 @@ def upgrade() -> None:
     sqlite_with_rowid=False,
     )
     bind = op.get_bind()
+    # streamed (a server-side cursor on PostgreSQL): a district's ratings need not fit in memory at once
     old = bind.execute(sa.text("SELECT visit_id, lookfor_id, value, not_observed, deleted, updated_at, device_id "
-                               "FROM rating ORDER BY visit_id, lookfor_id"))
+                               "FROM rating ORDER BY visit_id, lookfor_id")
+                       .execution_options(stream_results=True, max_row_buffer=5000))
     batch = []
     for visit_id, group in groupby(old, key=lambda r: r[0]):
         group = list(group)
