@@ -174,7 +174,10 @@ class _Work:
         # new visits of one walk are checked together, column by column over all their cells (the common case);
         # a visit the server holds, or any batch with a problem, goes visit by visit and then cell by cell
         pending: dict[int, tuple[dict, list]] = {}  # id(walk) -> (walk, [(vid, cells)])
-        for vid, cells in groups:
+        by_visit: dict[str, list] = {}
+        for vid, cells in groups:  # a visit named twice is one visit
+            by_visit[vid] = by_visit[vid] + cells if vid in by_visit else cells
+        for vid, cells in by_visit.items():
             if cells and min(map(itemgetter(0), cells)) <= last:
                 for c in cells:
                     if c[0] <= last:

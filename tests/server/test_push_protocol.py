@@ -136,8 +136,6 @@ def test_the_client_splits_a_batch_the_server_refuses_as_too_large(small_server,
     dev.engine.dispose()
 
 
-@pytest.mark.xfail(strict=True, reason="push.py: a new visit's second cell group replaces the first in new_cells "
-                                       "(cells answered applied but not stored); remove this mark once fixed")
 def test_a_new_visit_s_cells_sent_in_two_groups_are_all_stored(server, server_db, district, device):
     """PushRequest allows one visit in two cell groups (the app sends one); every cell answered applied is kept."""
     dev, entries = _offline_visits(device, district, n=1)
