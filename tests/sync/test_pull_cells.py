@@ -196,3 +196,20 @@ def test_through_real_pushes_a_second_tablet_s_cell_reaches_the_first_alone(serv
     assert first.capture.ratings(vid)[lf].value == new_value
     for d in (first, second):
         d.engine.dispose()
+
+
+def test_a_visit_whose_other_device_cells_were_all_taken_back_is_not_sent_to_its_writer(server, server_db, district):
+    """The pull finds "a cell by another device" by comparing the row's devices list with [own] as text: once the
+    first tablet rewrites the second tablet's only cell, the visit holds nothing the first does not have."""
+    observer = district.user("observer")
+    (dev_a, token_a), (dev_b, token_b) = enroll(server, district, observer), enroll(server, district, observer)
+    _, (vid,) = write_walk(server_db, district, dev_a, observer, visits=1, cells=2)
+    change_cell(server_db, district, dev_b, vid, "lf.00", value="1")
+    _, cursor_a = pull(server, token_a)
+    _, cursor_b = pull(server, token_b)
+    n = change_cell(server_db, district, dev_a, vid, "lf.00", value="2")
+
+    got_a, after_a = pull(server, token_a, cursor_a)
+    assert vid not in visits_of(got_a) and after_a == n
+    change = visits_of(pull(server, token_b, cursor_b)[0])[vid]
+    assert change["seq"] == n and [c[:2] for c in change["data"]["cells"]] == [["lf.00", "2"], ["lf.01", "3"]]
