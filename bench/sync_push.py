@@ -40,6 +40,7 @@ from sync.server.models import metadata
 from sync.server.serve import prepare
 
 LOOKFORS = 25
+BATCH = 0  # outbox entries per push; 0 = the client's default (--batch)
 
 
 def bench_rubric() -> str:
@@ -129,7 +130,7 @@ def one_round(tmp: Path, rep: int, token: str) -> tuple[float, float, int, Path]
     store = DeviceSyncStore(dev, RubricCatalog(dev))
     try:
         entries = len(store.pending(0, 10**9))
-        with SyncClient(url, token) as client:
+        with SyncClient(url, token, **({"batch_entries": BATCH} if BATCH else {})) as client:
             started = time.perf_counter()
             report = client.sync(store)
             seconds = time.perf_counter() - started
@@ -218,7 +219,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000", help="comma-separated visit counts")
     parser.add_argument("--repeats", type=int, default=3, help="rounds per size (best is reported: load noise)")
+    parser.add_argument("--batch", type=int, default=0, help="outbox entries per push (default: the client's)")
     args = parser.parse_args()
+    global BATCH
+    BATCH = args.batch
     print(f"bench/sync_push.py on {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     for n in (int(x) for x in args.sizes.split(",")):
         run(n, args.repeats)

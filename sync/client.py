@@ -67,9 +67,12 @@ def _problem(resp: httpx.Response) -> str:
     return f"The server answered {resp.status_code} {resp.reason_phrase}."
 
 
+FIRST_BATCH = 3_000  # outbox entries in a round's first push (see _push_batches)
+
+
 class SyncClient:
     def __init__(self, server_url: str, token: str | None = None, *, transport: httpx.BaseTransport | None = None,
-                 timeout: float = 120.0, batch_entries: int = 8_000):
+                 timeout: float = 120.0, batch_entries: int = 20_000):
         self.server_url = server_url.rstrip("/")
         # outbox entries per push: few server commits (one fsync each), yet small enough that reading and
         # building the next batch overlaps most of the round; 413 splits them
@@ -118,9 +121,9 @@ class SyncClient:
 
     # ---- push -----------------------------------------------------------------------------------
 
-    def _read(self, store: LocalStore, after: int) -> tuple[list[PendingEntry], PushBatch | None]:
+    def _read(self, store: LocalStore, after: int, limit: int) -> tuple[list[PendingEntry], PushBatch | None]:
         """The next batch after outbox seq `after`, read and built (runs in the read-ahead thread)."""
-        entries = store.pending(after, self.batch_entries)
+        entries = store.pending(after, limit)
         try:
             return entries, (build_push(entries) if entries else None)
         except ValueError as exc:
@@ -149,10 +152,14 @@ class SyncClient:
         settle(batch, answer)
 
     def push(self, store: LocalStore, report: RoundReport) -> None:
+        self._push_then(store, report, lambda settled: settled())
+
+    def _push_then(self, store: LocalStore, report: RoundReport, after: Callable[[Callable[[], None]], None]) -> None:
         # Two worker threads keep the device busy while a push is on the wire: one reads and builds the next
         # batch, one commits the acknowledgements (one device transaction each, mostly its fsync), each after
-        # the one before. The push returns (or fails) only when every acknowledgement has finished, so a pull
-        # never runs first.
+        # the one before. `after` runs once every batch is sent, with a function that waits for every
+        # acknowledgement to commit (or raises its error): the pull asks the server for its first page while the
+        # last acknowledgement commits, and applies nothing before it has.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="learnwalk-ack") as acker, \
                 ThreadPoolExecutor(max_workers=1, thread_name_prefix="learnwalk-read") as reader:
             acks: list[Future] = []
@@ -161,8 +168,14 @@ class SyncClient:
             except BaseException:
                 wait(acks)  # the error already on its way up is the one to report
                 raise
-            for ack in acks:
-                ack.result()
+
+            def settled() -> None:
+                for ack in acks:
+                    ack.result()
+            try:
+                after(settled)
+            finally:
+                wait(acks)
 
     def _push_batches(self, store: LocalStore, report: RoundReport, reader: ThreadPoolExecutor,
                       acker: ThreadPoolExecutor, acks: list[Future]) -> None:
@@ -184,13 +197,17 @@ class SyncClient:
                 else:
                     report.duplicate += 1
 
-        ahead = reader.submit(self._read, store, 0)
+        # the first batch is small, so the server starts while the device reads the next one; each batch after
+        # it grows up to batch_entries (fewer pushes, each with its own commit, for the bulk of a round)
+        size = min(self.batch_entries, FIRST_BATCH)
+        ahead = reader.submit(self._read, store, 0, size)
         while True:
             entries, batch = ahead.result()
             if not entries:
                 return
             # entries after this batch are untouched by its acknowledgement: read the next one while it is sent
-            ahead = reader.submit(self._read, store, entries[-1].seq)
+            size = min(self.batch_entries, size * 4)
+            ahead = reader.submit(self._read, store, entries[-1].seq, size)
             try:
                 self._send_push(entries, batch, settle)
             except BaseException:
@@ -199,10 +216,12 @@ class SyncClient:
 
     # ---- pull -----------------------------------------------------------------------------------
 
-    def pull(self, store: LocalStore, report: RoundReport) -> None:
+    def pull(self, store: LocalStore, report: RoundReport, settled: Callable[[], None] = lambda: None) -> None:
+        """Pull pages until more=false; `settled` is called before anything is written to the store."""
         cursor, was_reset = store.cursor(), False
         while True:
             resp = self._send("GET", "/api/v1/changes", params={"since": cursor})
+            settled()
             try:
                 page = PullResponse.model_validate_json(resp.content)
             except ValidationError:
@@ -229,8 +248,7 @@ class SyncClient:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            self.push(store, report)
-            self.pull(store, report)
+            self._push_then(store, report, lambda settled: self.pull(store, report, settled))
         finally:
             if collecting:
                 gc.enable()

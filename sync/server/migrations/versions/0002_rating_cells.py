@@ -37,7 +37,6 @@ def upgrade() -> None:
     sa.Column('devices', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('cells', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.PrimaryKeyConstraint('visit_id'),
-    sqlite_with_rowid=False,
     )
     bind = op.get_bind()
     # streamed (a server-side cursor on PostgreSQL): a district's ratings need not fit in memory at once
