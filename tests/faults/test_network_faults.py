@@ -47,7 +47,8 @@ def test_a_request_cut_before_the_server_has_it_all_commits_nothing_and_the_retr
 def test_a_cut_in_the_second_batch_keeps_the_first_batch_acknowledged_and_the_rest_arrives_once(
         proxy, proxied_device, district, server_db):
     dev = _ready(proxied_device, district, visits=10)
-    total = len(outbox(dev))
+    total, entries = len(outbox(dev)), pending_entries(dev)
+    before = server_state(server_db, district.id)
     proxy.plan("pass", arg=0)  # the first batch goes through
     proxy.plan("cut_request", arg=300)
     with pytest.raises(SyncFailed):
@@ -55,9 +56,12 @@ def test_a_cut_in_the_second_batch_keeps_the_first_batch_acknowledged_and_the_re
             client.sync(dev.sync.store)
     assert len(outbox(dev)) == total - 20
     assert last_op_seq(server_db, dev) == 20
+    assert_numbered_once(before, server_state(server_db, district.id), entries[:20])  # the first batch alone
     failures = sync_until_done(dev, proxy.url, batch_entries=20)
     assert failures == []
     assert_exactly_once(dev, server_db, district.id)
+    # every batch written once: a visit whose cells came in a later batch took one more number then, no more
+    assert server_state(server_db, district.id)["counter"] == before["counter"] + numbers_taken(entries, 20)
 
 
 @pytest.mark.slow
