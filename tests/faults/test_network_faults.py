@@ -141,8 +141,9 @@ def test_a_retry_in_one_bigger_batch_overlapping_a_push_whose_answer_was_lost_ap
 
 def test_a_resend_under_new_op_seqs_after_a_lost_answer_is_answered_duplicate_and_ends_unchanged(
         proxy, proxied_device, district, server_db):
-    """The same content queued again (as retry_rejected does) is recognised by content: a record sent once is
-    answered duplicate. (A record with several snapshots is re-applied step by step and ends as it was.)"""
+    """The same content queued again (as retry_rejected does) is recognised by content: every record and cell of
+    the resend (each once, in its latest state, under its new op_seq) is answered duplicate, and nothing is
+    written or renumbered."""
     dev = _ready(proxied_device, district, visits=3)
     pending = outbox(dev)
     proxy.plan("cut_response", arg=0)
