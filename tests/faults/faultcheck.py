@@ -103,18 +103,19 @@ def pushed_items(entries: list[PendingEntry], batch_entries: int = DEFAULT_BATCH
     return sum(build_push(b).items for b in batches(entries, batch_entries))
 
 
-def numbers_taken(entries: list[PendingEntry], batch_entries: int = DEFAULT_BATCH) -> int:
+def numbers_taken(entries: list[PendingEntry], batch_entries: int = DEFAULT_BATCH, *, processed: int = 0) -> int:
     """How far the district's change counter moves when the pushes of these entries are all applied (protocol
     v2): one number per walk, visit and note a push writes, plus one per visit whose cells a push changes without
     the visit (cells share their visit's number). Read from the bodies themselves, as the server receives them.
-    Leaves out the one number per walk renumbered for a lead joining it: the fault tests' walks are an
-    observer's own, with no lead in their team."""
+    processed: the server's last_op_seq before the pushes; a record or cell at or below it is a replay, not
+    written again. Leaves out the one number per walk renumbered for a lead joining it: the fault tests' walks
+    are an observer's own, with no lead in their team."""
     taken = 0
     for b in batches(entries, batch_entries):
         body = json.loads(build_push(b).body)
-        visits = {snap["id"] for _, snap in body["visits"]}
-        taken += len(body["walks"]) + len(visits) + len(body["notes"])
-        taken += len({vid for vid, cells in body["cells"] if cells} - visits)
+        walks, visits, notes = ([snap["id"] for q, snap in body[k] if q > processed] for k in ("walks", "visits", "notes"))
+        celled = {vid for vid, cells in body["cells"] if any(c[0] > processed for c in cells)}
+        taken += len(walks) + len(visits) + len(notes) + len(celled - set(visits))
     return taken
 
 

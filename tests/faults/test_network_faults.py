@@ -47,7 +47,8 @@ def test_a_request_cut_before_the_server_has_it_all_commits_nothing_and_the_retr
 def test_a_cut_in_the_second_batch_keeps_the_first_batch_acknowledged_and_the_rest_arrives_once(
         proxy, proxied_device, district, server_db):
     dev = _ready(proxied_device, district, visits=10)
-    total = len(outbox(dev))
+    total, entries = len(outbox(dev)), pending_entries(dev)
+    before = server_state(server_db, district.id)
     proxy.plan("pass", arg=0)  # the first batch goes through
     proxy.plan("cut_request", arg=300)
     with pytest.raises(SyncFailed):
@@ -55,9 +56,12 @@ def test_a_cut_in_the_second_batch_keeps_the_first_batch_acknowledged_and_the_re
             client.sync(dev.sync.store)
     assert len(outbox(dev)) == total - 20
     assert last_op_seq(server_db, dev) == 20
+    assert_numbered_once(before, server_state(server_db, district.id), entries[:20])  # the first batch alone
     failures = sync_until_done(dev, proxy.url, batch_entries=20)
     assert failures == []
     assert_exactly_once(dev, server_db, district.id)
+    # every batch written once: a visit whose cells came in a later batch took one more number then, no more
+    assert server_state(server_db, district.id)["counter"] == before["counter"] + numbers_taken(entries, 20)
 
 
 @pytest.mark.slow
@@ -99,10 +103,47 @@ def test_an_answer_lost_after_the_server_committed_is_answered_the_same_on_retry
     assert_exactly_once(dev, server_db, district.id)
 
 
+def test_a_retry_in_one_bigger_batch_overlapping_a_push_whose_answer_was_lost_applies_only_the_rest(
+        proxy, proxied_device, district, server_db):
+    """The first 20 entries went as one push whose answer was lost; the retry carries them again inside one push of
+    everything, coalesced differently (a record changed on both sides of entry 20 travels once, in its latest
+    state). The server answers the part it had as it did then, applies the rest once, and renumbers nothing
+    that did not change."""
+    dev = _ready(proxied_device, district, visits=6)
+    pending, entries = outbox(dev), pending_entries(dev)
+    before = server_state(server_db, district.id)
+    proxy.plan("cut_response", arg=0)
+    with pytest.raises(SyncFailed):
+        with SyncClient(proxy.url, harness.token_of(dev), batch_entries=20) as client:
+            client.sync(dev.sync.store)
+    assert outbox(dev) == pending and last_op_seq(server_db, dev) == 20
+    first = server_state(server_db, district.id)
+    assert_numbered_once(before, first, entries[:20])
+    assert first["counter"] < before["counter"] + numbers_taken(entries)  # some records are left for the retry
+
+    report = RoundReport()
+    with SyncClient(proxy.url, harness.token_of(dev)) as client:
+        client.push(dev.sync.store, report)
+    retry = proxy.exchanges()[-1]
+    assert retry.fault is None and retry.bodies() == [answer_all_applied(entries)]
+    assert (report.applied, report.duplicate, report.rejected) == (build_push(entries).items, 0, 0)
+    after = server_state(server_db, district.id)
+    assert after["counter"] == first["counter"] + numbers_taken(entries, processed=20)
+    # a record whose latest change (and, for a visit, whose cells' latest changes) the first push carried kept
+    # the number it took then
+    sent = json.loads(build_push(entries).body)
+    later_cells = {vid for vid, cells in sent["cells"] if any(c[0] > 20 for c in cells)}
+    kept = [(kind, snap["id"]) for kind, key in (("walk", "walks"), ("visit", "visits"), ("note", "notes"))
+            for q, snap in sent[key] if q <= 20 and snap["id"] not in later_cells]
+    assert kept and all(after["rows"][k] == first["rows"][k] for k in kept)
+    assert_exactly_once(dev, server_db, district.id)
+
+
 def test_a_resend_under_new_op_seqs_after_a_lost_answer_is_answered_duplicate_and_ends_unchanged(
         proxy, proxied_device, district, server_db):
-    """The same content queued again (as retry_rejected does) is recognised by content: a record sent once is
-    answered duplicate. (A record with several snapshots is re-applied step by step and ends as it was.)"""
+    """The same content queued again (as retry_rejected does) is recognised by content: every record and cell of
+    the resend (each once, in its latest state, under its new op_seq) is answered duplicate, and nothing is
+    written or renumbered."""
     dev = _ready(proxied_device, district, visits=3)
     pending = outbox(dev)
     proxy.plan("cut_response", arg=0)
