@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import Callable, Iterator, Protocol
 
 import httpx
 from pydantic import ValidationError
@@ -67,7 +67,17 @@ def _problem(resp: httpx.Response) -> str:
     return f"The server answered {resp.status_code} {resp.reason_phrase}."
 
 
-FIRST_BATCH = 3_000  # outbox entries in a round's first push (see _push_batches)
+FIRST_BATCH = 3_000  # outbox entries in a round's first push
+
+
+def batch_sizes(batch_entries: int) -> Iterator[int]:
+    """Outbox entries per push, in order, in one round: the first push is small, so the server starts while the
+    device reads the next one; then each grows fourfold up to batch_entries (fewer pushes, each with its own
+    commit, for the bulk of a big round)."""
+    size = min(batch_entries, FIRST_BATCH)
+    while True:
+        yield size
+        size = min(batch_entries, size * 4)
 
 
 class SyncClient:
@@ -197,17 +207,14 @@ class SyncClient:
                 else:
                     report.duplicate += 1
 
-        # the first batch is small, so the server starts while the device reads the next one; each batch after
-        # it grows up to batch_entries (fewer pushes, each with its own commit, for the bulk of a round)
-        size = min(self.batch_entries, FIRST_BATCH)
-        ahead = reader.submit(self._read, store, 0, size)
+        sizes = batch_sizes(self.batch_entries)
+        ahead = reader.submit(self._read, store, 0, next(sizes))
         while True:
             entries, batch = ahead.result()
             if not entries:
                 return
             # entries after this batch are untouched by its acknowledgement: read the next one while it is sent
-            size = min(self.batch_entries, size * 4)
-            ahead = reader.submit(self._read, store, entries[-1].seq, size)
+            ahead = reader.submit(self._read, store, entries[-1].seq, next(sizes))
             try:
                 self._send_push(entries, batch, settle)
             except BaseException:

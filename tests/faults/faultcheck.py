@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from app.store.db import db_path
 from app.store.models import EvidenceNote as DNote, Outbox, Rating as DRating, Visit as DVisit, Walk as DWalk
-from sync.client import SyncClient, SyncFailed
+from sync.client import SyncClient, SyncFailed, batch_sizes
 from sync.push_wire import PendingEntry, build_push
 from sync.protocol import rating_id
 from sync.server.models import Device, District, EvidenceNote, Visit, Walk
@@ -93,8 +93,13 @@ DEFAULT_BATCH = inspect.signature(SyncClient).parameters["batch_entries"].defaul
 
 
 def batches(entries: list[PendingEntry], batch_entries: int = DEFAULT_BATCH) -> list[list[PendingEntry]]:
-    """The entries cut into pushes the way SyncClient cuts them (batch_entries outbox entries each)."""
-    return [entries[i:i + batch_entries] for i in range(0, len(entries), batch_entries)]
+    """The entries cut into pushes the way SyncClient cuts them (sync.client.batch_sizes)."""
+    out, start = [], 0
+    for size in batch_sizes(batch_entries):
+        if start >= len(entries):
+            return out
+        out.append(entries[start:start + size])
+        start += size
 
 
 def pushed_items(entries: list[PendingEntry], batch_entries: int = DEFAULT_BATCH) -> int:
