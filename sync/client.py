@@ -16,7 +16,7 @@ import httpx
 from pydantic import ValidationError
 
 from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION, Change, EnrollResponse, PullResponse
-from sync.push_wire import (Answer, PendingEntry, PushAnswer, PushBatch, _answers, build_push,  # noqa: F401
+from sync.push_wire import (Answer, PendingEntry, PushAnswer, PushBatch, build_push,  # noqa: F401
                             read_answer)
 
 

@@ -117,8 +117,3 @@ def read_answer(content: bytes) -> PushAnswer:
             return PushAnswer(body["last_op_seq"], body["applied"], out)
     r = PushResponse.model_validate_json(content)
     return PushAnswer(r.last_op_seq, r.applied, [Answer(a.op_seq, a.status, a.reason) for a in r.results])
-
-
-def _answers(content: bytes) -> list[Answer]:
-    """The results of a push answer (read as read_answer reads it)."""
-    return read_answer(content).results

@@ -5,7 +5,7 @@ whose op_seq the server has processed already from what was answered then (absen
 only duplicate/rejected answers are stored, which keeps a big push to one row write per record); load every
 row the new records touch in a few set-based reads; run the rules in memory (walks, visits, cells, notes);
 write the final rows with bulk upserts, numbered from the district's counter; advance Device.last_op_seq;
-commit. A visit's changed cells share the visit's new number, so a pull that finds the visit finds them.
+commit. A visit whose cells changed gets a new number, so a pull that finds the visit finds its cells.
 """
 from __future__ import annotations
 
