@@ -91,19 +91,16 @@ class VisitData(SQLModel):
     deleted: bool = False
 
 
-class CellData(SQLModel):
-    """The content of one rating cell (visit, look-for). The server stores ratings in this shape keyed by
-    (visit_id, lookfor_id); the device row adds its derived id (RatingData)."""
+class RatingData(SQLModel):
+    """A rating cell as the device holds it. On the wire a cell has no id (both sides derive it), and the
+    server keeps a visit's cells in one row (sync.server.cells)."""
+    id: str = Field(primary_key=True, max_length=36)  # rating_id(visit_id, lookfor_id)
     visit_id: str = Field(index=True, max_length=36)
     lookfor_id: str = Field(max_length=80)
     value: str | None = Field(default=None, max_length=40)
     not_observed: bool = False
     updated_at: datetime = Field(default_factory=utcnow)
     deleted: bool = False  # a cleared cell is a tombstone
-
-
-class RatingData(CellData):
-    id: str = Field(primary_key=True, max_length=36)  # rating_id(visit_id, lookfor_id)
 
 
 class NoteData(SQLModel):
