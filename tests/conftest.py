@@ -1,4 +1,5 @@
-"""Fixtures every test area may use. Area-specific fixtures live in tests/<area>/conftest.py."""
+"""Fixtures every test area may use. Area-specific fixtures live in tests/<area>/conftest.py, shared
+harnesses and fixtures in tests/support/ (imported plainly: `from tests.support import serverproc`)."""
 from __future__ import annotations
 
 import socket

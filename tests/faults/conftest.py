@@ -1,9 +1,9 @@
 """Fault fixtures: the server area's real `learnwalk serve` (SQLite and PostgreSQL), and a fault-injecting proxy in
-front of it (tests/faults/proxy.py) that devices enroll through, so all their sync traffic crosses it.
+front of it (tests/support/proxy.py) that devices enroll through, so all their sync traffic crosses it.
 
     proxy           a FaultProxy to this session's server; plan faults with proxy.plan(kind, path, arg)
     device          device(role) -> an enrolled device talking to the server directly (the server area's fixture)
-    proxied_device  proxied_device(role) -> an enrolled device (tests/server/serverproc.py Device) whose server
+    proxied_device  proxied_device(role) -> an enrolled device (tests/support/serverproc.py Device) whose server
                     address is the proxy
 """
 from __future__ import annotations
@@ -12,10 +12,10 @@ import sys
 
 import pytest
 
-from tests.faults.proxy import FaultProxy
-from tests.server.conftest import db_url, device, district, server, server_db  # noqa: F401 (fixtures used here)
+from tests.support.proxy import FaultProxy
+from tests.support.server_fixtures import db_url, device, district, server, server_db  # noqa: F401 (fixtures used here)
 
-harness = sys.modules["lw_serverproc"]
+from tests.support import serverproc as harness
 
 
 @pytest.fixture

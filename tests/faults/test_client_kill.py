@@ -12,7 +12,7 @@ import pytest
 
 from app.store.db import db_path
 from app.store.seed import seed
-from tests.faults.faultcheck import (assert_exactly_once, device_records, harness, highest_seq_issued, last_op_seq,
+from tests.support.faultcheck import (assert_exactly_once, device_records, harness, highest_seq_issued, last_op_seq,
                                      numbers_taken, outbox, pending_entries, pushed_items, server_state)
 
 

@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import Session
 from sync.client import RoundReport, SyncClient, SyncFailed
 from sync.push_wire import build_push
-from tests.faults.faultcheck import (answer_all_applied, assert_exactly_once, assert_numbered_once, capture_some,
+from tests.support.faultcheck import (answer_all_applied, assert_exactly_once, assert_numbered_once, capture_some,
                                      harness, last_op_seq, numbers_taken, outbox, pending_entries, server_records,
                                      server_state, sync_until_done)
 

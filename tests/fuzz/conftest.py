@@ -1,13 +1,13 @@
 """Fuzz fixtures: the real `learnwalk serve` per backend (the server area's fixtures: SQLite file, PostgreSQL scratch
-database), a district with data pushed through the API (tests/admin/serverdata.py), and the server's own
+database), a district with data pushed through the API (tests/support/serverdata.py), and the server's own
 /openapi.json."""
 from __future__ import annotations
 
 import pytest
 import schemathesis
 
-from tests.admin import serverdata
-from tests.server.conftest import db_url, district, server, server_db  # noqa: F401 (fixtures used here)
+from tests.support import serverdata
+from tests.support.server_fixtures import db_url, district, server, server_db  # noqa: F401 (fixtures used here)
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-harness = sys.modules["lw_serverproc"]
+from tests.support import serverproc as harness
 
 
 @pytest.mark.parametrize("kind,field,value,reason", [

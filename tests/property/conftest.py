@@ -2,4 +2,4 @@
 one server process for the whole session."""
 from __future__ import annotations
 
-from tests.server.conftest import db_url, server, server_db  # noqa: F401 (fixtures used here)
+from tests.support.server_fixtures import db_url, server, server_db  # noqa: F401 (fixtures used here)

@@ -30,7 +30,7 @@ from app.store.services import ServiceError
 from sync.protocol import rating_id
 from sync.server.models import EvidenceNote, Visit
 
-harness = sys.modules["lw_serverproc"]
+from tests.support import serverproc as harness
 
 LOOKFORS = ("dl.grade-level-task", "dl.relevant")  # no subject filter, scale 1-4 + n/o; few cells, more conflicts
 VALUES = ("1", "2", "3", "4")

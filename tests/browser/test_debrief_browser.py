@@ -1,0 +1,76 @@
+"""The Debrief screen in the real app (headless Chromium): a tally row reads the same numbers as `learnwalk tally`."""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+
+import pytest
+
+from app.store.db import open_engine
+from app.store.seed import seed
+from app.store.services import CaptureService
+from tests.support.browser import by_id, learnwalk_exe
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+ROW = re.compile(r"Rated (\d+) · not observed (\d+) · (.*) · evident (\d+) of (\d+) \(\d+%\)$")
+
+
+def cli_tally(data_dir, walk_id, *extra) -> dict:
+    done = subprocess.run([*learnwalk_exe(), "tally", "--data-dir", str(data_dir), "--walk", walk_id, "--json",
+                           *extra], capture_output=True, text=True, timeout=60, check=True)
+    return json.loads(done.stdout)
+
+
+def read_row(page, lookfor_id: str) -> dict:
+    """The numbers a screen reader hears for one tally row, parsed back into the JSON's terms."""
+    text = by_id(page, f"tally:{lookfor_id}").inner_text(timeout=15_000)
+    m = ROW.search(text)
+    assert m, f"tally row text not in the expected words: {text!r}"
+    levels = [int(part.rsplit(" ", 1)[1]) for part in m.group(3).split(" · ")]
+    return {"rated": int(m.group(1)), "not_observed": int(m.group(2)), "counts": levels,
+            "evident": int(m.group(4))}
+
+
+def from_json(lf: dict) -> dict:
+    return {"rated": lf["rated"], "not_observed": lf["not_observed"], "counts": list(lf["counts"].values()),
+            "evident": lf["evident"]}
+
+
+@pytest.fixture
+def seeded_dir(tmp_path):
+    data = tmp_path / "tablet"
+    engine = open_engine(data)
+    service = CaptureService(engine)
+    seed(service, walks=1, visits=24, rubric_key="deeper-learning@1", seed=11)
+    walk_id = service.walks()[0].id
+    engine.dispose()
+    return data, walk_id
+
+
+def test_debrief_tally_row_matches_learnwalk_tally_json_and_follows_a_filter(seeded_dir, app_process, ui_page):
+    data, walk_id = seeded_dir
+    whole = cli_tally(data, walk_id)
+    rated_lfs = [lf for lf in whole["lookfors"] if len(lf["counts"]) > 1]  # a level scale, not a checklist
+    target = next(lf for lf in rated_lfs if lf["focus"]) if any(lf["focus"] for lf in rated_lfs) else rated_lfs[0]
+
+    app = app_process(data)
+    page = ui_page(f"{app.url}walks/{walk_id}")
+    by_id(page, "debrief").click()  # the Walk screen's "Debrief" button
+    assert read_row(page, target["id"]) == from_json(target)
+
+    # a grade band with enough visits on both sides of the filter, tapped on screen, matches the CLI filter
+    groups = cli_tally(data, walk_id, "--by", "grade_band")["groups"]
+    band = next(g["key"] for g in groups if not g["suppressed"] and whole["visits"] - g["visits"] >= 3)
+    page.get_by_text("Filters", exact=True).click()
+    by_id(page, f"filter:grade_band:{band}").click()
+    by_id(page, f"filter:grade_band:{band}").and_(page.locator('[aria-checked="true"]')).wait_for(timeout=10_000)
+    filtered = next(lf for lf in cli_tally(data, walk_id, "--grade-band", band)["lookfors"]
+                    if lf["id"] == target["id"])
+    assert filtered["rated"] != target["rated"]  # the filter changes the numbers, so the check can fail
+    page.wait_for_function(
+        "([id, n]) => { const e = document.querySelector(`[flt-semantics-identifier=\"tally:${id}\"]`);"
+        " return e && e.innerText.startsWith(`Rated ${n} `) || (e && e.innerText.includes(`. Rated ${n} `)); }",
+        arg=[target["id"], filtered["rated"]], timeout=10_000)
+    assert read_row(page, target["id"]) == from_json(filtered)
