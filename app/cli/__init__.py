@@ -28,7 +28,7 @@ cli = typer.Typer(name="learnwalk", help="Learning walks: offline capture, sync,
                   rich_markup_mode=None)  # usage errors as plain lines on stderr, as for every other error
 
 
-def _server_missing(*_args, **_kwargs) -> None:
+def _server_missing() -> None:
     """Needs the server extra: pip install 'learnwalk[server]'."""
     raise fail(SERVER_MISSING)
 
@@ -46,7 +46,7 @@ cli.command("sync")(sync_cmd.sync)
 cli.command("seed")(store_cmd.seed)
 cli.command("tally")(debrief_cmd.tally)
 cli.command("report")(debrief_cmd.report)
-cli.command("export")(export_cmd.export_command(server_cli.export_db if server_cli else _server_missing))
+cli.command("export")(export_cmd.export_command(server_cli.export_db if server_cli else lambda *_: _server_missing()))
 cli.add_typer(rubric_cmd.rubric_app, name="rubric")
 
 
