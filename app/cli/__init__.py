@@ -19,7 +19,7 @@ SERVER_MISSING = ("The central server is not installed here; install it with: pi
 try:  # the one place the client imports the server
     from sync.server import cli as server_cli
 except ModuleNotFoundError as exc:
-    if exc.name not in SERVER_EXTRA:
+    if (exc.name or "").split(".")[0] not in SERVER_EXTRA:
         raise
     server_cli = None
 
@@ -46,7 +46,8 @@ cli.command("sync")(sync_cmd.sync)
 cli.command("seed")(store_cmd.seed)
 cli.command("tally")(debrief_cmd.tally)
 cli.command("report")(debrief_cmd.report)
-cli.command("export")(export_cmd.export_command(server_cli.export_db if server_cli else lambda *_: _server_missing()))
+cli.command("export")(export_cmd.export_command(  # --db reads a server database; --server works everywhere
+    server_cli.export_db if server_cli else lambda *_: _server_missing()))
 cli.add_typer(rubric_cmd.rubric_app, name="rubric")
 
 

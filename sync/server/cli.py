@@ -162,7 +162,8 @@ def export_db(db: str, district: str | None, fmt: str, filters: ExportFilters, o
                                "--db` on it once (it upgrades the database on start), then export again.")
                 raise fail(f"{db} holds no learnwalk server data; check --db (it is the server's database).")
             with Session(engine) as s:
-                ids = list(s.exec(select(District.id).order_by(District.id)).scalars()) if district is None else [district]
+                ids = ([district] if district is not None
+                       else list(s.exec(select(District.id).order_by(District.id)).scalars()))
                 if district is not None and s.get(District, district) is None:
                     raise fail(f"District {district} is not in this database; check --district.")
         except SQLAlchemyError as exc:
