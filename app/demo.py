@@ -1,5 +1,8 @@
 """`learnwalk demo`: a central server and two tablets' worth of app on embedded SQLite, with a demo district.
 
+The server is driven only through its own CLI (`learnwalk admin ...`, `learnwalk serve`, as subprocesses), as an
+admin would; the devices are this install's app services.
+
 First run builds the district (three schools, an admin, a debrief lead and two observers), enrolls four device
 data folders, records a 12-week cycle of walks (the lead's own visits plus two observers' visits on the same
 walks, all synced), then serves the lead's tablet and the admin's tablet as web apps. Later runs reuse the data.
@@ -68,26 +71,21 @@ def _wait_port(host: str, port: int, proc: subprocess.Popen, seconds: float = 60
     raise DemoError(f"The app on port {port} did not answer within {seconds:.0f} s.")
 
 
+def _admin(db_url: str, *args: str) -> str:
+    """One `learnwalk admin ...` command on the server database; returns what it printed (the new id or code)."""
+    done = subprocess.run(_cli("admin", *args, "--db", db_url), capture_output=True, text=True)
+    if done.returncode != 0:  # its one sentence says why (e.g. the server extra is not installed)
+        raise DemoError(done.stderr.strip() or f"`learnwalk admin {args[0]}` failed (exit {done.returncode}).")
+    return done.stdout.strip()
+
+
 def build_directory(db_url: str) -> dict:
-    """Create the district, schools, people and one enrollment code per device; return their ids."""
-    from sqlmodel import Session
-
-    from sync.server import directory
-    from sync.server.config import Settings
-    from sync.server.db import writer
-    from sync.server.serve import open_database
-
-    engine = open_database(Settings(db_url=db_url))
-    try:
-        with Session(writer(engine), expire_on_commit=False) as s:
-            district = directory.create_district(s, DISTRICT)
-            schools = [directory.create_school(s, district.id, name).id for name in SCHOOLS]
-            users = [directory.create_user(s, district.id, role, email) for role, email in PEOPLE]
-            codes = {dev: directory.issue_code(s, u.id) for dev, u in zip(DEVICES, users)}
-            s.commit()
-    finally:
-        engine.dispose()
-    return {"district": district.id, "schools": schools, "codes": codes}
+    """Create the district, schools, people and one enrollment code per device with the server's own CLI."""
+    district = _admin(db_url, "create-district", DISTRICT)
+    schools = [_admin(db_url, "create-school", name, "--district", district) for name in SCHOOLS]
+    users = [_admin(db_url, "create-user", email, "--district", district, "--role", role) for role, email in PEOPLE]
+    codes = {dev: _admin(db_url, "enrollment-code", "--user", user) for dev, user in zip(DEVICES, users)}
+    return {"district": district, "schools": schools, "codes": codes}
 
 
 def record_walks(root: Path, server_url: str, facts: dict) -> str:

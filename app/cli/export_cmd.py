@@ -1,5 +1,7 @@
 """CLI face for exports of synced data: `learnwalk export (--db URL | --server URL --token T) --format ... --out FILE`.
 
+--server goes through the admin client and works on every install; --db reads a server database, so it needs
+the server's own code: the main CLI hands that in (`export_command(local)`, local = sync.server.cli.export_db).
 The file is written next to its final name and renamed only when complete, so a failed export never leaves a
 half-written file behind. A progress bar is drawn only when stderr is a terminal.
 """
@@ -9,7 +11,7 @@ import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import typer
 
@@ -34,55 +36,6 @@ def _progress(total: int | None, unit: str) -> Iterator:
         yield lambda n: bar.advance(task, n)
 
 
-def _local(db: str, district: str | None, fmt: str, filters, out) -> None:
-    from sqlalchemy import inspect, make_url, select
-    from sqlalchemy.exc import SQLAlchemyError
-    from sqlmodel import Session
-
-    from sync.server import admin_service
-    from sync.server.config import normalize_db_url
-    from sync.server.db import make_engine, writer
-    from sync.server.deps import Caller
-    from sync.server.export import export_total, iter_export
-    from sync.server.models import District
-    from sync.server.scope import Scope
-
-    url = normalize_db_url(db)
-    database = make_url(url).database
-    if url.startswith("sqlite") and database and database != ":memory:" and not Path(database).is_file():
-        raise fail(f"There is no database file at {database}; check --db (it is the server's database).")
-    engine = make_engine(url)
-    try:
-        try:
-            tables = inspect(engine)
-            if not tables.has_table("visit_cells"):
-                if tables.has_table("district"):
-                    raise fail(f"{db} is a learnwalk server database of an older version; run `learnwalk serve "
-                               "--db` on it once (it upgrades the database on start), then export again.")
-                raise fail(f"{db} holds no learnwalk server data; check --db (it is the server's database).")
-            with Session(engine) as s:
-                ids = list(s.exec(select(District.id).order_by(District.id)).scalars()) if district is None else [district]
-                if district is not None and s.get(District, district) is None:
-                    raise fail(f"District {district} is not in this database; check --district.")
-        except SQLAlchemyError as exc:
-            raise fail(f"The server database could not be opened ({type(exc.orig or exc).__name__}); "
-                       "check --db and that the database is running.") from None
-        if len(ids) != 1:
-            raise fail(f"The database holds {len(ids)} districts; choose one with --district ID "
-                       f"({', '.join(ids) or 'none yet'}).")
-        caller = Caller(device_id="", user_id="cli", role="admin", district_id=ids[0])
-        scope = Scope(caller)
-        with Session(writer(engine)) as s:
-            admin_service.audit_export(s, caller, "ratings", fmt, filters.as_dict())
-            s.commit()
-        total = export_total(engine, fmt, scope, filters)
-        with _progress(total, "ratings" if fmt == "csv" else "records") as advance:
-            for chunk in iter_export(engine, fmt, scope, filters, advance):
-                out.write(chunk)
-    finally:
-        engine.dispose()
-
-
 def _remote(server: str, token: str, fmt: str, filters, out) -> None:
     from sync.admin_client import AdminClient, AdminClientError
 
@@ -93,41 +46,48 @@ def _remote(server: str, token: str, fmt: str, filters, out) -> None:
         raise fail(str(exc)) from None
 
 
-def export(fmt: str = typer.Option(..., "--format", help=FORMAT_HELP),
-           out: Path = typer.Option(..., "--out", help="File to write (replaced only when the export completes)"),
-           db: str | None = typer.Option(None, "--db", help="Server database URL or SQLite file (local export)"),
-           server: str | None = typer.Option(None, "--server", help="Server address, e.g. https://walks.example.org"),
-           token: str | None = typer.Option(None, "--token", help="An admin device token (with --server)"),
-           district: str | None = typer.Option(None, "--district", help="District id (with --db, if it holds several)"),
-           school: str | None = typer.Option(None, "--school", help="Only this school id"),
-           date_from: str | None = typer.Option(None, "--from", help="Walks on or after this date (YYYY-MM-DD)"),
-           date_to: str | None = typer.Option(None, "--to", help="Walks on or before this date (YYYY-MM-DD)"),
-           walk: str | None = typer.Option(None, "--walk", help="Only this walk id"),
-           rubric: str | None = typer.Option(None, "--rubric", help="Only walks on this rubric: ID or ID@VERSION"),
-           ) -> None:
-    """Export synced walk data: long CSV, wide CSV, XLSX or JSONL, by stable look-for id."""
-    from sync.server.export import FORMATS, ExportError, ExportFilters
+def export_command(local: Callable[..., None]) -> Callable:
+    """The `export` command, with local(db, district, fmt, filters, out, progress) doing the --db path."""
 
-    if (db is None) == (server is None):
-        raise fail("Give exactly one source: --db URL (the server database) or --server URL --token T.", 2)
-    if server is not None and not token:
-        raise fail("--server needs --token with an admin device's token.", 2)
-    if fmt not in FORMATS:
-        raise fail(f"Format '{fmt}' is not one of {', '.join(FORMATS)}; pick one of them.", 2)
-    try:
-        filters = ExportFilters.parse(school, date_from, date_to, walk, rubric)
-    except ExportError as exc:
-        raise fail(str(exc), 2) from None
-    if not out.parent.is_dir():
-        raise fail(f"The folder {out.parent} does not exist; create it or choose another --out.")
-    part = out.with_name(out.name + ".part")
-    try:
-        with open(part, "wb") as stream:
-            if db is not None:
-                _local(db, district, fmt, filters, stream)
-            else:
-                _remote(server, token, fmt, filters, stream)
-        os.replace(part, out)
-    finally:
-        part.unlink(missing_ok=True)
-    print(str(out))
+    def export(fmt: str = typer.Option(..., "--format", help=FORMAT_HELP),
+               out: Path = typer.Option(..., "--out", help="File to write (replaced only when the export completes)"),
+               db: str | None = typer.Option(None, "--db", help="Server database URL or SQLite file (local export)"),
+               server: str | None = typer.Option(None, "--server",
+                                                 help="Server address, e.g. https://walks.example.org"),
+               token: str | None = typer.Option(None, "--token", help="An admin device token (with --server)"),
+               district: str | None = typer.Option(None, "--district",
+                                                   help="District id (with --db, if it holds several)"),
+               school: str | None = typer.Option(None, "--school", help="Only this school id"),
+               date_from: str | None = typer.Option(None, "--from", help="Walks on or after this date (YYYY-MM-DD)"),
+               date_to: str | None = typer.Option(None, "--to", help="Walks on or before this date (YYYY-MM-DD)"),
+               walk: str | None = typer.Option(None, "--walk", help="Only this walk id"),
+               rubric: str | None = typer.Option(None, "--rubric", help="Only walks on this rubric: ID or ID@VERSION"),
+               ) -> None:
+        """Export synced walk data: long CSV, wide CSV, XLSX or JSONL, by stable look-for id."""
+        from sync.protocol.export import EXPORT_FORMATS, ExportError, ExportFilters
+
+        if (db is None) == (server is None):
+            raise fail("Give exactly one source: --db URL (the server database) or --server URL --token T.", 2)
+        if server is not None and not token:
+            raise fail("--server needs --token with an admin device's token.", 2)
+        if fmt not in EXPORT_FORMATS:
+            raise fail(f"Format '{fmt}' is not one of {', '.join(EXPORT_FORMATS)}; pick one of them.", 2)
+        try:
+            filters = ExportFilters.parse(school, date_from, date_to, walk, rubric)
+        except ExportError as exc:
+            raise fail(str(exc), 2) from None
+        if not out.parent.is_dir():
+            raise fail(f"The folder {out.parent} does not exist; create it or choose another --out.")
+        part = out.with_name(out.name + ".part")
+        try:
+            with open(part, "wb") as stream:
+                if db is not None:
+                    local(db, district, fmt, filters, stream, _progress)
+                else:
+                    _remote(server, token, fmt, filters, stream)
+            os.replace(part, out)
+        finally:
+            part.unlink(missing_ok=True)
+        print(str(out))
+
+    return export

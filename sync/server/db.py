@@ -10,10 +10,6 @@ from sqlmodel import create_engine
 _HERE = Path(__file__).parent
 
 
-def is_sqlite(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"
-
-
 def _sqlite_on_connect(dbapi_con, _record) -> None:
     dbapi_con.isolation_level = None  # SQLAlchemy's begin hook below issues the BEGIN
     dbapi_con.execute("PRAGMA journal_mode=WAL")

@@ -1,16 +1,12 @@
 """Starting the server: upgrade the schema, register built-in rubrics, run uvicorn."""
 from __future__ import annotations
 
-import logging
-
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from sync.server.config import Settings
 from sync.server.db import make_engine, upgrade, writer
 from sync.server.rubric_registry import register_builtins_everywhere
-
-log = logging.getLogger("learnwalk.server")
 
 
 def prepare(engine: Engine) -> None:
@@ -21,18 +17,13 @@ def prepare(engine: Engine) -> None:
         s.commit()
 
 
-def open_database(settings: Settings) -> Engine:
-    engine = make_engine(settings.db_url, settings.db_pool_size)
-    prepare(engine)
-    return engine
-
-
 def run(settings: Settings, host: str, port: int) -> None:
     import uvicorn
 
     from sync.server.app import create_app
 
-    engine = open_database(settings)
+    engine = make_engine(settings.db_url, settings.db_pool_size)
+    prepare(engine)
     app = create_app(settings, engine=engine)
     # no access log: request lines are noise at sync volume, and logs must stay free of anything identifying
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

@@ -9,8 +9,8 @@ from typing import BinaryIO, Callable, Iterator
 
 from sqlalchemy.engine import Engine
 
+from sync.protocol.export import ExportError, ExportFilters
 from sync.server.export import csv_out, jsonl_out, queries, xlsx_out
-from sync.server.export.filters import ExportError, ExportFilters
 from sync.server.export.source import ExportSource
 
 FORMATS = {

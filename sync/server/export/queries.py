@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import String, func, select, type_coerce
 from sqlalchemy.sql import Select
 
-from sync.server.export.filters import ExportFilters
+from sync.protocol.export import ExportFilters
 from sync.server.models import EvidenceNote, Visit, VisitCells, Walk
 
 VISIT_ORDER = (Walk.walk_date, Walk.id, Visit.visit_no, Visit.id)

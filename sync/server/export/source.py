@@ -12,9 +12,9 @@ from typing import Callable, Iterator
 
 from sqlalchemy.engine import Connection
 
+from sync.protocol.export import ExportFilters
 from sync.server.cells import rows as cell_rows
 from sync.server.export import queries
-from sync.server.export.filters import ExportFilters
 from sync.server.export.lookfors import LookforCatalog
 
 BATCH = 2000

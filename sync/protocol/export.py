@@ -1,8 +1,14 @@
-"""Export filters (school, date range, walk, rubric), checked up front with errors that say how to fix them."""
+"""The export query both ends speak: format names and filters (school, date range, walk, rubric).
+
+`learnwalk export` checks its options with these on any install (its --server path needs no server code); the
+server's export routes parse the same query with the same code. Errors say in one sentence how to fix the input.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+
+EXPORT_FORMATS = ("csv", "csv-wide", "xlsx", "jsonl")  # the server's writers: sync.server.export.FORMATS
 
 
 class ExportError(ValueError):

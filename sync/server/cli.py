@@ -1,23 +1,32 @@
-"""CLI face for the central server: serve, and the admin commands (each prints only the new id or code)."""
+"""The server's CLI face: `serve`, the `admin` commands (each prints only the new id or code) and the --db export.
+
+app/cli/__init__.py calls mount(cli) to add them to `learnwalk`; that is the one place the client imports the
+server. Importing this module needs the server extra (its settings need pydantic-settings), which is how that
+mount point tells a client-only install. Database work is imported inside each command: `--help` stays quick.
+"""
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO, Callable, Iterator
 
 import typer
 
 from app.cli._common import fail
+from sync.server.config import Settings, normalize_db_url
+
+if TYPE_CHECKING:
+    from sync.protocol.export import ExportFilters
 
 admin_app = typer.Typer(help="Manage districts, schools, users and enrollment codes on the server database.",
                         no_args_is_help=True)
 
 DbOption = typer.Option(None, "--db", help="Database URL (sqlite:///FILE or postgresql+psycopg://...) or an "
                                             "SQLite file path; default LEARNWALK_DB_URL or learnwalk-server.sqlite")
+DB_TROUBLE = "check --db and that the database is running."
 
 
-def _settings(db: str | None):
-    from sync.server.config import Settings, normalize_db_url
-
+def _settings(db: str | None) -> Settings:
     return Settings(db_url=normalize_db_url(db)) if db else Settings()
 
 
@@ -36,7 +45,7 @@ def _directory(db: str | None) -> Iterator:
         upgrade(engine)  # built-in rubrics are registered by create-district and at `serve`
     except SQLAlchemyError as exc:
         raise fail(f"The server database could not be opened ({type(exc.orig or exc).__name__}); "
-                   "check --db and that the database is running.") from None
+                   f"{DB_TROUBLE}") from None
     try:
         with Session(writer(engine), expire_on_commit=False) as s:
             yield s
@@ -59,7 +68,7 @@ def serve(db: str | None = DbOption,
         run(_settings(db), host, port)
     except SQLAlchemyError as exc:
         raise fail(f"The server database could not be opened or upgraded ({type(exc.orig or exc).__name__}); "
-                   "check --db and that the database is running.") from None
+                   f"{DB_TROUBLE}") from None
 
 
 @admin_app.command("create-district")
@@ -114,3 +123,63 @@ def revoke_device(device: str = typer.Option(..., "--device", help="Device id"),
     with _directory(db) as s:
         d = directory.revoke_device(s, device)
     print(d.id)
+
+
+def mount(parent: typer.Typer) -> None:
+    """Add `serve` and `admin ...` to the `learnwalk` command tree."""
+    parent.command("serve")(serve)
+    parent.add_typer(admin_app, name="admin")
+
+
+def export_db(db: str, district: str | None, fmt: str, filters: ExportFilters, out: BinaryIO,
+              progress: Callable[[int | None, str], object]) -> None:
+    """`learnwalk export --db`: the export straight from a server database, audited as the CLI.
+
+    progress(total, unit) is a context manager yielding a callback that advances by n (the export face's bar).
+    """
+    from sqlalchemy import inspect, make_url, select
+    from sqlalchemy.exc import SQLAlchemyError
+    from sqlmodel import Session
+
+    from sync.server import admin_service
+    from sync.server.db import make_engine, writer
+    from sync.server.deps import Caller
+    from sync.server.export import export_total, iter_export
+    from sync.server.models import District
+    from sync.server.scope import Scope
+
+    url = normalize_db_url(db)
+    database = make_url(url).database
+    if url.startswith("sqlite") and database and database != ":memory:" and not Path(database).is_file():
+        raise fail(f"There is no database file at {database}; check --db (it is the server's database).")
+    engine = make_engine(url)
+    try:
+        try:
+            tables = inspect(engine)
+            if not tables.has_table("visit_cells"):
+                if tables.has_table("district"):
+                    raise fail(f"{db} is a learnwalk server database of an older version; run `learnwalk serve "
+                               "--db` on it once (it upgrades the database on start), then export again.")
+                raise fail(f"{db} holds no learnwalk server data; check --db (it is the server's database).")
+            with Session(engine) as s:
+                ids = ([district] if district is not None
+                       else list(s.exec(select(District.id).order_by(District.id)).scalars()))
+                if district is not None and s.get(District, district) is None:
+                    raise fail(f"District {district} is not in this database; check --district.")
+        except SQLAlchemyError as exc:
+            raise fail(f"The server database could not be opened ({type(exc.orig or exc).__name__}); "
+                       f"{DB_TROUBLE}") from None
+        if len(ids) != 1:
+            raise fail(f"The database holds {len(ids)} districts; choose one with --district ID "
+                       f"({', '.join(ids) or 'none yet'}).")
+        caller = Caller(device_id="", user_id="cli", role="admin", district_id=ids[0])
+        scope = Scope(caller)
+        with Session(writer(engine)) as s:
+            admin_service.audit_export(s, caller, "ratings", fmt, filters.as_dict())
+            s.commit()
+        total = export_total(engine, fmt, scope, filters)
+        with progress(total, "ratings" if fmt == "csv" else "records") as advance:
+            for chunk in iter_export(engine, fmt, scope, filters, advance):
+                out.write(chunk)
+    finally:
+        engine.dispose()
