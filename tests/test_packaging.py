@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.ui.conftest import browser, by_id, tap, ui_page  # noqa: F401 - fixtures used below
+from tests.support.browser import browser, by_id, tap, ui_page  # noqa: F401 - fixtures used below
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVER = ROOT / "sync" / "server"
