@@ -5,6 +5,7 @@ from itertools import groupby
 from operator import itemgetter
 from typing import Iterator
 
+from sync.protocol.cells import live_ratings
 from sync.server.cells import decode
 from sync.server.export import queries
 from sync.server.export.lookfors import DICTIONARY_COLUMNS
@@ -40,10 +41,8 @@ def _walk_counts(src: ExportSource):
             visits += 1
             if r[-1] is None:  # a visit without cells
                 continue
-            # raw stored cells, not cells.rows: counting needs no writer, and this runs once per rating
-            for _, lookfor_id, value, not_observed, deleted, _ in decode(r[-2], r[-1])[1]:
-                if deleted:
-                    continue
+            # stored cells without their writers (not cells.rows): counting needs none, and this runs per rating
+            for lookfor_id, value, not_observed in live_ratings(decode(r[-2], r[-1])[1]):
                 cell = per.get(lookfor_id)
                 if cell is None:
                     cell = per[lookfor_id] = {"values": {}, "not_observed": 0}
