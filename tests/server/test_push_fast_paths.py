@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from sync.protocol import _RATING_NS, rating_id
-from sync.protocol.cells import accepted_triples, all_good as _all_good, cell_problem as _cell_problem
+from sync.protocol.cells import all_good as _all_good, cell_problem as _cell_problem
 from sync.server.config import Settings
 from sync.server.errors import ApiError
 from sync.server import routes_sync
