@@ -25,6 +25,7 @@ from app.store.models import Outbox
 from app.store.sync_adapter import DeviceSyncStore, rejected_entries
 from sync.client import SyncClient, SyncFailed
 from sync.protocol import utcnow
+from sync.protocol.times import parse as parse_time
 
 log = logging.getLogger("learnwalk.sync")
 
@@ -92,7 +93,7 @@ class SyncService:
         with Session(self.engine) as s:
             pending = s.execute(select(func.count()).select_from(Outbox)
                                 .where(Outbox.rejected_reason.is_(None))).scalar_one()
-        last = datetime.fromisoformat(m["last_sync_at"]) if m["last_sync_at"] else None
+        last = parse_time(m["last_sync_at"], "last_sync_at") if m["last_sync_at"] else None
         return SyncStatus(enrolled=bool(m["token"]), server_url=m["server_url"], role=m["role"], pending=pending,
                           rejected=[RejectedEntry(*r) for r in rejected_entries(self.engine)],
                           last_success=last, last_error=m["last_sync_error"] or None, running=self._running,

@@ -12,6 +12,7 @@ from typing import NamedTuple, get_args
 import orjson
 
 from sync.protocol import EntryStatus, PushResponse
+from sync.protocol.cells import push_cell
 
 
 class PendingEntry(NamedTuple):
@@ -71,7 +72,7 @@ def build_push(entries: list[PendingEntry]) -> PushBatch:
 
 
 def _cells(ratings: list[PendingEntry]) -> bytes:
-    """[[visit_id, [[op_seq, lookfor_id, value, not_observed, deleted, updated_at], ...]], ...] as JSON."""
+    """[[visit_id, [push cell, ...]], ...] as JSON (sync.protocol.cells)."""
     if not ratings:
         return b"[]"
     # one parse for every snapshot of the batch: far cheaper than one orjson call each
@@ -83,8 +84,7 @@ def _cells(ratings: list[PendingEntry]) -> bytes:
     by_visit: dict[str, list] = {}
     for e, d in zip(ratings, snapshots):
         try:
-            cell = [e.seq, d["lookfor_id"], d["value"], d["not_observed"], d["deleted"], d["updated_at"]]
-            visit_id = d["visit_id"]
+            visit_id, cell = push_cell(e.seq, d)
         except (KeyError, TypeError):
             raise ValueError(f"Change {e.seq} is not a whole rating; export this device's data and tell your "
                              "admin.") from None

@@ -22,7 +22,8 @@ from app.store.db import writer
 from app.store.models import EvidenceNote, Meta, Outbox, Rating, School, Visit, Walk
 from app.store.services import LOCAL_USER
 from sync.client import Answer, PendingEntry
-from sync.protocol import RECORD_SHAPES, Change, EnrollResponse, rating_id, utcnow
+from sync.protocol import RECORD_SHAPES, Change, EnrollResponse, utcnow
+from sync.protocol.cells import BadCell, rating_row
 
 log = logging.getLogger("learnwalk.sync")
 
@@ -188,23 +189,12 @@ def _record_row(c: Change) -> dict:
 
 
 def _cell_rows(visit_id: str, data: dict) -> list[dict]:
-    """Rating rows for the cells of a pulled visit (PULL_CELL_FIELDS each). Checked by hand: a pull page may hold
-    tens of thousands of cells, and a model per cell would cost more than storing them."""
-    rows = []
-    for cell in data.get("cells") or ():
-        try:
-            lookfor_id, value, not_observed, deleted, updated_at = cell
-            ok = (type(lookfor_id) is str and (value is None or type(value) is str)
-                  and type(not_observed) is bool and type(deleted) is bool)
-            at = datetime.fromisoformat(updated_at) if ok else None
-        except (TypeError, ValueError):
-            at = None
-        if at is None:
-            raise ValueError(f"A rating of visit {visit_id} from the server could not be read; update the app "
-                             "and sync again.")
-        rows.append({"id": rating_id(visit_id, lookfor_id), "visit_id": visit_id, "lookfor_id": lookfor_id,
-                     "value": value, "not_observed": not_observed, "deleted": deleted, "updated_at": at})
-    return rows
+    """Rating rows for the cells of a pulled visit (sync.protocol.cells.rating_row)."""
+    try:
+        return [rating_row(visit_id, cell) for cell in data.get("cells") or ()]
+    except BadCell:
+        raise ValueError(f"A rating of visit {visit_id} from the server could not be read; update the app "
+                         "and sync again.") from None
 
 
 def _rejection_marks(s: Session, from_seq: int, rejected: list[Answer], now: datetime) -> list[dict]:

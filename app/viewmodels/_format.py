@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
+from sync.protocol.times import aware
+
 
 def plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n} {word if n == 1 else (many or word + 's')}"
@@ -14,10 +16,8 @@ def day(d: date) -> str:
 
 def elapsed_seconds(start: datetime, end: datetime | None = None, now: datetime | None = None) -> int:
     # stored times may come back naive from SQLite; they are always UTC
-    def utc(t: datetime) -> datetime:
-        return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
     stop = end or now or datetime.now(timezone.utc)
-    return max(0, int((utc(stop) - utc(start)).total_seconds()))
+    return max(0, int((aware(stop) - aware(start)).total_seconds()))
 
 
 def clock(seconds: int) -> str:

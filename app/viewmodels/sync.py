@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from app.store.services import ServiceError
 from app.sync_service import SyncError
 from app.viewmodels._format import plural
+from sync.protocol.times import aware, local_display
 
 KIND_LABELS = {"walk": "Walk", "visit": "Visit", "rating": "Rating", "note": "Note"}
 
@@ -21,7 +22,7 @@ class RejectedRow:
 def when(t: datetime | None, now: datetime | None = None) -> str:
     if t is None:
         return "never"
-    t = t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+    t = aware(t)
     secs = int(((now or datetime.now(timezone.utc)) - t).total_seconds())
     if secs < 60:
         return "just now"
@@ -29,7 +30,7 @@ def when(t: datetime | None, now: datetime | None = None) -> str:
         return f"{plural(secs // 60, 'minute')} ago"
     if secs < 86400:
         return f"{plural(secs // 3600, 'hour')} ago"
-    return t.astimezone().strftime("%d %b %Y %H:%M")
+    return local_display(t)
 
 
 class SyncVM:

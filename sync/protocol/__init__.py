@@ -126,12 +126,8 @@ RECORD_SHAPES: dict[str, type[SQLModel]] = {
 # cells grouped by visit. The server answers every record; the body lists only the answers that are not
 # "applied" (most pushes list nothing).
 
-PUSH_CELL_FIELDS = ("op_seq", "lookfor_id", "value", "not_observed", "deleted", "updated_at")
-PULL_CELL_FIELDS = PUSH_CELL_FIELDS[1:]
-
-# PUSH_CELL_FIELDS: (int, str, str | None, bool, bool, ISO UTC text). Only op_seq is part of the envelope: a cell
-# whose other fields are wrong is answered "rejected" with its reason, not refused with the whole body
-PushCell = tuple[int, Any, Any, Any, Any, Any]
+# the cell's fields and encodings: sync.protocol.cells (imported here, below rating_id, which it uses)
+from sync.protocol.cells import PULL_CELL_FIELDS, PUSH_CELL_FIELDS, PushCell  # noqa: E402
 Snapshot = tuple[int, dict[str, Any]]  # (op_seq of the record's latest change, the full record after it)
 
 

@@ -6,13 +6,15 @@ per-row statement compilation would cost more than the database work itself at p
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from datetime import date
 from functools import lru_cache
 from operator import itemgetter
 from typing import Callable, Iterable
 
 from sqlalchemy import JSON, Date, DateTime, select
 from sqlmodel import Session
+
+from sync.protocol.times import sqlite_text as sqlite_time  # the text SQLite's DateTime reads back
 
 _CHUNK = 5000  # well under SQLite's and PostgreSQL's bound-parameter limits
 
@@ -26,18 +28,6 @@ def load_by(s: Session, model, column, keys: Iterable[str]) -> dict[str, dict]:
         for row in s.execute(select(table).where(column.in_(keys[i:i + _CHUNK]))).mappings():
             out[row["id"]] = dict(row)
     return out
-
-
-def sqlite_time(v: datetime | str | None) -> str | None:
-    # the text form SQLAlchemy's SQLite DateTime reads back (UTC, as sqlmodel's UTCDateTime stores it);
-    # a str here is canonical UTC text already checked by the push rules ("...T...Z" or "...+00:00")
-    if v is None:
-        return None
-    if isinstance(v, str):
-        return v[:10] + " " + (v[11:-1] if v[-1] == "Z" else v[11:-6])
-    if v.tzinfo is not None:
-        v = v.astimezone(timezone.utc).replace(tzinfo=None)
-    return v.isoformat(" ", "microseconds")
 
 
 def _sqlite_date(v: date | None) -> str | None:

@@ -21,7 +21,8 @@ from sqlmodel import Session
 
 from sync.protocol import RECORD_SHAPES, Change, PullResponse
 from sync.server import seq
-from sync.server.cells import devices_text, rows as cell_rows
+from sync.protocol.cells import pull_cells
+from sync.server.cells import decode, devices_text
 from sync.server.deps import Caller
 from sync.server.models import DistrictSettings, EvidenceNote, RubricVersion, School, Visit, VisitCells, Walk
 from sync.server.scope import Scope
@@ -101,9 +102,8 @@ class _Window:
             q = select(_CELLS.c.visit_id, _CELLS.c.devices, _CELLS.c.cells).where(
                 _CELLS.c.visit_id.in_(visit_ids[i:i + _CELL_CHUNK]), _CELLS.c.devices != mine)
             for vid, devices, stored in conn.execute(q):
-                # times go out as stored: the canonical UTC text (sync.server.cells), read by fromisoformat
-                out[vid] = [[r.lookfor_id, r.value, r.not_observed, r.deleted, r.updated_at]
-                            for r in cell_rows(devices, stored) if r.device_id != own]
+                ids, cells = decode(devices, stored)
+                out[vid] = pull_cells(cells, ids, own)
         return out
 
     def visits(self) -> None:

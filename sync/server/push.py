@@ -10,27 +10,23 @@ commit. A visit whose cells changed gets a new number, so a pull that finds the 
 from __future__ import annotations
 
 import json
-import re
-from collections import deque
-from datetime import datetime
 from itertools import chain
-from operator import itemgetter
 from typing import NamedTuple
 
 from sqlalchemy import bindparam, select, update
 from sqlmodel import Session
 
 from sync.protocol import rating_id, utcnow
+from sync.protocol.cells import (LOOKFOR, all_good, canonical_cell, cell_problem, lookfor_of, op_seq_of, op_seqs,
+                                 rating_fields, same_rating)
 from sync.server import seq
 from sync.server.bulk import load_by, upsert
 from sync.server.deps import Caller
 from sync.server.cells import CellRow, devices_text, merge, new_visit, rows as cell_rows
 from sync.server.models import (AuditLog, Device, EvidenceNote, OpResult, School, User, Visit, VisitCells, Walk,
                                 WalkMember)
-from sync.server.push_rules import _UTC_TEXT, Refused, Rules, as_utc
+from sync.server.push_rules import Refused, Rules
 from sync.server.rubric_registry import KnownRubrics
-
-_LOOKFOR = itemgetter(1)
 
 # (op_seq, status, reason): an EntryResult as a plain tuple
 Answer = tuple[int, str, "str | None"]
@@ -42,7 +38,7 @@ class Batch(NamedTuple):
     to_seq: int
     walks: list   # [op_seq, snapshot dict]
     visits: list
-    cells: list   # [visit_id, [[op_seq, lookfor_id, value, not_observed, deleted, updated_at], ...]]
+    cells: list   # [visit_id, [push cell, ...]] (sync.protocol.cells)
     notes: list
     items: int
 
@@ -127,9 +123,9 @@ class _Work:
         self.applied = 0
         self.dirty: dict[str, dict[str, dict]] = {k: {} for k in TABLES}
         self.existing: dict[str, tuple[str, str]] = {}  # visit id -> its stored (devices, cells) before the push
-        self.new_cells: dict[str, list[list]] = {}  # visit id -> its wire cells, all good, none stored before
-        self.changed_cells: dict[str, list[list]] = {}  # visit id -> its accepted wire cells, checked one by one
-        self.replaced: list[tuple[str, CellRow, list]] = []  # (visit, cell before, wire cell after), other device
+        self.new_cells: dict[str, list[list]] = {}  # visit id -> its push cells, all good, none stored before
+        self.changed_cells: dict[str, list[list]] = {}  # visit id -> its accepted push cells, checked one by one
+        self.replaced: list[tuple[str, CellRow, list]] = []  # (visit, cell before, push cell after), other device
 
     def _old(self, q: int) -> None:
         """An op_seq the server processed before: the answer it gave then."""
@@ -148,8 +144,8 @@ class _Work:
             for q, _ in records:
                 self._old(q)
         for _, cells in b.cells:
-            for c in cells:
-                self._old(c[0])
+            for q in op_seqs(cells):
+                self._old(q)
 
     def records(self, kind: str, records: list) -> None:
         apply, rows = self.rules.apply, self.dirty[kind]
@@ -178,28 +174,28 @@ class _Work:
         for vid, cells in groups:  # a visit named twice is one visit
             by_visit[vid] = by_visit[vid] + cells if vid in by_visit else cells
         for vid, cells in by_visit.items():
-            if cells and min(map(itemgetter(0), cells)) <= last:
-                for c in cells:
-                    if c[0] <= last:
-                        self._old(c[0])
-                cells = [c for c in cells if c[0] > last]
+            if cells and min(op_seqs(cells)) <= last:
+                for q in op_seqs(cells):
+                    if q <= last:
+                        self._old(q)
+                cells = [c for c in cells if op_seq_of(c) > last]
             if not cells:
                 continue
             try:
                 visit, walk = self.rules.visit_of(vid, "a rating")
             except Refused as why:
-                for c in cells:
-                    self._answer(c[0], "rejected", f"{why}.")
+                for q in op_seqs(cells):
+                    self._answer(q, "rejected", f"{why}.")
                 continue
-            if vid not in existing and len(set(map(_LOOKFOR, cells))) == len(cells):
+            if vid not in existing and len(set(map(lookfor_of, cells))) == len(cells):
                 pending.setdefault(id(walk), (walk, []))[1].append((vid, cells))
                 continue
             self._cells_one_by_one(vid, cells, self.rules.scale_map(walk), existing.get(vid))
         for walk, visits in pending.values():
             triples = self.rules.cell_triples(walk)
-            together = _all_good(list(chain.from_iterable(cells for _, cells in visits)), triples)
+            together = all_good(list(chain.from_iterable(cells for _, cells in visits)), triples)
             for vid, cells in visits:
-                if together or _all_good(cells, triples):
+                if together or all_good(cells, triples):
                     self.applied += len(cells)
                     self.new_cells[vid] = cells
                 else:
@@ -210,19 +206,17 @@ class _Work:
         old = {r.lookfor_id: r for r in cell_rows(*stored)} if stored is not None else {}
         out = self.changed_cells.setdefault(vid, [])
         for c in cells:
-            q = c[0]
-            problem = _cell_problem(c, scales)
+            q = op_seq_of(c)
+            problem = cell_problem(c, scales)
             if problem is not None:
                 self._answer(q, "rejected", f"{problem}.")
                 continue
-            _, lf, value, no, deleted, ts = c
-            was = old.get(lf)
-            if was is not None and (was.value, was.not_observed, was.deleted) == (value, no, deleted) \
-                    and as_utc(was.updated_at, "updated_at") == as_utc(ts, "updated_at"):
+            was = old.get(c[LOOKFOR])
+            if was is not None and same_rating(was, c):
                 self._answer(q, "duplicate")
                 continue
             self.applied += 1
-            out.append([q, lf, value, no, deleted, canonical_time(ts)])
+            out.append(canonical_cell(c))
 
     def write(self) -> None:
         s, caller, dirty = self.s, self.caller, self.dirty
@@ -290,76 +284,10 @@ class _Work:
                    "action": "rating.replaced", "kind": "rating", "record_id": rating_id(vid, old.lookfor_id),
                    "before": {"value": old.value, "not_observed": old.not_observed, "deleted": old.deleted,
                               "device_id": old.device_id},
-                   "after": {"value": new[2], "not_observed": new[3], "deleted": new[4]}}
+                   "after": rating_fields(new)}
                   for vid, old, new in self.replaced]
         if audits:
             self.s.execute(AuditLog.__table__.insert(), audits)
-
-
-def _cell_problem(c: list, scales: dict[str, tuple[set[str], bool]]) -> str | None:
-    """Why this cell cannot be taken, or None. Checked by hand: a push carries tens of thousands of cells."""
-    if len(c) != 6:
-        return "a rating cell must be [op_seq, lookfor_id, value, not_observed, deleted, updated_at]"
-    _, lf, value, no, deleted, ts = c
-    if type(lf) is not str or not 0 < len(lf) <= 80:
-        return "a rating's look-for id must be text of 1 to 80 characters"
-    if not (value is None or (type(value) is str and len(value) <= 40)):
-        return f"{lf}: the value must be text of at most 40 characters or null"
-    if type(no) is not bool or type(deleted) is not bool:
-        return f"{lf}: not_observed and deleted must be true or false"
-    if type(ts) is not str or not _UTC_TEXT.fullmatch(ts):
-        return f"{lf}: updated_at must be a UTC ISO date-time such as 2026-11-25T09:30:00Z"
-    try:
-        datetime.fromisoformat(ts)
-    except ValueError:
-        return f"{lf}: updated_at {ts} is not a real date and time"
-    if deleted:
-        return None
-    allowed = scales.get(lf)
-    if allowed is None:
-        return f"look-for {lf} is not in the walk's rubric"
-    if no:
-        if value is not None or not allowed[1]:
-            return f"{lf}: 'not observed' cannot be recorded with this value"
-    elif value not in allowed[0]:
-        return f"'{value}' is not on the scale of {lf}"
-    return None
-
-
-def _all_good(cells: list, triples: frozenset) -> bool:
-    """Whether every cell is well formed, on its look-for's scale and not a tombstone, checked column by column
-    in C (set and map operations): the common case of a push. False sends the cells through the checks one by
-    one, which find the reason for each refused cell. (Each look-for once per visit is checked by the caller.)"""
-    if set(map(len, cells)) != {6}:
-        return False
-    _, lfs, values, nos, dels, times = zip(*cells)
-    if set(map(type, nos)) != {bool} or set(map(type, dels)) != {bool} or any(dels):
-        return False
-    try:
-        if not set(zip(lfs, values, nos)) <= triples:
-            return False
-    except TypeError:  # an unhashable value (a list...): not a scale value
-        return False
-    # one regex run over the times joined: every one in the canonical form the app sends, stored as is
-    if set(map(type, times)) != {str} or _CANONICAL_TIMES.fullmatch("|".join(times)) is None:
-        return False
-    try:  # a real instant too (no 30 February), or the database could not read it back
-        deque(map(datetime.fromisoformat, times), maxlen=0)
-    except ValueError:
-        return False
-    return True
-
-
-_CANONICAL = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z"
-_CANONICAL_TIMES = re.compile(f"{_CANONICAL}(?:\\|{_CANONICAL})*")
-
-
-def canonical_time(ts: str) -> str:
-    """A checked UTC time (sync.server.push_rules._UTC_TEXT) as 2026-11-25T09:30:00.000000Z, the one text form
-    cells are stored in: SQLAlchemy reads it back as the same instant, and pulls and exports print it as is."""
-    if len(ts) == 27 and ts[-1] == "Z":
-        return ts
-    return as_utc(ts, "updated_at").strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _renumber_walk(s: Session, district_id: str, walk_id: str, n: int) -> None:

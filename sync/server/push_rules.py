@@ -6,13 +6,12 @@ states in bulk. A rule that refuses a record raises Refused with the reason the 
 """
 from __future__ import annotations
 
-import re
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import ValidationError
 
-from sync.protocol import CLASS_TYPES, GRADES, PHASES, RECORD_SHAPES
+from sync.protocol import CLASS_TYPES, GRADES, PHASES, RECORD_SHAPES, times
 from sync.server.deps import Caller
 from sync.server.rubric_registry import KnownRubrics
 
@@ -24,32 +23,24 @@ class Refused(Exception):
     """The entry is rejected; the message is the reason shown on the device."""
 
 
-_UTC_TEXT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?(Z|\+00:00)")
+_UTC_TEXT = times.UTC_TEXT
 _TIME_FIELDS = ("updated_at", "started_at", "ended_at")
 
 
 def utc_time(value: Any, field: str) -> datetime | str | None:
-    """A time already in canonical UTC text stays text (the bulk writer stores it as is); others are parsed."""
-    if isinstance(value, str) and _UTC_TEXT.fullmatch(value):
-        as_utc(value, field)  # a real instant (no 30 February), or the database could not read it back
-        return value
-    return as_utc(value, field)
+    """sync.protocol.times.utc_time; a bad time is Refused with its reason."""
+    try:
+        return times.utc_time(value, field)
+    except times.BadTime as why:
+        raise Refused(str(why)) from None
 
 
 def as_utc(value: Any, field: str) -> datetime | None:
-    """Times are aware UTC on both databases (a naive time is read as UTC); device clocks are only data."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            raise Refused(f"{field} '{value[:40]}' is not an ISO date-time") from None
-    if not isinstance(value, datetime):
-        raise Refused(f"{field} must be an ISO date-time")
-    if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+    """sync.protocol.times.as_utc; a bad time is Refused with its reason."""
+    try:
+        return times.as_utc(value, field)
+    except times.BadTime as why:
+        raise Refused(str(why)) from None
 
 
 def _first_error(exc: ValidationError) -> str:

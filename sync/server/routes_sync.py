@@ -4,7 +4,6 @@ from __future__ import annotations
 import gc
 import time
 from itertools import chain
-from operator import itemgetter
 from typing import Annotated
 
 import orjson
@@ -16,6 +15,7 @@ from sqlmodel import Session
 
 from sync.protocol import (MAX_OP_SEQ, PROTOCOL_VERSION, EnrollRequest, EnrollResponse, PullResponse, PushRequest,
                            PushResponse)
+from sync.protocol.cells import envelope_ok, op_seqs
 from sync.server.db import writer
 from sync.server.deps import CallerDep, ProtocolDep, SessionDep, WriteSessionDep
 from sync.server.directory import DirectoryError, enroll, mark_synced
@@ -61,17 +61,11 @@ def _cells(raw, lo: int, hi: int) -> tuple[list, int] | None:
         if not (type(g) is list and len(g) == 2 and type(g[0]) is str and 0 < len(g[0]) <= 36
                 and type(g[1]) is list):
             return None
-        cells = g[1]
-        if not cells:
-            continue
-        # column by column (map and set run in C): each cell a list of six whose op_seq is a number in range;
-        # the other five are checked cell by cell later and answered (rejected), not refused with the body
-        if set(map(type, cells)) != {list} or set(map(len, cells)) != {6}:
+        # each cell a list of six whose op_seq is in range; the other five are checked cell by cell later and
+        # answered (rejected), not refused with the body
+        if not envelope_ok(g[1], lo, hi):
             return None
-        seqs = list(map(itemgetter(0), cells))
-        if set(map(type, seqs)) != {int} or min(seqs) < lo or max(seqs) > hi:
-            return None
-        count += len(cells)
+        count += len(g[1])
     return raw, count
 
 
@@ -125,7 +119,7 @@ def _parse_push(raw: bytes, settings) -> Batch:
         raise ApiError(413, f"This push has {batch.items} records and cells; the limit is "
                             f"{settings.max_push_entries}. Send the entries in smaller batches.")
     seqs = [q for q, _ in batch.walks] + [q for q, _ in batch.visits] + [q for q, _ in batch.notes]
-    seqs.extend(map(itemgetter(0), chain.from_iterable(cells for _, cells in batch.cells)))
+    seqs.extend(op_seqs(chain.from_iterable(cells for _, cells in batch.cells)))
     if seqs and (len(set(seqs)) != len(seqs) or min(seqs) < batch.from_seq or max(seqs) > batch.to_seq):
         raise ApiError(422, "Each op_seq of a push must be unique and within from_seq..to_seq (one answer per "
                             "change); send each record once, in its latest state.")

@@ -7,6 +7,8 @@ scope is the cells' scope, so they need no filter of their own. Tombstones (dele
 """
 from __future__ import annotations
 
+from operator import itemgetter
+
 from sqlalchemy import String, func, select, type_coerce
 from sqlalchemy.sql import Select
 
@@ -15,6 +17,7 @@ from sync.server.models import EvidenceNote, Visit, VisitCells, Walk
 
 VISIT_ORDER = (Walk.walk_date, Walk.id, Visit.visit_no, Visit.id)
 CELLS = (VisitCells.devices, VisitCells.cells)  # always the last two columns of a query that reads cells
+STORED_CELLS = itemgetter(-2, -1)  # (devices, cells) of a row of such a query: sync.server.cells reads them
 
 
 def raw(column):
@@ -58,6 +61,10 @@ VISIT_COLUMNS_SQL = (Walk.id, Visit.id, Visit.visit_no, Walk.school_id, Walk.wal
                      Walk.rubric_id, Walk.rubric_version, raw(Visit.started_at), raw(Visit.ended_at),
                      raw(Visit.updated_at),
                      Visit.note, Visit.calibration_code)
+# a visits() row by position: VISIT_COLUMNS_SQL in order (then CELLS, when asked for)
+(V_WALK_ID, V_VISIT_ID, V_VISIT_NO, V_SCHOOL_ID, V_WALK_DATE, V_CYCLE_LABEL, V_PHASE, V_GRADE, V_SUBJECT, V_CLASS_TYPE,
+ V_STUDENT_COUNT, V_OBSERVER_ID, V_RUBRIC_ID, V_RUBRIC_VERSION, V_STARTED_AT, V_ENDED_AT, V_UPDATED_AT, V_NOTE,
+ V_CALIBRATION_CODE) = range(len(VISIT_COLUMNS_SQL))
 
 
 def visits(scope, f: ExportFilters, cells: bool = False) -> Select:
@@ -69,9 +76,18 @@ def visits(scope, f: ExportFilters, cells: bool = False) -> Select:
     return stmt.where(*_visits_where(scope, f)).order_by(*VISIT_ORDER)
 
 
-# a rating row's visit part: LONG_COLUMNS_SQL[:9] + (lookfor_id, value, not_observed) + [9:12] + (updated_at,)
 LONG_COLUMNS_SQL = (Walk.id, Visit.id, Visit.visit_no, Walk.school_id, Walk.walk_date, Visit.grade, Visit.subject,
                     Walk.rubric_id, Walk.rubric_version, Walk.cycle_label, Walk.phase, Visit.class_type)
+# A rating row, as source.py builds it for every writer from a ratings() row (or a visits() row, same columns):
+# LONG_COLUMNS_SQL[:9] + the cell's (lookfor_id, value, not_observed) + LONG_COLUMNS_SQL[9:] + the cell's updated_at
+(R_WALK_ID, R_VISIT_ID, R_VISIT_NO, R_SCHOOL_ID, R_WALK_DATE, R_GRADE, R_SUBJECT, R_RUBRIC_ID, R_RUBRIC_VERSION,
+ R_LOOKFOR_ID, R_VALUE, R_NOT_OBSERVED, R_CYCLE_LABEL, R_PHASE, R_CLASS_TYPE,
+ R_UPDATED_AT) = range(len(LONG_COLUMNS_SQL) + 4)
+LONG_HEAD = itemgetter(*range(R_LOOKFOR_ID))  # of a ratings() row: the rating row's columns before the cell
+LONG_TAIL = itemgetter(*range(R_LOOKFOR_ID, len(LONG_COLUMNS_SQL)))  # ... and between the cell and its time
+VISIT_LONG_HEAD = itemgetter(V_WALK_ID, V_VISIT_ID, V_VISIT_NO, V_SCHOOL_ID, V_WALK_DATE, V_GRADE, V_SUBJECT,
+                             V_RUBRIC_ID, V_RUBRIC_VERSION)  # the same columns of a visits() row
+VISIT_LONG_TAIL = itemgetter(V_CYCLE_LABEL, V_PHASE, V_CLASS_TYPE)
 
 
 def ratings(scope, f: ExportFilters) -> Select:
@@ -84,6 +100,10 @@ def ratings(scope, f: ExportFilters) -> Select:
 def cells(scope, f: ExportFilters) -> Select:
     """The stored cells of every exported visit, unordered (look-for ids and counts are read from them)."""
     return _with_cells(walk_visit_join(*CELLS), outer=False).where(*_visits_where(scope, f))
+
+
+# a notes() row by position
+N_VISIT_ID, N_ID, N_LOOKFOR_ID, N_TEXT, N_UPDATED_AT = range(5)
 
 
 def notes(scope, f: ExportFilters) -> Select:

@@ -4,9 +4,16 @@ Columns are named by stable ids, never by position. Times are ISO 8601 UTC; date
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date
 
 from sync.protocol import BAND_OF_GRADE
+from sync.server.export.queries import (R_CLASS_TYPE, R_CYCLE_LABEL, R_GRADE, R_LOOKFOR_ID, R_NOT_OBSERVED, R_PHASE,
+                                        R_RUBRIC_ID, R_RUBRIC_VERSION, R_SCHOOL_ID, R_SUBJECT, R_UPDATED_AT, R_VALUE,
+                                        R_VISIT_ID, R_VISIT_NO, R_WALK_DATE, R_WALK_ID, V_CLASS_TYPE, V_CYCLE_LABEL,
+                                        V_ENDED_AT, V_GRADE, V_OBSERVER_ID, V_PHASE, V_RUBRIC_ID, V_RUBRIC_VERSION,
+                                        V_SCHOOL_ID, V_STARTED_AT, V_STUDENT_COUNT, V_SUBJECT, V_UPDATED_AT,
+                                        V_VISIT_ID, V_VISIT_NO, V_WALK_DATE, V_WALK_ID)
+from sync.protocol.times import iso_seconds as iso_time  # exports print times to the second
 
 # DESIGN.md section 7 columns first, in this order; then the descriptive ones.
 LONG_COLUMNS = ["walk_id", "visit_id", "visit_no", "school_id", "walk_date", "grade", "subject", "rubric_id",
@@ -27,19 +34,6 @@ def grade_band(grade: str | None) -> str:
     return BAND_OF_GRADE.get(grade or "", "")
 
 
-def iso_time(value: datetime | str | None) -> str:
-    """A stored UTC time as 2026-09-30T14:05:09Z (seconds). Text as stored: a rating cell's time on both databases
-    ("2026-09-30T14:05:09.000000Z", sync.server.cells) and other times on SQLite ("2026-09-30 14:05:09.000000",
-    read untyped to save parsing); a datetime for other times on PostgreSQL."""
-    if value is None:
-        return ""
-    if type(value) is str:
-        return value[:10] + "T" + value[11:19] + "Z"
-    if value.tzinfo is not None:
-        value = value.astimezone(timezone.utc)
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def iso_date(value: date | str | None) -> str:
     if value is None:
         return ""
@@ -48,13 +42,17 @@ def iso_date(value: date | str | None) -> str:
 
 def visit_values(v) -> list:
     """A visits-query row (queries.VISIT_COLUMNS_SQL) as VISIT_COLUMNS values."""
-    return [v[0], v[1], v[2], v[3], iso_date(v[4]), v[5], v[6], v[7] or "", grade_band(v[7]), v[8] or "",
-            v[9] or "", v[10], v[11], v[12], v[13], iso_time(v[14]), iso_time(v[15]), iso_time(v[16])]
+    grade = v[V_GRADE]
+    return [v[V_WALK_ID], v[V_VISIT_ID], v[V_VISIT_NO], v[V_SCHOOL_ID], iso_date(v[V_WALK_DATE]), v[V_CYCLE_LABEL],
+            v[V_PHASE], grade or "", grade_band(grade), v[V_SUBJECT] or "", v[V_CLASS_TYPE] or "",
+            v[V_STUDENT_COUNT], v[V_OBSERVER_ID], v[V_RUBRIC_ID], v[V_RUBRIC_VERSION], iso_time(v[V_STARTED_AT]),
+            iso_time(v[V_ENDED_AT]), iso_time(v[V_UPDATED_AT])]
 
 
 def long_values(r, info) -> list:
     """A ratings-query row (queries.LONG_COLUMNS_SQL) and its look-for info as LONG_COLUMNS values."""
-    value = r[10]
-    return [r[0], r[1], r[2], r[3], iso_date(r[4]), r[5] or "", r[6] or "", r[7], r[8], r[9], value or "",
-            int(bool(r[11])), r[12], r[13], grade_band(r[5]), r[14] or "", info.domain, info.text,
-            info.labels.get(value, "") if value else "", iso_time(r[15])]
+    value, grade = r[R_VALUE], r[R_GRADE]
+    return [r[R_WALK_ID], r[R_VISIT_ID], r[R_VISIT_NO], r[R_SCHOOL_ID], iso_date(r[R_WALK_DATE]), grade or "",
+            r[R_SUBJECT] or "", r[R_RUBRIC_ID], r[R_RUBRIC_VERSION], r[R_LOOKFOR_ID], value or "",
+            int(bool(r[R_NOT_OBSERVED])), r[R_CYCLE_LABEL], r[R_PHASE], grade_band(grade), r[R_CLASS_TYPE] or "",
+            info.domain, info.text, info.labels.get(value, "") if value else "", iso_time(r[R_UPDATED_AT])]

@@ -5,9 +5,11 @@ from itertools import groupby
 from operator import itemgetter
 from typing import Iterator
 
+from sync.protocol.cells import live_ratings
 from sync.server.cells import decode
 from sync.server.export import queries
 from sync.server.export.lookfors import DICTIONARY_COLUMNS
+from sync.server.export.queries import R_LOOKFOR_ID, R_RUBRIC_ID, R_RUBRIC_VERSION, STORED_CELLS
 from sync.server.export.rows import LONG_COLUMNS, TALLY_COLUMNS, VISIT_COLUMNS, iso_date, long_values, visit_values
 from sync.server.export.sink import ChunkSink
 from sync.server.export.source import BATCH, ExportSource
@@ -23,7 +25,7 @@ def _rating_rows(src: ExportSource):
     info, done = src.catalog.info, 0
     for group in src.rating_groups():
         for r in group:
-            yield long_values(r, info(r[7], r[8], r[9]))
+            yield long_values(r, info(r[R_RUBRIC_ID], r[R_RUBRIC_VERSION], r[R_LOOKFOR_ID]))
         done += len(group)
         if done >= BATCH:
             src.progress(done)
@@ -38,12 +40,11 @@ def _walk_counts(src: ExportSource):
         visits, per = 0, {}
         for r in rows:
             visits += 1
-            if r[-1] is None:  # a visit without cells
+            devices, cells = STORED_CELLS(r)
+            if cells is None:  # a visit without cells
                 continue
-            # raw stored cells, not cells.rows: counting needs no writer, and this runs once per rating
-            for _, lookfor_id, value, not_observed, deleted, _ in decode(r[-2], r[-1])[1]:
-                if deleted:
-                    continue
+            # stored cells without their writers (not cells.rows): counting needs none, and this runs per rating
+            for lookfor_id, value, not_observed in live_ratings(decode(devices, cells)[1]):
                 cell = per.get(lookfor_id)
                 if cell is None:
                     cell = per[lookfor_id] = {"values": {}, "not_observed": 0}

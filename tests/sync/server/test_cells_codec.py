@@ -1,6 +1,7 @@
-"""sync.server.cells, the one layout of a visit's stored cells: a new visit stored as its cells arrived, a merge
-that is last writer wins per look-for and reports only the cells it takes from another device, a devices list
-that names exactly the devices still holding a cell, and rows() reading back what was written."""
+"""sync.server.cells, the visit_cells row (cells in sync.protocol.cells' stored encoding): a new visit stored as
+its cells arrived (the push cells left alone), a merge that is last writer wins per look-for and reports only the
+cells it takes from another device, a devices list that names exactly the devices still holding a cell, and
+rows() reading back what was written."""
 from __future__ import annotations
 
 import orjson
@@ -38,6 +39,8 @@ def test_a_new_visit_is_stored_as_device_0_in_look_for_order():
     assert list(rows(devices_text(["dev-a"]), text)) == [
         CellRow("lf.B", None, False, True, T2, "dev-a"), CellRow("lf.a", None, True, False, T1, "dev-a"),
         CellRow("lf.c", "3", False, False, T1, "dev-a")]
+    # the push cells are left as they came (the push still answers and audits by them)
+    assert cells == [wire(7, "lf.c"), wire(5, "lf.a", None, True), wire(6, "lf.B", deleted=True, value=None, at=T2)]
 
 
 def test_rows_read_back_every_cell_with_its_writer_tombstones_included():

@@ -7,9 +7,9 @@ import uuid
 import pytest
 
 from sync.protocol import _RATING_NS, rating_id
+from sync.protocol.cells import all_good as _all_good, cell_problem as _cell_problem
 from sync.server.config import Settings
 from sync.server.errors import ApiError
-from sync.server.push import _all_good, _cell_problem
 from sync.server import routes_sync
 from sync.server.routes_sync import _parse_push
 
