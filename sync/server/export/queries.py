@@ -7,9 +7,12 @@ scope is the cells' scope, so they need no filter of their own. Tombstones (dele
 """
 from __future__ import annotations
 
-from sqlalchemy import String, func, select, type_coerce
+from sqlalchemy import String, func, inspect, select, type_coerce
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Select
+from sqlalchemy.sql.util import ClauseAdapter
 
+from sync.protocol import tally
 from sync.server.export.filters import ExportFilters
 from sync.server.models import EvidenceNote, Visit, VisitCells, Walk
 
@@ -107,7 +110,13 @@ TALLY_WALK_SQL = (Walk.id, Walk.walk_date, Walk.school_id, Walk.cycle_label, Wal
 
 
 def walk_cells(scope, f: ExportFilters) -> Select:
-    """Every visit as its walk's tally columns and its cells (None, None if it has none), walk by walk: the
-    tallies count visits and cells per walk in one pass (xlsx_out.tally_rows)."""
-    return (_with_cells(walk_visit_join(*TALLY_WALK_SQL, *CELLS), outer=True)
-            .where(*_visits_where(scope, f)).order_by(Walk.walk_date, Walk.id))
+    """Every visit the tallies count (sync.protocol.tally: a calibration partner is left out) as its walk's tally
+    columns, its subject and its cells (None, None if it has none), walk by walk: the tallies count visits and
+    cells per walk in one pass (xlsx_out.tally_rows). A partner counts only if the caller may see it, as a
+    device counts over the visits it holds."""
+    partner = aliased(Visit)
+    to_partner = ClauseAdapter(inspect(partner).selectable)
+    seen = [to_partner.traverse(c) for c in scope.where(Visit)]
+    return (_with_cells(walk_visit_join(*TALLY_WALK_SQL, Visit.subject, *CELLS), outer=True)
+            .where(*_visits_where(scope, f), tally.counted_visit(Visit, partner, *seen))
+            .order_by(Walk.walk_date, Walk.id))
