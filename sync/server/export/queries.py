@@ -112,8 +112,8 @@ TALLY_WALK_SQL = (Walk.id, Walk.walk_date, Walk.school_id, Walk.cycle_label, Wal
 def walk_cells(scope, f: ExportFilters) -> Select:
     """Every visit the tallies count (sync.protocol.tally: a calibration partner is left out) as its walk's tally
     columns, its subject and its cells (None, None if it has none), walk by walk: the tallies count visits and
-    cells per walk in one pass (xlsx_out.tally_rows). A partner counts only if the caller may see it, as a
-    device counts over the visits it holds."""
+    cells per walk in one pass (xlsx_out.tally_rows). Partners are looked for among the visits the caller may see
+    (the scope's clauses, re-aimed at the partner alias), as a device looks among the visits it holds."""
     partner = aliased(Visit)
     to_partner = ClauseAdapter(inspect(partner).selectable)
     seen = [to_partner.traverse(c) for c in scope.where(Visit)]
