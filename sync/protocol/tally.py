@@ -87,8 +87,8 @@ class TallyRules:
 
     @classmethod
     def of(cls, rubric: "Rubric | None") -> "TallyRules":
-        """The rules of this rubric, made once per rubric object: building them costs about 0.3 ms (measured), a
-        twentieth of a small walk's whole tally. A published id@version never changes, so one per key is kept."""
+        """The rules of this rubric, made once per rubric object: building them costs about 0.3 ms (measured),
+        near a tenth of a small walk's whole tally. A published id@version never changes: one per key is kept."""
         if rubric is None:
             return cls(None)
         known = _KNOWN.get(rubric.key)
@@ -118,7 +118,7 @@ class TallyRules:
         look-for's base (always true for a rubric without subject-limited look-fors)."""
         if not self._limited:
             return true()
-        # built once per pair of columns: building it costs about 0.25 ms, a twentieth of a small walk's tally
+        # built once per pair of columns: building it costs about 0.25 ms, near a tenth of a small walk's tally
         made = self._sql.get((id(lookfor_id), id(subject)))
         if made is None or made[0] is not lookfor_id or made[1] is not subject:
             # a simple CASE on the look-for id: measured a little cheaper per rating row than an OR of NOT IN
