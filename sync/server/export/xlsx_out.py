@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from itertools import groupby
-from operator import itemgetter
 from typing import Iterator
 
 from sync.protocol.cells import live_ratings
+from sync.protocol.tally import TallyRules
 from sync.server.cells import decode
 from sync.server.export import queries
 from sync.server.export.lookfors import DICTIONARY_COLUMNS
@@ -34,17 +34,27 @@ def _rating_rows(src: ExportSource):
 
 
 def _walk_counts(src: ExportSource):
-    """(walk columns, visits, {lookfor_id: {"values": {value: n}, "not_observed": n}}) per walk, counted from
-    the walk's visits and their live cells in one ordered pass (one walk's counts in memory at a time)."""
-    for _, rows in groupby(src.rows(queries.walk_cells), key=itemgetter(0)):
-        visits, per = 0, {}
+    """(walk columns, the walk's TallyRules, counted visits by subject, {lookfor_id: {"values": {value: n},
+    "not_observed": n}}) per walk, from the walk's counted visits and the live cells in their look-fors' base, in
+    one ordered pass (one walk's counts in memory at a time)."""
+    known: dict[tuple[str, int], TallyRules] = {}
+    for (_, *rubric), rows in groupby(src.rows(queries.walk_cells), key=queries.T_WALK_RUBRIC):
+        key = (rubric[0], rubric[1])
+        rules = known.get(key) or known.setdefault(key, TallyRules.of(src.catalog.rubrics.get(key)))
+        subjects: dict[str | None, int] = {}
+        per: dict[str, dict] = {}
         for r in rows:
-            visits += 1
+            subject = r[queries.T_SUBJECT]
+            subjects[subject] = subjects.get(subject, 0) + 1
             devices, cells = STORED_CELLS(r)
             if cells is None:  # a visit without cells
                 continue
+            stored = decode(devices, cells)[1]
+            outside = rules.outside_base(subject)  # look-fors this visit is not in the base of: usually none
             # stored cells without their writers (not cells.rows): counting needs none, and this runs per rating
-            for lookfor_id, value, not_observed in live_ratings(decode(devices, cells)[1]):
+            for lookfor_id, value, not_observed in live_ratings(stored):
+                if outside and lookfor_id in outside:
+                    continue
                 cell = per.get(lookfor_id)
                 if cell is None:
                     cell = per[lookfor_id] = {"values": {}, "not_observed": 0}
@@ -52,25 +62,21 @@ def _walk_counts(src: ExportSource):
                     cell["not_observed"] += 1
                 elif value:
                     cell["values"][value] = cell["values"].get(value, 0) + 1
-        yield r[:7], visits, per
+        yield queries.T_WALK(r), rules, subjects, per
 
 
 def tally_rows(src: ExportSource):
-    """Per walk and look-for: visits, rated, not observed, evident, and the count of each value."""
-    for walk, visits, per in _walk_counts(src):
+    """Per walk and look-for: visits (the look-for's base), rated, not observed, evident, and the count of each
+    scale value, counted by the definition the device's debrief uses (sync.protocol.tally)."""
+    for walk, rules, subjects, per in _walk_counts(src):
         walk_id, walk_date, school_id, cycle, phase, rubric_id, version = walk
-        rubric = src.catalog.rubrics.get((rubric_id, version))
-        ids = [lf.id for lf in rubric.lookfors] if rubric else []
-        ids += sorted(set(per) - set(ids))
-        for lookfor_id in ids:
-            info = src.catalog.info(rubric_id, version, lookfor_id)
+        for lookfor_id in list(rules.lookfors) + sorted(set(per) - set(rules.lookfors)):
+            rule = rules.rule(lookfor_id)
             cell = per.get(lookfor_id, {"values": {}, "not_observed": 0})
-            values = cell["values"]
-            order = list(info.labels) + sorted(set(values) - set(info.labels))
+            c = rule.count(rule.base(subjects), cell["values"], cell["not_observed"])
             yield [walk_id, iso_date(walk_date), school_id, cycle, phase, rubric_id, version, lookfor_id,
-                   info.label, visits, sum(values.values()), cell["not_observed"],
-                   sum(n for v, n in values.items() if v in info.evident),
-                   "; ".join(f"{v}={values.get(v, 0)}" for v in order)]
+                   src.catalog.info(rubric_id, version, lookfor_id).label, c.visits, c.rated, c.not_observed,
+                   c.evident, "; ".join(f"{v}={n}" for v, n in c.counts.items())]
 
 
 def xlsx(src: ExportSource) -> Iterator[bytes]:

@@ -1,0 +1,83 @@
+"""The shared tally definition (sync.protocol.tally) and the device's SQL aggregate built from it.
+
+The parity with the server's XLSX Tallies sheet over real synced data is tests/sync/server/admin/test_tallies_sheet_parity.py;
+here the rule itself, on a real device store, one behaviour per test.
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from app.debrief import walk_tally
+from sync.protocol.tally import LookforRule, TallyRules
+
+from tests.app.debrief.conftest import RUBRIC
+
+
+def tally(store, walk):
+    return walk_tally(store.engine, store.catalog, walk.id)
+
+
+def rule(lookfor_id: str) -> LookforRule:
+    return TallyRules.of(RUBRIC).rule(lookfor_id)
+
+
+def test_the_definition_imports_neither_the_app_nor_the_server():
+    code = ("import sys, sync.protocol.tally; "
+            "print(sorted(m for m in sys.modules if m == 'app' or m.startswith(('app.', 'sync.server'))))")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "[]"
+
+
+def test_evident_is_from_the_scales_evident_from_and_a_checklist_shares_over_its_base():
+    talk = rule("t.talk").count(6, {"1": 1, "2": 1, "3": 2, "4": 1}, 1)
+    assert (talk.rated, talk.evident, talk.share_base, talk.counts) == (5, 3, 5, {"1": 1, "2": 1, "3": 2, "4": 1})
+    seen = rule("t.target").count(6, {"seen": 3}, 0)
+    assert (seen.rated, seen.evident, seen.share_base) == (3, 3, 6)  # blank = not seen: shares of all 6 visits
+
+
+def test_a_value_off_the_scale_is_not_rated():
+    assert rule("t.questions").count(3, {"yes": 2, "maybe": 1}, 0).rated == 2
+
+
+def test_a_subject_limited_lookfor_applies_to_its_subjects_and_to_visits_with_no_subject():
+    math = rule("t.math")
+    assert [math.applies_to(s) for s in ("Math", "ELA", None, "")] == [True, False, True, True]
+    assert math.base({"Math": 3, "ELA": 2, None: 1}) == 4
+    assert rule("t.talk").base({"Math": 3, "ELA": 2, None: 1}) == 6
+    assert TallyRules.of(RUBRIC).outside_base("ELA") == {"t.math"}
+
+
+def test_a_rating_left_outside_its_lookfors_base_is_not_counted(store):
+    # rated as a math visit, then the subject was corrected: the capture screen no longer shows that look-for,
+    # so the tally must not count it either (or it would read "rated 1 of 0 visits")
+    w = store.walk()
+    v = store.visit(w.id, "obs-a", {"t.talk": "3", "t.math": "4"}, subject="Math")
+    store.as_observer("obs-a").update_visit(v.id, subject="ELA")
+    for n in range(2):
+        store.visit(w.id, "obs-a", {"t.talk": "2", "t.math": "2"}, subject="Math")
+    t = tally(store, w)
+    math = t.get("t.math").cell
+    assert (math.visits, math.rated, math.counts) == (2, 2, {"1": 0, "2": 2, "3": 0, "4": 0})
+    assert t.get("t.talk").cell.rated == 3
+
+
+def test_a_calibration_code_shared_by_three_observers_counts_the_first_observers_visits_only(store):
+    w = store.walk()
+    for obs in ("obs-c", "obs-a", "obs-b"):
+        store.visit(w.id, obs, {"t.talk": "4"}, code="C1", subject="ELA")
+    store.visit(w.id, "obs-a", {"t.talk": "1"}, code="C1", subject="ELA")  # the first observer's second visit
+    for n in range(2):
+        store.visit(w.id, "obs-c", {"t.talk": "2"}, subject="ELA")
+    t = tally(store, w)
+    assert t.visits == 4 and t.get("t.talk").cell.counts == {"1": 1, "2": 2, "3": 0, "4": 1}
+
+
+def test_a_deleted_partner_does_not_hide_its_partners_visit(store):
+    w = store.walk()
+    gone = store.visit(w.id, "obs-a", {"t.talk": "1"}, code="P")
+    store.as_observer("obs-a").delete_visit(gone.id)
+    store.visit(w.id, "obs-b", {"t.talk": "4"}, code="P")
+    for n in range(2):
+        store.visit(w.id, "obs-b", {"t.talk": "3"})
+    assert tally(store, w).get("t.talk").cell.counts == {"1": 0, "2": 0, "3": 2, "4": 1}
