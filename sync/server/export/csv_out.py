@@ -10,6 +10,9 @@ import io
 import re
 from typing import Iterator
 
+from sync.server.export.queries import (R_CLASS_TYPE, R_CYCLE_LABEL, R_GRADE, R_LOOKFOR_ID, R_NOT_OBSERVED, R_PHASE,
+                                        R_RUBRIC_ID, R_RUBRIC_VERSION, R_SCHOOL_ID, R_SUBJECT, R_UPDATED_AT, R_VALUE,
+                                        R_VISIT_ID, R_VISIT_NO, R_WALK_DATE, R_WALK_ID)
 from sync.server.export.rows import (LONG_COLUMNS, NOT_OBSERVED, VISIT_COLUMNS, grade_band, iso_date, iso_time,
                                      visit_values)
 from sync.server.export.source import BATCH, ExportSource
@@ -64,20 +67,20 @@ def long_csv(src: ExportSource) -> Iterator[bytes]:
     lookfor_parts: dict[tuple, tuple] = {}
     for group in src.rating_groups():
         r = group[0]
-        band = grade_band(r[5])
-        head = ",".join([field(r[0]), field(r[1]), str(r[2]), field(r[3]), iso_date(r[4]), field(r[5] or ""),
-                         field(r[6] or ""), field(r[7]), str(r[8])])
-        mid = ",".join([field(r[12]), field(r[13]), band, field(r[14] or "")])
+        band = grade_band(r[R_GRADE])
+        head = ",".join([field(r[R_WALK_ID]), field(r[R_VISIT_ID]), str(r[R_VISIT_NO]), field(r[R_SCHOOL_ID]), iso_date(r[R_WALK_DATE]), field(r[R_GRADE] or ""),
+                         field(r[R_SUBJECT] or ""), field(r[R_RUBRIC_ID]), str(r[R_RUBRIC_VERSION])])
+        mid = ",".join([field(r[R_CYCLE_LABEL]), field(r[R_PHASE]), band, field(r[R_CLASS_TYPE] or "")])
         for r in group:
-            key = (r[7], r[8], r[9])
+            key = (r[R_RUBRIC_ID], r[R_RUBRIC_VERSION], r[R_LOOKFOR_ID])
             lf = lookfor_parts.get(key)
             if lf is None:
                 info = src.catalog.info(*key)
-                lf = lookfor_parts[key] = (field(r[9]), field(info.domain) + "," + field(info.text),
+                lf = lookfor_parts[key] = (field(r[R_LOOKFOR_ID]), field(info.domain) + "," + field(info.text),
                                            {v: field(label) for v, label in info.labels.items()})
-            value = r[10]
-            line = (f"{head},{lf[0]},{field(value)},{1 if r[11] else 0},{mid},{lf[1]},"
-                    f"{lf[2].get(value, '') if value else ''},{iso_time(r[15])}")
+            value = r[R_VALUE]
+            line = (f"{head},{lf[0]},{field(value)},{1 if r[R_NOT_OBSERVED] else 0},{mid},{lf[1]},"
+                    f"{lf[2].get(value, '') if value else ''},{iso_time(r[R_UPDATED_AT])}")
             parts.append(line)
             size += len(line)
         if size >= _FLUSH_AT:
@@ -105,7 +108,7 @@ def wide_csv(src: ExportSource) -> Iterator[bytes]:
     yield BOM
     out.row(header)
     for v, ratings, _ in src.visits_with(ratings=True):
-        cells = {r[9]: (NOT_OBSERVED if r[11] else (r[10] or "")) for r in ratings}
+        cells = {r[R_LOOKFOR_ID]: (NOT_OBSERVED if r[R_NOT_OBSERVED] else (r[R_VALUE] or "")) for r in ratings}
         chunk = out.row(visit_values(v) + [cells.get(i, "") for i in ids])
         if chunk:
             yield chunk
