@@ -24,6 +24,7 @@ from app.store.catalog import RubricCatalog
 from app.store.models import Outbox
 from app.store.sync_adapter import DeviceSyncStore, rejected_entries
 from sync.client import SyncClient, SyncFailed
+from sync.errors import LearnwalkError
 from sync.protocol import utcnow
 
 log = logging.getLogger("learnwalk.sync")
@@ -31,7 +32,7 @@ log = logging.getLogger("learnwalk.sync")
 BACKOFF_FIRST, BACKOFF_CAP, PROBE_EVERY = 1.0, 300.0, 10.0
 
 
-class SyncError(Exception):
+class SyncError(LearnwalkError):
     """Enrollment or a sync round failed; the message is one plain sentence for the user."""
 
 
@@ -97,6 +98,10 @@ class SyncService:
                           rejected=[RejectedEntry(*r) for r in rejected_entries(self.engine)],
                           last_success=last, last_error=m["last_sync_error"] or None, running=self._running,
                           district_name=m["district_name"])
+
+    def connection(self) -> dict[str, str | None]:
+        """server_url, token and role of this device's enrollment (each None before it is enrolled)."""
+        return self.store.meta("server_url", "token", "role")
 
     # ---- enrollment -----------------------------------------------------------------------------
 

@@ -9,10 +9,11 @@ from typing import BinaryIO, Callable
 
 import httpx
 
+from sync.errors import LearnwalkError
 from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION
 
 
-class AdminClientError(Exception):
+class AdminClientError(LearnwalkError):
     def __init__(self, message: str, status: int | None = None, problems: list[str] | None = None):
         super().__init__(message)
         self.status, self.problems = status, problems or []

@@ -15,12 +15,13 @@ from typing import Callable, Iterator, Protocol
 import httpx
 from pydantic import ValidationError
 
+from sync.errors import LearnwalkError
 from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION, Change, EnrollResponse, PullResponse
 from sync.push_wire import (Answer, PendingEntry, PushAnswer, PushBatch, build_push,  # noqa: F401
                             read_answer)
 
 
-class SyncFailed(Exception):
+class SyncFailed(LearnwalkError):
     """A round that did not complete; the message says why in words. retryable: worth trying again later."""
 
     def __init__(self, message: str, *, retryable: bool = True, status: int | None = None):

@@ -20,12 +20,13 @@ from app.store.catalog import RubricCatalog
 from app.store.models import Rating, Visit, Walk
 from rubrics import LookFor, Rubric, Scale
 from sync.protocol import CLASS_TYPES, SUBJECTS
+from sync.errors import LearnwalkError
 
 GROUPINGS = ("grade_band", "subject", "class_type", "observer")
 NOT_RECORDED = "Not recorded"
 
 
-class TallyError(Exception):
+class TallyError(LearnwalkError):
     """A debrief request that cannot be answered; the message says what and how to fix it."""
 
 

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.debrief import Filters, TallyError, walk_tally
+from app.debrief import Filters, TallyError
 from app.debrief.bands import BAND_NAMES
-from app.debrief.calibration import Calibration, calibration
-from app.debrief.equity import PROMPTS as EQUITY_PROMPTS, EquityPause, equity_pause
-from app.debrief.notes import MEANING_PROMPTS, NoteGroup, walk_notes
+from app.debrief.calibration import Calibration
+from app.debrief.equity import PROMPTS as EQUITY_PROMPTS, EquityPause
+from app.debrief.notes import MEANING_PROMPTS, NoteGroup
 from app.debrief.palette import level_colors
 from app.debrief.tally import LookforTally, WalkTally, is_checklist
 from app.debrief.text import pct
-from app.debrief.trends import CycleTrend, cycle_trend
-from app.store.services import CaptureService
+from app.debrief.trends import CycleTrend
 from app.viewmodels._format import day, plural
 from app.viewmodels.new_walk import PHASE_LABELS
 from sync.protocol import CLASS_TYPES, SUBJECTS
@@ -109,16 +108,16 @@ def legend_of(rows: list[LookforTally]) -> str:
 
 
 class DebriefVM:
-    def __init__(self, service: CaptureService, walk_id: str):
-        self.service = service
-        self.engine, self.catalog = service.engine, service.catalog
+    def __init__(self, device, walk_id: str):
+        """device: the app's Device (its capture service and its debrief)."""
+        self.service, self.debrief = device.capture, device.debrief
         self.walk_id = walk_id
-        self.walk = service.walk(walk_id)
+        self.walk = self.service.walk(walk_id)
         self.filters = Filters()
         self.section = "tallies"
         self.error = ""
         self._cache: dict[str, object] = {}
-        self.tally: WalkTally = walk_tally(self.engine, self.catalog, walk_id)
+        self.tally: WalkTally = self.debrief.tally(walk_id)
         self.rubric = self.tally.rubric
         self.observer_count = self.tally.observers
 
@@ -173,12 +172,12 @@ class DebriefVM:
             raise TallyError(f"There is no filter called {name}.")
         v = None if value == ALL else (int(value) if name == "observer" else value)
         self.filters = Filters(**{**self.filters.__dict__, name: v})
-        self.tally = walk_tally(self.engine, self.catalog, self.walk_id, filters=self.filters)
+        self.tally = self.debrief.tally(self.walk_id, filters=self.filters)
         self._cache.pop("equity", None)
 
     def clear_filters(self) -> None:
         self.filters = Filters()
-        self.tally = walk_tally(self.engine, self.catalog, self.walk_id)
+        self.tally = self.debrief.tally(self.walk_id)
         self._cache.pop("equity", None)
 
     # ---- tallies --------------------------------------------------------------------------------------
@@ -198,13 +197,13 @@ class DebriefVM:
         return self._cache[key]
 
     def notes(self) -> list[NoteGroup]:
-        return self._once("notes", lambda: walk_notes(self.engine, self.rubric, self.walk_id, self.walk.focus))
+        return self._once("notes", lambda: self.debrief.notes(self.walk_id, self.rubric, self.walk.focus))
 
     meaning_prompts = MEANING_PROMPTS
     equity_prompts = EQUITY_PROMPTS
 
     def trend(self) -> CycleTrend:
-        return self._once("trend", lambda: cycle_trend(self.engine, self.catalog, self.walk_id))
+        return self._once("trend", lambda: self.debrief.trend(self.walk_id))
 
     def trend_table(self) -> tuple[list[str], list[list[str]]]:
         """Header and rows of the cycle trend: one column per walk, then the change."""
@@ -216,7 +215,7 @@ class DebriefVM:
         return head, rows
 
     def calibration(self) -> Calibration:
-        return self._once("calibration", lambda: calibration(self.engine, self.catalog, self.walk_id))
+        return self._once("calibration", lambda: self.debrief.calibration(self.walk_id))
 
     def calibration_table(self) -> tuple[list[str], list[list[str]]]:
         cal = self.calibration()
@@ -229,7 +228,7 @@ class DebriefVM:
                 for a in self.calibration().lookfors for d in a.disagreements]
 
     def equity(self) -> EquityPause:
-        return self._once("equity", lambda: equity_pause(self.engine, self.catalog, self.walk_id, self.filters))
+        return self._once("equity", lambda: self.debrief.equity(self.walk_id, self.filters))
 
     def equity_table(self) -> tuple[list[str], list[list[str]]]:
         t = self.equity().tally

@@ -6,13 +6,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from sync.errors import LearnwalkError
+
 PROBLEM = "application/problem+json"
 
 _TITLES = {400: "Bad request", 401: "Not signed in", 403: "Not allowed", 404: "Not found", 409: "Conflict",
            413: "Too large", 422: "Invalid input", 426: "Upgrade required", 500: "Server error"}
 
 
-class ApiError(Exception):
+class ApiError(LearnwalkError):
     def __init__(self, status: int, detail: str, headers: dict[str, str] | None = None):
         super().__init__(detail)
         self.status, self.detail, self.headers = status, detail, headers

@@ -1,7 +1,8 @@
 """Fixtures for the client app: a real device store, and the real app process driven in headless Chromium.
 
 Store fixtures
-    service            CaptureService on a fresh SQLite file under tmp_path/"device".
+    device             the device core (app.device.Device) on a fresh SQLite file under tmp_path/"device".
+    service            its CaptureService.
     walk_id            a deeper-learning@1 walk at "Lincoln Elementary" with focus dl.interactive, dl.affirming.
 
 Browser fixtures (reusable by every screen's browser test)
@@ -35,7 +36,7 @@ from pathlib import Path
 
 import pytest
 
-from app.store.db import open_engine
+from app.device import Device
 from app.store.services import CaptureService
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,10 +46,14 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 
 
 @pytest.fixture
-def service(tmp_path) -> CaptureService:
-    svc = CaptureService(open_engine(tmp_path / "device"))
-    yield svc
-    svc.engine.dispose()
+def device(tmp_path) -> Device:
+    with Device.open(tmp_path / "device") as dev:
+        yield dev
+
+
+@pytest.fixture
+def service(device) -> CaptureService:
+    return device.capture
 
 
 @pytest.fixture

@@ -4,8 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from sync.errors import LearnwalkError
 
-class ExportError(ValueError):
+
+class ExportError(LearnwalkError, ValueError):
     """Export input that cannot be used; the message is one plain sentence saying what to fix."""
 
 
