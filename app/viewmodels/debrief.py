@@ -15,8 +15,9 @@ from app.debrief.tally import LookforTally, WalkTally, is_checklist
 from app.debrief.text import pct
 from app.debrief.trends import CycleTrend
 from app.viewmodels._format import day, plural
-from app.viewmodels.new_walk import PHASE_LABELS
-from sync.protocol import CLASS_TYPES, SUBJECTS
+from sync.protocol.vocabulary import CLASS_TYPES, NOT_OBSERVED_LABEL, SUBJECTS, class_type_label, phase_label
+
+NOT_OBSERVED = NOT_OBSERVED_LABEL.lower()  # mid-sentence
 
 SECTIONS = (("tallies", "Tallies"), ("evidence", "What we saw"), ("trend", "Cycle trend"),
             ("calibration", "Calibration"), ("equity", "Equity pause"))
@@ -79,11 +80,11 @@ def numbers_of(t: LookforTally, limit: int) -> str:
     if not c.visits:
         return "Not rated: no visit it applies to."
     if not c.base:
-        return f"Not rated · not observed {c.not_observed}" if not is_checklist(t.scale) else "Not seen in any visit"
+        return f"Not rated · {NOT_OBSERVED} {c.not_observed}" if not is_checklist(t.scale) else "Not seen in any visit"
     levels = " · ".join(f"{t.scale.label_of(v)} {n}" for v, n in c.counts.items())
     if is_checklist(t.scale):
         return f"Seen in {c.evident} of {c.base} visits ({pct(c.evident_share)})"
-    return (f"Rated {c.rated} · not observed {c.not_observed} · {levels} · "
+    return (f"Rated {c.rated} · {NOT_OBSERVED} {c.not_observed} · {levels} · "
             f"evident {c.evident} of {c.base} ({pct(c.evident_share)})")
 
 
@@ -130,7 +131,7 @@ class DebriefVM:
     @property
     def subtitle(self) -> str:
         school = next((s.name for s in self.service.schools() if s.id == self.walk.school_id), "Unknown school")
-        phase = PHASE_LABELS.get(self.walk.phase, self.walk.phase)
+        phase = phase_label(self.walk.phase)
         return f"{school} · {self.rubric.title} · {phase}"
 
     @property
@@ -159,7 +160,7 @@ class DebriefVM:
         return {
             "grade_band": [Choice(ALL, "All")] + [Choice(b, b) for b in BAND_NAMES],
             "subject": [Choice(ALL, "All")] + [Choice(s, s) for s in SUBJECTS],
-            "class_type": [Choice(ALL, "All")] + [Choice(c, c.replace("-", " ").capitalize()) for c in CLASS_TYPES],
+            "class_type": [Choice(ALL, "All")] + [Choice(c, class_type_label(c)) for c in CLASS_TYPES],
             "observer": [Choice(ALL, "All")] + observers,
         }
 
@@ -208,7 +209,7 @@ class DebriefVM:
     def trend_table(self) -> tuple[list[str], list[list[str]]]:
         """Header and rows of the cycle trend: one column per walk, then the change."""
         t = self.trend()
-        head = ["Focus look-for"] + [f"{PHASE_LABELS.get(w.phase, w.phase)}\n{day(w.walk_date)}" for w in t.walks]
+        head = ["Focus look-for"] + [f"{phase_label(w.phase)}\n{day(w.walk_date)}" for w in t.walks]
         head.append("Change")
         rows = [[r.label] + [pct(s) for s in r.shares] + ["-" if r.change is None else f"{r.change:+.0f} pts"]
                 for r in t.rows]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 from sync.protocol import BAND_OF_GRADE
+from sync.protocol.vocabulary import NOT_OBSERVED_VALUE
 
 # DESIGN.md section 7 columns first, in this order; then the descriptive ones.
 LONG_COLUMNS = ["walk_id", "visit_id", "visit_no", "school_id", "walk_date", "grade", "subject", "rubric_id",
@@ -21,7 +22,7 @@ VISIT_COLUMNS = ["walk_id", "visit_id", "visit_no", "school_id", "walk_date", "c
 TALLY_COLUMNS = ["walk_id", "walk_date", "school_id", "cycle_label", "phase", "rubric_id", "rubric_version",
                  "lookfor_id", "lookfor_label", "visits", "rated", "not_observed", "evident", "counts"]
 
-NOT_OBSERVED = "not_observed"  # a wide CSV cell for "not observed" (empty means not rated)
+NOT_OBSERVED = NOT_OBSERVED_VALUE  # a wide CSV cell for "not observed" (empty means not rated)
 
 def grade_band(grade: str | None) -> str:
     return BAND_OF_GRADE.get(grade or "", "")
