@@ -23,7 +23,7 @@ from sqlmodel import Session
 from app.store.catalog import RubricCatalog
 from app.store.models import Outbox
 from app.store.sync_adapter import DeviceSyncStore, rejected_entries
-from sync.client import SyncClient, SyncFailed
+from sync.client import RoundReport, SyncClient, SyncFailed
 from sync.errors import LearnwalkError
 from sync.protocol import utcnow
 
@@ -55,18 +55,6 @@ class SyncStatus:
     last_error: str | None = None
     running: bool = False
     district_name: str | None = None
-
-
-@dataclass(frozen=True)
-class SyncReport:
-    applied: int = 0
-    duplicate: int = 0
-    rejected: int = 0
-    pulled: int = 0
-
-    def as_dict(self) -> dict:
-        return {"pushed": {"applied": self.applied, "duplicate": self.duplicate, "rejected": self.rejected},
-                "pulled": self.pulled}
 
 
 def backoff_delay(failures: int, rng: random.Random = random._inst) -> float:  # type: ignore[attr-defined]
@@ -125,7 +113,7 @@ class SyncService:
 
     # ---- one round ------------------------------------------------------------------------------
 
-    def sync_once(self) -> SyncReport:
+    def sync_once(self) -> RoundReport:
         """Push everything pending, then pull; raise SyncError (recorded for the status) if it failed."""
         m = self.store.meta("server_url", "token")
         if not m["token"]:
@@ -134,7 +122,7 @@ class SyncService:
             self._running = True
             try:
                 with SyncClient(m["server_url"], m["token"], transport=self._transport) as client:
-                    r = client.sync(self.store)
+                    report = client.sync(self.store)
             except SyncFailed as exc:
                 self._offline = exc.status is None and exc.retryable
                 self.store.set_meta(last_sync_error=str(exc))
@@ -143,7 +131,7 @@ class SyncService:
             finally:
                 self._running = False
         self.store.set_meta(last_sync_at=utcnow().isoformat(), last_sync_error="")
-        return SyncReport(applied=r.applied, duplicate=r.duplicate, rejected=r.rejected, pulled=r.pulled)
+        return report
 
     def retry_rejected(self) -> int:
         """Send the rejected entries again at the next round (after the cause was fixed); returns how many."""
