@@ -18,7 +18,7 @@ import flet as ft
 from app.device import Device
 from app.views import capture, new_walk, placeholder, settings, walk, walks
 from app.views import sync as sync_screen
-from app.views.context import UNEXPECTED, AppContext, message_of
+from app.views.context import AppContext, message_of
 
 log = logging.getLogger("learnwalk.app")
 ASSETS = Path(__file__).parent / "assets"
@@ -102,9 +102,9 @@ class Shell:
             try:
                 view = build(self.ctx, **params)
             except Exception as exc:  # e.g. a deleted visit: say why on the walks screen, never a blank app
-                said = message_of(exc, f"building screen {path.split('/')[1] or '/'}")
+                said = message_of(exc, f"building screen {path.split('/')[1] or '/'}", unexpected=OPEN_FAILED)
                 view = walks.build(self.ctx)
-                self.ctx.error(OPEN_FAILED if said == UNEXPECTED else said)
+                self.ctx.error(said)
         self.page.views.clear()
         self.page.views.append(view)
         self.page.update()

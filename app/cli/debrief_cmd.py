@@ -30,7 +30,8 @@ def tally(
         check_request(filters, by)
     except TallyError as exc:
         raise fail(str(exc), code=2) from None  # a usage error
-    result = open_device(data_dir, existing=True).debrief.tally(walk, by=by, filters=filters)
+    with open_device(data_dir, existing=True) as device:
+        result = device.debrief.tally(walk, by=by, filters=filters)
     if as_json:
         typer.echo(json.dumps(result.to_json(), indent=2))
     else:
@@ -48,9 +49,9 @@ def report(
         raise fail(f"{out}: the report is a PDF; give --out a name ending in .pdf.", code=2)
     if not out.parent.exists():
         raise fail(f"{out.parent}: this folder does not exist; create it or choose another --out.")
-    device = open_device(data_dir, existing=True)
     try:
-        pages = device.debrief.write_report(walk, out)
+        with open_device(data_dir, existing=True) as device:
+            pages = device.debrief.write_report(walk, out)
     except OSError as exc:
         raise fail(f"{out}: could not write the report ({exc.strerror}); choose another --out.") from None
     typer.echo(f"Wrote {out} ({pages} page{'s' if pages != 1 else ''}).")

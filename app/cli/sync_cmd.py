@@ -9,11 +9,10 @@ import typer
 from app.cli._common import DataDir, fail, open_device, speaks
 
 
-def _service(data_dir: Path | None):
-    sync = open_device(data_dir).sync
-    if sync is None:
+def _sync_of(device):
+    if device.sync is None:
         raise fail("Sync is not part of this build; everything stays on this device.")
-    return sync
+    return device.sync
 
 
 @speaks
@@ -21,18 +20,20 @@ def enroll(data_dir: Path | None = DataDir,
            server: str = typer.Option(..., "--server", help="Server address, e.g. https://walks.district.org"),
            code: str = typer.Option(..., "--code", help="One-time enrollment code from your admin")) -> None:
     """Enroll this device with a one-time code from an admin; prints the device id."""
-    service = _service(data_dir)
-    service.enroll(server, code)
-    print(service.store.meta("device_id")["device_id"])
+    with open_device(data_dir) as device:
+        service = _sync_of(device)
+        service.enroll(server, code)
+        print(service.store.meta("device_id")["device_id"])
 
 
 @speaks
 def sync(data_dir: Path | None = DataDir,
          as_json: bool = typer.Option(False, "--json", help="Print the round's counts as JSON")) -> None:
     """Run one push+pull round with the server (exit 1 if it failed)."""
-    service = _service(data_dir)
-    report = service.sync_once()
-    status = service.status()
+    with open_device(data_dir) as device:
+        service = _sync_of(device)
+        report = service.sync_once()
+        status = service.status()
     if as_json:
         out = report.as_dict() | {"pending": status.pending,
                                   "rejected": [{"kind": r.kind, "record_id": r.record_id, "reason": r.reason}

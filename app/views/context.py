@@ -15,13 +15,13 @@ log = logging.getLogger("learnwalk.app")
 UNEXPECTED = "Something went wrong and nothing was changed; try again, or restart the app."
 
 
-def message_of(exc: Exception, doing: str = "a user action") -> str:
+def message_of(exc: Exception, doing: str = "a user action", unexpected: str = UNEXPECTED) -> str:
     """What the screen says about an error: a LearnwalkError's own sentence; anything else is a bug, logged with
-    where it broke (never what: no data in logs) and shown as one plain sentence, never a class name."""
+    where it broke (never what: no data in logs) and shown as the plain sentence `unexpected`, never a class name."""
     if isinstance(exc, LearnwalkError):
         return str(exc)
     log.error("unexpected %s in %s at %s", type(exc).__name__, doing, where(exc))
-    return UNEXPECTED
+    return unexpected
 
 
 @dataclass
