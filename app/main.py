@@ -15,16 +15,16 @@ from typing import Callable
 
 import flet as ft
 
-from app.store.db import StoreError, open_engine
-from app.store.services import CaptureService, ServiceError
+from app.device import Device
 from app.views import capture, new_walk, placeholder, settings, walk, walks
 from app.views import sync as sync_screen
-from app.views.context import AppContext, where
+from app.views.context import AppContext, message_of
 
 log = logging.getLogger("learnwalk.app")
 ASSETS = Path(__file__).parent / "assets"
 FONT_FAMILY = "Learnwalk Sans"  # Noto Sans + other scripts in one file: app/assets/fonts/README
 FONTS = {FONT_FAMILY: "fonts/LearnwalkSans-Regular.ttf"}
+OPEN_FAILED = "That screen could not be opened; nothing was changed. Try again, or restart the app."
 
 
 @dataclass(frozen=True)
@@ -101,36 +101,19 @@ class Shell:
             build, params = found
             try:
                 view = build(self.ctx, **params)
-            except (ServiceError, StoreError) as exc:  # e.g. a deleted visit: say why on the walks screen
+            except Exception as exc:  # e.g. a deleted visit: say why on the walks screen, never a blank app
+                said = message_of(exc, f"building screen {path.split('/')[1] or '/'}", unexpected=OPEN_FAILED)
                 view = walks.build(self.ctx)
-                self.ctx.error(str(exc))
-            except Exception as exc:  # a screen that fails to build must not leave a blank app
-                log.error("screen %s failed to build: %s at %s", path.split("/")[1] or "/", type(exc).__name__,
-                          where(exc))
-                view = walks.build(self.ctx)
-                self.ctx.error("That screen could not be opened; nothing was changed. Try again, or restart the app.")
+                self.ctx.error(said)
         self.page.views.clear()
         self.page.views.append(view)
         self.page.update()
 
 
-def make_main(service: CaptureService, sync=None, listeners=None, data_dir: str = "") -> Callable[[ft.Page], None]:
+def make_main(device: Device, listeners=None) -> Callable[[ft.Page], None]:
     def main(page: ft.Page) -> None:
-        Shell(page, AppContext(page=page, service=service, sync=sync, sync_listeners=listeners,
-                               data_dir=data_dir)).start()
+        Shell(page, AppContext(page=page, device=device, sync_listeners=listeners)).start()
     return main
-
-
-def _load_sync(engine, service: CaptureService):
-    """The sync client, or None if it cannot start (capture never depends on it)."""
-    try:
-        from app.sync_service import SyncService
-
-        return SyncService(engine, service.catalog, capture=service)
-    except Exception as exc:
-        log.error("sync service could not start (%s at %s); capture works without it",
-                  type(exc).__name__, where(exc))
-        return None
 
 
 class SyncListeners:
@@ -154,11 +137,10 @@ class SyncListeners:
 
 
 def run(data_dir: Path, *, web: bool, host: str = "127.0.0.1", port: int = 8550) -> None:
-    engine = open_engine(data_dir)
-    service = CaptureService(engine)
-    sync = _load_sync(engine, service)
+    device = Device.open(data_dir)
+    sync = device.sync
     listeners = SyncListeners()
-    main = make_main(service, sync, listeners, str(data_dir))
+    main = make_main(device, listeners)
     started = []
 
     async def before_main(page: ft.Page) -> None:

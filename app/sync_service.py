@@ -23,7 +23,8 @@ from sqlmodel import Session
 from app.store.catalog import RubricCatalog
 from app.store.models import Outbox
 from app.store.sync_adapter import DeviceSyncStore, rejected_entries
-from sync.client import SyncClient, SyncFailed
+from sync.client import RoundReport, SyncClient, SyncFailed
+from sync.errors import LearnwalkError
 from sync.protocol import utcnow
 from sync.protocol.times import parse as parse_time
 
@@ -32,7 +33,7 @@ log = logging.getLogger("learnwalk.sync")
 BACKOFF_FIRST, BACKOFF_CAP, PROBE_EVERY = 1.0, 300.0, 10.0
 
 
-class SyncError(Exception):
+class SyncError(LearnwalkError):
     """Enrollment or a sync round failed; the message is one plain sentence for the user."""
 
 
@@ -55,18 +56,6 @@ class SyncStatus:
     last_error: str | None = None
     running: bool = False
     district_name: str | None = None
-
-
-@dataclass(frozen=True)
-class SyncReport:
-    applied: int = 0
-    duplicate: int = 0
-    rejected: int = 0
-    pulled: int = 0
-
-    def as_dict(self) -> dict:
-        return {"pushed": {"applied": self.applied, "duplicate": self.duplicate, "rejected": self.rejected},
-                "pulled": self.pulled}
 
 
 def backoff_delay(failures: int, rng: random.Random = random._inst) -> float:  # type: ignore[attr-defined]
@@ -99,6 +88,10 @@ class SyncService:
                           last_success=last, last_error=m["last_sync_error"] or None, running=self._running,
                           district_name=m["district_name"])
 
+    def connection(self) -> dict[str, str | None]:
+        """server_url, token and role of this device's enrollment (each None before it is enrolled)."""
+        return self.store.meta("server_url", "token", "role")
+
     # ---- enrollment -----------------------------------------------------------------------------
 
     def enroll(self, server_url: str, code: str) -> SyncStatus:
@@ -121,7 +114,7 @@ class SyncService:
 
     # ---- one round ------------------------------------------------------------------------------
 
-    def sync_once(self) -> SyncReport:
+    def sync_once(self) -> RoundReport:
         """Push everything pending, then pull; raise SyncError (recorded for the status) if it failed."""
         m = self.store.meta("server_url", "token")
         if not m["token"]:
@@ -130,7 +123,7 @@ class SyncService:
             self._running = True
             try:
                 with SyncClient(m["server_url"], m["token"], transport=self._transport) as client:
-                    r = client.sync(self.store)
+                    report = client.sync(self.store)
             except SyncFailed as exc:
                 self._offline = exc.status is None and exc.retryable
                 self.store.set_meta(last_sync_error=str(exc))
@@ -139,7 +132,7 @@ class SyncService:
             finally:
                 self._running = False
         self.store.set_meta(last_sync_at=utcnow().isoformat(), last_sync_error="")
-        return SyncReport(applied=r.applied, duplicate=r.duplicate, rejected=r.rejected, pulled=r.pulled)
+        return report
 
     def retry_rejected(self) -> int:
         """Send the rejected entries again at the next round (after the cause was fixed); returns how many."""

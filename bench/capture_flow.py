@@ -21,8 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.store.db import open_engine  # noqa: E402
-from app.store.services import CaptureService  # noqa: E402
+from app.device import Device  # noqa: E402
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -65,7 +64,7 @@ def committed(db: sqlite3.Connection, lookfor_id: str, value: str, timeout: floa
 
 def run_once(browser, lookfors: int) -> dict:
     data = Path(tempfile.mkdtemp(prefix="lw-bench-"))
-    service = CaptureService(open_engine(data))
+    service = Device.open(data).capture
     school = service.add_school("Bench Elementary")
     walk = service.create_walk(school_id=school.id, rubric_id="deeper-learning", rubric_version=1,
                                focus=["dl.interactive", "dl.affirming"])

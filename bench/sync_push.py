@@ -27,10 +27,7 @@ from pathlib import Path
 import httpx
 from sqlmodel import Session
 
-from app.store.catalog import RubricCatalog
-from app.store.db import open_engine
-from app.store.services import CaptureService
-from app.store.sync_adapter import DeviceSyncStore
+from app.device import Device
 from sync.client import SyncClient
 from sync.server import directory
 from sync.server.admin_service import publish_rubric
@@ -87,15 +84,13 @@ def setup(tmp: Path, visits: int):
         s.commit()
     engine.dispose()
     proc, url = start_server(db_url)
-    dev = open_engine(tmp / "device")
-    catalog = RubricCatalog(dev)
-    store = DeviceSyncStore(dev, catalog)
+    device = Device.open(tmp / "device")
+    catalog, capture, store = device.catalog, device.capture, device.sync.store
     with SyncClient(url) as c:
         store.save_enrollment(url, c.enroll(code))
     token = store.meta("token")["token"]
     with SyncClient(url, token) as c:
         c.sync(store)  # receive the school and the rubric
-    capture = CaptureService(dev, catalog)
     rubric = catalog.get("bench-25", 1)
     started = time.perf_counter()
     with capture.batch():
@@ -126,8 +121,8 @@ def one_round(tmp: Path, rep: int, token: str) -> tuple[float, float, int, Path]
     copy_db(tmp / "server-fresh.sqlite", server_db)
     copy_db(tmp / "device-seeded.sqlite", tmp / f"device-{rep}" / "learnwalk.sqlite")
     proc, url = start_server(f"sqlite:///{server_db}")
-    dev = open_engine(tmp / f"device-{rep}")
-    store = DeviceSyncStore(dev, RubricCatalog(dev))
+    device = Device.open(tmp / f"device-{rep}")
+    store = device.sync.store  # the round goes through SyncClient itself: its figures are timed here
     try:
         entries = len(store.pending(0, 10**9))
         with SyncClient(url, token, **({"batch_entries": BATCH} if BATCH else {})) as client:
@@ -139,7 +134,7 @@ def one_round(tmp: Path, rep: int, token: str) -> tuple[float, float, int, Path]
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait()
-        dev.dispose()
+        device.close()
     assert report.rejected == 0 and left == 0, (report, left)
     return seconds, ingest, entries, server_db
 

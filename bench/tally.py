@@ -17,8 +17,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from app.debrief import walk_tally
-from app.store.catalog import RubricCatalog
-from app.store.db import open_engine
+from app.device import Device
 from app.store.seed import seed
 from app.store.services import CaptureService
 from sync.protocol import CLASS_TYPES, GRADES, SUBJECTS, new_id, rating_id
@@ -93,9 +92,8 @@ def main() -> None:
     parser.add_argument("--visits", type=int, default=10_000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        engine = open_engine(Path(tmp))
-        service = CaptureService(engine)
-        catalog: RubricCatalog = service.catalog
+        device = Device.open(Path(tmp))
+        engine, catalog, service = device.engine, device.catalog, device.capture
         seed(service, walks=1, visits=40, rubric_key=RUBRIC, seed=1)
         small = service.walks()[0].id
         t0 = time.perf_counter()

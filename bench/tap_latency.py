@@ -24,8 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import event  # noqa: E402
 
-from app.store.db import open_engine  # noqa: E402
-from app.store.services import CaptureService  # noqa: E402
+from app.device import Device  # noqa: E402
 from rubrics import Domain, Level, LookFor, Rubric, Scale  # noqa: E402
 
 RUBRIC = Rubric(  # 20 look-fors on a four-level scale, like a real walk tool
@@ -44,11 +43,12 @@ def _percentiles(samples: list[float]) -> tuple[float, float, float]:
 
 
 def service_taps(folder: Path, sync: str, taps: int) -> list[float]:
-    engine = open_engine(folder)
+    device = Device.open(folder)
+    engine = device.engine
     # the store sets FULL on connect; a later listener overrides it for this run only
     event.listen(engine, "connect", lambda con, _r: con.execute(f"PRAGMA synchronous={sync}"))
     engine.dispose()
-    svc = CaptureService(engine)
+    svc = device.capture
     svc.catalog.register(RUBRIC)
     school = svc.add_school("Bench School")
     walk = svc.create_walk(school_id=school.id, rubric_id="bench", rubric_version=1, focus=["b.0", "b.1"])

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sync.errors import LearnwalkError
+
 
 @dataclass(frozen=True, order=True)
 class RubricProblem:
@@ -16,7 +18,7 @@ class RubricProblem:
         return f"{self.file}:{self.line}: {self.message}"
 
 
-class RubricInvalid(Exception):
+class RubricInvalid(LearnwalkError):
     """A rubric was refused; `.problems` lists every problem found, in file and line order."""
 
     def __init__(self, problems: list[RubricProblem]):

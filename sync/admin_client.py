@@ -1,7 +1,8 @@
 """httpx client for the admin and export endpoints: used by the app's Admin screen and `learnwalk export --server`.
 
 Every failure becomes AdminClientError with one plain sentence (the server's problem+json detail, or what went
-wrong on the way); a refused rubric also carries `problems`, one `file:line: what; how to fix` each.
+wrong on the way: sync.http_client); a refused rubric also carries `problems`, one `file:line: what; how to fix`
+each.
 """
 from __future__ import annotations
 
@@ -9,67 +10,47 @@ from typing import BinaryIO, Callable
 
 import httpx
 
-from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION
+from sync.http_client import HttpClient, ServerError, transport_cause
 
 
-class AdminClientError(Exception):
-    def __init__(self, message: str, status: int | None = None, problems: list[str] | None = None):
-        super().__init__(message)
-        self.status, self.problems = status, problems or []
+class AdminClientError(ServerError):
+    """An admin or export call that did not work; `problems` lists a refused rubric's problems."""
 
 
-class AdminClient:
+class AdminClient(HttpClient):
+    error = AdminClientError
+
     def __init__(self, server: str, token: str, transport: httpx.BaseTransport | None = None,
                  timeout: float = 30.0):
-        self.server = server.rstrip("/")
-        self._http = httpx.Client(base_url=self.server, transport=transport, timeout=timeout,
-                                  headers={"Authorization": f"Bearer {token}", PROTOCOL_HEADER: str(PROTOCOL_VERSION)})
+        super().__init__(server, token, transport=transport, timeout=timeout)
 
-    def __enter__(self) -> "AdminClient":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._http.close()
+    @property
+    def server(self) -> str:
+        return self.server_url
 
     # ---- plumbing ---------------------------------------------------------------------------------------
 
-    def _fail(self, resp: httpx.Response) -> AdminClientError:
-        try:
-            body = resp.json()
-        except ValueError:
-            body = {}
-        detail = body.get("detail") if isinstance(body, dict) else None
-        return AdminClientError(detail or f"The server answered {resp.status_code}; try again, or ask your admin.",
-                                resp.status_code, body.get("problems") if isinstance(body, dict) else None)
-
     def _call(self, method: str, path: str, **kw):
-        try:
-            resp = self._http.request(method, f"/api/v1{path}", **kw)
-        except httpx.HTTPError as exc:
-            raise AdminClientError(f"Could not reach the server at {self.server} ({type(exc).__name__}); "
-                                   "check the address and the network, then try again.") from None
-        if resp.status_code >= 400:
-            raise self._fail(resp)
-        return resp.json()
+        return self.request(method, f"/api/v1{path}", **kw).json()
 
     def _download(self, path: str, params: dict, out: BinaryIO, progress: Callable[[int], None] | None) -> int:
         written = 0
         try:
-            with self._http.stream("GET", f"/api/v1{path}", params=params, timeout=httpx.Timeout(30.0, read=600.0)) as resp:
+            timeout = httpx.Timeout(30.0, read=600.0)  # a big export may take minutes before its next bytes
+            with self._http.stream("GET", f"/api/v1{path}", params=params, timeout=timeout) as resp:
                 if resp.status_code >= 400:
                     resp.read()
-                    raise self._fail(resp)
+                    raise self.refused(resp)
                 for chunk in resp.iter_bytes():
                     out.write(chunk)
                     written += len(chunk)
                     if progress:
                         progress(len(chunk))
         except httpx.HTTPError as exc:
-            raise AdminClientError(f"The download from {self.server} broke off ({type(exc).__name__}) after "
-                                   f"{written} bytes; run the export again.") from None
+            if not written:
+                raise self.unreachable(exc) from None
+            raise AdminClientError(f"The download from {self.server_url} broke off after {written} bytes "
+                                   f"({transport_cause(exc)}); run the export again.") from None
         return written
 
     # ---- exports ----------------------------------------------------------------------------------------

@@ -3,7 +3,9 @@
 The device store sits behind the LocalStore protocol (implemented in app.store.sync_adapter), so this module
 never imports the app; the push body and answer are sync.push_wire's. Push goes first, in batches (split in half
 on 413), then pull pages until more=false.
-Every failure surfaces as SyncFailed with one plain sentence; nothing is lost: unacknowledged outbox entries stay.
+The connection, the error answers and the transport failures are sync.http_client's (shared with the admin
+client). Every failure surfaces as SyncFailed with one plain sentence; nothing is lost: unacknowledged outbox
+entries stay.
 """
 from __future__ import annotations
 
@@ -15,17 +17,15 @@ from typing import Callable, Iterator, Protocol
 import httpx
 from pydantic import ValidationError
 
-from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION, Change, EnrollResponse, PullResponse
+from sync.http_client import HttpClient, ServerError
+from sync.protocol import PROTOCOL_VERSION, Change, EnrollResponse, PullResponse
 from sync.push_wire import (Answer, PendingEntry, PushAnswer, PushBatch, build_push,  # noqa: F401
                             read_answer)
 
 
-class SyncFailed(Exception):
-    """A round that did not complete; the message says why in words. retryable: worth trying again later."""
-
-    def __init__(self, message: str, *, retryable: bool = True, status: int | None = None):
-        super().__init__(message)
-        self.retryable, self.status = retryable, status
+class SyncFailed(ServerError):
+    """A round that did not complete; the message says why in words. retryable: worth trying again later;
+    status: the server's HTTP status when it answered with an error."""
 
 
 class LocalStore(Protocol):
@@ -46,6 +46,7 @@ class LocalStore(Protocol):
 
 @dataclass
 class RoundReport:
+    """The outcome of one sync round: what `learnwalk sync --json`, the Sync screen and SyncService report."""
     applied: int = 0
     duplicate: int = 0
     rejected: int = 0
@@ -55,16 +56,6 @@ class RoundReport:
     def as_dict(self) -> dict:
         return {"pushed": {"applied": self.applied, "duplicate": self.duplicate, "rejected": self.rejected},
                 "pulled": self.pulled}
-
-
-def _problem(resp: httpx.Response) -> str:
-    try:
-        detail = resp.json().get("detail")
-        if isinstance(detail, str) and detail:
-            return detail
-    except (ValueError, AttributeError):
-        pass
-    return f"The server answered {resp.status_code} {resp.reason_phrase}."
 
 
 FIRST_BATCH = 3_000  # outbox entries in a round's first push
@@ -80,44 +71,18 @@ def batch_sizes(batch_entries: int) -> Iterator[int]:
         size = min(batch_entries, size * 4)
 
 
-class SyncClient:
+class SyncClient(HttpClient):
+    error = SyncFailed
+    user_agent = f"learnwalk-sync/{PROTOCOL_VERSION}"
+    next_step = "changes stay on this device and sync later."
+
     def __init__(self, server_url: str, token: str | None = None, *, transport: httpx.BaseTransport | None = None,
                  timeout: float = 120.0, batch_entries: int = 20_000):
-        self.server_url = server_url.rstrip("/")
+        super().__init__(server_url, token, transport=transport, timeout=timeout)
         # outbox entries per push: few server commits (one fsync each), yet small enough that reading and
         # building the next batch overlaps most of the round; 413 splits them
         self.batch_entries = batch_entries
-        headers = {PROTOCOL_HEADER: str(PROTOCOL_VERSION), "User-Agent": f"learnwalk-sync/{PROTOCOL_VERSION}"}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        self._http = httpx.Client(base_url=self.server_url, headers=headers, timeout=timeout, transport=transport)
         self.last_ingest_ms = 0.0  # the server's own time for the pushes of the last round (Server-Timing)
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> "SyncClient":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    # ---- transport ------------------------------------------------------------------------------
-
-    def _send(self, method: str, path: str, **kw) -> httpx.Response:
-        try:
-            resp = self._http.request(method, path, **kw)
-        except httpx.TimeoutException:
-            raise SyncFailed(f"The server at {self.server_url} did not answer in time; "
-                             "changes stay on this device and sync later.") from None
-        except httpx.TransportError as exc:
-            raise SyncFailed(f"The server at {self.server_url} could not be reached ({type(exc).__name__}); "
-                             "changes stay on this device and sync later.") from None
-        if resp.status_code in (401, 403, 426):
-            raise SyncFailed(_problem(resp), retryable=False, status=resp.status_code)
-        if resp.status_code >= 400 and resp.status_code != 413:
-            raise SyncFailed(_problem(resp), retryable=resp.status_code >= 500, status=resp.status_code)
-        return resp
 
     def health(self) -> bool:
         try:
@@ -126,7 +91,7 @@ class SyncClient:
             return False
 
     def enroll(self, code: str, device_name: str = "") -> EnrollResponse:
-        resp = self._send("POST", "/api/v1/enroll", json={"code": code.strip(), "device_name": device_name})
+        resp = self.request("POST", "/api/v1/enroll", json={"code": code.strip(), "device_name": device_name})
         return EnrollResponse.model_validate_json(resp.content)
 
     # ---- push -----------------------------------------------------------------------------------
@@ -143,7 +108,8 @@ class SyncClient:
                    settle: Callable[[PushBatch, PushAnswer], None]) -> None:
         """Send one batch and settle its answer; on 413 send each half of its entries instead (the first half
         is settled before the second is sent)."""
-        resp = self._send("POST", "/api/v1/push", content=batch.body, headers={"Content-Type": "application/json"})
+        resp = self.request("POST", "/api/v1/push", content=batch.body, headers={"Content-Type": "application/json"},
+                            accept=(413,))
         if resp.status_code == 413:
             if len(entries) == 1:
                 raise SyncFailed(f"Change {entries[0].seq} ({entries[0].kind}) is larger than the server accepts; "
@@ -227,7 +193,7 @@ class SyncClient:
         """Pull pages until more=false; `settled` is called before anything is written to the store."""
         cursor, was_reset = store.cursor(), False
         while True:
-            resp = self._send("GET", "/api/v1/changes", params={"since": cursor})
+            resp = self.request("GET", "/api/v1/changes", params={"since": cursor})
             settled()
             try:
                 page = PullResponse.model_validate_json(resp.content)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from app.cli._common import DataDir, fail, resolve_data_dir
+from app.cli._common import DataDir, fail, open_device, resolve_data_dir, speaks
 
 
 def _has_display() -> bool:
@@ -16,6 +16,7 @@ def _has_display() -> bool:
     return True
 
 
+@speaks
 def run_app(
     data_dir: Path = DataDir,
     web: bool = typer.Option(False, "--web", help="Serve the web client (always, when there is no display)"),
@@ -23,13 +24,8 @@ def run_app(
     port: int = typer.Option(8550, "--port", min=1, max=65535, help="Port for the web client"),
 ) -> None:
     """Run the learnwalk app (web mode when there is no display)."""
-    from app.store.db import StoreError, open_engine
-
     folder = resolve_data_dir(data_dir)
-    try:
-        open_engine(folder).dispose()  # check the data folder before any server starts
-    except StoreError as exc:
-        raise fail(str(exc)) from None
+    open_device(folder).close()  # check the data folder before any server starts
     from app.main import run
 
     web = web or not _has_display()

@@ -6,23 +6,10 @@ from pathlib import Path
 
 import typer
 
-from app.cli._common import DataDir, fail, resolve_data_dir
+from app.cli._common import DataDir, fail, open_device, speaks
 
 
-def _open(data_dir: Path | None):
-    from app.store.catalog import RubricCatalog
-    from app.store.db import DB_FILENAME, StoreError, open_engine
-
-    folder = resolve_data_dir(data_dir)
-    if not (folder / DB_FILENAME).exists():
-        raise fail(f"{folder}: no learnwalk data here; pass the --data-dir the app uses.")
-    try:
-        engine = open_engine(folder)
-    except StoreError as exc:
-        raise fail(str(exc)) from None
-    return engine, RubricCatalog(engine)
-
-
+@speaks
 def tally(
     walk: str = typer.Option(..., "--walk", help="The walk's id"),
     data_dir: Path = DataDir,
@@ -34,7 +21,7 @@ def tally(
     as_json: bool = typer.Option(False, "--json", help="Print JSON (shape in DESIGN.md section 7)"),
 ) -> None:
     """Show the look-for tallies of a walk."""
-    from app.debrief import Filters, TallyError, walk_tally
+    from app.debrief import Filters, TallyError
     from app.debrief.tally import check_request
     from app.debrief.text import render
 
@@ -42,36 +29,29 @@ def tally(
     try:
         check_request(filters, by)
     except TallyError as exc:
-        raise fail(str(exc), code=2) from None
-    engine, catalog = _open(data_dir)
-    try:
-        result = walk_tally(engine, catalog, walk, by=by, filters=filters)
-    except TallyError as exc:
-        raise fail(str(exc)) from None
+        raise fail(str(exc), code=2) from None  # a usage error
+    with open_device(data_dir, existing=True) as device:
+        result = device.debrief.tally(walk, by=by, filters=filters)
     if as_json:
         typer.echo(json.dumps(result.to_json(), indent=2))
     else:
         typer.echo(render(result))
 
 
+@speaks
 def report(
     walk: str = typer.Option(..., "--walk", help="The walk's id"),
     out: Path = typer.Option(..., "--out", help="The PDF file to write"),
     data_dir: Path = DataDir,
 ) -> None:
     """Write a printable debrief report (PDF) for a walk."""
-    from app.debrief import TallyError
-    from app.debrief.report import write_report
-
     if out.suffix.lower() != ".pdf":
         raise fail(f"{out}: the report is a PDF; give --out a name ending in .pdf.", code=2)
     if not out.parent.exists():
         raise fail(f"{out.parent}: this folder does not exist; create it or choose another --out.")
-    engine, catalog = _open(data_dir)
     try:
-        pages = write_report(engine, catalog, walk, out)
-    except TallyError as exc:
-        raise fail(str(exc)) from None
+        with open_device(data_dir, existing=True) as device:
+            pages = device.debrief.write_report(walk, out)
     except OSError as exc:
         raise fail(f"{out}: could not write the report ({exc.strerror}); choose another --out.") from None
     typer.echo(f"Wrote {out} ({pages} page{'s' if pages != 1 else ''}).")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from app.cli._common import speaks
 from rubrics import RubricInvalid, RubricProblem, builtin_rubrics, csv_to_yaml, load_rubric, validate_files
 
 rubric_app = typer.Typer(help="Check, list and import rubric files (look-fors as YAML or a district CSV).",
@@ -53,6 +54,7 @@ def list_rubrics(directory: Path | None = typer.Option(None, "--dir", help="Also
 
 
 @rubric_app.command("import-csv")
+@speaks
 def import_csv(file: Path = typer.Argument(..., help="The district CSV (see rubrics/data/district-template.csv)"),
                out: Path = typer.Option(..., "--out", help="Where to write the rubric YAML"),
                rubric_id: str | None = typer.Option(None, "--id", help="Rubric id (default: from the file name)"),
@@ -64,10 +66,6 @@ def import_csv(file: Path = typer.Argument(..., help="The district CSV (see rubr
     except (OSError, UnicodeDecodeError) as exc:
         print(f"{file}:1: cannot read the file ({exc}); check the path, or save it as UTF-8 CSV", file=sys.stderr)
         raise typer.Exit(1) from None
-    try:
-        yaml_text = csv_to_yaml(text, source=str(file), rubric_id=rubric_id, title=title)
-    except RubricInvalid as exc:
-        _report(exc.problems)
-        raise typer.Exit(1) from None
+    yaml_text = csv_to_yaml(text, source=str(file), rubric_id=rubric_id, title=title)  # RubricInvalid: speaks
     out.write_text(yaml_text, encoding="utf-8")
     print(f"wrote {out}")

@@ -5,9 +5,10 @@ from pathlib import Path
 
 import typer
 
-from app.cli._common import DataDir, fail, resolve_data_dir
+from app.cli._common import DataDir, open_device, speaks
 
 
+@speaks
 def seed(data_dir: Path | None = DataDir,
          walks: int = typer.Option(3, "--walks", min=1, help="How many walks to record"),
          visits: int = typer.Option(40, "--visits", min=0, help="Visits per walk"),
@@ -18,19 +19,9 @@ def seed(data_dir: Path | None = DataDir,
          seed: int = typer.Option(0, "--seed", help="Same seed, same content"),
          ) -> None:
     """Record realistic synthetic walks on this device (demos, training, benchmarks)."""
-    from app.store.db import StoreError, open_engine
     from app.store.seed import seed as run_seed
-    from app.store.services import CaptureService, ServiceError
 
-    try:
-        engine = open_engine(resolve_data_dir(data_dir))
-    except StoreError as exc:
-        raise fail(str(exc)) from None
-    try:
-        summary = run_seed(CaptureService(engine), walks=walks, visits=visits, rubric_key=rubric,
-                           school_id=school, seed=seed)
-    except (ServiceError, StoreError) as exc:
-        raise fail(str(exc)) from None
-    finally:
-        engine.dispose()
+    with open_device(data_dir) as device:
+        summary = run_seed(device.capture, walks=walks, visits=visits, rubric_key=rubric, school_id=school,
+                           seed=seed)
     print(summary.line())

@@ -6,46 +6,34 @@ from pathlib import Path
 
 import typer
 
-from app.cli._common import DataDir, fail, resolve_data_dir
+from app.cli._common import DataDir, fail, open_device, speaks
 
 
-def _service(data_dir: Path | None):
-    from app.store.catalog import RubricCatalog
-    from app.store.db import StoreError, open_engine
-    from app.sync_service import SyncService
-
-    try:
-        engine = open_engine(resolve_data_dir(data_dir))
-    except StoreError as exc:
-        raise fail(str(exc)) from None
-    return SyncService(engine, RubricCatalog(engine))
+def _sync_of(device):
+    if device.sync is None:
+        raise fail("Sync is not part of this build; everything stays on this device.")
+    return device.sync
 
 
+@speaks
 def enroll(data_dir: Path | None = DataDir,
            server: str = typer.Option(..., "--server", help="Server address, e.g. https://walks.district.org"),
            code: str = typer.Option(..., "--code", help="One-time enrollment code from your admin")) -> None:
     """Enroll this device with a one-time code from an admin; prints the device id."""
-    from app.sync_service import SyncError
-
-    service = _service(data_dir)
-    try:
+    with open_device(data_dir) as device:
+        service = _sync_of(device)
         service.enroll(server, code)
-    except SyncError as exc:
-        raise fail(str(exc)) from None
-    print(service.store.meta("device_id")["device_id"])
+        print(service.store.meta("device_id")["device_id"])
 
 
+@speaks
 def sync(data_dir: Path | None = DataDir,
          as_json: bool = typer.Option(False, "--json", help="Print the round's counts as JSON")) -> None:
     """Run one push+pull round with the server (exit 1 if it failed)."""
-    from app.sync_service import SyncError
-
-    service = _service(data_dir)
-    try:
+    with open_device(data_dir) as device:
+        service = _sync_of(device)
         report = service.sync_once()
-    except SyncError as exc:
-        raise fail(str(exc)) from None
-    status = service.status()
+        status = service.status()
     if as_json:
         out = report.as_dict() | {"pending": status.pending,
                                   "rejected": [{"kind": r.kind, "record_id": r.record_id, "reason": r.reason}

@@ -18,6 +18,7 @@ from app.debrief.tally import TallyError, is_checklist, observer_ids
 from app.store.catalog import RubricCatalog
 from app.store.models import Rating, Visit, Walk
 from rubrics import Rubric, Scale
+from sync.protocol.vocabulary import NOT_OBSERVED_LABEL
 
 NOT_OBSERVED = "na"
 BLANK = ""
@@ -87,7 +88,7 @@ def _answer(scale: Scale, cell: tuple[str | None, bool] | None) -> str | None:
 
 def _words(scale: Scale, answer: str) -> str:
     if answer == NOT_OBSERVED:
-        return "Not observed"
+        return NOT_OBSERVED_LABEL
     if answer == BLANK:
         return "Not seen"
     return scale.label_of(answer) or answer

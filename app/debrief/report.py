@@ -23,12 +23,13 @@ from app.debrief.text import pct
 from app.debrief.trends import CycleTrend, cycle_trend
 from app.store.catalog import RubricCatalog
 from app.store.models import School
+from sync.protocol.vocabulary import NOT_OBSERVED_LABEL, PHASE_WORDS
 
 APP_FONTS = Path(__file__).resolve().parent.parent / "assets" / "fonts"
 SYSTEM_NOTO = Path("/usr/share/fonts/truetype/noto")
 SYSTEM_FONTS = Path("/usr/share/fonts/truetype/dejavu")
 FAMILY = "Report"
-PHASE_WORDS = {"baseline": "baseline", "six-week": "six-week walk", "end-of-cycle": "end of cycle", "other": "other"}
+NOT_OBSERVED = NOT_OBSERVED_LABEL.lower()  # mid-sentence
 
 
 def font_source() -> tuple[str, Path | None, Path | None]:
@@ -126,10 +127,10 @@ def _numbers(t: LookforTally, cell: Cell, limit: int) -> str:
     if cell.suppressed:
         return f"fewer than {limit} visits"
     if not cell.base:
-        return f"not rated ({cell.not_observed} not observed)" if cell.not_observed else "not rated"
+        return f"not rated ({cell.not_observed} {NOT_OBSERVED})" if cell.not_observed else "not rated"
     parts = [f"{t.scale.label_of(v)} {n}" for v, n in cell.counts.items()]
     of = "visits" if is_checklist(t.scale) else "rated"
-    tail = "" if is_checklist(t.scale) else f" · not observed {cell.not_observed}"
+    tail = "" if is_checklist(t.scale) else f" · {NOT_OBSERVED} {cell.not_observed}"
     return f"{pct(cell.evident_share)} evident ({cell.evident} of {cell.base} {of}) · " + " · ".join(parts) + tail
 
 

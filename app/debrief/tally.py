@@ -23,12 +23,13 @@ from rubrics import LookFor, Rubric, Scale
 from sync.protocol import CLASS_TYPES, SUBJECTS
 from sync.protocol import tally as definition
 from sync.protocol.tally import LookforRule, TallyRules, is_checklist
+from sync.errors import LearnwalkError
 
 GROUPINGS = ("grade_band", "subject", "class_type", "observer")
 NOT_RECORDED = "Not recorded"
 
 
-class TallyError(Exception):
+class TallyError(LearnwalkError):
     """A debrief request that cannot be answered; the message says what and how to fix it."""
 
 

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 from app.debrief.tally import Cell, WalkTally
+from sync.protocol.vocabulary import NOT_OBSERVED_LABEL
+
+NO_WIDTH = len(NOT_OBSERVED_LABEL)
 
 BY_TITLES = {"grade_band": "grade band", "subject": "subject", "class_type": "class type", "observer": "observer"}
 
@@ -32,16 +35,18 @@ def render(tally: WalkTally) -> str:
             f" · cells under {tally.threshold} visits are not shown"]
     lines = head + [""]
     width = min(64, max([12] + [len(f"{t.lookfor.label} ({t.id})") for t in tally.lookfors]))
-    lines.append(f"  {'Look-for':<{width}} {'Rated':>5} {'N/O':>4}  {'Evident':<16} Counts (share)")
+    lines.append(f"  {'Look-for':<{width}} {'Rated':>5} {NOT_OBSERVED_LABEL:>{NO_WIDTH}}  {'Evident':<16} "
+                 "Counts (share)")
     for title, rows in tally.sections():
         lines.append(title)
         for t in rows:
             c = t.cell
             if c.suppressed:
-                lines.append(f"  {_label(t, width):<{width}} {'':>5} {'':>4}  {evident_text(c, tally.threshold)}")
+                lines.append(f"  {_label(t, width):<{width}} {'':>5} {'':>{NO_WIDTH}}  "
+                             f"{evident_text(c, tally.threshold)}")
                 continue
             counts = " · ".join(f"{t.scale.label_of(v)} {n} ({pct(c.share(v))})" for v, n in c.counts.items())
-            lines.append(f"  {_label(t, width):<{width}} {c.rated:>5} {c.not_observed:>4}  "
+            lines.append(f"  {_label(t, width):<{width}} {c.rated:>5} {c.not_observed:>{NO_WIDTH}}  "
                          f"{evident_text(c, tally.threshold):<16} {counts}")
     if tally.by:
         lines += ["", f"By {BY_TITLES[tally.by]}: share at or above the evident level (evident/base)"]

@@ -19,11 +19,13 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 from sqlmodel import create_engine
 
+from sync.errors import LearnwalkError
+
 DB_FILENAME = "learnwalk.sqlite"
 SYNCHRONOUS = "FULL"  # see module docstring and docs/device-store.md
 
 
-class StoreError(Exception):
+class StoreError(LearnwalkError):
     """A problem with the device store that the user can act on."""
 
 

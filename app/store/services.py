@@ -20,12 +20,13 @@ from app.store.catalog import RubricCatalog
 from app.store.db import StoreError, writer
 from app.store.models import EvidenceNote, Meta, Outbox, Rating, School, Visit, Walk
 from rubrics import Rubric
+from sync.errors import LearnwalkError
 from sync.protocol import CLASS_TYPES, GRADES, PHASES, SUBJECTS, new_id, rating_id, utcnow
 
 LOCAL_USER = "local"  # the observer id of a device that is not enrolled yet
 
 
-class ServiceError(Exception):
+class ServiceError(LearnwalkError):
     """A user action that cannot be carried out; the message says why and what to do, in one sentence."""
 
 

@@ -12,10 +12,9 @@ from typing import Callable
 from app.store.services import CaptureService, ServiceError
 from app.viewmodels._format import clock, elapsed_seconds, plural
 from rubrics import LookFor
-from sync.protocol import CLASS_TYPES, GRADES, SUBJECTS
+from sync.protocol.vocabulary import (CLASS_TYPES, GRADES, NOT_OBSERVED_LABEL,  # noqa: F401 (the view's word)
+                                      SUBJECTS, class_type_label)
 
-CLASS_TYPE_LABELS = {"general": "General", "inclusion": "Inclusion", "special-education": "Special education",
-                     "english-learners": "English learners"}
 NOT_OBSERVED = "na"  # the value part of a "Not observed" choice's identifier: rate:<lookfor_id>:na
 
 
@@ -59,7 +58,7 @@ class Section:
 class CaptureVM:
     grades = [Choice(g, g) for g in GRADES]
     subjects = [Choice(s, s) for s in SUBJECTS]
-    class_types = [Choice(c, CLASS_TYPE_LABELS.get(c, c)) for c in CLASS_TYPES]
+    class_types = [Choice(c, class_type_label(c)) for c in CLASS_TYPES]
 
     def __init__(self, service: CaptureService, visit_id: str, after_finish: Callable[[], None] | None = None):
         self.service = service

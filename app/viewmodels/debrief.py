@@ -5,19 +5,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.debrief import Filters, TallyError, walk_tally
+from app.debrief import Filters, TallyError
 from app.debrief.bands import BAND_NAMES
-from app.debrief.calibration import Calibration, calibration
-from app.debrief.equity import PROMPTS as EQUITY_PROMPTS, EquityPause, equity_pause
-from app.debrief.notes import MEANING_PROMPTS, NoteGroup, walk_notes
+from app.debrief.calibration import Calibration
+from app.debrief.equity import PROMPTS as EQUITY_PROMPTS, EquityPause
+from app.debrief.notes import MEANING_PROMPTS, NoteGroup
 from app.debrief.palette import level_colors
 from app.debrief.tally import LookforTally, WalkTally, is_checklist
 from app.debrief.text import pct
-from app.debrief.trends import CycleTrend, cycle_trend
-from app.store.services import CaptureService
+from app.debrief.trends import CycleTrend
 from app.viewmodels._format import day, plural
-from app.viewmodels.new_walk import PHASE_LABELS
-from sync.protocol import CLASS_TYPES, SUBJECTS
+from sync.protocol.vocabulary import CLASS_TYPES, NOT_OBSERVED_LABEL, SUBJECTS, class_type_label, phase_label
+
+NOT_OBSERVED = NOT_OBSERVED_LABEL.lower()  # mid-sentence
 
 SECTIONS = (("tallies", "Tallies"), ("evidence", "What we saw"), ("trend", "Cycle trend"),
             ("calibration", "Calibration"), ("equity", "Equity pause"))
@@ -80,11 +80,11 @@ def numbers_of(t: LookforTally, limit: int) -> str:
     if not c.visits:
         return "Not rated: no visit it applies to."
     if not c.base:
-        return f"Not rated · not observed {c.not_observed}" if not is_checklist(t.scale) else "Not seen in any visit"
+        return f"Not rated · {NOT_OBSERVED} {c.not_observed}" if not is_checklist(t.scale) else "Not seen in any visit"
     levels = " · ".join(f"{t.scale.label_of(v)} {n}" for v, n in c.counts.items())
     if is_checklist(t.scale):
         return f"Seen in {c.evident} of {c.base} visits ({pct(c.evident_share)})"
-    return (f"Rated {c.rated} · not observed {c.not_observed} · {levels} · "
+    return (f"Rated {c.rated} · {NOT_OBSERVED} {c.not_observed} · {levels} · "
             f"evident {c.evident} of {c.base} ({pct(c.evident_share)})")
 
 
@@ -109,16 +109,16 @@ def legend_of(rows: list[LookforTally]) -> str:
 
 
 class DebriefVM:
-    def __init__(self, service: CaptureService, walk_id: str):
-        self.service = service
-        self.engine, self.catalog = service.engine, service.catalog
+    def __init__(self, device, walk_id: str):
+        """device: the app's Device (its capture service and its debrief)."""
+        self.service, self.debrief = device.capture, device.debrief
         self.walk_id = walk_id
-        self.walk = service.walk(walk_id)
+        self.walk = self.service.walk(walk_id)
         self.filters = Filters()
         self.section = "tallies"
         self.error = ""
         self._cache: dict[str, object] = {}
-        self.tally: WalkTally = walk_tally(self.engine, self.catalog, walk_id)
+        self.tally: WalkTally = self.debrief.tally(walk_id)
         self.rubric = self.tally.rubric
         self.observer_count = self.tally.observers
 
@@ -131,7 +131,7 @@ class DebriefVM:
     @property
     def subtitle(self) -> str:
         school = next((s.name for s in self.service.schools() if s.id == self.walk.school_id), "Unknown school")
-        phase = PHASE_LABELS.get(self.walk.phase, self.walk.phase)
+        phase = phase_label(self.walk.phase)
         return f"{school} · {self.rubric.title} · {phase}"
 
     @property
@@ -160,7 +160,7 @@ class DebriefVM:
         return {
             "grade_band": [Choice(ALL, "All")] + [Choice(b, b) for b in BAND_NAMES],
             "subject": [Choice(ALL, "All")] + [Choice(s, s) for s in SUBJECTS],
-            "class_type": [Choice(ALL, "All")] + [Choice(c, c.replace("-", " ").capitalize()) for c in CLASS_TYPES],
+            "class_type": [Choice(ALL, "All")] + [Choice(c, class_type_label(c)) for c in CLASS_TYPES],
             "observer": [Choice(ALL, "All")] + observers,
         }
 
@@ -173,12 +173,12 @@ class DebriefVM:
             raise TallyError(f"There is no filter called {name}.")
         v = None if value == ALL else (int(value) if name == "observer" else value)
         self.filters = Filters(**{**self.filters.__dict__, name: v})
-        self.tally = walk_tally(self.engine, self.catalog, self.walk_id, filters=self.filters)
+        self.tally = self.debrief.tally(self.walk_id, filters=self.filters)
         self._cache.pop("equity", None)
 
     def clear_filters(self) -> None:
         self.filters = Filters()
-        self.tally = walk_tally(self.engine, self.catalog, self.walk_id)
+        self.tally = self.debrief.tally(self.walk_id)
         self._cache.pop("equity", None)
 
     # ---- tallies --------------------------------------------------------------------------------------
@@ -198,25 +198,25 @@ class DebriefVM:
         return self._cache[key]
 
     def notes(self) -> list[NoteGroup]:
-        return self._once("notes", lambda: walk_notes(self.engine, self.rubric, self.walk_id, self.walk.focus))
+        return self._once("notes", lambda: self.debrief.notes(self.walk_id, self.rubric, self.walk.focus))
 
     meaning_prompts = MEANING_PROMPTS
     equity_prompts = EQUITY_PROMPTS
 
     def trend(self) -> CycleTrend:
-        return self._once("trend", lambda: cycle_trend(self.engine, self.catalog, self.walk_id))
+        return self._once("trend", lambda: self.debrief.trend(self.walk_id))
 
     def trend_table(self) -> tuple[list[str], list[list[str]]]:
         """Header and rows of the cycle trend: one column per walk, then the change."""
         t = self.trend()
-        head = ["Focus look-for"] + [f"{PHASE_LABELS.get(w.phase, w.phase)}\n{day(w.walk_date)}" for w in t.walks]
+        head = ["Focus look-for"] + [f"{phase_label(w.phase)}\n{day(w.walk_date)}" for w in t.walks]
         head.append("Change")
         rows = [[r.label] + [pct(s) for s in r.shares] + ["-" if r.change is None else f"{r.change:+.0f} pts"]
                 for r in t.rows]
         return head, rows
 
     def calibration(self) -> Calibration:
-        return self._once("calibration", lambda: calibration(self.engine, self.catalog, self.walk_id))
+        return self._once("calibration", lambda: self.debrief.calibration(self.walk_id))
 
     def calibration_table(self) -> tuple[list[str], list[list[str]]]:
         cal = self.calibration()
@@ -229,7 +229,7 @@ class DebriefVM:
                 for a in self.calibration().lookfors for d in a.disagreements]
 
     def equity(self) -> EquityPause:
-        return self._once("equity", lambda: equity_pause(self.engine, self.catalog, self.walk_id, self.filters))
+        return self._once("equity", lambda: self.debrief.equity(self.walk_id, self.filters))
 
     def equity_table(self) -> tuple[list[str], list[list[str]]]:
         t = self.equity().tally

@@ -5,10 +5,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from app.store.services import CaptureService, ServiceError
-from sync.protocol import PHASES
+from sync.protocol.vocabulary import PHASES, phase_label
 
 MAX_FOCUS = 3
-PHASE_LABELS = {"baseline": "Baseline", "six-week": "Six-week", "end-of-cycle": "End of cycle", "other": "Other"}
 
 
 @dataclass(frozen=True)
@@ -74,7 +73,7 @@ class NewWalkVM:
 
     @property
     def phase_choices(self) -> list[Choice]:
-        return [Choice(p, PHASE_LABELS.get(p, p)) for p in PHASES]
+        return [Choice(p, phase_label(p)) for p in PHASES]
 
     # ---- submit -----------------------------------------------------------------------------------
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from app.store.services import ServiceError
-from app.sync_service import SyncError
 
 
 class SettingsVM:
@@ -29,10 +28,7 @@ class SettingsVM:
         """Exchange the one-time code for this device's token (blocking: call it off the UI loop)."""
         if self.sync is None:
             raise ServiceError("Sync is not part of this build, so this device cannot be enrolled.")
-        try:
-            self.status = self.sync.enroll(self.server_url, self.code)
-        except SyncError as exc:  # it carries a plain sentence
-            raise ServiceError(str(exc)) from None
+        self.status = self.sync.enroll(self.server_url, self.code)  # a refusal is a SyncError, shown as it is
         self.code = ""  # a one-time code is spent; never keep it around
         self.sync.trigger()
         return f"Enrolled. {self.enrollment_text}"

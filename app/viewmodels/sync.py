@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from app.store.services import ServiceError
-from app.sync_service import SyncError
 from app.viewmodels._format import plural
 from sync.protocol.times import aware, local_display
 
@@ -91,11 +90,9 @@ class SyncVM:
         if not self.available:
             raise ServiceError("Sync is not part of this build.")
         try:
-            report = self.sync.sync_once()
-        except SyncError as exc:  # it carries a plain sentence
+            report = self.sync.sync_once()  # a failure is a SyncError: its sentence is shown as it is
+        finally:
             self.refresh()
-            raise ServiceError(str(exc)) from None
-        self.refresh()
         sent = report.applied + report.duplicate
         text = f"Synced: {plural(sent, 'change')} sent, {plural(report.pulled, 'change')} received."
         if report.rejected:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from app.store.services import LOCAL_USER, CaptureService, ServiceError
 from app.viewmodels._format import day, plural
-from app.viewmodels.new_walk import PHASE_LABELS
+from sync.protocol.vocabulary import phase_label
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ class WalkVM:
 
     @property
     def subtitle(self) -> str:
-        label = PHASE_LABELS.get(self.walk.phase, self.walk.phase)
+        label = phase_label(self.walk.phase)
         cycle = f" ({self.walk.cycle_label})" if self.walk.cycle_label else ""
         focus = ", ".join(self.rubric.lookfor(f).label for f in self.walk.focus if _has(self.rubric, f))
         return f"{self.rubric.title} · {label}{cycle} · Focus: {focus}"

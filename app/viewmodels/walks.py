@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from app.store.services import CaptureService
 from app.viewmodels._format import day, plural
+from sync.protocol.vocabulary import phase_label
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,8 @@ class WalkRow:
 
     @property
     def summary(self) -> str:
-        parts = [self.phase + (f" ({self.cycle_label})" if self.cycle_label else ""), plural(self.visits, "visit")]
+        cycle = f" ({self.cycle_label})" if self.cycle_label else ""
+        parts = [phase_label(self.phase) + cycle, plural(self.visits, "visit")]
         parts.append(f"{self.unsynced} unsynced" if self.unsynced else "all synced")
         return " · ".join(parts)
 

@@ -23,11 +23,11 @@ class _Choice:
 def _meta(ctx: AppContext) -> dict:
     if ctx.sync is None:
         return {}
-    return ctx.sync.store.meta("server_url", "token", "role")
+    return ctx.sync.connection()
 
 
 def _exports_dir(ctx: AppContext) -> Path:
-    return Path(ctx.service.engine.url.database).resolve().parent / "exports"
+    return ctx.device.data_dir.resolve() / "exports"
 
 
 def build(ctx: AppContext) -> ft.View:

@@ -11,7 +11,7 @@ import asyncio
 
 import flet as ft
 
-from app.viewmodels.capture import NOT_OBSERVED, CaptureVM, LookForItem
+from app.viewmodels.capture import NOT_OBSERVED, NOT_OBSERVED_LABEL, CaptureVM, LookForItem
 from app.views._widgets import ChoiceChip, ChoiceGroup, MessageLine, heading, quiet, screen
 from app.views.context import AppContext
 
@@ -23,7 +23,7 @@ class LookForCard:
         choices = list(item.choices)
         self.group = ChoiceGroup(f"rate:{item.id}", choices, None, lambda v: on_tap(item.id, v), min_width=72)
         if item.not_observed_allowed:
-            na = ChoiceChip(f"rate:{item.id}:{NOT_OBSERVED}", "Not observed", False,
+            na = ChoiceChip(f"rate:{item.id}:{NOT_OBSERVED}", NOT_OBSERVED_LABEL, False,
                             lambda e: on_tap(item.id, NOT_OBSERVED))
             self.group.chips[NOT_OBSERVED] = na
             self.group.control.controls.append(na.control)

@@ -1,35 +1,49 @@
-"""What every screen gets: the page, the services, navigation and a place to say things in words."""
+"""What every screen gets: the page, the device core, navigation and a place to say things in words."""
 from __future__ import annotations
 
 import logging
-import traceback
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable
 
 import flet as ft
 
-from app.store.services import CaptureService, ServiceError
-from app.store.db import StoreError
+from app.device import Device, where
+from app.store.services import CaptureService
+from sync.errors import LearnwalkError
 
 log = logging.getLogger("learnwalk.app")
+UNEXPECTED = "Something went wrong and nothing was changed; try again, or restart the app."
 
 
-def where(exc: BaseException) -> str:
-    """file:line of each frame, without the exception's message (which may quote a note or a name)."""
-    frames = reversed(traceback.extract_tb(exc.__traceback__))
-    return " <- ".join(f"{Path(f.filename).name}:{f.lineno}" for f in frames)
+def message_of(exc: Exception, doing: str = "a user action", unexpected: str = UNEXPECTED) -> str:
+    """What the screen says about an error: a LearnwalkError's own sentence; anything else is a bug, logged with
+    where it broke (never what: no data in logs) and shown as the plain sentence `unexpected`, never a class name."""
+    if isinstance(exc, LearnwalkError):
+        return str(exc)
+    log.error("unexpected %s in %s at %s", type(exc).__name__, doing, where(exc))
+    return unexpected
 
 
 @dataclass
 class AppContext:
     page: ft.Page
-    service: CaptureService
-    sync: Any = None  # SyncService when the sync client is present
-    data_dir: str = ""
+    device: Device
     sync_listeners: Any = None  # add(fn)/remove(fn): called after each background sync round
     # set by the shell for each screen: where its one-line messages go
     message: Callable[[str, bool], None] = field(default=lambda text, error=False: None)
+
+    @property
+    def service(self) -> CaptureService:
+        return self.device.capture
+
+    @property
+    def sync(self):
+        """The SyncService, or None when the sync client is not present."""
+        return self.device.sync
+
+    @property
+    def data_dir(self) -> str:
+        return str(self.device.data_dir)
 
     def go(self, route: str) -> None:
         self.page.navigate(route)
@@ -44,11 +58,8 @@ class AppContext:
         """Run a user action; a refusal is shown in words and the action's result is None."""
         try:
             return action()
-        except (ServiceError, StoreError) as exc:
-            self.error(str(exc))
-        except Exception as exc:  # keep the screen alive; say where it broke, never what (no data in logs)
-            log.error("unexpected %s in a user action at %s", type(exc).__name__, where(exc))
-            self.error("Something went wrong and nothing was changed; try again, or restart the app.")
+        except Exception as exc:  # keep the screen alive
+            self.error(message_of(exc))
         return None
 
     async def in_background(self, action: Callable[[], Any]) -> Any:

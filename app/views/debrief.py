@@ -6,12 +6,12 @@ from __future__ import annotations
 import flet as ft
 import flet_charts as fch
 
-from app.debrief import TallyError
 from app.debrief.palette import EMPTY, OUTLINE
 from app.debrief.text import pct
 from app.viewmodels.debrief import FILTER_TITLES, SECTIONS, Choice, DebriefVM, Section, TallyRow
 from app.views._widgets import ChoiceGroup, MessageLine, heading, screen
-from app.views.context import AppContext
+from app.views.context import AppContext, message_of
+from sync.errors import LearnwalkError
 
 CHART_HEIGHT = 280
 
@@ -78,9 +78,10 @@ def build(ctx: AppContext, walk_id: str) -> ft.View:
     ctx.message = msg.show
     back = lambda e: ctx.go(f"/walks/{walk_id}")  # noqa: E731
     try:
-        vm = DebriefVM(ctx.service, walk_id)
-    except TallyError as exc:  # e.g. the walk's rubric has not arrived yet: say so instead of a blank screen
-        return screen(f"/walks/{walk_id}/debrief", "Debrief", [ft.Text(str(exc), size=16)], back=back, message=msg)
+        vm = DebriefVM(ctx.device, walk_id)
+    except LearnwalkError as exc:  # e.g. the walk's rubric has not arrived yet: say so instead of a blank screen
+        return screen(f"/walks/{walk_id}/debrief", "Debrief", [ft.Text(message_of(exc), size=16)], back=back,
+                      message=msg)
     summary = ft.Text(vm.summary, size=15)
     content = ft.Column(spacing=12, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
     filters_box = ft.Column(spacing=6)

@@ -29,6 +29,6 @@ def build(ctx: AppContext) -> ft.View:
                              lambda e, wid=row.walk_id: ctx.go(f"/walks/{wid}"), icon=ft.Icons.DIRECTIONS_WALK))
     actions = [icon_button(ft.Icons.SYNC, "Sync", lambda e: ctx.go("/sync")),
                icon_button(ft.Icons.SETTINGS, "Settings", lambda e: ctx.go("/settings"))]
-    if ctx.sync is not None and ctx.sync.store.meta("role")["role"] == "admin":  # the Admin screen, admins only
+    if ctx.sync is not None and ctx.sync.connection()["role"] == "admin":  # the Admin screen, admins only
         actions.append(icon_button(ft.Icons.ADMIN_PANEL_SETTINGS, "Admin", lambda e: ctx.go("/admin")))
     return screen("/", "Walks", body, actions=actions, message=msg)

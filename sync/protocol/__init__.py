@@ -3,6 +3,8 @@
 Each synced record shape is defined here once (as a SQLModel base class). The device store and the server
 store subclass these with `table=True` and add only their own bookkeeping columns.
 Device clock times (started_at, updated_at...) are data for display; ordering never depends on them.
+The vocabulary (PHASES, CLASS_TYPES... and their labels) lives in sync.protocol.vocabulary and the error root in
+sync.errors; both are re-exported here.
 """
 from __future__ import annotations
 
@@ -15,22 +17,12 @@ from pydantic import BaseModel, Field as PField
 from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel
 
+from sync.errors import LearnwalkError  # noqa: F401 (the error root is part of the shared language)
+from sync.protocol.vocabulary import (BAND_OF_GRADE, CLASS_TYPES, GRADE_BANDS, GRADES, PHASES,  # noqa: F401
+                                      SUBJECTS)
+
 PROTOCOL_VERSION = 2  # v2: a push carries each record once and ratings as compact cells per visit
 PROTOCOL_HEADER = "X-Learnwalk-Protocol"
-
-PHASES = ("baseline", "six-week", "end-of-cycle", "other")
-CLASS_TYPES = ("general", "inclusion", "special-education", "english-learners")
-GRADES = ("PK", "K", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12")
-SUBJECTS = ("ELA", "Math", "Science", "Social Studies", "Other")
-# Grade bands for breakdowns and exports. Pre-K is walked with the primary grades: a band of its own would
-# almost always be a cell too small to show.
-GRADE_BANDS: dict[str, tuple[str, ...]] = {
-    "K-2": ("PK", "K", "1", "2"),
-    "3-5": ("3", "4", "5"),
-    "6-8": ("6", "7", "8"),
-    "9-12": ("9", "10", "11", "12"),
-}
-BAND_OF_GRADE: dict[str, str] = {g: band for band, grades in GRADE_BANDS.items() for g in grades}
 
 RecordKind = Literal["walk", "visit", "rating", "note"]
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from sync.errors import LearnwalkError
+
 EXPORT_FORMATS = ("csv", "csv-wide", "xlsx", "jsonl")  # the server's writers: sync.server.export.FORMATS
 
 
-class ExportError(ValueError):
+class ExportError(LearnwalkError, ValueError):
     """Export input that cannot be used; the message is one plain sentence saying what to fix."""
 
 

@@ -17,11 +17,12 @@ from sync.server import directory, seq
 from sync.server.deps import ROLES, Caller
 from sync.server.models import AuditLog, Device, DistrictSettings, RubricVersion, School, User
 from sync.server.scope import Scope
+from sync.errors import LearnwalkError
 
 SETTINGS_FIELDS = {"small_cell_threshold": int, "record_class_type": bool, "allow_identifying_fields": bool}
 
 
-class AdminError(Exception):
+class AdminError(LearnwalkError):
     """Input that cannot be used; `status` is the HTTP status that fits (400, 404 or 409)."""
 
     def __init__(self, message: str, status: int = 400):

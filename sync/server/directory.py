@@ -18,6 +18,7 @@ from sync.server import rubric_registry, seq
 from sync.server.deps import ROLES
 from sync.server.models import AuditLog, District, DistrictSettings, Device, EnrollmentCode, School, User
 from sync.server.security import digest, new_code, new_token, normalize_code
+from sync.errors import LearnwalkError
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -25,7 +26,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 CONSOLE = "cli"  # the actor of a `learnwalk` command run on the server's database
 
 
-class DirectoryError(Exception):
+class DirectoryError(LearnwalkError):
     """Input that cannot be used; the message says what and how to fix it."""
 
 

@@ -1,4 +1,7 @@
-"""Errors as problem+json (RFC 9457) whose detail is one plain sentence saying what to fix."""
+"""Errors as problem+json (RFC 9457) whose detail is one plain sentence saying what to fix.
+
+ApiError carries its HTTP status; any other LearnwalkError that reaches the app is answered 400 with its sentence.
+"""
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
@@ -6,13 +9,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from sync.errors import LearnwalkError
+
 PROBLEM = "application/problem+json"
 
 _TITLES = {400: "Bad request", 401: "Not signed in", 403: "Not allowed", 404: "Not found", 409: "Conflict",
            413: "Too large", 422: "Invalid input", 426: "Upgrade required", 500: "Server error"}
 
 
-class ApiError(Exception):
+class ApiError(LearnwalkError):
     def __init__(self, status: int, detail: str, headers: dict[str, str] | None = None):
         super().__init__(detail)
         self.status, self.detail, self.headers = status, detail, headers
@@ -64,6 +69,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_req: Request, exc: ApiError):
         return problem(exc.status, exc.detail, exc.headers)
+
+    @app.exception_handler(LearnwalkError)
+    async def _refusal(_req: Request, exc: LearnwalkError):
+        # a refusal that no route turned into an ApiError still reaches the caller as its sentence, not as a 500
+        return problem(getattr(exc, "status", None) or 400, str(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_req: Request, exc: RequestValidationError):

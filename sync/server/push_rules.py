@@ -14,12 +14,13 @@ from pydantic import ValidationError
 from sync.protocol import CLASS_TYPES, GRADES, PHASES, RECORD_SHAPES, times
 from sync.server.deps import Caller
 from sync.server.rubric_registry import KnownRubrics
+from sync.errors import LearnwalkError
 
 # the columns each kind's snapshot carries (the shared shape), in table order
 SHAPE_FIELDS = {kind: tuple(model.model_fields) for kind, model in RECORD_SHAPES.items()}
 
 
-class Refused(Exception):
+class Refused(LearnwalkError):
     """The entry is rejected; the message is the reason shown on the device."""
 
 

@@ -14,6 +14,7 @@ from sync.server.export.queries import (R_CLASS_TYPE, R_CYCLE_LABEL, R_GRADE, R_
                                         V_SCHOOL_ID, V_STARTED_AT, V_STUDENT_COUNT, V_SUBJECT, V_UPDATED_AT,
                                         V_VISIT_ID, V_VISIT_NO, V_WALK_DATE, V_WALK_ID)
 from sync.protocol.times import iso_seconds as iso_time  # exports print times to the second
+from sync.protocol.vocabulary import NOT_OBSERVED_VALUE
 
 # DESIGN.md section 7 columns first, in this order; then the descriptive ones.
 LONG_COLUMNS = ["walk_id", "visit_id", "visit_no", "school_id", "walk_date", "grade", "subject", "rubric_id",
@@ -28,7 +29,7 @@ VISIT_COLUMNS = ["walk_id", "visit_id", "visit_no", "school_id", "walk_date", "c
 TALLY_COLUMNS = ["walk_id", "walk_date", "school_id", "cycle_label", "phase", "rubric_id", "rubric_version",
                  "lookfor_id", "lookfor_label", "visits", "rated", "not_observed", "evident", "counts"]
 
-NOT_OBSERVED = "not_observed"  # a wide CSV cell for "not observed" (empty means not rated)
+NOT_OBSERVED = NOT_OBSERVED_VALUE  # a wide CSV cell for "not observed" (empty means not rated)
 
 def grade_band(grade: str | None) -> str:
     return BAND_OF_GRADE.get(grade or "", "")

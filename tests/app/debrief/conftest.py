@@ -1,4 +1,4 @@
-"""Debrief fixtures: a small rubric and a hand-built walk on a real SQLite store, through the capture service."""
+"""Debrief fixtures: a small rubric and a hand-built walk on a real SQLite store, through the device core."""
 from __future__ import annotations
 
 from datetime import date
@@ -6,8 +6,7 @@ from datetime import date
 import pytest
 from sqlmodel import Session
 
-from app.store.catalog import RubricCatalog
-from app.store.db import open_engine
+from app.device import Device
 from app.store.models import Meta
 from app.store.services import CaptureService
 from rubrics import Rubric
@@ -40,10 +39,9 @@ class Store:
     """A device store that can act as different observers."""
 
     def __init__(self, data_dir):
-        self.engine = open_engine(data_dir)
-        self.catalog = RubricCatalog(self.engine)
-        self.catalog._cache[RUBRIC.key] = RUBRIC
-        self.service = CaptureService(self.engine, self.catalog)
+        self.device = Device.open(data_dir)
+        self.engine, self.catalog, self.service = self.device.engine, self.device.catalog, self.device.capture
+        self.catalog.register(RUBRIC)
         self.service.add_school("Test School", school_id="school-1")
 
     def set_meta(self, key: str, value: str) -> None:

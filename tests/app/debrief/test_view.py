@@ -20,15 +20,15 @@ def nodes(control, out=None):
 
 
 def test_each_tally_row_is_a_semantics_node_saying_the_row(store, hand_walk):
-    view = debrief.build(AppContext(page=None, service=store.service), hand_walk.id)
+    view = debrief.build(AppContext(page=None, device=store.device), hand_walk.id)
     rows = {n.identifier: n.label for n in nodes(view) if isinstance(n, ft.Semantics)
             and (n.identifier or "").startswith("tally:")}
-    vm = DebriefVM(store.service, hand_walk.id)
+    vm = DebriefVM(store.device, hand_walk.id)
     assert rows == {f"tally:{i}": vm.row(i).spoken for i in ("t.questions", "t.talk", "t.math", "t.target")}
 
 
 def test_a_walk_whose_rubric_is_missing_gets_a_screen_that_says_why(store, hand_walk):
     store.catalog._cache.pop("debrief-test@1")
-    view = debrief.build(AppContext(page=None, service=store.service), hand_walk.id)
+    view = debrief.build(AppContext(page=None, device=store.device), hand_walk.id)
     texts = [n.value for n in nodes(view) if isinstance(n, ft.Text)]
     assert any("Rubric debrief-test@1" in (t or "") and "sync" in t for t in texts)

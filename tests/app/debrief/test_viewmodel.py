@@ -5,7 +5,7 @@ from app.viewmodels.debrief import DebriefVM
 
 
 def test_rows_say_the_numbers_of_the_tally_in_words(store, hand_walk):
-    vm = DebriefVM(store.service, hand_walk.id)
+    vm = DebriefVM(store.device, hand_walk.id)
     row = vm.row("t.talk")
     assert row.identifier == "tally:t.talk"
     assert row.numbers == "Rated 5 · not observed 1 · Not yet 1 · Somewhat 1 · Mostly 2 · Fully 1 · evident 3 of 5 (60%)"
@@ -14,20 +14,20 @@ def test_rows_say_the_numbers_of_the_tally_in_words(store, hand_walk):
 
 
 def test_chart_segments_are_shares_of_the_base_lightest_first(store, hand_walk):
-    segs = DebriefVM(store.service, hand_walk.id).row("t.talk").segments
+    segs = DebriefVM(store.device, hand_walk.id).row("t.talk").segments
     assert [(s.label, s.count, round(s.share, 2)) for s in segs] == [
         ("Not yet", 1, 0.2), ("Somewhat", 1, 0.2), ("Mostly", 2, 0.4), ("Fully", 1, 0.2)]
     assert segs[0].color != segs[-1].color
 
 
 def test_sections_put_focus_first_with_a_legend_per_scale(store, hand_walk):
-    secs = DebriefVM(store.service, hand_walk.id).sections()
+    secs = DebriefVM(store.device, hand_walk.id).sections()
     assert [s.title for s in secs] == ["Focus look-fors", "Student talk", "Tasks"]
     assert secs[2].legend == "Bars show each level, lightest to darkest: Not yet, Somewhat, Mostly, Fully; Seen; blank = not seen"
 
 
 def test_a_small_filter_is_explained_and_its_rows_show_no_numbers(store, hand_walk):
-    vm = DebriefVM(store.service, hand_walk.id)
+    vm = DebriefVM(store.device, hand_walk.id)
     vm.set_filter("grade_band", "K-2")
     assert "fewer than 3 visits" in vm.suppressed_note
     assert vm.row("t.talk").segments == [] and vm.row("t.talk").numbers == "Not shown: fewer than 3 visits."
@@ -36,14 +36,14 @@ def test_a_small_filter_is_explained_and_its_rows_show_no_numbers(store, hand_wa
 
 
 def test_observer_filter_offers_observers_by_number(store, hand_walk):
-    vm = DebriefVM(store.service, hand_walk.id)
+    vm = DebriefVM(store.device, hand_walk.id)
     assert [c.label for c in vm.filter_choices()["observer"]] == ["All", "Observer 1", "Observer 2"]
     vm.set_filter("observer", "2")
     assert vm.tally.visits == 3 and vm.chosen("observer") == "2"
 
 
 def test_calibration_and_equity_tables_hold_no_identity(store, hand_walk):
-    vm = DebriefVM(store.service, hand_walk.id)
+    vm = DebriefVM(store.device, hand_walk.id)
     head, rows = vm.calibration_table()
     assert head == ["Look-for", "Pairs", "Exact", "Adjacent", "Kappa"] and rows[0][:3] == ["Questions", "1", "0%"]
     assert vm.disagreements()[0] == "Questions, pair P1: Observer 1 Yes, Observer 2 No"
@@ -54,9 +54,9 @@ def test_calibration_and_equity_tables_hold_no_identity(store, hand_walk):
 
 
 def test_a_walk_without_visits_says_so_instead_of_showing_zeros(store):
-    vm = DebriefVM(store.service, store.walk().id)
+    vm = DebriefVM(store.device, store.walk().id)
     assert vm.empty_note.startswith("No visits on this walk yet")
     assert vm.row("t.talk").numbers == "Not rated: no visit it applies to."
-    full = DebriefVM(store.service, store.walk().id)
+    full = DebriefVM(store.device, store.walk().id)
     store.visit(full.walk_id, "obs-a", {"t.talk": "2"}, grade="1", subject="ELA")
-    assert DebriefVM(store.service, full.walk_id).empty_note == ""
+    assert DebriefVM(store.device, full.walk_id).empty_note == ""

@@ -3,17 +3,22 @@ from __future__ import annotations
 
 import pytest
 
-from app.store.db import open_engine
+from app.device import Device
 from app.store.services import CaptureService
 from tests.support.server_fixtures import db_url, server, server_db, sync_server, world  # noqa: F401
 
 
 @pytest.fixture
-def service(tmp_path) -> CaptureService:
-    """CaptureService on a fresh SQLite file under tmp_path/"device"."""
-    svc = CaptureService(open_engine(tmp_path / "device"))
-    yield svc
-    svc.engine.dispose()
+def device(tmp_path) -> Device:
+    """The device core (app.device.Device) on a fresh SQLite file under tmp_path/"device"."""
+    with Device.open(tmp_path / "device") as dev:
+        yield dev
+
+
+@pytest.fixture
+def service(device) -> CaptureService:
+    """Its CaptureService."""
+    return device.capture
 
 
 @pytest.fixture

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.store.services import ServiceError
-from app.sync_service import SyncService
+from sync.errors import LearnwalkError
 from app.viewmodels.capture import CaptureVM
 from app.viewmodels.settings import SettingsVM
 from app.viewmodels.sync import SyncVM
@@ -12,14 +11,14 @@ from app.viewmodels.walk import WalkVM
 
 
 @pytest.fixture
-def sync(service):
-    return SyncService(service.engine, service.catalog, capture=service)
+def sync(device):
+    return device.sync
 
 
 def test_an_unenrolled_device_says_so_and_sync_now_explains_what_to_do(sync):
     vm = SyncVM(sync)
     assert not vm.enrolled and "not enrolled" in vm.headline
-    with pytest.raises(ServiceError, match="enroll it in Settings"):
+    with pytest.raises(LearnwalkError, match="enroll it in Settings"):
         vm.sync_now()
     assert SettingsVM(sync).enrollment_text.startswith("Not enrolled")
 
@@ -27,10 +26,10 @@ def test_an_unenrolled_device_says_so_and_sync_now_explains_what_to_do(sync):
 def test_enrolling_with_a_bad_address_or_no_code_is_refused_in_words(sync):
     vm = SettingsVM(sync)
     vm.server_url, vm.code = "walks.district.org", "ABCD-1234"
-    with pytest.raises(ServiceError, match="http:// or https://"):
+    with pytest.raises(LearnwalkError, match="http:// or https://"):
         vm.enroll()
     vm.server_url, vm.code = "http://127.0.0.1:9", ""
-    with pytest.raises(ServiceError, match="enrollment code"):
+    with pytest.raises(LearnwalkError, match="enrollment code"):
         vm.enroll()
     assert not sync.status().enrolled
 
@@ -61,7 +60,7 @@ def test_enroll_then_sync_now_sends_a_finished_visit_and_leaves_nothing_pending(
 def test_a_wrong_code_is_refused_in_words_and_the_device_stays_unenrolled(sync, sync_server):
     vm = SettingsVM(sync)
     vm.server_url, vm.code = sync_server.url, "WRONG-CODE-0000"
-    with pytest.raises(ServiceError) as err:
+    with pytest.raises(LearnwalkError) as err:
         vm.enroll()
     assert str(err.value) and "\n" not in str(err.value)
     assert not sync.status().enrolled
@@ -89,5 +88,5 @@ def test_refused_changes_are_listed_and_sent_again_once_the_cause_is_fixed(servi
     assert vm.rejected == [] and vm.status.pending == 1
     assert "refused" not in vm.sync_now()
     assert vm.rejected == [] and vm.status.pending == 0
-    with pytest.raises(ServiceError, match="no refused changes"):
+    with pytest.raises(LearnwalkError, match="no refused changes"):
         vm.retry_refused()

@@ -5,8 +5,8 @@ from datetime import date
 
 import pytest
 
-from app.store.db import open_engine
-from app.store.services import CaptureService, ServiceError
+from app.device import Device
+from app.store.services import ServiceError
 from app.viewmodels.capture import CaptureVM
 from app.viewmodels.new_walk import NewWalkVM
 from app.viewmodels.walk import WalkVM
@@ -149,8 +149,8 @@ def test_an_unfinished_visit_resumes_where_it_was_after_a_restart(tmp_path, walk
     vm.tap("dl.relevant", "na")
     vm.set_note("dl.engaged", "All at tables")
     service.engine.dispose()
-    # a new engine and service on the same file, as after the app was killed and started again
-    reopened = CaptureService(open_engine(tmp_path / "device"))
+    # a new device core on the same file and service on the same file, as after the app was killed and started again
+    reopened = Device.open(tmp_path / "device").capture
     walks = WalksVM(reopened)
     assert walks.resume is not None and walks.resume.visit_id == vm.visit_id
     assert walks.resume.label == "Visit 1 is not finished"

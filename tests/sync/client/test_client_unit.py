@@ -210,3 +210,61 @@ def test_a_pulled_change_this_device_cannot_read_fails_the_round_in_words_and_st
         with pytest.raises(SyncFailed, match="could not be read; update the app") as failed:
             client.pull(dev.sync.store, RoundReport())
     assert not failed.value.retryable and dev.sync.store.cursor() == 0
+
+
+@pytest.mark.parametrize("failure", [httpx.ConnectError("refused"), httpx.ReadTimeout("slow"),
+                                     httpx.RemoteProtocolError("cut")])
+def test_the_sync_and_admin_clients_say_a_transport_failure_in_the_same_words_without_class_names(failure):
+    from sync.admin_client import AdminClient, AdminClientError
+
+    def handler(request):
+        raise failure
+
+    with SyncClient("http://server.test", "tok", transport=httpx.MockTransport(handler)) as client:
+        with pytest.raises(SyncFailed) as synced:
+            client.enroll("ABCD-1234")
+    with AdminClient("http://server.test", "tok", transport=httpx.MockTransport(handler)) as admin:
+        with pytest.raises(AdminClientError) as listed:
+            admin.users()
+    for err in (synced.value, listed.value):
+        text = str(err)
+        assert text.startswith("The server at http://server.test could not be reached (") and err.retryable
+        assert type(failure).__name__ not in text and "Error" not in text
+    assert str(synced.value).endswith("changes stay on this device and sync later.")
+    assert str(listed.value).endswith("check the address and the network, then try again.")
+
+
+def test_an_error_answer_is_its_problem_detail_or_its_status_in_words_for_both_clients(dev):
+    from sync.admin_client import AdminClient, AdminClientError
+
+    def handler(request):
+        if request.url.path.endswith("/enroll") or request.url.path.endswith("/users"):
+            return httpx.Response(403, json={"type": "about:blank", "title": "Not allowed", "status": 403,
+                                             "detail": "This needs the admin role; ask your district admin."})
+        return httpx.Response(502, text="<html>bad gateway</html>")
+
+    transport = httpx.MockTransport(handler)
+    with SyncClient("http://server.test", "tok", transport=transport) as client, \
+            AdminClient("http://server.test", "tok", transport=transport) as admin:
+        with pytest.raises(SyncFailed) as a:
+            client.enroll("ABCD-1234")
+        with pytest.raises(AdminClientError) as b:
+            admin.users()
+        with pytest.raises(SyncFailed) as gateway:
+            client.pull(dev.sync.store, RoundReport())
+    for err in (a.value, b.value):
+        assert str(err) == "This needs the admin role; ask your district admin."
+        assert err.status == 403 and not err.retryable
+    assert gateway.value.status == 502 and gateway.value.retryable
+    assert str(gateway.value).startswith("The server answered 502 Bad Gateway;") and "<html>" not in str(gateway.value)
+
+
+def test_a_sync_round_reports_one_round_report_type_to_the_service_and_the_cli(dev):
+    def handler(request):
+        return _answer_all(request) if request.url.path.endswith("/push") else _empty_pull(request)
+
+    service = SyncService(dev.engine, dev.capture.catalog, transport=httpx.MockTransport(handler))
+    report = service.sync_once()
+    # 9 outbox entries, 7 records and cells (a visit's start and finish travel as one snapshot)
+    assert isinstance(report, RoundReport) and report.applied == 7
+    assert report.as_dict() == {"pushed": {"applied": 7, "duplicate": 0, "rejected": 0}, "pulled": 0}
