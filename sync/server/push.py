@@ -27,7 +27,7 @@ from sync.server.deps import Caller
 from sync.server.cells import CellRow, devices_text, merge, new_visit, rows as cell_rows
 from sync.server.models import (AuditLog, Device, EvidenceNote, OpResult, School, User, Visit, VisitCells, Walk,
                                 WalkMember)
-from sync.server.push_rules import _UTC_TEXT, Refused, Rules, as_utc
+from sync.server.push_rules import _UTC_TEXT, CellRules, Refused, Rules, as_utc
 from sync.server.rubric_registry import KnownRubrics
 
 _LOOKFOR = itemgetter(1)
@@ -158,7 +158,7 @@ class _Work:
                 self._old(q)
                 continue
             try:
-                status, row = apply(kind, data)
+                status, row = apply(kind, data, q)
             except Refused as why:
                 self._answer(q, "rejected", f"{why}.")
                 continue
@@ -171,9 +171,10 @@ class _Work:
     def cells(self, groups: list, existing: dict[str, tuple[str, str]]) -> None:
         last = self.last
         self.existing = existing
-        # new visits of one walk are checked together, column by column over all their cells (the common case);
-        # a visit the server holds, or any batch with a problem, goes visit by visit and then cell by cell
-        pending: dict[int, tuple[dict, list]] = {}  # id(walk) -> (walk, [(vid, cells)])
+        # new visits of one rubric version and subject are checked together, column by column over all their
+        # cells (the common case); a visit the server holds, or any batch with a problem, goes visit by visit and
+        # then cell by cell
+        pending: dict[int, tuple[frozenset, list]] = {}  # id(triples) -> (accepted triples, [(vid, cells)])
         by_visit: dict[str, list] = {}
         for vid, cells in groups:  # a visit named twice is one visit
             by_visit[vid] = by_visit[vid] + cells if vid in by_visit else cells
@@ -186,32 +187,32 @@ class _Work:
             if not cells:
                 continue
             try:
-                visit, walk = self.rules.visit_of(vid, "a rating")
+                rules = self.rules.cell_rules(vid)
             except Refused as why:
                 for c in cells:
                     self._answer(c[0], "rejected", f"{why}.")
                 continue
-            if vid not in existing and len(set(map(_LOOKFOR, cells))) == len(cells):
-                pending.setdefault(id(walk), (walk, []))[1].append((vid, cells))
+            triples = rules.triples_of(cells)
+            if vid not in existing and triples is not None and len(set(map(_LOOKFOR, cells))) == len(cells):
+                pending.setdefault(id(triples), (triples, []))[1].append((vid, cells))
                 continue
-            self._cells_one_by_one(vid, cells, self.rules.scale_map(walk), existing.get(vid))
-        for walk, visits in pending.values():
-            triples = self.rules.cell_triples(walk)
+            self._cells_one_by_one(vid, cells, rules, existing.get(vid))
+        for triples, visits in pending.values():
             together = _all_good(list(chain.from_iterable(cells for _, cells in visits)), triples)
             for vid, cells in visits:
                 if together or _all_good(cells, triples):
                     self.applied += len(cells)
                     self.new_cells[vid] = cells
                 else:
-                    self._cells_one_by_one(vid, cells, self.rules.scale_map(walk), None)
+                    self._cells_one_by_one(vid, cells, self.rules.cell_rules(vid), None)
 
-    def _cells_one_by_one(self, vid: str, cells: list, scales: dict, stored: tuple[str, str] | None) -> None:
+    def _cells_one_by_one(self, vid: str, cells: list, rules: CellRules, stored: tuple[str, str] | None) -> None:
         """The reason of each refused cell, and duplicates of what the server holds."""
         old = {r.lookfor_id: r for r in cell_rows(*stored)} if stored is not None else {}
         out = self.changed_cells.setdefault(vid, [])
         for c in cells:
             q = c[0]
-            problem = _cell_problem(c, scales)
+            problem = _cell_problem(c, rules)
             if problem is not None:
                 self._answer(q, "rejected", f"{problem}.")
                 continue
@@ -296,7 +297,7 @@ class _Work:
             self.s.execute(AuditLog.__table__.insert(), audits)
 
 
-def _cell_problem(c: list, scales: dict[str, tuple[set[str], bool]]) -> str | None:
+def _cell_problem(c: list, rules: CellRules) -> str | None:
     """Why this cell cannot be taken, or None. Checked by hand: a push carries tens of thousands of cells."""
     if len(c) != 6:
         return "a rating cell must be [op_seq, lookfor_id, value, not_observed, deleted, updated_at]"
@@ -313,17 +314,7 @@ def _cell_problem(c: list, scales: dict[str, tuple[set[str], bool]]) -> str | No
         datetime.fromisoformat(ts)
     except ValueError:
         return f"{lf}: updated_at {ts} is not a real date and time"
-    if deleted:
-        return None
-    allowed = scales.get(lf)
-    if allowed is None:
-        return f"look-for {lf} is not in the walk's rubric"
-    if no:
-        if value is not None or not allowed[1]:
-            return f"{lf}: 'not observed' cannot be recorded with this value"
-    elif value not in allowed[0]:
-        return f"'{value}' is not on the scale of {lf}"
-    return None
+    return rules.problem(c[0], lf, value, no, deleted)  # the rule book's: look-for, subject, scale
 
 
 def _all_good(cells: list, triples: frozenset) -> bool:
