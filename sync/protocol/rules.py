@@ -9,8 +9,8 @@ Rubric rules are compiled once per rubric version (RubricRules): the server chec
 of (look-for, value, not_observed) triples, one set per (rubric version, visit subject).
 
 A subject change keeps the ratings made before it: a look-for limited to some subjects is rated only while the
-visit has one of them (or no subject yet), and a rating stored earlier stays (hidden on the tablet, not counted in
-tallies) until it is cleared, which is always allowed.
+visit has one of them (or no subject yet), and a rating stored earlier stays (hidden on the tablet, shown again if
+the subject returns) until it is cleared, which is always allowed.
 """
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ REASONS = {
 }
 
 
-class RuleBroken(ValueError):
+class RuleBroken(Exception):
     """A record breaks a rule of the shared language; str() is the push's reason, `rule` and `facts` let a face
     word it its own way."""
 
