@@ -87,19 +87,33 @@ def check_walk(rubric: "RubricRules", *, phase: Any, focus: Any, cycle_label: An
     _check_text("walk", "cycle_label", cycle_label)
 
 
+_VOCABULARY = {"grade": frozenset(GRADES), "subject": frozenset(SUBJECTS), "class_type": frozenset(CLASS_TYPES)}
+_CHOICES = {"grade": GRADES, "subject": SUBJECTS, "class_type": CLASS_TYPES}
+_CODE_MAX = TEXT_LIMITS[("visit", "calibration_code")]
+
+
 def check_visit(*, visit_no: Any = None, grade: Any = None, subject: Any = None, class_type: Any = None,
                 student_count: Any = None, calibration_code: Any = None, note: Any = None) -> None:
-    """The classroom facts of a visit: None is "not recorded" (or, for the device's partial edits, not given)."""
+    """The classroom facts of a visit: None is "not recorded" (or, for the device's partial edits, not given).
+    Straight-line set lookups: a push checks one visit per classroom (thousands in one push)."""
     if visit_no is not None and (type(visit_no) is not int or not 1 <= visit_no <= VISIT_NO_MAX):
         raise RuleBroken("visit_no", value=_shown(visit_no))
-    for rule, value, choices in (("grade", grade, GRADES), ("subject", subject, SUBJECTS),
-                                 ("class_type", class_type, CLASS_TYPES)):
-        if value is not None and value not in choices:
-            raise RuleBroken(rule, value=value, choices=", ".join(choices))
+    if grade is not None and (type(grade) is not str or grade not in _VOCABULARY["grade"]):
+        _not_in("grade", grade)
+    if subject is not None and (type(subject) is not str or subject not in _VOCABULARY["subject"]):
+        _not_in("subject", subject)
+    if class_type is not None and (type(class_type) is not str or class_type not in _VOCABULARY["class_type"]):
+        _not_in("class_type", class_type)
     if student_count is not None and (type(student_count) is not int or not 0 <= student_count <= STUDENTS_MAX):
         raise RuleBroken("student_count", value=_shown(student_count), max=STUDENTS_MAX)
-    _check_text("visit", "note", note)
-    _check_text("visit", "calibration_code", calibration_code)
+    if note is not None and type(note) is not str:
+        _check_text("visit", "note", note)
+    if calibration_code is not None and (type(calibration_code) is not str or len(calibration_code) > _CODE_MAX):
+        _check_text("visit", "calibration_code", calibration_code)
+
+
+def _not_in(rule: str, value: Any) -> None:
+    raise RuleBroken(rule, value=value, choices=", ".join(_CHOICES[rule]))
 
 
 def _check_text(kind: str, field: str, value: Any) -> None:
