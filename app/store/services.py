@@ -21,7 +21,8 @@ from app.store.db import StoreError, writer
 from app.store.models import EvidenceNote, Meta, Outbox, Rating, School, Visit, Walk
 from rubrics import Rubric
 from sync.errors import LearnwalkError
-from sync.protocol import CLASS_TYPES, GRADES, PHASES, SUBJECTS, new_id, rating_id, utcnow
+from sync.protocol import new_id, rating_id, utcnow
+from sync.protocol.rules import RuleBroken, check_note_text, check_visit, check_walk, rubric_rules
 
 LOCAL_USER = "local"  # the observer id of a device that is not enrolled yet
 
@@ -66,6 +67,38 @@ def _storage_error(exc: Exception) -> StorageError:
 
 
 _KIND = {Walk: "walk", Visit: "visit", Rating: "rating", EvidenceNote: "note"}
+
+# how the device words each rule of the rule book (sync.protocol.rules) to its user; the server words the same
+# rules as the lowercase reasons of its push answers
+_SAYS = {
+    "phase": "Phase '{value}' is not one of {choices}.",
+    "focus_form": "Focus look-fors must be a list of look-for ids.",
+    "focus_count": "Choose {min} to {max} focus look-fors (the walk's instructional priorities).",
+    "focus_unknown": "Focus look-for {lookfor} is not in {rubric}; choose one of its look-fors.",
+    "focus_twice": "Each focus look-for can be chosen once.",
+    "too_long": "The {field} can be at most {limit} characters; shorten it.",
+    "not_text": "The {field} must be text.",
+    "visit_no": "Visit number {value} is not a whole number from 1 up.",
+    "grade": "Grade '{value}' is not one of {choices}.",
+    "subject": "Subject '{value}' is not one of {choices}.",
+    "class_type": "Class type '{value}' is not one of {choices}.",
+    "student_count": "Student count must be a whole number from 0 to {max}.",
+    "lookfor": "Look-for {lookfor} is not in {rubric}.",
+    "not_applicable": "{lookfor} is only rated in {subjects} visits; this visit is {subject}.",
+    "value": "'{value}' is not on the scale of {lookfor}; choose one of {values}.",
+    "not_observed": "{lookfor} must be rated; 'Not observed' is not allowed on its scale.",
+    "not_observed_value": "{lookfor} is either rated or not observed, not both.",
+    "note_text": "An evidence note needs some text.",
+}
+
+
+@contextmanager
+def _in_words() -> Iterator[None]:
+    """A broken rule of the rule book as the ServiceError the device shows."""
+    try:
+        yield
+    except RuleBroken as broken:
+        raise ServiceError(_SAYS[broken.rule].format(**broken.facts)) from None
 
 
 class CaptureService:
@@ -182,7 +215,7 @@ class CaptureService:
             raise ServiceError(f"Rubric {rubric_id}@{rubric_version} is not installed; "
                                "choose one from the list or sync to receive it.")
         focus = _as_focus(focus)
-        self._check_walk_fields(rubric, focus, phase)
+        self._check_walk_fields(rubric, focus, phase, cycle_label.strip())
         walk_date = _as_date(walk_date) if walk_date is not None else date.today()
         with self._tx() as s:
             if s.get(School, school_id) is None:
@@ -195,17 +228,9 @@ class CaptureService:
         return walk
 
     @staticmethod
-    def _check_walk_fields(rubric: Rubric, focus: list[str], phase: str) -> None:
-        if phase not in PHASES:
-            raise ServiceError(f"Phase '{phase}' is not one of {', '.join(PHASES)}.")
-        if not 1 <= len(focus) <= 3:
-            raise ServiceError("Choose 1 to 3 focus look-fors (the walk's instructional priorities).")
-        known = {lf.id for lf in rubric.lookfors}
-        unknown = [f for f in focus if f not in known]
-        if unknown:
-            raise ServiceError(f"Focus look-for {unknown[0]} is not in {rubric.key}; choose one of its look-fors.")
-        if len(set(focus)) != len(focus):
-            raise ServiceError("Each focus look-for can be chosen once.")
+    def _check_walk_fields(rubric: Rubric, focus: list[str], phase: str, cycle_label: str = "") -> None:
+        with _in_words():
+            check_walk(rubric_rules(rubric), phase=phase, focus=focus, cycle_label=cycle_label)
 
     def update_walk(self, walk_id: str, **fields) -> Walk:
         allowed = {"school_id", "walk_date", "focus", "team", "cycle_label", "phase"}
@@ -226,7 +251,7 @@ class CaptureService:
                 raise ServiceError(f"School {fields['school_id']} is not known on this device; "
                                    "choose one from the list.")
             self._check_walk_fields(self.rubric_for(walk), fields.get("focus", walk.focus),
-                                    fields.get("phase", walk.phase))
+                                    fields.get("phase", walk.phase), fields.get("cycle_label", walk.cycle_label))
             if all(getattr(walk, k) == v for k, v in fields.items()):
                 return walk  # nothing changed: no outbox entry
             for k, v in fields.items():
@@ -284,18 +309,9 @@ class CaptureService:
 
     @staticmethod
     def _check_visit_fields(**f) -> None:
-        if f.get("grade") is not None and f["grade"] not in GRADES:
-            raise ServiceError(f"Grade '{f['grade']}' is not one of {', '.join(GRADES)}.")
-        if f.get("subject") is not None and f["subject"] not in SUBJECTS:
-            raise ServiceError(f"Subject '{f['subject']}' is not one of {', '.join(SUBJECTS)}.")
-        if f.get("class_type") is not None and f["class_type"] not in CLASS_TYPES:
-            raise ServiceError(f"Class type '{f['class_type']}' is not one of {', '.join(CLASS_TYPES)}.")
-        n = f.get("student_count")
-        if n is not None and (isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= 200):
-            raise ServiceError("Student count must be a whole number from 0 to 200.")
-        for key in ("note", "calibration_code"):
-            if key in f and f[key] is not None and not isinstance(f[key], str):
-                raise ServiceError(f"The visit's {key.replace('_', ' ')} must be text.")
+        """The given fields of a visit (a partial edit gives some)."""
+        with _in_words():
+            check_visit(**f)
 
     def update_visit(self, visit_id: str, **fields) -> Visit:
         allowed = {"grade", "subject", "class_type", "student_count", "note", "calibration_code"}
@@ -373,11 +389,9 @@ class CaptureService:
         return self.rubric_for(walk)
 
     @staticmethod
-    def _lookfor(rubric: Rubric, lookfor_id: str):
-        try:
-            return rubric.lookfor(lookfor_id)
-        except StopIteration:
-            raise ServiceError(f"Look-for {lookfor_id} is not in {rubric.key}.") from None
+    def _lookfor(rubric: Rubric, lookfor_id: str) -> None:
+        with _in_words():
+            rubric_rules(rubric).check_lookfor(lookfor_id)
 
     @staticmethod
     def _load_cell(s: Session, visit_id: str, rid: str) -> None:
@@ -404,17 +418,9 @@ class CaptureService:
             self._load_cell(s, visit_id, rid)
             visit = self._own_visit(s, visit_id)
             rubric = self._rubric_of_visit(s, visit)
-            lookfor = self._lookfor(rubric, lookfor_id)
-            scale = rubric.scale(lookfor.scale)
-            if not deleted:
-                if not lookfor.applies_to(visit.subject):
-                    raise ServiceError(f"{lookfor_id} is only rated in {', '.join(lookfor.subjects)} visits; "
-                                       f"this visit is {visit.subject}.")
-                if value is not None and value not in scale.values():
-                    raise ServiceError(f"'{value}' is not on the scale of {lookfor_id}; "
-                                       f"choose one of {', '.join(scale.values())}.")
-                if not_observed and not scale.not_observed:
-                    raise ServiceError(f"{lookfor_id} must be rated; 'Not observed' is not allowed on its scale.")
+            # the rating as asked for (a toggle may turn it into a clear below, which is always allowed)
+            with _in_words():
+                rubric_rules(rubric).check_cell(lookfor_id, value, not_observed, deleted, visit.subject)
             row = _kept(s).get((Rating, rid))
             # a visit started in this transaction, or a cell the first read found missing, needs no query
             known_new = visit_id in s.info.get("lw_new_visits", ()) or rid in s.info.get("lw_absent", ())
@@ -468,8 +474,8 @@ class CaptureService:
     # ---- notes ------------------------------------------------------------------------------------
 
     def add_note(self, visit_id: str, text: str, lookfor_id: str | None = None) -> EvidenceNote:
-        if not text.strip():
-            raise ServiceError("An evidence note needs some text.")
+        with _in_words():
+            check_note_text(text)
         with self._tx() as s:
             visit = self._own_visit(s, visit_id)
             rubric = self._rubric_of_visit(s, visit)

@@ -17,9 +17,8 @@ from __future__ import annotations
 import re
 from collections import deque
 from datetime import datetime
-from itertools import chain
 from operator import itemgetter
-from typing import Any, Iterable, Iterator, NamedTuple
+from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
 from sync.protocol import rating_id
 from sync.protocol import times
@@ -40,7 +39,9 @@ PushCell = tuple[int, Any, Any, Any, Any, Any]
 op_seq_of = itemgetter(OP_SEQ)
 lookfor_of = itemgetter(LOOKFOR)
 
-Scales = dict[str, tuple[set[str], bool]]  # look-for -> (its scale's values, whether "not observed" is allowed)
+# the rubric's say on one cell (sync.protocol.rules, per visit): (op_seq, lookfor_id, value, not_observed, deleted)
+# -> the reason it is refused, or None; the codec checks only the cell's form
+RubricCheck = Callable[[int, Any, Any, bool, bool], "str | None"]
 
 
 def op_seqs(cells: Iterable[list]) -> list[int]:
@@ -75,9 +76,9 @@ def envelope_ok_reference(cells: list, lo: int, hi: int) -> bool:
                for c in cells)
 
 
-def cell_problem(c: list, scales: Scales) -> str | None:
-    """Why this push cell cannot be taken on a walk with these scales, or None. Checked by hand: a push carries
-    tens of thousands of cells."""
+def cell_problem(c: list, rubric: RubricCheck) -> str | None:
+    """Why this push cell cannot be taken, or None: its form here, then what the rubric says of it (the rule
+    book's check for its visit). Checked by hand: a push carries tens of thousands of cells."""
     if len(c) != WIDTH:
         return "a rating cell must be [" + ", ".join(PUSH_CELL_FIELDS) + "]"
     lf, value, no, deleted, ts = c[LOOKFOR], c[VALUE], c[NOT_OBSERVED], c[DELETED], c[UPDATED_AT]
@@ -93,30 +94,15 @@ def cell_problem(c: list, scales: Scales) -> str | None:
         times.parse(ts)
     except times.BadTime:
         return f"{lf}: updated_at {ts} is not a real date and time"
-    if deleted:
-        return None
-    allowed = scales.get(lf)
-    if allowed is None:
-        return f"look-for {lf} is not in the walk's rubric"
-    if no:
-        if value is not None or not allowed[1]:
-            return f"{lf}: 'not observed' cannot be recorded with this value"
-    elif value not in allowed[0]:
-        return f"'{value}' is not on the scale of {lf}"
-    return None
-
-
-def accepted_triples(scales: Scales) -> frozenset:
-    """The (look-for, value, not_observed) triples a live cell may carry under these scales (all_good's view)."""
-    return frozenset(chain(((lf, v, False) for lf, (values, _) in scales.items() for v in values),
-                           ((lf, None, True) for lf, (_, no) in scales.items() if no)))
+    return rubric(c[OP_SEQ], lf, value, no, deleted)
 
 
 _CANONICAL_TIMES = re.compile(f"{times.CANONICAL}(?:\\|{times.CANONICAL})*")
 
 
 def all_good(cells: list, triples: frozenset) -> bool:
-    """Whether every push cell is well formed, on its look-for's scale (triples: accepted_triples), not a tombstone
+    """Whether every push cell is well formed, accepted by the rubric (triples: the rule book's accepted
+    (look-for, value, not_observed) for the visit, sync.protocol.rules.RubricRules.triples), not a tombstone
     and timed in the canonical text, checked column by column in C (set and map operations): the common case of a
     push, measured several times faster than cell_problem on each. False sends the cells through cell_problem one
     by one, which finds the reason for each refused cell. (Each look-for once per visit is the caller's check.)"""
@@ -142,9 +128,10 @@ def all_good(cells: list, triples: frozenset) -> bool:
     return True
 
 
-def all_good_reference(cells: list, scales: Scales) -> bool:
-    """all_good, cell by cell: no problem, not a tombstone, the time in canonical text."""
-    return all(cell_problem(c, scales) is None and not c[DELETED] and times.is_canonical(c[UPDATED_AT])
+def all_good_reference(cells: list, rubric: RubricCheck) -> bool:
+    """all_good, cell by cell: no problem, not a tombstone, the time in canonical text (rubric: the check whose
+    accepted triples all_good is given)."""
+    return all(cell_problem(c, rubric) is None and not c[DELETED] and times.is_canonical(c[UPDATED_AT])
                for c in cells)
 
 

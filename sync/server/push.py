@@ -25,7 +25,7 @@ from sync.server.deps import Caller
 from sync.server.cells import CellRow, devices_text, merge, new_visit, rows as cell_rows
 from sync.server.models import (AuditLog, Device, EvidenceNote, OpResult, School, User, Visit, VisitCells, Walk,
                                 WalkMember)
-from sync.server.push_rules import Refused, Rules
+from sync.server.push_rules import CellRules, Refused, Rules
 from sync.server.rubric_registry import KnownRubrics
 
 # (op_seq, status, reason): an EntryResult as a plain tuple
@@ -154,7 +154,7 @@ class _Work:
                 self._old(q)
                 continue
             try:
-                status, row = apply(kind, data)
+                status, row = apply(kind, data, q)
             except Refused as why:
                 self._answer(q, "rejected", f"{why}.")
                 continue
@@ -167,9 +167,10 @@ class _Work:
     def cells(self, groups: list, existing: dict[str, tuple[str, str]]) -> None:
         last = self.last
         self.existing = existing
-        # new visits of one walk are checked together, column by column over all their cells (the common case);
-        # a visit the server holds, or any batch with a problem, goes visit by visit and then cell by cell
-        pending: dict[int, tuple[dict, list]] = {}  # id(walk) -> (walk, [(vid, cells)])
+        # new visits of one rubric version and subject are checked together, column by column over all their
+        # cells (the common case); a visit the server holds, or any batch with a problem, goes visit by visit and
+        # then cell by cell
+        pending: dict[int, tuple[frozenset, list]] = {}  # id(triples) -> (accepted triples, [(vid, cells)])
         by_visit: dict[str, list] = {}
         for vid, cells in groups:  # a visit named twice is one visit
             by_visit[vid] = by_visit[vid] + cells if vid in by_visit else cells
@@ -182,32 +183,32 @@ class _Work:
             if not cells:
                 continue
             try:
-                visit, walk = self.rules.visit_of(vid, "a rating")
+                rules = self.rules.cell_rules(vid)
             except Refused as why:
                 for q in op_seqs(cells):
                     self._answer(q, "rejected", f"{why}.")
                 continue
-            if vid not in existing and len(set(map(lookfor_of, cells))) == len(cells):
-                pending.setdefault(id(walk), (walk, []))[1].append((vid, cells))
+            triples = rules.triples_of(cells)
+            if vid not in existing and triples is not None and len(set(map(lookfor_of, cells))) == len(cells):
+                pending.setdefault(id(triples), (triples, []))[1].append((vid, cells))
                 continue
-            self._cells_one_by_one(vid, cells, self.rules.scale_map(walk), existing.get(vid))
-        for walk, visits in pending.values():
-            triples = self.rules.cell_triples(walk)
+            self._cells_one_by_one(vid, cells, rules, existing.get(vid))
+        for triples, visits in pending.values():
             together = all_good(list(chain.from_iterable(cells for _, cells in visits)), triples)
             for vid, cells in visits:
                 if together or all_good(cells, triples):
                     self.applied += len(cells)
                     self.new_cells[vid] = cells
                 else:
-                    self._cells_one_by_one(vid, cells, self.rules.scale_map(walk), None)
+                    self._cells_one_by_one(vid, cells, self.rules.cell_rules(vid), None)
 
-    def _cells_one_by_one(self, vid: str, cells: list, scales: dict, stored: tuple[str, str] | None) -> None:
+    def _cells_one_by_one(self, vid: str, cells: list, rules: CellRules, stored: tuple[str, str] | None) -> None:
         """The reason of each refused cell, and duplicates of what the server holds."""
         old = {r.lookfor_id: r for r in cell_rows(*stored)} if stored is not None else {}
         out = self.changed_cells.setdefault(vid, [])
         for c in cells:
             q = op_seq_of(c)
-            problem = cell_problem(c, scales)
+            problem = cell_problem(c, rules.problem)
             if problem is not None:
                 self._answer(q, "rejected", f"{problem}.")
                 continue

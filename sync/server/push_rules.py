@@ -1,8 +1,10 @@
-"""Push rules, in memory: shape checks, ownership, rubric checks, duplicate detection.
+"""Push rules, in memory: shape checks, ownership, the rule book's checks, duplicate detection.
 
 The push handler (sync.server.push) loads the affected rows once, runs every walk, visit and note through
-`Rules.apply` and every visit's cells through `Rules.cells` against that in-memory state, then writes the final
-states in bulk. A rule that refuses a record raises Refused with the reason the device shows to its user.
+`Rules.apply` and checks every visit's cells with `Rules.cell_rules` against that in-memory state, then writes the
+final states in bulk. What a record may hold is the rule book's (sync.protocol.rules, which the device's capture
+service runs too); ownership, districts and what the server holds are decided here. A rule that refuses a record
+raises Refused with the reason the device shows to its user.
 """
 from __future__ import annotations
 
@@ -11,10 +13,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from sync.protocol import CLASS_TYPES, GRADES, PHASES, RECORD_SHAPES, times
+from sync.errors import LearnwalkError
+from sync.protocol import RECORD_SHAPES, times
+from sync.protocol.cells import op_seqs
+from sync.protocol.rules import RubricRules, RuleBroken, Triple, check_note_text, check_visit, check_walk, rubric_rules
 from sync.server.deps import Caller
 from sync.server.rubric_registry import KnownRubrics
-from sync.errors import LearnwalkError
 
 # the columns each kind's snapshot carries (the shared shape), in table order
 SHAPE_FIELDS = {kind: tuple(model.model_fields) for kind, model in RECORD_SHAPES.items()}
@@ -101,24 +105,63 @@ def same(a: dict, b: dict, kind: str) -> bool:
     return True
 
 
+class CellRules:
+    """The rule book's checks for one visit's cells in this push. The push carries each visit once, in its latest
+    state, with the op_seq of its latest change: a cell after that change was set while the visit had this
+    subject; a cell before it may have been set under another subject, which the device allows (a subject
+    change keeps the ratings made before it), so it is checked as in a visit of any subject."""
+
+    __slots__ = ("rubric", "subject", "changed_at")
+
+    def __init__(self, rubric: RubricRules, subject: str | None, changed_at: int):
+        self.rubric, self.subject, self.changed_at = rubric, subject, changed_at
+
+    def problem(self, op_seq: int, lookfor_id, value, not_observed: bool, deleted: bool) -> str | None:
+        """The reason this cell is refused, or None."""
+        broken = self.rubric.cell_problem(lookfor_id, value, not_observed, deleted,
+                                          self.subject if op_seq > self.changed_at else None)
+        return None if broken is None else str(broken)
+
+    def triples_of(self, cells: list) -> frozenset[Triple] | None:
+        """The accepted (look-for, value, not_observed) of every live cell among `cells` (wire cells, op_seq
+        first), for the set check of many cells at once; None if they fall on both sides of the visit's change
+        (then they are checked one by one)."""
+        after = self.rubric.triples(self.subject)
+        before = self.rubric.triples(None)
+        if after is before:
+            return after
+        ops = op_seqs(cells)
+        if min(ops) > self.changed_at:
+            return after
+        if max(ops) < self.changed_at:
+            return before
+        return None
+
+
 class Rules:
     """Applies entries to the in-memory state of one push; `state[kind][id]` is the row or None (absent)."""
 
     def __init__(self, caller: Caller, rubrics: KnownRubrics, schools: set[str], state: dict[str, dict]):
         self.caller, self.rubrics, self.schools, self.state = caller, rubrics, schools, state
-        self._cells: dict[tuple[str, int], dict[str, tuple[set[str], bool]]] = {}  # look-for -> (values, n/o ok)
-        self._triples: dict[tuple[str, int], frozenset] = {}
+        self._compiled: dict[tuple[str, int], RubricRules] = {}
+        self._changed_at: dict[str, int] = {}  # visit id -> op_seq of its snapshot taken in this push
         self._visits_ok: dict[str, tuple[dict, dict]] = {}  # visit id -> (its row, its walk) once checked
         self._by_kind = {"walk": self._walk, "visit": self._visit, "note": self._note}
 
-    def apply(self, kind: str, data: dict) -> tuple[str, dict | None]:
-        """Return ("applied", new row) or ("duplicate", None); raise Refused to reject."""
+    def apply(self, kind: str, data: dict, op_seq: int = 0) -> tuple[str, dict | None]:
+        """Return ("applied", new row) or ("duplicate", None); raise Refused to reject. op_seq: the record's
+        latest change (a visit's is needed to check its cells' subject)."""
         row = normalize(kind, data)
         record_id = row["id"]
         current = self.state[kind].get(record_id)
         if current is not None and current["district_id"] != self.caller.district_id:
             raise Refused(f"{kind} {record_id} cannot be changed from this district")
-        self._by_kind[kind](row, current)
+        try:
+            self._by_kind[kind](row, current)
+        except RuleBroken as broken:
+            raise Refused(str(broken)) from None
+        if kind == "visit":
+            self._changed_at[record_id] = op_seq
         if current is not None and same(row, current, kind):
             return "duplicate", None
         row["district_id"] = self.caller.district_id
@@ -146,12 +189,7 @@ class Rules:
         if row["school_id"] not in self.schools:
             raise Refused(f"school {row['school_id']} is not a school of this district; "
                           "pick a school received from the server")
-        if row["phase"] not in PHASES:
-            raise Refused(f"phase '{row['phase']}' is not one of {', '.join(PHASES)}")
-        known = {lf.id for lf in rubric.lookfors}
-        bad = [f for f in row["focus"] if f not in known]
-        if bad:
-            raise Refused(f"focus look-for {bad[0]} is not in {rubric.key}")
+        check_walk(self.rubric_rules(row), phase=row["phase"], focus=row["focus"], cycle_label=row["cycle_label"])
         if not isinstance(row["walk_date"], date):
             raise Refused("walk_date must be a date")
 
@@ -164,14 +202,9 @@ class Rules:
                 raise Refused(f"visit {row['id']} cannot move to another walk")
         row["observer_id"] = me
         self._walk_of(row["walk_id"], f"visit {row['id']}")
-        if row["grade"] is not None and row["grade"] not in GRADES:
-            raise Refused(f"grade '{row['grade']}' is not one of {', '.join(GRADES)}")
-        if row["class_type"] is not None and row["class_type"] not in CLASS_TYPES:
-            raise Refused(f"class type '{row['class_type']}' is not one of {', '.join(CLASS_TYPES)}")
-        if not 1 <= row["visit_no"] <= 2**31 - 1:
-            raise Refused(f"visit number {row['visit_no']} is not a whole number from 1 up")
-        if row["student_count"] is not None and not 0 <= row["student_count"] <= 200:
-            raise Refused(f"student count {row['student_count']} is not a whole number from 0 to 200")
+        check_visit(visit_no=row["visit_no"], grade=row["grade"], subject=row["subject"],
+                    class_type=row["class_type"], student_count=row["student_count"],
+                    calibration_code=row["calibration_code"], note=row["note"])
 
     def _walk_of(self, walk_id: str, what: str) -> dict:
         walk = self.state["walk"].get(walk_id)
@@ -201,29 +234,21 @@ class Rules:
         self._visits_ok[vid] = (visit, walk)
         return visit, walk
 
-    def cell_triples(self, walk: dict) -> frozenset:
-        """Every acceptable (look-for, value, not_observed) of the walk's rubric, for set checks of many cells."""
-        key = (walk["rubric_id"], walk["rubric_version"])
-        triples = self._triples.get(key)
-        if triples is None:
-            triples = self._triples[key] = frozenset(
-                [(lf, v, False) for lf, (values, _) in self.scale_map(walk).items() for v in values]
-                + [(lf, None, True) for lf, (_, no_ok) in self.scale_map(walk).items() if no_ok])
-        return triples
+    def cell_rules(self, vid: str) -> CellRules:
+        """The checks of a visit's cells (the visit already passed visit_of)."""
+        visit, walk = self.visit_of(vid, "a rating")
+        return CellRules(self.rubric_rules(walk), visit["subject"], self._changed_at.get(vid, 0))
 
-    def scale_map(self, walk: dict) -> dict[str, tuple[set[str], bool]]:
-        """look-for id -> (its scale's values, whether "not observed" may be recorded), per rubric version."""
+    def rubric_rules(self, walk: dict) -> RubricRules:
+        """The rule book's rules of the walk's rubric version (known: the walk passed _walk)."""
         key = (walk["rubric_id"], walk["rubric_version"])
-        cells = self._cells.get(key)
-        if cells is None:
-            rubric = self.rubrics.get(*key)
-            cells = self._cells[key] = {lf.id: (set(rubric.scale_of(lf.id).values()),
-                                                rubric.scale_of(lf.id).not_observed) for lf in rubric.lookfors}
-        return cells
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            compiled = self._compiled[key] = rubric_rules(self.rubrics.get(*key))
+        return compiled
 
     def _note(self, row: dict, current: dict | None) -> None:
         walk = self._visit_part(row, "note")
+        check_note_text(row["text"], row["deleted"])
         if row["lookfor_id"] is not None:
-            rubric = self.rubrics.get(walk["rubric_id"], walk["rubric_version"])
-            if row["lookfor_id"] not in {lf.id for lf in rubric.lookfors}:
-                raise Refused(f"look-for {row['lookfor_id']} is not in {rubric.key}")
+            self.rubric_rules(walk).check_lookfor(row["lookfor_id"])

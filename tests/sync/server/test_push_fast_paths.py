@@ -6,10 +6,13 @@ import uuid
 
 import pytest
 
+from rubrics import Domain, Level, LookFor, Rubric, Scale
 from sync.protocol import _RATING_NS, rating_id
-from sync.protocol.cells import all_good as _all_good, cell_problem as _cell_problem
+from sync.protocol.cells import all_good as _all_good, cell_problem
+from sync.protocol.rules import rubric_rules
 from sync.server.config import Settings
 from sync.server.errors import ApiError
+from sync.server.push_rules import CellRules
 from sync.server import routes_sync
 from sync.server.routes_sync import _parse_push
 
@@ -76,9 +79,18 @@ def test_rating_id_is_the_uuid5_of_its_cell():
         assert rating_id(visit, lookfor) == str(uuid.uuid5(_RATING_NS, f"{visit}/{lookfor}"))
 
 
-SCALES = {"lf.a": ({"1", "2", "3"}, True), "lf.b": ({"yes", "no"}, False)}
-TRIPLES = frozenset([(lf, v, False) for lf, (vals, _) in SCALES.items() for v in vals]
-                    + [(lf, None, True) for lf, (_, no) in SCALES.items() if no])
+_RUBRIC = Rubric(id="fast", version=1, title="Fast paths", domains=[Domain(id="d", title="D")],
+                 scales=[Scale(id="three", levels=[Level(value=v, label=v) for v in "123"]),
+                         Scale(id="yes-no", levels=[Level(value=v, label=v) for v in ("yes", "no")],
+                               not_observed=False)],
+                 lookfors=[LookFor(id="lf.a", domain="d", text="A", label="A", scale="three"),
+                           LookFor(id="lf.b", domain="d", text="B", label="B", scale="yes-no")])
+SCALES = CellRules(rubric_rules(_RUBRIC), None, 0)  # the rule book's checks of a visit's cells
+
+
+def _cell_problem(cell, rules):
+    return cell_problem(cell, rules.problem)
+TRIPLES = rubric_rules(_RUBRIC).triples(None)
 
 
 @pytest.mark.parametrize("cell", [
@@ -88,7 +100,8 @@ TRIPLES = frozenset([(lf, v, False) for lf, (vals, _) in SCALES.items() for v in
     [1, "lf.a", "3", 0, False, TS], [1, "lf.a", "3", False, 1, TS], [1, "lf.a", "3", False, False, "yesterday"],
     [1, "lf.a", "3", False, False, "2026-11-25T09:30:00+05:00"], [1, "lf.a", "3", False, False, None],
     [1, "lf.a", "3", False], [1, 7, "3", False, False, TS], [1, "", "3", False, False, TS],
-    [1, "lf.x", None, False, True, TS],  # a tombstone: accepted, though the checks one by one see it
+    [1, "lf.a", None, False, True, TS],  # a tombstone: accepted, though the checks one by one see it
+    [1, "lf.x", None, False, True, TS],  # a tombstone of a look-for the rubric does not have
 ])
 def test_the_column_checks_accept_a_cell_exactly_when_the_one_by_one_checks_do(cell):
     one_by_one = _cell_problem(cell, SCALES) is None

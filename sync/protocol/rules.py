@@ -1,0 +1,224 @@
+"""The rule book: what a walk, visit, rating or note may hold, one set of rules for the device and the server.
+
+The device's capture service checks every user action with these rules before it writes; the server's push checks
+every record and cell with the same rules before it stores, so the server refuses whatever the tablet refuses.
+A broken rule raises (or returns) RuleBroken: `rule` names it, `facts` hold its details as text, and str() is the
+reason a push answers "rejected" with. Each face words it its own way (the device in sentences to its user).
+
+Rubric rules are compiled once per rubric version (RubricRules): the server checks a push's rating cells as sets
+of (look-for, value, not_observed) triples, one set per (rubric version, visit subject).
+
+A subject change keeps the ratings made before it: a look-for limited to some subjects is rated only while the
+visit has one of them (or no subject yet), and a rating stored earlier stays (hidden on the tablet, shown again if
+the subject returns) until it is cleared, which is always allowed.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from rubrics import Rubric
+from sync.errors import LearnwalkError
+from sync.protocol import CLASS_TYPES, GRADES, PHASES, SUBJECTS, VisitData, WalkData
+
+FOCUS_MIN, FOCUS_MAX = 1, 3  # a walk's focus look-fors: its instructional priorities
+STUDENTS_MAX = 200
+VISIT_NO_MAX = 2**31 - 1  # the databases keep visit numbers in a 32-bit INTEGER
+
+
+def _max_length(shape, field: str) -> int:
+    return next(m.max_length for m in shape.model_fields[field].metadata if hasattr(m, "max_length"))
+
+
+# free text with a limit, as the record shapes define it: (record kind, field) -> characters
+TEXT_LIMITS = {("walk", "cycle_label"): _max_length(WalkData, "cycle_label"),
+               ("visit", "calibration_code"): _max_length(VisitData, "calibration_code")}
+
+# rule -> the reason a push gives, formatted with the rule's facts (the device words its own, app.store.services)
+REASONS = {
+    "phase": "phase '{value}' is not one of {choices}",
+    "focus_form": "the focus look-fors must be a list of look-for ids",
+    "focus_count": "a walk has {min} to {max} focus look-fors, not {count}",
+    "focus_unknown": "focus look-for {lookfor} is not in {rubric}",
+    "focus_twice": "focus look-for {lookfor} is chosen twice; each can be chosen once",
+    "too_long": "the {field} is longer than {limit} characters",
+    "not_text": "the {field} must be text",
+    "visit_no": "visit number {value} is not a whole number from 1 up",
+    "grade": "grade '{value}' is not one of {choices}",
+    "subject": "subject '{value}' is not one of {choices}",
+    "class_type": "class type '{value}' is not one of {choices}",
+    "student_count": "student count {value} is not a whole number from 0 to {max}",
+    "lookfor": "look-for {lookfor} is not in the walk's rubric {rubric}",
+    "not_applicable": "{lookfor} is rated only in {subjects} visits; this visit is {subject}",
+    "value": "'{value}' is not on the scale of {lookfor}",
+    "not_observed": "{lookfor}: 'not observed' cannot be recorded on its scale",
+    "not_observed_value": "{lookfor}: 'not observed' cannot be recorded with a value",
+    "note_text": "an evidence note needs some text",
+}
+
+
+class RuleBroken(LearnwalkError):
+    """A record breaks a rule of the shared language; str() is the push's reason, `rule` and `facts` let a face
+    word it its own way."""
+
+    def __init__(self, rule: str, **facts: Any):
+        self.rule = rule
+        self.facts = {k: str(v) for k, v in facts.items()}
+        super().__init__(REASONS[rule].format(**self.facts))
+
+
+def _shown(value: Any) -> str:
+    return str(value) if type(value) is int else f"'{value}'"
+
+
+# ---- walks and visits -----------------------------------------------------------------------------
+
+def check_walk(rubric: "RubricRules", *, phase: Any, focus: Any, cycle_label: Any = "") -> None:
+    """Phase from PHASES; 1 to 3 distinct focus look-fors of the walk's rubric; the cycle label within its limit."""
+    if phase not in PHASES:
+        raise RuleBroken("phase", value=phase, choices=", ".join(PHASES))
+    if not isinstance(focus, list) or not all(type(f) is str for f in focus):
+        raise RuleBroken("focus_form")
+    if not FOCUS_MIN <= len(focus) <= FOCUS_MAX:
+        raise RuleBroken("focus_count", min=FOCUS_MIN, max=FOCUS_MAX, count=len(focus))
+    unknown = [f for f in focus if f not in rubric.lookfors]
+    if unknown:
+        raise RuleBroken("focus_unknown", lookfor=unknown[0], rubric=rubric.key)
+    if len(set(focus)) != len(focus):
+        raise RuleBroken("focus_twice", lookfor=next(f for f in focus if focus.count(f) > 1))
+    _check_text("walk", "cycle_label", cycle_label)
+
+
+_VOCABULARY = {"grade": frozenset(GRADES), "subject": frozenset(SUBJECTS), "class_type": frozenset(CLASS_TYPES)}
+_CHOICES = {"grade": GRADES, "subject": SUBJECTS, "class_type": CLASS_TYPES}
+_CODE_MAX = TEXT_LIMITS[("visit", "calibration_code")]
+
+
+def check_visit(*, visit_no: Any = None, grade: Any = None, subject: Any = None, class_type: Any = None,
+                student_count: Any = None, calibration_code: Any = None, note: Any = None) -> None:
+    """The classroom facts of a visit: None is "not recorded" (or, for the device's partial edits, not given).
+    Straight-line set lookups: a push checks one visit per classroom (thousands in one push)."""
+    if visit_no is not None and (type(visit_no) is not int or not 1 <= visit_no <= VISIT_NO_MAX):
+        raise RuleBroken("visit_no", value=_shown(visit_no))
+    if grade is not None and (type(grade) is not str or grade not in _VOCABULARY["grade"]):
+        _not_in("grade", grade)
+    if subject is not None and (type(subject) is not str or subject not in _VOCABULARY["subject"]):
+        _not_in("subject", subject)
+    if class_type is not None and (type(class_type) is not str or class_type not in _VOCABULARY["class_type"]):
+        _not_in("class_type", class_type)
+    if student_count is not None and (type(student_count) is not int or not 0 <= student_count <= STUDENTS_MAX):
+        raise RuleBroken("student_count", value=_shown(student_count), max=STUDENTS_MAX)
+    if note is not None and type(note) is not str:
+        _check_text("visit", "note", note)
+    if calibration_code is not None and (type(calibration_code) is not str or len(calibration_code) > _CODE_MAX):
+        _check_text("visit", "calibration_code", calibration_code)
+
+
+def _not_in(rule: str, value: Any) -> None:
+    raise RuleBroken(rule, value=value, choices=", ".join(_CHOICES[rule]))
+
+
+def _check_text(kind: str, field: str, value: Any) -> None:
+    if value is None:
+        return
+    words = f"{kind}'s {field.replace('_', ' ')}"
+    if not isinstance(value, str):
+        raise RuleBroken("not_text", field=words)
+    limit = TEXT_LIMITS.get((kind, field))
+    if limit is not None and len(value) > limit:
+        raise RuleBroken("too_long", field=words, limit=limit)
+
+
+def check_note_text(text: Any, deleted: bool = False) -> None:
+    """A live evidence note says something (an emptied note is deleted instead)."""
+    if not isinstance(text, str):
+        raise RuleBroken("not_text", field="evidence note")
+    if not deleted and not text.strip():
+        raise RuleBroken("note_text")
+
+
+# ---- rubric rules: look-fors, subjects, scales ------------------------------------------------------
+
+Triple = tuple[str, "str | None", bool]  # (look-for, value, not_observed) of a live rating cell
+
+
+class RubricRules:
+    """One rubric version's rules, compiled once (rubric_rules): its look-fors, each one's scale values and
+    whether "not observed" may be recorded, the subjects it is limited to, and the accepted cell triples."""
+
+    def __init__(self, rubric: Rubric):
+        self.key = rubric.key
+        self.lookfors = frozenset(lf.id for lf in rubric.lookfors)
+        # look-for -> (its scale's values in scale order, whether "not observed" may be recorded)
+        self.scales: dict[str, tuple[tuple[str, ...], bool]] = {}
+        for lf in rubric.lookfors:
+            scale = rubric.scale(lf.scale)
+            self.scales[lf.id] = (tuple(scale.values()), scale.not_observed)
+        self.subjects: dict[str, tuple[str, ...]] = {lf.id: tuple(lf.subjects) for lf in rubric.lookfors
+                                                     if lf.subjects}
+        self._values = {lf: frozenset(values) for lf, (values, _) in self.scales.items()}
+        self._all = frozenset([(lf, v, False) for lf, (values, _) in self.scales.items() for v in values]
+                              + [(lf, None, True) for lf, (_, no_ok) in self.scales.items() if no_ok])
+        self._triples: dict[str | None, frozenset[Triple]] = {None: self._all}
+
+    def applies(self, lookfor_id: str, subject: str | None) -> bool:
+        """Whether the look-for is rated in a visit of this subject (None: no subject recorded, or not known)."""
+        limited = self.subjects.get(lookfor_id)
+        return limited is None or subject is None or subject in limited
+
+    def triples(self, subject: str | None) -> frozenset[Triple]:
+        """Every (look-for, value, not_observed) a live cell may hold in a visit of this subject; None: any
+        subject. One set per subject; a subject that excludes no look-for shares the set of all of them."""
+        found = self._triples.get(subject)
+        if found is None:
+            excluded = {lf for lf in self.subjects if not self.applies(lf, subject)}
+            found = frozenset(t for t in self._all if t[0] not in excluded) if excluded else self._all
+            self._triples[subject] = found
+        return found
+
+    def check_lookfor(self, lookfor_id: Any) -> None:
+        if lookfor_id not in self.lookfors:
+            raise RuleBroken("lookfor", lookfor=lookfor_id, rubric=self.key)
+
+    def cell_problem(self, lookfor_id: Any, value: Any, not_observed: bool, deleted: bool,
+                     subject: str | None) -> RuleBroken | None:
+        """What is wrong with a rating cell of a visit of this subject (None: any subject), or None. A cleared
+        cell (deleted) only has to name a look-for of the rubric."""
+        if lookfor_id not in self.lookfors:
+            return RuleBroken("lookfor", lookfor=lookfor_id, rubric=self.key)
+        if deleted:
+            return None
+        if not self.applies(lookfor_id, subject):
+            return RuleBroken("not_applicable", lookfor=lookfor_id, subjects=", ".join(self.subjects[lookfor_id]),
+                              subject=subject)
+        values, no_ok = self.scales[lookfor_id]
+        if not_observed:
+            if not no_ok:
+                return RuleBroken("not_observed", lookfor=lookfor_id)
+            if value is not None:
+                return RuleBroken("not_observed_value", lookfor=lookfor_id)
+        elif type(value) is not str or value not in self._values[lookfor_id]:
+            return RuleBroken("value", value=value, lookfor=lookfor_id, values=", ".join(values))
+        return None
+
+    def check_cell(self, lookfor_id: Any, value: Any, not_observed: bool, deleted: bool,
+                   subject: str | None) -> None:
+        problem = self.cell_problem(lookfor_id, value, not_observed, deleted, subject)
+        if problem is not None:
+            raise problem
+
+
+_COMPILED: dict[int, tuple[Rubric, RubricRules]] = {}
+
+
+def rubric_rules(rubric: Rubric) -> RubricRules:
+    """The compiled rules of this rubric object, built once: both stores keep their parsed rubrics, so a tap
+    or a push compiles nothing. Keyed by identity (two test rubrics may share an id@version); the entry holds
+    the rubric, so its id is not reused while cached."""
+    hit = _COMPILED.get(id(rubric))
+    if hit is not None and hit[0] is rubric:
+        return hit[1]
+    if len(_COMPILED) >= 512:
+        _COMPILED.clear()
+    compiled = RubricRules(rubric)
+    _COMPILED[id(rubric)] = (rubric, compiled)
+    return compiled
