@@ -40,7 +40,7 @@ def build(path: Path, ratings: int) -> str:
     from rubrics import builtin_rubrics
     from sync.server import directory
     from sync.server.db import make_engine, writer
-    from sync.server.cells import devices_text, encode
+    from sync.server.ingest.cells import devices_text, encode
     from sync.server.models import Visit, VisitCells, Walk
     from sync.server.serve import prepare
 
@@ -55,7 +55,7 @@ def build(path: Path, ratings: int) -> str:
     rng = random.Random(7)
     now = datetime(2026, 9, 1, 8, tzinfo=timezone.utc)
     walks, visits, cells = [], [], []
-    at = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # a stored cell's time, as push stores it (sync.server.cells)
+    at = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # a stored cell's time, as push stores it (sync.server.ingest.cells)
     devices = devices_text(["bench-device"])
     n_visits = ratings // len(lookfors)
     for v in range(n_visits):
@@ -87,7 +87,7 @@ def build(path: Path, ratings: int) -> str:
 
 def measure(kind: str, db: str, district_id: str) -> dict:
     """Runs in a child process: one export (or the bare SELECT) to a temp file; time and memory."""
-    from sync.server.cells import rows as cell_rows
+    from sync.server.ingest.cells import rows as cell_rows
     from sync.server.db import make_engine
     from sync.server.deps import Caller
     from sync.server.export import ExportFilters, iter_export, queries

@@ -30,9 +30,9 @@ from sqlmodel import Session
 from app.device import Device
 from sync.client import SyncClient
 from sync.server import directory
-from sync.server.admin_service import publish_rubric
 from sync.server.db import make_engine, writer
 from sync.server.deps import Caller
+from sync.server.directory.admin import publish_rubric
 from sync.server.models import metadata
 from sync.server.serve import prepare
 

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from sync.errors import LearnwalkError
 from sync.server import errors
-from sync.server.directory import DirectoryError
+from sync.server.directory.people import DirectoryError
 
 
 def _app() -> FastAPI:

@@ -85,7 +85,7 @@ class VisitData(SQLModel):
 
 class RatingData(SQLModel):
     """A rating cell as the device holds it. On the wire a cell has no id (both sides derive it), and the
-    server keeps a visit's cells in one row (sync.server.cells)."""
+    server keeps a visit's cells in one row (sync.server.ingest.cells)."""
     id: str = Field(primary_key=True, max_length=36)  # rating_id(visit_id, lookfor_id)
     visit_id: str = Field(index=True, max_length=36)
     lookfor_id: str = Field(max_length=80)

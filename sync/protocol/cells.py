@@ -8,7 +8,7 @@ of cells, and a list per cell is what keeps parsing, checking and storing them c
     pull cell    [lookfor_id, value, not_observed, deleted, updated_at]           server -> device
 
 (value: text or null; not_observed, deleted: booleans; updated_at: UTC text, canonical once stored:
-2026-11-25T09:30:00.000000Z; `device` indexes the row's device list, sync.server.cells.) The push and stored
+2026-11-25T09:30:00.000000Z; `device` indexes the row's device list, sync.server.ingest.cells.) The push and stored
 cells share positions 1..5, so one becomes the other by its first item. Nothing here changes a list it is
 handed. Fast paths (column-wise checks) sit beside a plain cell-by-cell reference that tests/sync/protocol holds equal.
 """

@@ -5,9 +5,12 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
 from sync.protocol import PROTOCOL_VERSION
-from sync.server import errors, routes_admin, routes_export, routes_sync
+from sync.server import errors
 from sync.server.config import Settings
 from sync.server.db import make_engine
+from sync.server.directory import routes as routes_admin
+from sync.server.export import routes as routes_export
+from sync.server.ingest import routes as routes_sync
 
 ROUTERS = (
     routes_sync.router,     # health, enroll, push, pull

@@ -37,7 +37,7 @@ def _directory(db: str | None) -> Iterator:
     from sqlmodel import Session
 
     from sync.server.db import make_engine, upgrade, writer
-    from sync.server.directory import DirectoryError
+    from sync.server.directory.people import DirectoryError
 
     settings = _settings(db)
     try:
@@ -141,7 +141,7 @@ def export_db(db: str, district: str | None, fmt: str, filters: ExportFilters, o
     from sqlalchemy.exc import SQLAlchemyError
     from sqlmodel import Session
 
-    from sync.server import admin_service
+    from sync.server.directory import admin as admin_service
     from sync.server.db import make_engine, writer
     from sync.server.deps import Caller
     from sync.server.export import export_total, iter_export

@@ -39,12 +39,12 @@ class Visit(VisitData, _Synced, table=True):
 
 
 class VisitCells(ServerTable, table=True):
-    """The rating cells of one visit in one row (layout and reasons in sync.server.cells). A visit's cells are
+    """The rating cells of one visit in one row (layout and reasons in sync.server.ingest.cells). A visit's cells are
     seen through their visit (scope, pull and exports join Visit); a push that changes any of them gives the
     visit a new change_seq, so a pull that finds the visit finds its cells."""
     __tablename__ = "visit_cells"  # a rowid table: a row (about 1.5 KB for 25 cells) would overflow a key page
     visit_id: str = Field(primary_key=True, max_length=36)
-    devices: str  # JSON list of device ids (sync.server.cells.devices_text)
+    devices: str  # JSON list of device ids (sync.server.ingest.cells.devices_text)
     cells: str  # JSON list of [device index, lookfor_id, value, not_observed, deleted, updated_at]
 
 

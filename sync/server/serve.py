@@ -6,7 +6,7 @@ from sqlmodel import Session
 
 from sync.server.config import Settings
 from sync.server.db import make_engine, upgrade, writer
-from sync.server.rubric_registry import register_builtins_everywhere
+from sync.server.rubrics.registry import register_builtins_everywhere
 
 
 def prepare(engine: Engine) -> None:

@@ -52,11 +52,11 @@ def test_every_user_facing_error_class_derives_from_the_one_root():
     from rubrics import RubricInvalid
     from sync.admin_client import AdminClientError
     from sync.client import SyncFailed
-    from sync.server.admin_service import AdminError
-    from sync.server.directory import DirectoryError
+    from sync.server.directory.admin import AdminError
+    from sync.server.directory.people import DirectoryError
     from sync.server.errors import ApiError
     from sync.protocol.export import ExportError
-    from sync.server.push_rules import Refused
+    from sync.server.ingest.rules import Refused
 
     for cls in (StoreError, ServiceError, StorageFull, TallyError, SyncError, SyncFailed, AdminClientError,
                 RubricInvalid, ApiError, ExportError, Refused, AdminError, DirectoryError):

@@ -4,17 +4,17 @@ change number.
 
 Server rows are written here as a push writes them (one district number per transaction; a visit whose cells
 change takes it; the visit's device changes only when its own fields are written; a visit's cells are one
-visit_cells row made by the server's own codec, sync.server.cells), then pulled over HTTP.
+visit_cells row made by the server's own codec, sync.server.ingest.cells), then pulled over HTTP.
 """
 from __future__ import annotations
 
 import uuid
 from datetime import date
 
-from tests.support import serverproc as harness
 from sync.server import seq
-from sync.server.cells import devices_text, merge, new_visit, rows as cell_rows
+from sync.server.ingest.cells import devices_text, merge, new_visit, rows as cell_rows
 from sync.server.models import Visit, VisitCells, Walk
+from tests.support import serverproc as harness
 
 T0 = "2026-09-01T08:00:00.000000Z"  # cell times as the server stores and sends them
 

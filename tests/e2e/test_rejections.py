@@ -5,9 +5,9 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from tests.support import serverproc as harness
 from app.store.models import Outbox
 from rubrics import builtin_rubric_paths
+from tests.support import serverproc as harness
 
 
 def _unknown_version_yaml() -> str:
@@ -72,7 +72,7 @@ def test_an_edit_of_someone_elses_visit_is_rejected_and_kept_with_its_reason(ser
 
 
 def test_rejected_entries_sent_again_after_the_cause_is_fixed_are_applied(server, server_db, district, device):
-    from sync.server.admin_service import publish_rubric
+    from sync.server.directory.admin import publish_rubric
     from sync.server.deps import Caller
 
     dev = device("lead")

@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION, new_id
 from sync.server import directory
 from sync.server.db import writer
-from sync.server.cells import rows
+from sync.server.ingest.cells import rows
 from sync.server.models import Visit, VisitCells, Walk
 
 _LF = "  - {{id: {id}, domain: core, text: \"{text}\", label: \"{label}\", scale: four}}\n"
@@ -196,7 +196,7 @@ class World:
 
 
 def stored_cells(engine, district_id: str, observer_id: str | None = None) -> list:
-    """Every stored cell (sync.server.cells.CellRow, tombstones too) of live visits of live walks, with its visit id."""
+    """Every stored cell (sync.server.ingest.cells.CellRow, tombstones too) of live visits of live walks, with its visit id."""
     with Session(engine) as s:
         # a visit's cells have no district of their own: they are its visit's
         stmt = (select(Visit.id, VisitCells.devices, VisitCells.cells)

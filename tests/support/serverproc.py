@@ -1,6 +1,6 @@
 """Test harness for the real server: scratch databases, a `learnwalk serve` process, districts, devices.
 
-Loaded by tests/support/server_fixtures.py and tests/e2e/conftest.py. Admin setup calls sync.server.directory on the
+Loaded by tests/support/server_fixtures.py and tests/e2e/conftest.py. Admin setup calls sync.server.directory.people on the
 same database the server process uses (our real code, not a stand-in); devices are real data folders.
 """
 from __future__ import annotations
@@ -165,10 +165,10 @@ class Db:
 
 def cells_of(engine, district_id: str, *where) -> dict:
     """The stored rating cells of a district's visits (matching `where`, clauses on Visit), tombstones too, by
-    (visit_id, lookfor_id) -> sync.server.cells.CellRow. Checks each visit_cells row's layout on the way, since a
+    (visit_id, lookfor_id) -> sync.server.ingest.cells.CellRow. Checks each visit_cells row's layout on the way, since a
     dict would hide a cell stored twice: look-fors strictly increasing (code point order), every listed device
     holding a cell and listed once (so the pull's "devices != [own]" text comparison is exact)."""
-    from sync.server.cells import rows as cell_rows
+    from sync.server.ingest.cells import rows as cell_rows
     from sync.server.models import Visit, VisitCells
 
     out = {}

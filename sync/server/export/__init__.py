@@ -66,7 +66,7 @@ def export_total(engine: Engine, fmt: str, scope, filters: ExportFilters | None 
     check_format(fmt)
     filters = filters or ExportFilters()
     with engine.connect() as conn:
-        # cells are counted in Python: a visit's cells are one JSON row (sync.server.cells)
+        # cells are counted in Python: a visit's cells are one JSON row (sync.server.ingest.cells)
         ratings = ExportSource(conn, scope, filters).count_ratings() if fmt in ("csv", "xlsx") else 0
         visits = conn.execute(queries.count_visits(scope, filters)).scalar_one() if fmt != "csv" else 0
     return ratings + visits

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from rubrics import Rubric
-from sync.server.rubric_registry import KnownRubrics
+from sync.server.rubrics.registry import KnownRubrics
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 Every stream is ordered by (walk_date, walk_id, visit_no, visit_id) so visits, their ratings and their notes can
 be merged in one pass without holding more than one visit in memory. A visit's rating cells are one visit_cells
-row (sync.server.cells), selected next to the visit's columns and expanded in Python (source.py); the visit's
+row (sync.server.ingest.cells), selected next to the visit's columns and expanded in Python (source.py); the visit's
 scope is the cells' scope, so they need no filter of their own. Tombstones (deleted rows) are left out.
 """
 from __future__ import annotations
@@ -20,7 +20,7 @@ from sync.server.models import EvidenceNote, Visit, VisitCells, Walk
 
 VISIT_ORDER = (Walk.walk_date, Walk.id, Visit.visit_no, Visit.id)
 CELLS = (VisitCells.devices, VisitCells.cells)  # always the last two columns of a query that reads cells
-STORED_CELLS = itemgetter(-2, -1)  # (devices, cells) of a row of such a query: sync.server.cells reads them
+STORED_CELLS = itemgetter(-2, -1)  # (devices, cells) of a row of such a query: sync.server.ingest.cells reads them
 
 
 def raw(column):

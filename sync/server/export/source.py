@@ -13,8 +13,8 @@ from typing import Callable, Iterator
 from sqlalchemy.engine import Connection
 
 from sync.protocol.export import ExportFilters
-from sync.server.cells import rows as cell_rows
 from sync.server.export import queries
+from sync.server.ingest.cells import rows as cell_rows
 from sync.server.export.queries import (LONG_HEAD, LONG_TAIL, N_VISIT_ID, R_LOOKFOR_ID, R_RUBRIC_ID,
                                         R_RUBRIC_VERSION, STORED_CELLS, V_VISIT_ID, VISIT_LONG_HEAD, VISIT_LONG_TAIL)
 from sync.server.export.lookfors import LookforCatalog

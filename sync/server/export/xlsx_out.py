@@ -6,7 +6,6 @@ from typing import Iterator
 
 from sync.protocol.cells import live_ratings
 from sync.protocol.tally import TallyRules
-from sync.server.cells import decode
 from sync.server.export import queries
 from sync.server.export.lookfors import DICTIONARY_COLUMNS
 from sync.server.export.queries import R_LOOKFOR_ID, R_RUBRIC_ID, R_RUBRIC_VERSION, STORED_CELLS
@@ -14,6 +13,7 @@ from sync.server.export.rows import LONG_COLUMNS, TALLY_COLUMNS, VISIT_COLUMNS, 
 from sync.server.export.sink import ChunkSink
 from sync.server.export.source import BATCH, ExportSource
 from sync.server.export.xlsx_stream import XlsxStream
+from sync.server.ingest.cells import decode
 
 
 def _visit_rows(src: ExportSource):

@@ -10,7 +10,7 @@ from hypothesis import given, strategies as st
 from sync.protocol import times
 from sync.protocol.times import (BadTime, aware, as_utc, canonical, is_canonical, iso_seconds, parse, sqlite_text,
                                  utc_time)
-from sync.server.push_rules import Refused, as_utc as rules_as_utc, utc_time as rules_utc_time
+from sync.server.ingest.rules import Refused, as_utc as rules_as_utc, utc_time as rules_utc_time
 
 UTC = timezone.utc
 PLUS5 = timezone(timedelta(hours=5))

@@ -1,5 +1,5 @@
 """Revision 0002 on a database that holds v1 ratings (one row per cell): each visit's ratings become its one
-visit_cells row (sync.server.cells) with their writers, values, tombstones and times, and a visit whose cells are
+visit_cells row (sync.server.ingest.cells) with their writers, values, tombstones and times, and a visit whose cells are
 newer than it is renumbered to its newest cell, so a pull cursor already past the visit still gets those cells.
 
 PostgreSQL runs on a database that sorts text by en-US rules, as a production one may: the stored cells must still
@@ -13,10 +13,10 @@ from sqlmodel import Session
 
 from sync.protocol import rating_id
 from sync.server.bulk import sqlite_time
-from sync.server.cells import devices_text
 from sync.server.db import alembic_config, make_engine
 from sync.server.deps import Caller
-from sync.server.pull import changes_since
+from sync.server.ingest.cells import devices_text
+from sync.server.ingest.pull import changes_since
 from tests.support import serverproc as harness
 
 

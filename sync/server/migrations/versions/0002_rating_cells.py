@@ -1,7 +1,7 @@
 """a visit's rating cells in one row (protocol v2)
 
 Protocol v2 moves ratings with their visit: the cells of a visit are stored together in one `visit_cells` row
-(layout in sync.server.cells), seen through the visit (scope, pulls, exports join it). A push then writes one
+(layout in sync.server.ingest.cells), seen through the visit (scope, pulls, exports join it). A push then writes one
 row per visit instead of one per cell. Existing ratings are copied; a visit whose cells changed after it is
 renumbered to its newest cell, so a pull cursor that already passed the visit still receives those cells.
 
@@ -49,7 +49,7 @@ def upgrade() -> None:
         devices = sorted({r[6] for r in group})
         index = {d: i for i, d in enumerate(devices)}
         stored = [[index[r[6]], r[1], r[2], bool(r[3]), bool(r[4]), _utc_text(r[5])] for r in group]
-        stored.sort(key=lambda c: c[1])  # by code point, as sync.server.cells keeps them (a collation may differ)
+        stored.sort(key=lambda c: c[1])  # by code point, as sync.server.ingest.cells keeps them (a collation may differ)
         batch.append({"visit_id": visit_id, "devices": orjson.dumps(devices).decode(),
                       "cells": orjson.dumps(stored).decode()})
         if len(batch) >= 1000:

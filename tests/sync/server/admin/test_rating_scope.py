@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from sync.server.cells import rows
 from sync.server.deps import Caller
+from sync.server.ingest.cells import rows
 from sync.server.models import Visit, VisitCells
 from sync.server.scope import Scope
 

@@ -22,18 +22,19 @@ from sync.protocol.cells import (LOOKFOR, all_good, canonical_cell, cell_problem
 from sync.server import seq
 from sync.server.bulk import load_by, upsert
 from sync.server.deps import Caller
-from sync.server.cells import CellRow, devices_text, merge, new_visit, rows as cell_rows
-from sync.server.models import (AuditLog, Device, EvidenceNote, OpResult, School, User, Visit, VisitCells, Walk,
+from sync.server.directory import audit
+from sync.server.ingest.cells import CellRow, devices_text, merge, new_visit, rows as cell_rows
+from sync.server.models import (Device, EvidenceNote, OpResult, School, User, Visit, VisitCells, Walk,
                                 WalkMember)
-from sync.server.push_rules import CellRules, Refused, Rules
-from sync.server.rubric_registry import KnownRubrics
+from sync.server.ingest.rules import CellRules, Refused, Rules
+from sync.server.rubrics.registry import KnownRubrics
 
 # (op_seq, status, reason): an EntryResult as a plain tuple
 Answer = tuple[int, str, "str | None"]
 
 
 class Batch(NamedTuple):
-    """A push body that passed the envelope checks (sync.server.routes_sync)."""
+    """A push body that passed the envelope checks (sync.server.ingest.routes)."""
     from_seq: int
     to_seq: int
     walks: list   # [op_seq, snapshot dict]
@@ -281,14 +282,13 @@ class _Work:
             cursor.close()
 
     def _audit(self, now) -> None:
-        audits = [{"district_id": self.caller.district_id, "at": now, "actor": self.caller.device_id,
-                   "action": "rating.replaced", "kind": "rating", "record_id": rating_id(vid, old.lookfor_id),
-                   "before": {"value": old.value, "not_observed": old.not_observed, "deleted": old.deleted,
-                              "device_id": old.device_id},
-                   "after": rating_fields(new)}
-                  for vid, old, new in self.replaced]
-        if audits:
-            self.s.execute(AuditLog.__table__.insert(), audits)
+        c = self.caller
+        audit.record_many(self.s, [
+            audit.entry(c.district_id, c.device_id, "rating.replaced", "rating", rating_id(vid, old.lookfor_id),
+                        before={"value": old.value, "not_observed": old.not_observed, "deleted": old.deleted,
+                                "device_id": old.device_id},
+                        after=rating_fields(new), at=now)
+            for vid, old, new in self.replaced])
 
 
 def _renumber_walk(s: Session, district_id: str, walk_id: str, n: int) -> None:

@@ -12,9 +12,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlmodel import Session
 
-from sync.server import admin_service
 from sync.server.db import writer
 from sync.server.deps import CallerDep
+from sync.server.directory import admin as admin_service
 from sync.server.errors import ApiError
 from sync.server.export import FORMATS, ExportError, ExportFilters, file_name, iter_export, media_type
 from sync.server.scope import Scope

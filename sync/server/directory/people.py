@@ -13,12 +13,14 @@ from datetime import timedelta
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from sync.protocol import new_id, utcnow
-from sync.server import rubric_registry, seq
-from sync.server.deps import ROLES
-from sync.server.models import AuditLog, District, DistrictSettings, Device, EnrollmentCode, School, User
-from sync.server.security import digest, new_code, new_token, normalize_code
 from sync.errors import LearnwalkError
+from sync.protocol import new_id, utcnow
+from sync.server import seq
+from sync.server.deps import ROLES
+from sync.server.directory import audit
+from sync.server.models import District, DistrictSettings, Device, EnrollmentCode, School, User
+from sync.server.rubrics import registry as rubric_registry
+from sync.server.security import digest, new_code, new_token, normalize_code
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -30,12 +32,6 @@ class DirectoryError(LearnwalkError):
     """Input that cannot be used; the message says what and how to fix it."""
 
 
-def _audit(s: Session, district_id: str, actor: str, action: str, kind: str, record_id: str,
-           before: dict | None = None, after: dict | None = None) -> None:
-    s.add(AuditLog(district_id=district_id, actor=actor, action=action, kind=kind, record_id=record_id[:80],
-                   before=before, after=after))
-
-
 def create_district(s: Session, name: str, actor: str = CONSOLE) -> District:
     name = name.strip()
     if not name:
@@ -45,7 +41,7 @@ def create_district(s: Session, name: str, actor: str = CONSOLE) -> District:
     s.flush()
     s.add(DistrictSettings(district_id=district.id, change_seq=seq.reserve(s, district.id, 1)))
     rubric_registry.register_builtins(s, district.id)
-    _audit(s, district.id, actor, "district.create", "district", district.id, after={"name": district.name})
+    audit.record(s, district.id, actor, "district.create", "district", district.id, after={"name": district.name})
     return district
 
 
@@ -63,7 +59,7 @@ def create_school(s: Session, district_id: str, name: str, actor: str = CONSOLE)
         raise DirectoryError("A school needs a name.")
     school = School(id=new_id(), district_id=district_id, name=name, change_seq=seq.reserve(s, district_id, 1))
     s.add(school)
-    _audit(s, district_id, actor, "school.create", "school", school.id, after={"name": school.name})
+    audit.record(s, district_id, actor, "school.create", "school", school.id, after={"name": school.name})
     return school
 
 
@@ -78,7 +74,7 @@ def create_user(s: Session, district_id: str, role: str, email: str, actor: str 
         raise DirectoryError("A user with that email already exists in this district.")
     user = User(id=new_id(), district_id=district_id, email=email, role=role)
     s.add(user)
-    _audit(s, district_id, actor, "user.create", "user", user.id, after={"role": user.role})
+    audit.record(s, district_id, actor, "user.create", "user", user.id, after={"role": user.role})
     return user
 
 
@@ -90,7 +86,7 @@ def issue_code(s: Session, user_id: str, ttl_hours: int = 72, actor: str = CONSO
     code = new_code()
     s.add(EnrollmentCode(code_hash=digest(code), user_id=user.id, district_id=user.district_id,
                          expires_at=utcnow() + timedelta(hours=ttl_hours)))
-    _audit(s, user.district_id, actor, "enrollment.issue", "user", user.id, after={"ttl_hours": ttl_hours})  # never the code
+    audit.record(s, user.district_id, actor, "enrollment.issue", "user", user.id, after={"ttl_hours": ttl_hours})  # never the code
     return code
 
 
@@ -128,6 +124,6 @@ def revoke_device(s: Session, device_id: str, actor: str = CONSOLE) -> Device:
     if device.revoked_at is None:
         device.revoked_at = utcnow()
         s.add(device)
-    _audit(s, device.district_id, actor, "device.revoke", "device", device.id, before=before,
+    audit.record(s, device.district_id, actor, "device.revoke", "device", device.id, before=before,
            after={"revoked_at": device.revoked_at.isoformat()})
     return device

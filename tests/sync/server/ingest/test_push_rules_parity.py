@@ -12,12 +12,12 @@ from app.store.catalog import RubricCatalog
 from app.store.db import open_engine
 from app.store.services import _SAYS, CaptureService, ServiceError
 from sync.protocol import new_id
+from sync.protocol.cells import all_good, cell_problem
 from sync.protocol.rules import REASONS
 from sync.server.deps import Caller
+from sync.server.ingest.rules import Refused, Rules
 from sync.server.models import EvidenceNote, Visit, Walk
-from sync.protocol.cells import all_good, cell_problem
-from sync.server.push_rules import Refused, Rules
-from sync.server.rubric_registry import KnownRubrics
+from sync.server.rubrics.registry import KnownRubrics
 from tests.support import serverproc as harness
 
 RUBRIC = ("deeper-learning", 1)  # dl.math-problem is rated only in Math visits, dl.ela-text only in ELA ones

@@ -1,6 +1,6 @@
 """HTTP face of administration (admin role only): rubrics, schools, users, enrollment codes, devices, settings, audit.
 
-Routes parse and present; the rules live in sync.server.admin_service. Every change is audited there, in the
+Routes parse and present; the rules live in sync.server.directory.admin. Every change is audited there, in the
 same transaction as the change. Rubric problems come back as problem+json with `problems`, one
 `file:line: what; how to fix` sentence each (the same as `learnwalk rubric validate`), and nothing is published.
 """
@@ -17,9 +17,9 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from rubrics import RubricInvalid
-from sync.server import admin_service as svc
 from sync.server.db import writer
 from sync.server.deps import CallerDep, SessionDep, WriteSessionDep
+from sync.server.directory import admin as svc
 from sync.server.errors import PROBLEM, ApiError
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])

@@ -12,9 +12,9 @@ from sync.protocol.cells import all_good as _all_good, cell_problem
 from sync.protocol.rules import rubric_rules
 from sync.server.config import Settings
 from sync.server.errors import ApiError
-from sync.server.push_rules import CellRules
-from sync.server import routes_sync
-from sync.server.routes_sync import _parse_push
+from sync.server.ingest import routes as routes_sync
+from sync.server.ingest.routes import _parse_push
+from sync.server.ingest.rules import CellRules
 
 SETTINGS = Settings(db_url="sqlite://")
 TS = "2026-11-25T09:30:00.123456Z"

@@ -1,6 +1,6 @@
 """Push rules, in memory: shape checks, ownership, the rule book's checks, duplicate detection.
 
-The push handler (sync.server.push) loads the affected rows once, runs every walk, visit and note through
+The push handler (sync.server.ingest.push) loads the affected rows once, runs every walk, visit and note through
 `Rules.apply` and checks every visit's cells with `Rules.cell_rules` against that in-memory state, then writes the
 final states in bulk. What a record may hold is the rule book's (sync.protocol.rules, which the device's capture
 service runs too); ownership, districts and what the server holds are decided here. A rule that refuses a record
@@ -18,7 +18,7 @@ from sync.protocol import RECORD_SHAPES, times
 from sync.protocol.cells import op_seqs
 from sync.protocol.rules import RubricRules, RuleBroken, Triple, check_note_text, check_visit, check_walk, rubric_rules
 from sync.server.deps import Caller
-from sync.server.rubric_registry import KnownRubrics
+from sync.server.rubrics.registry import KnownRubrics
 
 # the columns each kind's snapshot carries (the shared shape), in table order
 SHAPE_FIELDS = {kind: tuple(model.model_fields) for kind, model in RECORD_SHAPES.items()}

@@ -1,4 +1,4 @@
-"""sync.server.cells, the visit_cells row (cells in sync.protocol.cells' stored encoding): a new visit stored as
+"""sync.server.ingest.cells, the visit_cells row (cells in sync.protocol.cells' stored encoding): a new visit stored as
 its cells arrived (the push cells left alone), a merge that is last writer wins per look-for and reports only the
 cells it takes from another device, a devices list that names exactly the devices still holding a cell, and
 rows() reading back what was written."""
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import orjson
 
-from sync.server.cells import CellRow, decode, devices_text, encode, merge, new_visit, rows
+from sync.server.ingest.cells import CellRow, decode, devices_text, encode, merge, new_visit, rows
 
 T1, T2 = "2026-11-25T09:30:00.000000Z", "2026-11-25T10:00:00.250000Z"
 

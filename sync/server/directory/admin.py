@@ -13,11 +13,12 @@ from typing import Any
 from sqlmodel import Session, select
 
 from rubrics import Rubric, RubricInvalid, RubricProblem, csv_to_yaml, parse_rubric
+from sync.errors import LearnwalkError
 from sync.server import directory, seq
 from sync.server.deps import ROLES, Caller
+from sync.server.directory.audit import record
 from sync.server.models import AuditLog, Device, DistrictSettings, RubricVersion, School, User
 from sync.server.scope import Scope
-from sync.errors import LearnwalkError
 
 SETTINGS_FIELDS = {"small_cell_threshold": int, "record_class_type": bool, "allow_identifying_fields": bool}
 
@@ -40,9 +41,8 @@ def snapshot(row, fields: tuple[str, ...]) -> dict:
 
 def audit(s: Session, caller: Caller, action: str, kind: str = "", record_id: str = "",
           before: dict | None = None, after: dict | None = None) -> None:
-    """One audit entry: who (a user id, never a name), when, what, and the record before and after."""
-    s.add(AuditLog(district_id=caller.district_id, actor=caller.user_id, action=action, kind=kind,
-                   record_id=record_id[:80], before=before, after=after))
+    """One audit entry of the calling admin (sync.server.directory.audit)."""
+    record(s, caller.district_id, caller.user_id, action, kind, record_id, before, after)
 
 
 # ---- rubrics ----------------------------------------------------------------------------------------

@@ -18,10 +18,10 @@ from sync.protocol import (MAX_OP_SEQ, PROTOCOL_VERSION, EnrollRequest, EnrollRe
 from sync.protocol.cells import envelope_ok, op_seqs
 from sync.server.db import writer
 from sync.server.deps import CallerDep, ProtocolDep, SessionDep, WriteSessionDep
-from sync.server.directory import DirectoryError, enroll, mark_synced
+from sync.server.directory.people import DirectoryError, enroll, mark_synced
 from sync.server.errors import ApiError
-from sync.server.pull import changes_since
-from sync.server.push import Batch, answers_json, ingest
+from sync.server.ingest.pull import changes_since
+from sync.server.ingest.push import Batch, answers_json, ingest
 
 router = APIRouter(prefix="/api/v1", tags=["sync"])
 

@@ -10,7 +10,7 @@ wrote it or one of its cells, with every cell of it another device wrote, not on
 cursor: a cursor handed back by a cut page (more=true) can pass a cell whose visit has since moved to a
 higher number (a later cell of it changed), and that cell would then never be sent. Only the device's own
 cells are left out. A page is bounded by weight (a visit counts 1 + its cells) and never splits a visit or a
-number. A visit's cells are one visit_cells row, read only through sync.server.cells.
+number. A visit's cells are one visit_cells row, read only through sync.server.ingest.cells.
 """
 from __future__ import annotations
 
@@ -20,10 +20,10 @@ from sqlalchemy import exists, or_, select
 from sqlmodel import Session
 
 from sync.protocol import RECORD_SHAPES, Change, PullResponse
-from sync.server import seq
 from sync.protocol.cells import pull_cells
-from sync.server.cells import decode, devices_text
+from sync.server import seq
 from sync.server.deps import Caller
+from sync.server.ingest.cells import decode, devices_text
 from sync.server.models import DistrictSettings, EvidenceNote, RubricVersion, School, Visit, VisitCells, Walk
 from sync.server.scope import Scope
 

@@ -1,0 +1,1 @@
+"""Ingest: devices' pushes checked and applied exactly once, and scoped pulls; the sync routes."""
