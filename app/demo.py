@@ -100,7 +100,8 @@ def record_walks(root: Path, server_url: str, facts: dict) -> str:
         for dev in DEVICES:
             devices[dev] = device = Device.open(root / "devices" / dev)
             if device.sync is None:
-                raise DemoError(f"Sync could not start on the {dev} tablet; see the log, then run the demo again.")
+                raise DemoError(f"Sync could not start on the demo's {dev} tablet (the reason is logged above); "
+                                "delete the demo folder and run the demo again.")
             device.sync.enroll(server_url, facts["codes"][dev])
 
         lead = devices["lead"]
