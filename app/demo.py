@@ -1,7 +1,7 @@
 """`learnwalk demo`: a central server and two tablets' worth of app on embedded SQLite, with a demo district.
 
 The server is driven only through its own CLI (`learnwalk admin ...`, `learnwalk serve`, as subprocesses), as an
-admin would; the devices are this install's app services.
+admin would; each tablet is this install's device core (app.device.Device) on its own data folder.
 
 First run builds the district (three schools, an admin, a debrief lead and two observers), enrolls four device
 data folders, records a 12-week cycle of walks (the lead's own visits plus two observers' visits on the same
@@ -21,6 +21,8 @@ from pathlib import Path
 
 import httpx
 
+from sync.errors import LearnwalkError
+
 DISTRICT = "Demo District (synthetic data)"
 SCHOOLS = ("Maple Street Elementary", "Riverside Middle", "Harbor High")
 PEOPLE = (("admin", "admin@demo.invalid"), ("lead", "lead@demo.invalid"),
@@ -28,7 +30,7 @@ PEOPLE = (("admin", "admin@demo.invalid"), ("lead", "lead@demo.invalid"),
 DEVICES = ("admin", "lead", "observer-a", "observer-b")
 
 
-class DemoError(Exception):
+class DemoError(LearnwalkError):
     """The demo could not start; the message says why and what to do."""
 
 
@@ -90,33 +92,35 @@ def build_directory(db_url: str) -> dict:
 
 def record_walks(root: Path, server_url: str, facts: dict) -> str:
     """Enroll the four devices, record the cycle's walks and sync everyone; returns a summary line."""
-    from app.store.db import open_engine
+    from app.device import Device
     from app.store.seed import seed, seed_visits
-    from app.store.services import CaptureService
-    from app.sync_service import SyncService
 
-    services = {}
-    for i, dev in enumerate(DEVICES):
-        engine = open_engine(root / "devices" / dev)
-        capture = CaptureService(engine)
-        sync = SyncService(engine, capture.catalog, capture=capture)
-        sync.enroll(server_url, facts["codes"][dev])
-        services[dev] = (capture, sync)
+    devices: dict[str, Device] = {}
+    try:
+        for dev in DEVICES:
+            devices[dev] = device = Device.open(root / "devices" / dev)
+            if device.sync is None:
+                raise DemoError(f"Sync could not start on the demo's {dev} tablet (the reason is logged above); "
+                                "delete the demo folder and run the demo again.")
+            device.sync.enroll(server_url, facts["codes"][dev])
 
-    lead, lead_sync = services["lead"]
-    lead_sync.sync_once()  # receive the district's schools before walking them
-    summary = seed(lead, walks=3, visits=6, school_id=facts["schools"][0], seed=7)
-    lead_sync.sync_once()
-    for n, dev in enumerate(("observer-a", "observer-b"), start=1):
-        capture, sync = services[dev]
-        sync.sync_once()  # the lead's walks arrive as walk metadata
-        for walk in capture.walks():
-            seed_visits(capture, walk.id, visits=4, seed=100 * n + walk.walk_date.toordinal() % 97)
-        sync.sync_once()
-    lead_sync.sync_once()  # teammates' visits arrive: the debrief shows the whole team
-    services["admin"][1].sync_once()
-    total = sum(len(lead.visits(w.id)) for w in lead.walks())
-    return f"{summary.walks} walks, {total} classroom visits by 3 observers"
+        lead = devices["lead"]
+        lead.sync.sync_once()  # receive the district's schools before walking them
+        summary = seed(lead.capture, walks=3, visits=6, school_id=facts["schools"][0], seed=7)
+        lead.sync.sync_once()
+        for n, dev in enumerate(("observer-a", "observer-b"), start=1):
+            observer = devices[dev]
+            observer.sync.sync_once()  # the lead's walks arrive as walk metadata
+            for walk in observer.capture.walks():
+                seed_visits(observer.capture, walk.id, visits=4, seed=100 * n + walk.walk_date.toordinal() % 97)
+            observer.sync.sync_once()
+        lead.sync.sync_once()  # teammates' visits arrive: the debrief shows the whole team
+        devices["admin"].sync.sync_once()
+        total = sum(len(lead.capture.visits(w.id)) for w in lead.capture.walks())
+        return f"{summary.walks} walks, {total} classroom visits by 3 observers"
+    finally:
+        for device in devices.values():
+            device.close()
 
 
 def run_demo(root: Path, ports: DemoPorts, host: str = "127.0.0.1") -> None:

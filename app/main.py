@@ -1,12 +1,11 @@
 """The Flet client: page setup, the route table, and running it (window, or web server with no CDN).
 
-Navigation is an explicit table: a screen plugs in with one Route line. A route whose module is not in this
-build yet shows a placeholder that says so.
+Navigation is an explicit table: a screen plugs in with one Route line. A path no route matches shows a plain
+"page not found" screen with a way back to the walks.
 """
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 import re
 from dataclasses import dataclass
@@ -16,8 +15,9 @@ from typing import Callable
 import flet as ft
 
 from app.device import Device
-from app.views import capture, new_walk, placeholder, settings, walk, walks
+from app.views import admin, capture, debrief, new_walk, settings, walk, walks
 from app.views import sync as sync_screen
+from app.views._widgets import screen
 from app.views.context import AppContext, message_of
 
 log = logging.getLogger("learnwalk.app")
@@ -38,26 +38,15 @@ class Route:
         return m.groupdict() if m else None
 
 
-def optional(module: str, title: str, back: str = "/", attr: str = "build") -> Callable[..., ft.View]:
-    """The screen in `module` when this build has it, else a placeholder saying it is coming."""
-    def build(ctx: AppContext, **params) -> ft.View:
-        try:
-            target = getattr(importlib.import_module(module), attr)
-        except (ImportError, AttributeError):
-            target = placeholder.make(title, back)
-        return target(ctx, **params)
-    return build
-
-
 ROUTES: list[Route] = [
     Route("/", walks.build),
     Route("/walks/new", new_walk.build),
     Route("/walks/:walk_id", walk.build),
-    Route("/walks/:walk_id/debrief", optional("app.views.debrief", "Debrief", "/walks/{walk_id}")),
+    Route("/walks/:walk_id/debrief", debrief.build),
     Route("/visits/:visit_id", capture.build),
     Route("/sync", sync_screen.build),
     Route("/settings", settings.build),
-    Route("/admin", optional("app.views.admin", "Admin")),
+    Route("/admin", admin.build),
 ]
 
 
@@ -67,6 +56,12 @@ def resolve(path: str) -> tuple[Callable[..., ft.View], dict] | None:
         if params is not None:
             return r.build, params
     return None
+
+
+def not_found(ctx: AppContext, path: str) -> ft.View:
+    """What a path no route matches shows: that there is no such page, and the way back to the walks."""
+    return screen(ctx.page.route, "Page not found", [ft.Text(f"There is no page at {path}.", size=16)],
+                  back=lambda e: ctx.go("/"))
 
 
 class Shell:
@@ -95,8 +90,7 @@ class Shell:
         path = (route or "/").split("?", 1)[0]
         found = resolve(path)
         if found is None:
-            view = placeholder.make("This page", "/")(self.ctx)
-            view.controls.insert(0, ft.Text(f"There is no page at {path}.", size=16))
+            view = not_found(self.ctx, path)
         else:
             build, params = found
             try:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from app.cli._common import DataDir, fail, open_device, resolve_data_dir, speaks
+from app.cli._common import DataDir, open_device, resolve_data_dir, speaks
 
 
 def _has_display() -> bool:
@@ -39,6 +39,7 @@ def run_app(
     run(folder, web=web, host=host, port=port)
 
 
+@speaks
 def demo(
     folder: Path = typer.Option(Path("var/demo"), "--dir", help="Folder for the demo's server and device data"),
     port: int = typer.Option(8765, "--port", min=1, max=65535, help="Port for the central server"),
@@ -46,9 +47,6 @@ def demo(
                                  help="Port for the lead's tablet (the admin's tablet uses the next one)"),
 ) -> None:
     """Run the server and the app with a demo district, on embedded SQLite."""
-    from app.demo import DemoError, DemoPorts, run_demo
+    from app.demo import DemoPorts, run_demo
 
-    try:
-        run_demo(folder, DemoPorts(server=port, app=app_port))
-    except DemoError as exc:
-        raise fail(str(exc)) from None
+    run_demo(folder, DemoPorts(server=port, app=app_port))

@@ -15,7 +15,7 @@ from typing import Callable, Iterator
 
 import typer
 
-from app.cli._common import fail
+from app.cli._common import fail, speaks
 
 FORMAT_HELP = "csv (one row per rating), csv-wide (one row per visit), xlsx or jsonl"
 
@@ -37,18 +37,17 @@ def _progress(total: int | None, unit: str) -> Iterator:
 
 
 def _remote(server: str, token: str, fmt: str, filters, out) -> None:
-    from sync.admin_client import AdminClient, AdminClientError
+    from sync.admin_client import AdminClient
 
-    try:
-        with AdminClient(server, token) as client, _progress(None, "bytes") as advance:
-            client.export(fmt, filters.as_query(), out, advance)
-    except AdminClientError as exc:
-        raise fail(str(exc)) from None
+    with AdminClient(server, token) as client, _progress(None, "bytes") as advance:
+        client.export(fmt, filters.as_query(), out, advance)
 
 
 def export_command(local: Callable[..., None]) -> Callable:
-    """The `export` command, with local(db, district, fmt, filters, out, progress) doing the --db path."""
+    """The `export` command, with local(db, district, fmt, filters, out, progress) doing the --db path; a
+    LearnwalkError out of either source is printed as its sentence (exit 1)."""
 
+    @speaks
     def export(fmt: str = typer.Option(..., "--format", help=FORMAT_HELP),
                out: Path = typer.Option(..., "--out", help="File to write (replaced only when the export completes)"),
                db: str | None = typer.Option(None, "--db", help="Server database URL or SQLite file (local export)"),

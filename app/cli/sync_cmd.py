@@ -11,7 +11,8 @@ from app.cli._common import DataDir, fail, open_device, speaks
 
 def _sync_of(device):
     if device.sync is None:
-        raise fail("Sync is not part of this build; everything stays on this device.")
+        raise fail("Sync could not start on this device; everything stays on it and capture keeps working. "
+                   "Run the command again; if it still fails, reinstall learnwalk.")
     return device.sync
 
 

@@ -23,6 +23,7 @@ from rubrics import LookFor, Rubric, Scale
 from sync.protocol import CLASS_TYPES, SUBJECTS
 from sync.protocol import tally as definition
 from sync.protocol.tally import LookforRule, TallyRules, is_checklist
+from sync.protocol.vocabulary import class_type_label
 from sync.errors import LearnwalkError
 
 GROUPINGS = ("grade_band", "subject", "class_type", "observer")
@@ -54,7 +55,7 @@ class Filters:
         if self.subject:
             parts.append(self.subject)
         if self.class_type:
-            parts.append(self.class_type.replace("-", " "))
+            parts.append(class_type_label(self.class_type).lower())  # mid-sentence: "grades 3-5, inclusion"
         if self.observer:
             parts.append(f"Observer {self.observer}")
         return ", ".join(parts) or "all visits"
@@ -244,7 +245,7 @@ def _group_label(by: str | None, key: str, observers: list[str]) -> str:
     if by == "observer":
         return f"Observer {observers.index(key) + 1}"
     if by == "class_type":
-        return key.replace("-", " ").capitalize()
+        return class_type_label(key)
     return key
 
 

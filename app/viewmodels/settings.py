@@ -18,7 +18,7 @@ class SettingsVM:
     def enrollment_text(self) -> str:
         s = self.status
         if s is None:
-            return "Sync is not part of this build; this device works on its own."
+            return "Sync could not start on this device; it keeps working on its own until you restart the app."
         if not s.enrolled:
             return "Not enrolled: this device keeps everything to itself until you enroll it."
         district = f" for {s.district_name}" if s.district_name else ""
@@ -27,7 +27,8 @@ class SettingsVM:
     def enroll(self) -> str:
         """Exchange the one-time code for this device's token (blocking: call it off the UI loop)."""
         if self.sync is None:
-            raise ServiceError("Sync is not part of this build, so this device cannot be enrolled.")
+            raise ServiceError("Sync could not start on this device, so it cannot be enrolled now; restart the app "
+                               "and try again.")
         self.status = self.sync.enroll(self.server_url, self.code)  # a refusal is a SyncError, shown as it is
         self.code = ""  # a one-time code is spent; never keep it around
         self.sync.trigger()

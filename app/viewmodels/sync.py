@@ -53,7 +53,8 @@ class SyncVM:
     @property
     def headline(self) -> str:
         if not self.available:
-            return "Sync is not part of this build; everything stays on this device."
+            return ("Sync could not start on this device; your walks and visits are still saved here. "
+                    "Restart the app to try again.")
         if not self.enrolled:
             return "This device is not enrolled, so nothing is sent. Enroll it in Settings with a code from your admin."
         if self.status.running:
@@ -88,7 +89,8 @@ class SyncVM:
     def sync_now(self) -> str:
         """One round now (blocking: call it off the UI loop); return what happened in words."""
         if not self.available:
-            raise ServiceError("Sync is not part of this build.")
+            raise ServiceError("Sync could not start on this device, so nothing was sent; restart the app "
+                               "to try again.")
         try:
             report = self.sync.sync_once()  # a failure is a SyncError: its sentence is shown as it is
         finally:

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, BinaryIO, Callable, Iterator
 
 import typer
 
-from app.cli._common import fail
+from app.cli._common import speaks
+from sync.errors import LearnwalkError
 from sync.server.config import Settings, normalize_db_url
 
 if TYPE_CHECKING:
@@ -30,32 +31,45 @@ def _settings(db: str | None) -> Settings:
     return Settings(db_url=normalize_db_url(db)) if db else Settings()
 
 
+def _unopened(exc: Exception, db_url: str, what: str = "opened") -> LearnwalkError:
+    """The database failure in the driver's own words (its first line), without the URL's user name or password."""
+    from sqlalchemy import make_url
+
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    why = text.splitlines()[0].strip() if text else "the database gave no reason"
+    try:
+        url = make_url(db_url)
+        secrets = [url.password, url.username]
+    except Exception:  # an unparsable URL: nothing of it to hide beyond what the driver quoted
+        secrets = []
+    for secret in filter(None, secrets):
+        why = why.replace(str(secret), "...")
+    return LearnwalkError(f"The server database could not be {what} ({why}); {DB_TROUBLE}")
+
+
 @contextmanager
 def _directory(db: str | None) -> Iterator:
-    """A write session on the upgraded server database; DirectoryError becomes one sentence and exit 1."""
+    """A write session on the upgraded server database (a DirectoryError out of it is the command's sentence)."""
     from sqlalchemy.exc import SQLAlchemyError
     from sqlmodel import Session
 
     from sync.server.db import make_engine, upgrade, writer
-    from sync.server.directory.people import DirectoryError
 
     settings = _settings(db)
     try:
         engine = make_engine(settings.db_url)
         upgrade(engine)  # built-in rubrics are registered by create-district and at `serve`
     except SQLAlchemyError as exc:
-        raise fail(f"The server database could not be opened ({type(exc.orig or exc).__name__}); "
-                   f"{DB_TROUBLE}") from None
+        raise _unopened(exc, settings.db_url) from None
     try:
         with Session(writer(engine), expire_on_commit=False) as s:
             yield s
             s.commit()
-    except DirectoryError as exc:
-        raise fail(str(exc)) from None
     finally:
         engine.dispose()
 
 
+@speaks
 def serve(db: str | None = DbOption,
           host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on"),
           port: int = typer.Option(8765, "--port", help="TCP port")) -> None:
@@ -64,14 +78,15 @@ def serve(db: str | None = DbOption,
 
     from sync.server.serve import run
 
+    settings = _settings(db)
     try:
-        run(_settings(db), host, port)
+        run(settings, host, port)
     except SQLAlchemyError as exc:
-        raise fail(f"The server database could not be opened or upgraded ({type(exc.orig or exc).__name__}); "
-                   f"{DB_TROUBLE}") from None
+        raise _unopened(exc, settings.db_url, "opened or upgraded") from None
 
 
 @admin_app.command("create-district")
+@speaks
 def create_district(name: str, db: str | None = DbOption) -> None:
     """Create a district (built-in rubrics registered); prints its id."""
     from sync.server import directory
@@ -82,6 +97,7 @@ def create_district(name: str, db: str | None = DbOption) -> None:
 
 
 @admin_app.command("create-school")
+@speaks
 def create_school(name: str, district: str = typer.Option(..., "--district", help="District id"),
                   db: str | None = DbOption) -> None:
     """Create a school in a district; prints its id."""
@@ -93,6 +109,7 @@ def create_school(name: str, district: str = typer.Option(..., "--district", hel
 
 
 @admin_app.command("create-user")
+@speaks
 def create_user(email: str, district: str = typer.Option(..., "--district", help="District id"),
                 role: str = typer.Option(..., "--role", help="observer, lead or admin"),
                 db: str | None = DbOption) -> None:
@@ -105,6 +122,7 @@ def create_user(email: str, district: str = typer.Option(..., "--district", help
 
 
 @admin_app.command("enrollment-code")
+@speaks
 def enrollment_code(user: str = typer.Option(..., "--user", help="User id"),
                     db: str | None = DbOption) -> None:
     """Issue a one-time enrollment code for a user; prints the code (it expires, see LEARNWALK_CODE_TTL_HOURS)."""
@@ -116,6 +134,7 @@ def enrollment_code(user: str = typer.Option(..., "--user", help="User id"),
 
 
 @admin_app.command("revoke-device")
+@speaks
 def revoke_device(device: str = typer.Option(..., "--device", help="Device id"), db: str | None = DbOption) -> None:
     """Revoke a device's token (its next request gets 401); prints the device id."""
     from sync.server import directory
@@ -136,6 +155,7 @@ def export_db(db: str, district: str | None, fmt: str, filters: ExportFilters, o
     """`learnwalk export --db`: the export straight from a server database, audited as the CLI.
 
     progress(total, unit) is a context manager yielding a callback that advances by n (the export face's bar).
+    What the user must fix is raised as a LearnwalkError (the export face prints it, exit 1).
     """
     from sqlalchemy import inspect, make_url, select
     from sqlalchemy.exc import SQLAlchemyError
@@ -151,27 +171,27 @@ def export_db(db: str, district: str | None, fmt: str, filters: ExportFilters, o
     url = normalize_db_url(db)
     database = make_url(url).database
     if url.startswith("sqlite") and database and database != ":memory:" and not Path(database).is_file():
-        raise fail(f"There is no database file at {database}; check --db (it is the server's database).")
+        raise LearnwalkError(f"There is no database file at {database}; check --db (it is the server's database).")
     engine = make_engine(url)
     try:
         try:
             tables = inspect(engine)
             if not tables.has_table("visit_cells"):
                 if tables.has_table("district"):
-                    raise fail(f"{db} is a learnwalk server database of an older version; run `learnwalk serve "
-                               "--db` on it once (it upgrades the database on start), then export again.")
-                raise fail(f"{db} holds no learnwalk server data; check --db (it is the server's database).")
+                    raise LearnwalkError(f"{db} is a learnwalk server database of an older version; run "
+                                         "`learnwalk serve --db` on it once (it upgrades the database on start), "
+                                         "then export again.")
+                raise LearnwalkError(f"{db} holds no learnwalk server data; check --db (it is the server's database).")
             with Session(engine) as s:
                 ids = ([district] if district is not None
                        else list(s.exec(select(District.id).order_by(District.id)).scalars()))
                 if district is not None and s.get(District, district) is None:
-                    raise fail(f"District {district} is not in this database; check --district.")
+                    raise LearnwalkError(f"District {district} is not in this database; check --district.")
         except SQLAlchemyError as exc:
-            raise fail(f"The server database could not be opened ({type(exc.orig or exc).__name__}); "
-                       f"{DB_TROUBLE}") from None
+            raise _unopened(exc, url) from None
         if len(ids) != 1:
-            raise fail(f"The database holds {len(ids)} districts; choose one with --district ID "
-                       f"({', '.join(ids) or 'none yet'}).")
+            raise LearnwalkError(f"The database holds {len(ids)} districts; choose one with --district ID "
+                                 f"({', '.join(ids) or 'none yet'}).")
         caller = Caller(device_id="", user_id="cli", role="admin", district_id=ids[0])
         scope = Scope(caller)
         with Session(writer(engine)) as s:

@@ -198,19 +198,16 @@ class Device:
         return self.capture.engine
 
 
-def new_device(path: Path, server_url: str | None = None, code: str | None = None) -> Device:
-    from app.store.catalog import RubricCatalog
-    from app.store.db import open_engine
-    from app.store.services import CaptureService
-    from app.sync_service import SyncService
+def new_device(path: Path, server_url: str | None = None, code: str | None = None, transport=None) -> Device:
+    """The device whose data is in path, opened through the device core (app.device.Device) as the app opens it;
+    enrolled when a code is given. transport: httpx transport for its sync client."""
+    from app.device import Device as DeviceCore
 
-    engine = open_engine(path)
-    catalog = RubricCatalog(engine)
-    capture = CaptureService(engine, catalog)
-    service = SyncService(engine, catalog, capture=capture)
+    core = DeviceCore.open(path, transport=transport)
+    assert core.sync is not None, f"{path}: the sync service did not start (see the learnwalk.app log)"
     if code:
-        service.enroll(server_url, code)
-    return Device(path, capture, service)
+        core.sync.enroll(server_url, code)
+    return Device(path, core.capture, core.sync)
 
 
 def api(server_url: str, token: str | None = None, protocol: str | None = str(PROTOCOL_VERSION)) -> httpx.Client:

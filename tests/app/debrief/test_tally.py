@@ -145,3 +145,15 @@ def test_unknown_walk_and_bad_filters_say_what_to_fix(store, hand_walk):
         tally(store, hand_walk, filters=Filters(grade_band="4-6"))
     with pytest.raises(TallyError, match="Observer 3 is not on this walk; it has 2 observers"):
         tally(store, hand_walk, filters=Filters(observer=3))
+
+
+def test_class_type_words_come_from_the_vocabulary_and_read_as_before():
+    """Group heads ("Special education") and the filter line ("special education") take the vocabulary's label."""
+    from app.debrief.tally import _group_label
+    from sync.protocol.vocabulary import CLASS_TYPES
+
+    assert [_group_label("class_type", c, []) for c in CLASS_TYPES] == [
+        "General", "Inclusion", "Special education", "English learners"]
+    assert [Filters(class_type=c).describe() for c in CLASS_TYPES] == [
+        "general", "inclusion", "special education", "english learners"]
+    assert Filters(grade_band="3-5", class_type="special-education").describe() == "grades 3-5, special education"

@@ -90,3 +90,15 @@ def test_refused_changes_are_listed_and_sent_again_once_the_cause_is_fixed(servi
     assert vm.rejected == [] and vm.status.pending == 0
     with pytest.raises(LearnwalkError, match="no refused changes"):
         vm.retry_refused()
+
+
+def test_a_device_whose_sync_could_not_start_says_so_and_that_capture_goes_on():
+    """Device.sync is None only when the sync service failed to start: the screens say that, truthfully."""
+    sync_vm, settings = SyncVM(None), SettingsVM(None)
+    assert not sync_vm.available and sync_vm.headline.startswith("Sync could not start on this device")
+    assert "still saved here" in sync_vm.headline and "Restart the app" in sync_vm.headline
+    assert settings.enrollment_text.startswith("Sync could not start on this device")
+    with pytest.raises(LearnwalkError, match="could not start.*nothing was sent"):
+        sync_vm.sync_now()
+    with pytest.raises(LearnwalkError, match="could not start.*cannot be enrolled"):
+        settings.enroll()

@@ -5,6 +5,8 @@ import json
 import re
 import subprocess
 
+import pytest
+
 from tests.support import serverproc as harness
 
 UUID = re.compile(r"^[0-9a-f-]{36}$")
@@ -74,6 +76,17 @@ def test_serve_with_an_unreachable_database_says_so_and_exits_1():
     out = lw("serve", "--db", "postgresql+psycopg://nobody@127.0.0.1:1/none", "--port", str(harness.free_port()))
     assert out.returncode == 1
     assert "could not be opened" in out.stderr and "nobody" not in out.stderr
+    assert "Connection refused" in out.stderr and "Error" not in out.stderr  # the driver's words, no class name
+
+
+def test_a_database_refusal_is_told_in_the_drivers_words_without_the_urls_user_or_password():
+    if why := harness.pg_reachable():
+        pytest.skip(why)
+    url = harness.PG_ADMIN_URL.rsplit("@", 1)[1]  # host:port/db of the test server, with a user it does not have
+    out = lw("admin", "create-district", "X", "--db", f"postgresql+psycopg://lw_nobody:s3cret-pw@{url}")
+    assert (out.returncode, out.stdout) == (1, "")
+    assert "could not be opened" in out.stderr and "does not exist" in out.stderr, out.stderr
+    assert "lw_nobody" not in out.stderr and "s3cret-pw" not in out.stderr and "Error" not in out.stderr
 
 
 def test_admin_commands_are_audited_as_cli_without_emails_or_codes(db_url, server_db):
