@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 
 from app.cli import app_cmd, debrief_cmd, export_cmd, rubric_cmd, store_cmd, sync_cmd
-from app.cli._common import fail
+from app.cli_errors import fail
 
 # what `pip install 'learnwalk[server]'` adds (pyproject.toml); any other missing module is a real error
 SERVER_EXTRA = {"fastapi", "uvicorn", "alembic", "psycopg", "pydantic_settings"}

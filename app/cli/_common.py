@@ -1,35 +1,9 @@
-"""Shared CLI plumbing: opening the device, and errors as one plain sentence on stderr with the exit codes of
-DESIGN.md section 7."""
+"""Shared plumbing of the device commands: the --data-dir option and opening the device core."""
 from __future__ import annotations
 
-import functools
-import sys
 from pathlib import Path
-from typing import Callable, TypeVar
 
 import typer
-
-from sync.errors import LearnwalkError
-
-F = TypeVar("F", bound=Callable)
-
-
-def fail(message: str, code: int = 1) -> "typer.Exit":
-    """Print one plain sentence to stderr and return the Exit to raise."""
-    print(message, file=sys.stderr)
-    return typer.Exit(code)
-
-
-def speaks(command: F) -> F:
-    """The CLI's one error handler: a LearnwalkError out of the command is printed as its sentence, exit 1."""
-    @functools.wraps(command)
-    def run(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except LearnwalkError as exc:
-            raise fail(str(exc)) from None
-    return run  # type: ignore[return-value]
-
 
 DataDir = typer.Option(None, "--data-dir", help="Folder holding this device's data (default: the app's data folder)")
 

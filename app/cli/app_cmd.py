@@ -7,7 +7,8 @@ from pathlib import Path
 
 import typer
 
-from app.cli._common import DataDir, open_device, resolve_data_dir, speaks
+from app.cli._common import DataDir, open_device, resolve_data_dir
+from app.cli_errors import speaks
 
 
 def _has_display() -> bool:

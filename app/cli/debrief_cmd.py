@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from app.cli._common import DataDir, fail, open_device, speaks
+from app.cli._common import DataDir, open_device
+from app.cli_errors import fail, speaks
 
 
 @speaks

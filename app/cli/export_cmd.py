@@ -15,7 +15,7 @@ from typing import Callable, Iterator
 
 import typer
 
-from app.cli._common import fail, speaks
+from app.cli_errors import fail, speaks
 
 FORMAT_HELP = "csv (one row per rating), csv-wide (one row per visit), xlsx or jsonl"
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from app.cli._common import speaks
+from app.cli_errors import speaks
 from rubrics import RubricInvalid, RubricProblem, builtin_rubrics, csv_to_yaml, load_rubric, validate_files
 
 rubric_app = typer.Typer(help="Check, list and import rubric files (look-fors as YAML or a district CSV).",

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import typer
 
-from app.cli._common import DataDir, open_device, speaks
+from app.cli._common import DataDir, open_device
+from app.cli_errors import speaks
 
 
 @speaks

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, BinaryIO, Callable, Iterator
 
 import typer
 
-from app.cli._common import speaks
+from app.cli_errors import speaks
 from sync.errors import LearnwalkError
 from sync.server.config import Settings, normalize_db_url
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import typer
 
-from app.cli._common import speaks
+from app.cli_errors import speaks
 from app.device import Device
 from app.store.db import DB_FILENAME, StoreError
 from sync.errors import LearnwalkError
