@@ -61,9 +61,9 @@ def merge(devices: str | None, cells: str | None, changes: list[list], device_id
     by_lf = {c[LOOKFOR]: (ids[c[DEVICE]], c) for c in stored}  # look-for -> (its writer, its cell)
     replaced = []
     for ch in changes:
-        old = by_lf.get(ch[LOOKFOR])
-        if old is not None and old[0] != device_id:
-            replaced.append((cell_row(old[1], ids), ch))
+        writer, was = by_lf.get(ch[LOOKFOR], (None, None))
+        if was is not None and writer != device_id:
+            replaced.append((cell_row(was, ids), ch))
         by_lf[ch[LOOKFOR]] = (device_id, ch)
     kept = sorted({writer for writer, _ in by_lf.values()})
     index = {d: i for i, d in enumerate(kept)}
