@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from rubrics import limits
 from rubrics._locate import Locator, Path
 from rubrics.problems import RubricProblem
 from rubrics.schema import ID_HELP, ID_RE, Domain, Level, LookFor, Rubric, Scale
@@ -48,6 +49,12 @@ def _slug(text: str) -> str:
     return s or "my-id"
 
 
+def _short(value: Any) -> str:
+    """A value as the file wrote it, cut short (a hostile file may hold a 1 MB number)."""
+    shown = repr(value) if not isinstance(value, int) or len(str(value)) <= 40 else f"{str(value)[:20]}..."
+    return shown if len(shown) <= 60 else shown[:57] + "..."
+
+
 def _known(ids: list[str]) -> str:
     return ", ".join(ids) if ids else "(none defined)"
 
@@ -67,8 +74,13 @@ def check_rubric_data(data: dict, at: Locator) -> tuple[list[RubricProblem], set
             owner = owner[seg]
         value = owner.get(path[-1])
         if isinstance(value, str) and not ID_RE.match(value):
-            shown = f"`{value}`" if value.strip() else "is empty and"
-            add(path, f"{what} id {shown} has characters that are not allowed; {ID_HELP}, e.g. `{_slug(value)}`")
+            shown = f"`{value[:limits.MAX_ID]}`" if value.strip() else "is empty and"
+            add(path, f"{what} id {shown} has characters that are not allowed; {ID_HELP}, "
+                      f"e.g. `{_slug(value)[:limits.MAX_ID]}`")
+        elif isinstance(value, str) and len(value) > (most := limits.MAX_RUBRIC_ID if what == "rubric" else
+                                                      limits.MAX_ID):
+            add(path, f"{what} id `{value[:20]}...` is {len(value)} characters long, more than the {most} an id "
+                      f"may have; shorten it, e.g. `{value[:most].rstrip('-._')}`")
 
     def check_text(path: Path, what: str) -> None:
         owner = data
@@ -91,8 +103,12 @@ def check_rubric_data(data: dict, at: Locator) -> tuple[list[RubricProblem], set
     check_text(("title",), "the rubric")
     version = data.get("version")
     if "version" in data and not (type(version) is int and version >= 1):
-        add(("version",), f"version must be a positive whole number (1, 2, ...), not {version!r}; "
+        add(("version",), f"version must be a positive whole number (1, 2, ...), not {_short(version)}; "
                           "write e.g. `version: 1` without quotes")
+    elif "version" in data and version > limits.MAX_VERSION:
+        add(("version",), f"version {_short(version)} is larger than {limits.MAX_VERSION:,}, the largest a server "
+                          "can store; versions count up from 1, so give the next number after the newest "
+                          "published version")
 
     scales = _items(data, "scales")
     first_scale: dict[str, int] = {}

@@ -12,6 +12,8 @@ import json
 import re
 from pathlib import PurePath
 
+from rubrics import limits
+from rubrics._guard import check_text
 from rubrics.loader import _parse, builtin_rubrics
 from rubrics.problems import RubricInvalid, RubricProblem
 from rubrics.schema import ID_HELP, ID_RE
@@ -79,6 +81,10 @@ class _Rows:
             start = reader.line_num + 1
             for cells in reader:
                 if any(c.strip() for c in cells):
+                    if len(self.rows) == limits.MAX_LOOKFORS:
+                        self.add(start, f"this is look-for row {len(self.rows) + 1:,}; a rubric holds at most "
+                                        f"{limits.MAX_LOOKFORS:,} look-fors, so split the rows into two files")
+                        return
                     if len(cells) > len(columns):
                         self.add(start, f"this row has {len(cells)} cells but the header has {len(columns)}; put "
                                         "text that contains a comma in double quotes")
@@ -158,6 +164,7 @@ def _check_rows(rows: _Rows) -> tuple[dict[str, tuple[str, int]], list[tuple[int
 
 def csv_to_yaml(csv_text: str, source: str, rubric_id: str | None = None, title: str | None = None) -> str:
     """The rubric YAML for a district CSV; raises RubricInvalid with every problem at `source`:<CSV line>."""
+    check_text(csv_text, source, csv=True)  # size, NUL bytes, UTF-16 and binary files, before the CSV reader sees them
     rows = _Rows(csv_text, source)
     domains, lookfors = _check_rows(rows)
     if rows.problems:
@@ -201,6 +208,10 @@ def csv_to_yaml(csv_text: str, source: str, rubric_id: str | None = None, title:
         if lf["equity"]:
             emit("    equity: true", line)
     text = "\n".join(lines) + "\n"
+    if len(text.encode()) > limits.MAX_BYTES:
+        raise RubricInvalid([RubricProblem(source, 1, f"the rubric made from this CSV would be {len(text.encode()):,} "
+                                                      f"bytes, more than the {limits.MAX_BYTES:,} a rubric file may "
+                                                      "hold; shorten the texts or split the rows into two files")])
     rubric, _ = _parse(text, source, line_map=lambda n: origin[n - 1] if 0 < n <= len(origin) else 1)
     taken = builtin_rubrics().get(rubric.key)
     if taken is not None and taken.content_hash() != rubric.content_hash():

@@ -7,15 +7,17 @@ with different content (by Rubric.content_hash) is refused.
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable, Iterable
 from importlib import resources
 from pathlib import Path
 
 from pydantic import ValidationError
-from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from rubrics import limits
 from rubrics._checks import check_rubric_data, schema_problems
+from rubrics._guard import decode, load_yaml, out_of_time
 from rubrics._locate import Locator, plain
 from rubrics.problems import RubricInvalid, RubricProblem
 from rubrics.schema import Rubric
@@ -58,8 +60,9 @@ def _syntax_problem(exc: YAMLError, text: str, source: str, line_map: Callable[[
 
 def _parse(text: str, source: str, line_map: Callable[[int], int] | None = None) -> tuple[Rubric, Locator]:
     mapped = line_map or (lambda n: n)
+    started = time.monotonic()
     try:
-        root = YAML(typ="rt").load(text)
+        root = load_yaml(text, source, mapped)
     except MarkedYAMLError as exc:
         raise RubricInvalid([_syntax_problem(exc, text, source, mapped)]) from None
     except YAMLError as exc:
@@ -70,6 +73,7 @@ def _parse(text: str, source: str, line_map: Callable[[int], int] | None = None)
         raise RubricInvalid([RubricProblem(source, mapped(1), "the top level must be a mapping of keys, not a "
                                            f"{type(root).__name__}; start with `id:` and `version:` lines "
                                            f"(a rubric needs {_REQUIRED_TOP})")])
+    out_of_time(source, mapped, started)
     at = Locator(root, source, line_map)
     data = plain(root)
     problems, covered = check_rubric_data(data, at)
@@ -78,6 +82,7 @@ def _parse(text: str, source: str, line_map: Callable[[int], int] | None = None)
         rubric = Rubric.model_validate(data)
     except ValidationError as exc:
         problems += schema_problems(exc, data, at, covered)
+    out_of_time(source, mapped, started)
     if problems or rubric is None:
         raise RubricInvalid(problems)
     return rubric, at
@@ -89,12 +94,15 @@ def parse_rubric(text: str, source: str = "<text>") -> Rubric:
 
 
 def _read(path: Path) -> str:
+    """The file's text; a file too large, not UTF-8, UTF-16 or binary is refused with the fix (before parsing)."""
     try:
-        return path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else "it is not UTF-8 text"
-        raise RubricInvalid([RubricProblem(str(path), 1, f"cannot read the file ({reason}); "
+        with path.open("rb") as f:
+            data = f.read(limits.MAX_BYTES + 1)  # never more: a larger file is refused on its size
+            size = max(len(data), path.stat().st_size)
+    except OSError as exc:
+        raise RubricInvalid([RubricProblem(str(path), 1, f"cannot read the file ({exc.strerror}); "
                                                          "check the path, or save it as UTF-8")]) from None
+    return decode(data, str(path), size)
 
 
 def _load(path: str | Path) -> tuple[Rubric, int]:

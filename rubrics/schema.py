@@ -11,6 +11,8 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from rubrics.limits import MAX_VERSION
+
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 ID_HELP = "ids use lowercase letters, digits, '.', '_' and '-', and start with a letter or digit"
 
@@ -78,7 +80,7 @@ class LookFor(_Strict):
 
 class Rubric(_Strict):
     id: str
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=MAX_VERSION)
     title: str
     description: str = ""
     source_notes: list[str] = Field(default_factory=list)
