@@ -15,6 +15,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.composer import Composer
 from ruamel.yaml.events import AliasEvent, ScalarEvent
 from ruamel.yaml.nodes import ScalarNode
+from ruamel.yaml.scanner import RoundTripScanner
 
 from rubrics import limits
 from rubrics.problems import RubricInvalid, RubricProblem
@@ -93,6 +94,20 @@ def check_text(text: str, source: str, line_map: Callable[[int], int] = lambda n
                                            f"{UTF8}")])
 
 
+_DEPTH = (f"values are nested more than {limits.MAX_DEPTH} levels deep here; a rubric needs at most 6 "
+          "(scales > levels > value): remove the extra brackets or indentation")
+
+
+class _Scanner(RoundTripScanner):
+    """Stops at the bracket past the depth limit: a `[` may begin a key, so the scanner reads ahead to the matching
+    `]` before the composer sees anything, and 10,000 nested brackets cost minutes there."""
+
+    def fetch_flow_collection_start(self, TokenClass: Any, to_push: Any) -> None:
+        if len(self.flow_context) >= limits.MAX_DEPTH:
+            raise Refused(self.reader.get_mark().line + 1, _DEPTH)
+        super().fetch_flow_collection_start(TokenClass, to_push)
+
+
 class _Composer(Composer):
     """ruamel's Composer with the limits: no anchors or aliases, bounded depth, entries and nodes, and a deadline."""
 
@@ -118,8 +133,7 @@ class _Composer(Composer):
             raise Refused(line, f"the file holds more than {limits.MAX_NODES:,} values; a rubric holds at most "
                                 f"{limits.MAX_LOOKFORS:,} look-fors, so split it into smaller rubrics")
         if self.depth >= limits.MAX_DEPTH:
-            raise Refused(line, f"values are nested more than {limits.MAX_DEPTH} levels deep here; a rubric needs "
-                                "at most 6 (scales > levels > value): remove the extra brackets or indentation")
+            raise Refused(line, _DEPTH)
         if isinstance(index, int) and index >= limits.MAX_LOOKFORS:
             if self.path == [None, "lookfors"]:  # the root node is composed with key None
                 raise Refused(line, f"this is look-for #{index + 1:,}; a rubric holds at most "
@@ -140,7 +154,7 @@ def load_yaml(text: str, source: str, line_map: Callable[[int], int]) -> Any:
     """The round-trip YAML data of checked rubric text; RubricInvalid at the first limit reached."""
     check_text(text, source, line_map)
     yaml = YAML(typ="rt")
-    yaml.Composer = _Composer
+    yaml.Scanner, yaml.Composer = _Scanner, _Composer
     try:
         return yaml.load(text)
     except Refused as exc:
