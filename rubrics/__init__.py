@@ -2,7 +2,8 @@
 
 Public names: Rubric, Scale, Level, Domain, LookFor (the schema); RubricProblem, RubricInvalid (errors);
 parse_rubric, load_rubric, validate_files, builtin_rubrics, builtin_rubric_paths, csv_to_yaml (the loader).
-The file format is described in docs/rubric-format.md.
+The limits on a file (size, nesting, look-fors, version...) are defined once in rubrics.limits. The file format and
+the limits are described in docs/rubric-format.md.
 """
 from rubrics.csv_import import csv_to_yaml
 from rubrics.loader import builtin_rubric_paths, builtin_rubrics, load_rubric, parse_rubric, validate_files

@@ -100,7 +100,7 @@ _DEPTH = (f"values are nested more than {limits.MAX_DEPTH} levels deep here; a r
 
 class _Scanner(RoundTripScanner):
     """Stops at the bracket past the depth limit: a `[` may begin a key, so the scanner reads ahead to the matching
-    `]` before the composer sees anything, and 10,000 nested brackets cost minutes there."""
+    `]` before the composer sees anything (10,000 nested brackets took 0.5-1.2 s there; here they stop at once)."""
 
     def fetch_flow_collection_start(self, TokenClass: Any, to_push: Any) -> None:
         if len(self.flow_context) >= limits.MAX_DEPTH:
