@@ -485,8 +485,8 @@ class CaptureService:
     # ---- notes ------------------------------------------------------------------------------------
 
     def add_note(self, visit_id: str, text: str, lookfor_id: str | None = None) -> EvidenceNote:
-        with _in_words():
-            check_note_text(text)
+        with _in_words():  # too long, or a NUL: refused with the limit, never cut short
+            check_note_text(text.strip() if isinstance(text, str) else text)
         with self._tx() as s:
             visit = self._own_visit(s, visit_id)
             rubric = self._rubric_of_visit(s, visit)
