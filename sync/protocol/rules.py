@@ -5,6 +5,10 @@ every record and cell with the same rules before it stores, so the server refuse
 A broken rule raises (or returns) RuleBroken: `rule` names it, `facts` hold its details as text, and str() is the
 reason a push answers "rejected" with. Each face words it its own way (the device in sentences to its user).
 
+What a store keeps, every device can read back and every export can print: no text holds a NUL character
+(check_storable, and the text checks), notes stay within NOTE_MAX, times lie in the window sync.protocol.times
+defines (check_time).
+
 Rubric rules are compiled once per rubric version (RubricRules): the server checks a push's rating cells as sets
 of (look-for, value, not_observed) triples, one set per (rubric version, visit subject).
 
