@@ -21,8 +21,9 @@ from app.store.db import StoreError, writer
 from app.store.models import EvidenceNote, Meta, Outbox, Rating, School, Visit, Walk
 from rubrics import Rubric
 from sync.errors import LearnwalkError
-from sync.protocol import new_id, rating_id, utcnow
-from sync.protocol.rules import RuleBroken, check_note_text, check_visit, check_walk, rubric_rules
+from sync.protocol import new_id, rating_id, times, utcnow
+from sync.protocol.rules import (RuleBroken, check_note_text, check_storable, check_time, check_visit, check_walk,
+                                 rubric_rules)
 
 LOCAL_USER = "local"  # the observer id of a device that is not enrolled yet
 
@@ -76,7 +77,7 @@ _SAYS = {
     "focus_count": "Choose {min} to {max} focus look-fors (the walk's instructional priorities).",
     "focus_unknown": "Focus look-for {lookfor} is not in {rubric}; choose one of its look-fors.",
     "focus_twice": "Each focus look-for can be chosen once.",
-    "too_long": "The {field} can be at most {limit} characters; shorten it.",
+    "too_long": "The {field} can be at most {limit} characters and has {count}; shorten it (nothing was saved).",
     "not_text": "The {field} must be text.",
     "visit_no": "Visit number {value} is not a whole number from 1 up.",
     "grade": "Grade '{value}' is not one of {choices}.",
@@ -89,6 +90,8 @@ _SAYS = {
     "not_observed": "{lookfor} must be rated; 'Not observed' is not allowed on its scale.",
     "not_observed_value": "{lookfor} is either rated or not observed, not both.",
     "note_text": "An evidence note needs some text.",
+    "nul": "The {field} holds a NUL character, which cannot be saved; remove it.",
+    "time": "This cannot be saved: {why}.",
 }
 
 
@@ -155,7 +158,11 @@ class CaptureService:
     @staticmethod
     def _record(s: Session, row: SQLModel, walk_id: str) -> None:
         """Write the row and queue its full snapshot for sync, in the caller's transaction."""
-        row.updated_at = utcnow()
+        now = utcnow()
+        if now < times.EARLIEST:  # a reset clock: the server would refuse the change (sync.protocol.times)
+            raise ServiceError(f"The device's clock says {now:%Y-%m-%d}, before {times.EARLIEST:%Y-%m-%d}; set "
+                               "the date and time in the device's settings, then try again (nothing was saved).")
+        row.updated_at = now
         s.add(row)
         _kept(s)[(type(row), row.id)] = row
         s.add(Outbox(kind=_KIND[type(row)], record_id=row.id, walk_id=walk_id, data=row.model_dump(mode="json")))
@@ -215,22 +222,25 @@ class CaptureService:
             raise ServiceError(f"Rubric {rubric_id}@{rubric_version} is not installed; "
                                "choose one from the list or sync to receive it.")
         focus = _as_focus(focus)
-        self._check_walk_fields(rubric, focus, phase, cycle_label.strip())
+        team = [t.strip() for t in (team or []) if t.strip()]
+        self._check_walk_fields(rubric, focus, phase, cycle_label.strip(), team)
         walk_date = _as_date(walk_date) if walk_date is not None else date.today()
         with self._tx() as s:
             if s.get(School, school_id) is None:
                 raise ServiceError(f"School {school_id} is not known on this device; choose one from the list.")
             walk = Walk(id=new_id(), school_id=school_id, walk_date=walk_date,
                         rubric_id=rubric_id, rubric_version=rubric_version, focus=list(focus),
-                        team=[t.strip() for t in (team or []) if t.strip()], cycle_label=cycle_label.strip(),
+                        team=team, cycle_label=cycle_label.strip(),
                         phase=phase, created_by=self.user_id())
             self._record(s, walk, walk.id)
         return walk
 
     @staticmethod
-    def _check_walk_fields(rubric: Rubric, focus: list[str], phase: str, cycle_label: str = "") -> None:
+    def _check_walk_fields(rubric: Rubric, focus: list[str], phase: str, cycle_label: str = "",
+                           team: list[str] | None = None) -> None:
         with _in_words():
             check_walk(rubric_rules(rubric), phase=phase, focus=focus, cycle_label=cycle_label)
+            check_storable("walk", {"team": team}, ("team",))
 
     def update_walk(self, walk_id: str, **fields) -> Walk:
         allowed = {"school_id", "walk_date", "focus", "team", "cycle_label", "phase"}
@@ -251,7 +261,8 @@ class CaptureService:
                 raise ServiceError(f"School {fields['school_id']} is not known on this device; "
                                    "choose one from the list.")
             self._check_walk_fields(self.rubric_for(walk), fields.get("focus", walk.focus),
-                                    fields.get("phase", walk.phase), fields.get("cycle_label", walk.cycle_label))
+                                    fields.get("phase", walk.phase), fields.get("cycle_label", walk.cycle_label),
+                                    fields.get("team"))
             if all(getattr(walk, k) == v for k, v in fields.items()):
                 return walk  # nothing changed: no outbox entry
             for k, v in fields.items():
@@ -474,8 +485,8 @@ class CaptureService:
     # ---- notes ------------------------------------------------------------------------------------
 
     def add_note(self, visit_id: str, text: str, lookfor_id: str | None = None) -> EvidenceNote:
-        with _in_words():
-            check_note_text(text)
+        with _in_words():  # too long, or a NUL: refused with the limit, never cut short
+            check_note_text(text.strip() if isinstance(text, str) else text)
         with self._tx() as s:
             visit = self._own_visit(s, visit_id)
             rubric = self._rubric_of_visit(s, visit)
@@ -496,6 +507,8 @@ class CaptureService:
                                            EvidenceNote.lookfor_id == lookfor_id)
             note = s.exec(q).first()
             text = text.strip()
+            with _in_words():  # too long, or a NUL: refused with the limit, never cut short
+                check_note_text(text, deleted=not text)
             if note is None and not text:
                 return None
             if note is None:
@@ -534,12 +547,14 @@ class CaptureService:
 
 
 def _as_date(value) -> date:
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise ServiceError(f"Walk date '{value}' is not a date; use YYYY-MM-DD, e.g. 2026-09-14.") from None
+    if not isinstance(value, date):
+        try:
+            value = date.fromisoformat(str(value))
+        except ValueError:
+            raise ServiceError(f"Walk date '{value}' is not a date; use YYYY-MM-DD, e.g. 2026-09-14.") from None
+    with _in_words():  # a date the server accepts (sync.protocol.times)
+        check_time(value, "walk_date")
+    return value
 
 
 def _as_focus(focus) -> list[str]:

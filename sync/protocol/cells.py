@@ -77,15 +77,21 @@ def envelope_ok_reference(cells: list, lo: int, hi: int) -> bool:
 
 
 def cell_problem(c: list, rubric: RubricCheck) -> str | None:
-    """Why this push cell cannot be taken, or None: its form here, then what the rubric says of it (the rule
-    book's check for its visit). Checked by hand: a push carries tens of thousands of cells."""
+    """Why this push cell cannot be taken, or None: its form here (text a database can hold, a time inside the
+    window a store accepts), then what the rubric says of it (the rule book's check for its visit). Checked by
+    hand: a push carries tens of thousands of cells."""
     if len(c) != WIDTH:
         return "a rating cell must be [" + ", ".join(PUSH_CELL_FIELDS) + "]"
     lf, value, no, deleted, ts = c[LOOKFOR], c[VALUE], c[NOT_OBSERVED], c[DELETED], c[UPDATED_AT]
     if type(lf) is not str or not 0 < len(lf) <= 80:
         return "a rating's look-for id must be text of 1 to 80 characters"
+    if "\x00" in lf:
+        return f"a rating's look-for id {_nul_shown(lf)} holds a NUL character (\\x00), which cannot be stored; " \
+               "remove it"
     if not (value is None or (type(value) is str and len(value) <= 40)):
         return f"{lf}: the value must be text of at most 40 characters or null"
+    if value is not None and "\x00" in value:
+        return f"{lf}: the value {_nul_shown(value)} holds a NUL character (\\x00), which cannot be stored; remove it"
     if type(no) is not bool or type(deleted) is not bool:
         return f"{lf}: not_observed and deleted must be true or false"
     if type(ts) is not str or not times.UTC_TEXT.fullmatch(ts):
@@ -94,7 +100,16 @@ def cell_problem(c: list, rubric: RubricCheck) -> str | None:
         times.parse(ts)
     except times.BadTime:
         return f"{lf}: updated_at {ts} is not a real date and time"
+    try:
+        times.accepted_utc(ts, "updated_at")
+    except times.BadTime as why:  # outside the window a store accepts: the device's clock was wrong
+        return f"{lf}: {why}"
     return rubric(c[OP_SEQ], lf, value, no, deleted)
+
+
+def _nul_shown(text: str) -> str:
+    """Text holding a NUL as a reason may show it (the reason is stored too)."""
+    return "'" + text.replace("\x00", "\\x00") + "'"
 
 
 _CANONICAL_TIMES = re.compile(f"{times.CANONICAL}(?:\\|{times.CANONICAL})*")
@@ -121,6 +136,10 @@ def all_good(cells: list, triples: frozenset) -> bool:
     # one regex run over the times joined: every one in the canonical form the app sends, stored as is
     if set(map(type, stamps)) != {str} or _CANONICAL_TIMES.fullmatch("|".join(stamps)) is None:
         return False
+    # inside the window a store accepts: canonical texts are in one form, so their text order is their time order
+    # (min and max in C; a year-999 time must not be stored, or no device could read it back)
+    if min(stamps) < times.EARLIEST_TEXT or max(stamps) > times.latest_text():
+        return False
     try:  # a real instant too (no 30 February), or the database could not read it back
         deque(map(datetime.fromisoformat, stamps), maxlen=0)
     except ValueError:
@@ -129,8 +148,8 @@ def all_good(cells: list, triples: frozenset) -> bool:
 
 
 def all_good_reference(cells: list, rubric: RubricCheck) -> bool:
-    """all_good, cell by cell: no problem, not a tombstone, the time in canonical text (rubric: the check whose
-    accepted triples all_good is given)."""
+    """all_good, cell by cell: no problem (the time inside the window too), not a tombstone, the time in canonical
+    text (rubric: the check whose accepted triples all_good is given)."""
     return all(cell_problem(c, rubric) is None and not c[DELETED] and times.is_canonical(c[UPDATED_AT])
                for c in cells)
 

@@ -5,6 +5,10 @@ every record and cell with the same rules before it stores, so the server refuse
 A broken rule raises (or returns) RuleBroken: `rule` names it, `facts` hold its details as text, and str() is the
 reason a push answers "rejected" with. Each face words it its own way (the device in sentences to its user).
 
+What a store keeps, every device can read back and every export can print: no text holds a NUL character
+(check_storable, and the text checks), notes stay within NOTE_MAX, times lie in the window sync.protocol.times
+defines (check_time).
+
 Rubric rules are compiled once per rubric version (RubricRules): the server checks a push's rating cells as sets
 of (look-for, value, not_observed) triples, one set per (rubric version, visit subject).
 
@@ -14,11 +18,12 @@ the subject returns) until it is cleared, which is always allowed.
 """
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from rubrics import Rubric
 from sync.errors import LearnwalkError
-from sync.protocol import CLASS_TYPES, GRADES, PHASES, SUBJECTS, VisitData, WalkData
+from sync.protocol import CLASS_TYPES, GRADES, PHASES, SUBJECTS, VisitData, WalkData, times
 
 FOCUS_MIN, FOCUS_MAX = 1, 3  # a walk's focus look-fors: its instructional priorities
 STUDENTS_MAX = 200
@@ -29,9 +34,14 @@ def _max_length(shape, field: str) -> int:
     return next(m.max_length for m in shape.model_fields[field].metadata if hasattr(m, "max_length"))
 
 
-# free text with a limit, as the record shapes define it: (record kind, field) -> characters
+NOTE_MAX = 4000  # characters of an evidence note or a visit's note: a page of text, and every pull carries it
+
+# free text with a limit: (record kind, field) -> characters; the record shapes define some (the server reads a
+# record with its shape first), the rule book the notes
 TEXT_LIMITS = {("walk", "cycle_label"): _max_length(WalkData, "cycle_label"),
-               ("visit", "calibration_code"): _max_length(VisitData, "calibration_code")}
+               ("visit", "calibration_code"): _max_length(VisitData, "calibration_code"),
+               ("visit", "note"): NOTE_MAX,
+               ("note", "text"): NOTE_MAX}
 
 # rule -> the reason a push gives, formatted with the rule's facts (the device words its own, app.store.services)
 REASONS = {
@@ -53,6 +63,8 @@ REASONS = {
     "not_observed": "{lookfor}: 'not observed' cannot be recorded on its scale",
     "not_observed_value": "{lookfor}: 'not observed' cannot be recorded with a value",
     "note_text": "an evidence note needs some text",
+    "nul": "the {field} holds a NUL character (\\x00), which no database can store; remove it",
+    "time": "{why}",
 }
 
 
@@ -107,9 +119,10 @@ def check_visit(*, visit_no: Any = None, grade: Any = None, subject: Any = None,
         _not_in("class_type", class_type)
     if student_count is not None and (type(student_count) is not int or not 0 <= student_count <= STUDENTS_MAX):
         raise RuleBroken("student_count", value=_shown(student_count), max=STUDENTS_MAX)
-    if note is not None and type(note) is not str:
+    if note is not None and (type(note) is not str or len(note) > NOTE_MAX or "\x00" in note):
         _check_text("visit", "note", note)
-    if calibration_code is not None and (type(calibration_code) is not str or len(calibration_code) > _CODE_MAX):
+    if calibration_code is not None and (type(calibration_code) is not str or len(calibration_code) > _CODE_MAX
+                                         or "\x00" in calibration_code):
         _check_text("visit", "calibration_code", calibration_code)
 
 
@@ -117,23 +130,50 @@ def _not_in(rule: str, value: Any) -> None:
     raise RuleBroken(rule, value=value, choices=", ".join(_CHOICES[rule]))
 
 
-def _check_text(kind: str, field: str, value: Any) -> None:
+def _check_text(kind: str, field: str, value: Any, words: str | None = None) -> None:
     if value is None:
         return
-    words = f"{kind}'s {field.replace('_', ' ')}"
+    words = words or f"{kind}'s {field.replace('_', ' ')}"
     if not isinstance(value, str):
         raise RuleBroken("not_text", field=words)
     limit = TEXT_LIMITS.get((kind, field))
     if limit is not None and len(value) > limit:
-        raise RuleBroken("too_long", field=words, limit=limit)
+        raise RuleBroken("too_long", field=words, limit=limit, count=len(value))
+    if "\x00" in value:
+        raise RuleBroken("nul", field=words)
 
 
 def check_note_text(text: Any, deleted: bool = False) -> None:
-    """A live evidence note says something (an emptied note is deleted instead)."""
-    if not isinstance(text, str):
-        raise RuleBroken("not_text", field="evidence note")
+    """A live evidence note says something (an emptied note is deleted instead), within its limit."""
+    _check_text("note", "text", text, "evidence note")
     if not deleted and not text.strip():
         raise RuleBroken("note_text")
+
+
+def check_storable(kind: str, record: dict, fields: tuple[str, ...]) -> None:
+    """No text of the record's fields (or of their lists: a walk's focus and team) holds a NUL character: neither
+    database can store one (PostgreSQL refuses the whole statement). Every record a push carries is checked."""
+    for field in fields:
+        value = record.get(field)
+        if (type(value) is str and "\x00" in value) or \
+                (type(value) is list and any(type(v) is str and "\x00" in v for v in value)):
+            raise RuleBroken("nul", field=_FIELD_WORDS.get((kind, field)) or f"{kind}'s {field.replace('_', ' ')}")
+
+
+_FIELD_WORDS = {("note", "text"): "evidence note", ("note", "lookfor_id"): "evidence note's look-for id",
+                ("visit", "observer_id"): "visit's observer id", ("walk", "created_by"): "walk's creator"}
+
+
+def check_time(value: Any, field: str, sent: Any = None) -> Any:
+    """A time a record holds, inside the window a store accepts (sync.protocol.times), as aware UTC (UTC text
+    stays text); a walk's date (a date) from 2000-01-01 to a year ahead. RuleBroken("time") otherwise, quoting
+    `sent` (the text the value was read from) if it is text."""
+    try:
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return times.accepted_date(value, field)
+        return times.accepted_utc(value, field, sent if isinstance(sent, str) else None)
+    except times.BadTime as why:
+        raise RuleBroken("time", why=why) from None
 
 
 # ---- rubric rules: look-fors, subjects, scales ------------------------------------------------------

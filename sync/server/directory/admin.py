@@ -7,6 +7,7 @@ settings) get a change_seq from the district counter so devices receive them on 
 """
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +21,10 @@ from sync.server.directory.audit import record
 from sync.server.models import AuditLog, Device, DistrictSettings, RubricVersion, School, User
 from sync.server.scope import Scope
 
+# a district's settings and their types, strictly (true is not 1): a boolean where the privacy threshold is meant
+# would set it to 1
 SETTINGS_FIELDS = {"small_cell_threshold": int, "record_class_type": bool, "allow_identifying_fields": bool}
+THRESHOLD_MIN, THRESHOLD_MAX = 1, 50  # classrooms: a tally of fewer visits than the threshold is not shown
 
 
 class AdminError(LearnwalkError):
@@ -181,15 +185,32 @@ def get_settings(s: Session, caller: Caller) -> dict:
     return snapshot(row, tuple(SETTINGS_FIELDS)) if row else {}
 
 
-def update_settings(s: Session, caller: Caller, changes: dict) -> dict:
+def check_settings(changes: Any) -> dict:
+    """The settings a change sets (a null is "not given"), each of its exact type; AdminError otherwise: 422 for a
+    value of the wrong type (a boolean where a number is meant), 400 for a threshold out of range or an unknown
+    setting."""
+    if not isinstance(changes, dict):
+        raise AdminError("The settings change must be a JSON object such as {\"small_cell_threshold\": 5}.", 422)
+    changes = {name: value for name, value in changes.items() if value is not None}
     unknown = sorted(set(changes) - set(SETTINGS_FIELDS))
     if unknown:
         raise AdminError(f"Unknown setting {', '.join(unknown)}; the settings are {', '.join(SETTINGS_FIELDS)}.")
     for name, kind in SETTINGS_FIELDS.items():
         if name in changes and type(changes[name]) is not kind:
-            raise AdminError(f"Setting {name} must be {'true or false' if kind is bool else 'a whole number'}.")
-    if "small_cell_threshold" in changes and not 1 <= changes["small_cell_threshold"] <= 50:
-        raise AdminError("small_cell_threshold must be between 1 and 50 (classrooms); 3 to 5 is usual.")
+            shown = json.dumps(changes[name])[:40]
+            want = "true or false" if kind is bool else \
+                f"a whole number from {THRESHOLD_MIN} to {THRESHOLD_MAX} (classrooms)"
+            raise AdminError(f"Setting {name} must be {want}, not {shown}; send it as a JSON "
+                             f"{'boolean' if kind is bool else 'number'}.", 422)
+    if "small_cell_threshold" in changes and not THRESHOLD_MIN <= changes["small_cell_threshold"] <= THRESHOLD_MAX:
+        raise AdminError(f"small_cell_threshold must be between {THRESHOLD_MIN} and {THRESHOLD_MAX} (classrooms); "
+                         "3 to 5 is usual.")
+    return changes
+
+
+def update_settings(s: Session, caller: Caller, changes: Any) -> dict:
+    """Set some of the district's settings (check_settings first; nothing is written if any is refused)."""
+    changes = check_settings(changes)
     row = s.exec(Scope(caller).select(DistrictSettings)).first()
     before = snapshot(row, tuple(SETTINGS_FIELDS))
     for name, value in changes.items():

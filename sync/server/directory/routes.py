@@ -9,11 +9,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Annotated, Iterator, Literal
+from typing import Annotated, Any, Iterator, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Body, Path, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
 from rubrics import RubricInvalid
@@ -56,7 +56,11 @@ class UserChange(BaseModel):
 
 
 class SettingsChange(BaseModel):
-    small_cell_threshold: int | None = None
+    """A settings change as the admin API documents it; the body is checked strictly by svc.check_settings (no
+    coercion: pydantic's lax mode would read true as 1)."""
+    model_config = ConfigDict(extra="forbid", strict=True)
+    small_cell_threshold: int | None = Field(None, ge=svc.THRESHOLD_MIN, le=svc.THRESHOLD_MAX,
+                                             description="Tallies of fewer classrooms are not shown")
     record_class_type: bool | None = None
     allow_identifying_fields: bool | None = None
 
@@ -162,11 +166,12 @@ def get_settings(caller: CallerDep, s: SessionDep) -> dict:
     return svc.get_settings(s, caller)
 
 
-@router.patch("/settings")
-def update_settings(body: SettingsChange, caller: CallerDep, s: WriteSessionDep) -> dict:
+@router.patch("/settings", openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
+    "schema": SettingsChange.model_json_schema()}}}})
+def update_settings(body: Annotated[Any, Body()], caller: CallerDep, s: WriteSessionDep) -> dict:
     """Small-cell threshold, whether class type is recorded, whether identifying fields are allowed."""
     _admin(caller)
-    result = _run(svc.update_settings, s, caller, body.model_dump(exclude_none=True))
+    result = _run(svc.update_settings, s, caller, body)
     s.commit()
     return result
 

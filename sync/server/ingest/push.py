@@ -60,17 +60,23 @@ def _answered(s: Session, device_id: str, lo: int, hi: int) -> dict[int, Answer]
     return {q: (q, st, why) for q, st, why in rows}
 
 
+def _key(value) -> bool:
+    """Whether a pushed id can be looked up: text without a NUL (PostgreSQL refuses the whole query; the record
+    itself is then answered rejected by the rules)."""
+    return type(value) is str and "\x00" not in value
+
+
 def _load_state(s: Session, b: Batch, last: int) -> tuple[dict[str, dict], dict[str, tuple[str, str]]]:
     ids: dict[str, set[str]] = {k: set() for k in TABLES}
     for kind, records in (("walk", b.walks), ("visit", b.visits), ("note", b.notes)):
         for q, data in records:
-            if q > last and type(data.get("id")) is str:
+            if q > last and _key(data.get("id")):
                 ids[kind].add(data["id"])
-                if kind == "visit" and type(data.get("walk_id")) is str:
+                if kind == "visit" and _key(data.get("walk_id")):
                     ids["walk"].add(data["walk_id"])
-                elif kind == "note" and type(data.get("visit_id")) is str:
+                elif kind == "note" and _key(data.get("visit_id")):
                     ids["visit"].add(data["visit_id"])
-    ids["visit"].update(vid for vid, _ in b.cells)
+    ids["visit"].update(vid for vid, _ in b.cells if "\x00" not in vid)
     state = {"visit": load_by(s, Visit, Visit.id, ids["visit"])}
     ids["walk"].update(v["walk_id"] for v in state["visit"].values())
     state["walk"] = load_by(s, Walk, Walk.id, ids["walk"])
@@ -137,6 +143,8 @@ class _Work:
             self.results.append(answer)
 
     def _answer(self, q: int, status: str, reason: str | None = None) -> None:
+        if reason is not None and "\x00" in reason:  # a reason may quote what was sent; it is stored too
+            reason = reason.replace("\x00", "\\x00")
         self.results.append((q, status, reason))
         self.stored.append({"device_id": self.caller.device_id, "op_seq": q, "status": status, "reason": reason})
 

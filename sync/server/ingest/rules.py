@@ -16,7 +16,8 @@ from pydantic import ValidationError
 from sync.errors import LearnwalkError
 from sync.protocol import RECORD_SHAPES, times
 from sync.protocol.cells import op_seqs
-from sync.protocol.rules import RubricRules, RuleBroken, Triple, check_note_text, check_visit, check_walk, rubric_rules
+from sync.protocol.rules import (NOTE_MAX, RubricRules, RuleBroken, Triple, check_note_text, check_storable,
+                                 check_time, check_visit, check_walk, rubric_rules)
 from sync.server.deps import Caller
 from sync.server.rubrics.registry import KnownRubrics
 
@@ -33,9 +34,10 @@ _TIME_FIELDS = ("updated_at", "started_at", "ended_at")
 
 
 def utc_time(value: Any, field: str) -> datetime | str | None:
-    """sync.protocol.times.utc_time; a bad time is Refused with its reason."""
+    """A time a device sent, inside the window a store accepts (sync.protocol.times.accepted_utc: UTC text stays
+    text); a bad time is Refused with its reason."""
     try:
-        return times.utc_time(value, field)
+        return times.accepted_utc(value, field)
     except times.BadTime as why:
         raise Refused(str(why)) from None
 
@@ -55,18 +57,23 @@ def _first_error(exc: ValidationError) -> str:
 
 
 def _generic(kind: str, data: dict) -> dict:
+    """The record read with its shape: text a database can hold, times inside the window a store accepts.
+    RuleBroken or Refused with the reason otherwise."""
+    check_storable(kind, data, SHAPE_FIELDS[kind])  # before the shape: its reason would show the NUL
     try:
         rec = RECORD_SHAPES[kind].model_validate(data)
     except ValidationError as exc:
         raise Refused(f"the {kind} is not well formed ({_first_error(exc)})") from None
     row = rec.model_dump()
-    for key in ("updated_at", "started_at", "ended_at"):
+    for key in _TIME_FIELDS:
         if key in row:
-            row[key] = as_utc(row[key], key)
+            row[key] = check_time(row[key], key, data.get(key))
+    if isinstance(row.get("walk_date"), date):
+        check_time(row["walk_date"], "walk_date")
     return row
 
 
-_VISIT_TEXT = (("id", 36), ("walk_id", 36), ("observer_id", 64), ("note", None))
+_VISIT_TEXT = (("id", 36), ("walk_id", 36), ("observer_id", 64), ("note", NOTE_MAX))
 _VISIT_OPTIONAL = (("grade", 4), ("subject", 40), ("class_type", 40), ("calibration_code", 40))
 
 
@@ -77,8 +84,10 @@ def _visit_fields(data: dict) -> dict:
         row = {f: data[f] for f in SHAPE_FIELDS["visit"]}
     except KeyError:
         return _generic("visit", data)
-    ok = all(type(row[f]) is str and (n is None or len(row[f]) <= n) for f, n in _VISIT_TEXT)
-    ok = ok and all(row[f] is None or (type(row[f]) is str and len(row[f]) <= n) for f, n in _VISIT_OPTIONAL)
+    # text within its limit and without a NUL (no database holds one)
+    ok = all(type(row[f]) is str and len(row[f]) <= n and "\x00" not in row[f] for f, n in _VISIT_TEXT)
+    ok = ok and all(row[f] is None or (type(row[f]) is str and len(row[f]) <= n and "\x00" not in row[f])
+                    for f, n in _VISIT_OPTIONAL)
     ok = ok and type(row["visit_no"]) is int and type(row["deleted"]) is bool
     ok = ok and (row["student_count"] is None or type(row["student_count"]) is int)
     if not ok:
@@ -151,7 +160,10 @@ class Rules:
     def apply(self, kind: str, data: dict, op_seq: int = 0) -> tuple[str, dict | None]:
         """Return ("applied", new row) or ("duplicate", None); raise Refused to reject. op_seq: the record's
         latest change (a visit's is needed to check its cells' subject)."""
-        row = normalize(kind, data)
+        try:
+            row = normalize(kind, data)
+        except RuleBroken as broken:
+            raise Refused(str(broken)) from None
         record_id = row["id"]
         current = self.state[kind].get(record_id)
         if current is not None and current["district_id"] != self.caller.district_id:

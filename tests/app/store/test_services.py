@@ -274,6 +274,68 @@ def test_notes_refuse_empty_text_and_unknown_lookfors(svc, visit, data_dir):
     assert count(data_dir, "evidence_note") == 0
 
 
+@pytest.mark.parametrize("save", [
+    lambda svc, v, text: svc.add_note(v.id, text, "t.talk"),
+    lambda svc, v, text: svc.set_note(v.id, "t.talk", text),
+    lambda svc, v, text: svc.update_visit(v.id, note=text),
+], ids=["add_note", "set_note", "visit note"])
+def test_a_note_over_its_limit_is_refused_with_the_limit_and_the_count_never_cut_short(svc, visit, data_dir, save):
+    from sync.protocol.rules import NOTE_MAX
+
+    entries = len(outbox(data_dir))
+    save(svc, visit, "x" * NOTE_MAX)  # at the limit: kept whole
+    with pytest.raises(ServiceError, match=f"can be at most {NOTE_MAX} characters and has {NOTE_MAX + 1}; "
+                                           r"shorten it \(nothing was saved\)\."):
+        save(svc, visit, "y" * (NOTE_MAX + 1))
+    kept = [n.text for n in svc.notes(visit.id)] + [svc.visit(visit.id).note]
+    assert "x" * NOTE_MAX in kept and not any(t.startswith("y") for t in kept)
+    assert len(outbox(data_dir)) == entries + 1
+
+
+@pytest.mark.parametrize("save", [
+    lambda svc, v: svc.add_note(v.id, "turn\x00and talk"),
+    lambda svc, v: svc.set_note(v.id, None, "turn\x00and talk"),
+    lambda svc, v: svc.update_visit(v.id, note="turn\x00and talk"),
+    lambda svc, v: svc.update_visit(v.id, calibration_code="c\x00"),
+    lambda svc, v: svc.update_walk(v.walk_id, cycle_label="Fall\x00"),
+    lambda svc, v: svc.update_walk(v.walk_id, team=["Principal\x00"]),
+], ids=["add_note", "set_note", "visit note", "calibration code", "cycle label", "team"])
+def test_text_with_a_nul_character_is_refused_in_words_and_nothing_is_saved(svc, visit, data_dir, save):
+    entries = len(outbox(data_dir))
+    with pytest.raises(ServiceError, match="holds a NUL character, which cannot be saved; remove it."):
+        save(svc, visit)
+    assert len(outbox(data_dir)) == entries and count(data_dir, "evidence_note") == 0
+
+
+@pytest.mark.parametrize("walk_date, words", [
+    (date(1999, 12, 31), "walk_date 1999-12-31 is before 2000-01-01; pick the walk's real date."),
+    ("0999-01-01", "walk_date 0999-01-01 is before 2000-01-01"),
+    (date(9999, 12, 31), "walk_date 9999-12-31 is more than a year ahead"),
+])
+def test_a_walk_date_outside_the_window_the_server_accepts_is_refused(svc, school, walk, data_dir, walk_date, words):
+    entries = len(outbox(data_dir))
+    with pytest.raises(ServiceError, match=f"^This cannot be saved: {words}"):
+        svc.create_walk(school_id=school.id, rubric_id="test-walk", rubric_version=1, focus=["t.talk"],
+                        walk_date=walk_date)
+    with pytest.raises(ServiceError, match=words):
+        svc.update_walk(walk.id, walk_date=walk_date)
+    assert len(outbox(data_dir)) == entries
+    svc.update_walk(walk.id, walk_date=date(2000, 1, 1))  # the window's first day is inside it
+
+
+def test_a_device_clock_before_the_window_refuses_every_change_in_words(svc, walk, data_dir, monkeypatch):
+    from datetime import datetime, timezone
+
+    import app.store.services as services
+
+    entries = len(outbox(data_dir))
+    monkeypatch.setattr(services, "utcnow", lambda: datetime(1970, 1, 1, tzinfo=timezone.utc))  # a reset clock
+    with pytest.raises(ServiceError, match=r"^The device's clock says 1970-01-01, before 2000-01-01; set the date "
+                                           r"and time in the device's settings, then try again \(nothing was saved\)"):
+        svc.start_visit(walk.id)
+    assert len(outbox(data_dir)) == entries and count(data_dir, "visit") == 0
+
+
 def test_delete_note_leaves_a_tombstone(svc, visit, data_dir):
     note = svc.add_note(visit.id, "Anchor chart referenced", "t.explain")
     svc.delete_note(note.id)

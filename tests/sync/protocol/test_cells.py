@@ -39,7 +39,8 @@ def rubric_check(scales: dict):
     return check
 VALUES = ["1", "2", "3", "yes", "no"]
 
-instants = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 31),
+# the window a store accepts (sync.protocol.times): 2000-01-01 to a day past now
+instants = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime.now(timezone.utc).replace(tzinfo=None),
                         timezones=st.just(timezone.utc))
 canonical_times = instants.map(lambda t: t.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
 # what a device might send: the canonical text mostly, else other UTC forms, other zones, impossible dates, junk
@@ -49,9 +50,12 @@ any_times = st.one_of(
     instants.map(lambda t: t.isoformat()),
     instants.map(lambda t: t.astimezone(timezone(timedelta(hours=5))).isoformat()),
     st.sampled_from(["2026-02-30T09:30:00.000000Z", "2026-11-25T25:30:00.000000Z", "yesterday", "", None, 7]),
+    # outside the window: a clock that was wrong, and times no database holds
+    st.sampled_from(["0999-01-01T00:00:00.000000Z", "1970-01-01T00:00:00.000000Z", "1999-12-31T23:59:59.999999Z",
+                     "9999-12-31T23:59:59.999999Z", "2999-01-01T00:00:00Z", "0001-01-01T00:00:00+00:00"]),
 )
-lookfors = st.one_of(st.sampled_from(LOOKFORS), st.sampled_from(["", "x" * 81, "lf.zz", 7, None]))
-values = st.one_of(st.none(), st.sampled_from(VALUES), st.sampled_from(["v" * 41, "", 3, ["3"], True]))
+lookfors = st.one_of(st.sampled_from(LOOKFORS), st.sampled_from(["", "x" * 81, "lf.zz", 7, None, "lf.a\x00"]))
+values = st.one_of(st.none(), st.sampled_from(VALUES), st.sampled_from(["v" * 41, "", 3, ["3"], True, "1\x00"]))
 flags = st.one_of(st.booleans(), st.booleans(), st.sampled_from([0, 1, None]))
 op_seqs = st.one_of(st.integers(-1, 16), st.integers(-3, 2**31), st.sampled_from(["2", 2.0, True, None]))
 scales = st.dictionaries(st.sampled_from(LOOKFORS), st.tuples(st.sets(st.sampled_from(VALUES)), st.booleans()))
