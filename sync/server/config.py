@@ -27,7 +27,7 @@ class Settings(BaseSettings):
     # bodies are bounded before they are read (sync.server.limits): a push by max_push_bytes, any other by this
     max_body_bytes: int = Field(2 * 1024 * 1024, ge=1024,
                                 description="Largest request body in bytes outside push, e.g. a rubric upload (else 413)")
-    body_read_seconds: float = Field(60.0, gt=0, description="Time a client has to send a whole body (else 408)")
+    body_read_seconds: float = Field(60.0, gt=0, description="Longest wait for the next part of a request body (else 408)")
     # failed enrollment attempts, counted in the database so every worker sees the same counts (else 429)
     enroll_window_seconds: int = Field(600, ge=1, description="Window over which failed enrollments are counted")
     enroll_failures_per_address: int = Field(

@@ -1,11 +1,10 @@
 """Request bodies bounded before they are read: an ASGI middleware that refuses (413, problem+json) a declared
-Content-Length over the route's limit at once, and a streamed (chunked) body as soon as its bytes pass it, and
-answers 408 when a body takes longer than the read deadline. A push has its own larger limit (the client splits a
-batch on 413); every other route has max_body_bytes."""
+Content-Length over the route's limit at once and a streamed (chunked) body as soon as its bytes pass it, and
+answers 408 when the next part of a body does not come within the read deadline. A push has its own larger limit
+(the client splits a batch on 413); every other route has max_body_bytes."""
 from __future__ import annotations
 
 import asyncio
-import time
 
 from sync.server.errors import ApiError, problem, too_large
 
@@ -41,13 +40,15 @@ class BodyLimit:
                                       else ApiError(400, "The Content-Length header is not a number; send the "
                                                          "request again from a regular HTTP client."))
         state = {"read": 0, "done": False, "refused": None, "started": False}
-        deadline = time.monotonic() + self.settings.body_read_seconds
+        # as nginx's client_body_timeout: the longest wait for the next part of the body, so a slow but moving
+        # upload finishes and a stalled one frees its worker
+        idle = self.settings.body_read_seconds
 
         async def bounded_receive():
             if state["done"]:
                 return await receive()  # after the body: a wait for disconnect, not bounded
             try:
-                message = await asyncio.wait_for(receive(), max(0.0, deadline - time.monotonic()))
+                message = await asyncio.wait_for(receive(), idle)
             except asyncio.TimeoutError:
                 state["refused"] = ApiError(408, "The request body did not arrive in time; send it again on a "
                                                  "steadier connection.")
@@ -58,6 +59,8 @@ class BodyLimit:
                     state["refused"] = _limit_error(path, limit)
                     raise _Refused(state["refused"])
                 state["done"] = not message.get("more_body", False)
+            else:  # the client went away
+                state["done"] = True
             return message
 
         async def guarded_send(message):
