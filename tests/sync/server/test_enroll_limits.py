@@ -38,7 +38,7 @@ def _enroll(http: httpx.Client, code: str) -> httpx.Response:
 
 
 def test_500_wrong_codes_from_one_address_get_429_and_the_right_code_works_after_the_window(
-        limited_server, server_db, district):
+        limited_server, server_db, district, device):
     right = district.code(district.user("observer"))
     with _client(limited_server.url) as http:
         started = time.monotonic()
@@ -66,6 +66,11 @@ def test_500_wrong_codes_from_one_address_get_429_and_the_right_code_works_after
     assert first.record_id == "127.0.0.0/24" and first.after["failures"] == LIMIT
     written = repr([(e.actor, e.record_id, e.before, e.after) for e in entries])
     assert "127.0.0.1" not in written and "WRNG" not in written and right not in written
+    # and the district's admins see it where the Admin screen reads the log
+    with harness.api(limited_server.url, harness.token_of(device("admin"))) as http:
+        shown = http.get("/api/v1/admin/audit", params={"action": "enrollment.limited"})
+    assert shown.status_code == 200, shown.text
+    assert "127.0.0.0/24" in shown.text and "127.0.0.1" not in shown.text
 
 
 def test_another_address_may_enroll_while_one_is_held_back(limited_server, district):
