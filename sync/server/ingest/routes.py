@@ -16,9 +16,9 @@ from sqlmodel import Session
 from sync.protocol import (MAX_OP_SEQ, PROTOCOL_VERSION, EnrollRequest, EnrollResponse, PullResponse, PushRequest,
                            PushResponse)
 from sync.protocol.cells import envelope_ok, op_seqs
+from sync.server import errors
 from sync.server.db import writer
 from sync.server.deps import CallerDep, ProtocolDep, SessionDep, WriteSessionDep
-from sync.server import errors
 from sync.server.directory.attempts import EnrollLimited, Limits
 from sync.server.directory.people import DirectoryError, enroll_limited, mark_synced
 from sync.server.errors import ApiError

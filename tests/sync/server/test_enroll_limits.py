@@ -14,14 +14,14 @@ from sync.server.models import AuditLog, EnrollAttempt
 from tests.support import serverproc as harness
 
 LIMIT, WINDOW = 20, 6
+LIMITED = {"LEARNWALK_ENROLL_FAILURES_PER_ADDRESS": str(LIMIT), "LEARNWALK_ENROLL_FAILURES_PER_DISTRICT": str(LIMIT),
+           "LEARNWALK_ENROLL_WINDOW_SECONDS": str(WINDOW)}
 
 
 @pytest.fixture
 def limited_server(db_url, server_db):
     """A server of its own (the counts are server-wide) with a small limit and a short window."""
-    proc = harness.ServerProc(db_url, env={"LEARNWALK_ENROLL_FAILURES_PER_ADDRESS": str(LIMIT),
-                                           "LEARNWALK_ENROLL_FAILURES_PER_DISTRICT": str(LIMIT),
-                                           "LEARNWALK_ENROLL_WINDOW_SECONDS": str(WINDOW)}).start()
+    proc = harness.ServerProc(db_url, env=LIMITED).start()
     yield proc
     proc.stop()
     with server_db.write() as s:  # the counts live in the shared database: the next test starts with none
@@ -98,3 +98,15 @@ def test_spent_codes_of_one_district_are_limited_for_that_district(limited_serve
     entries = server_db.rows(AuditLog, AuditLog.district_id == district.id, AuditLog.action == "enrollment.limited",
                              AuditLog.kind == "district")
     assert [e.record_id for e in entries] == [district.id]
+
+
+def test_the_count_holds_across_server_processes_on_one_database(limited_server, db_url, district):
+    other = harness.ServerProc(db_url, env=LIMITED).start()
+    try:
+        with _client(limited_server.url, "127.0.0.4") as one, _client(other.url, "127.0.0.4") as two:
+            for i in range(LIMIT):
+                assert _enroll((one, two)[i % 2], f"WRNG-{i:04d}-PROC").status_code == 400
+            assert _enroll(one, "WRNG-LAST-PROC").status_code == 429
+            assert _enroll(two, "WRNG-LAST-PROC").status_code == 429
+    finally:
+        other.stop()
