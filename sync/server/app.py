@@ -11,6 +11,7 @@ from sync.server.db import make_engine
 from sync.server.directory import routes as routes_admin
 from sync.server.export import routes as routes_export
 from sync.server.ingest import routes as routes_sync
+from sync.server.limits import BodyLimit
 
 ROUTERS = (
     routes_sync.router,     # health, enroll, push, pull
@@ -26,6 +27,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings.db_url, settings.db_pool_size)
     errors.install(app)
+    app.add_middleware(BodyLimit, settings=settings)  # every body bounded before a route reads it
     for router in ROUTERS:
         app.include_router(router)
     return app

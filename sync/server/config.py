@@ -24,3 +24,15 @@ class Settings(BaseSettings):
     pull_page: int = Field(5_000, ge=1, description="Most changes one pull page returns")
     code_ttl_hours: int = Field(72, ge=1, description="How long an enrollment code stays usable")
     db_pool_size: int = Field(5, ge=1)
+    # bodies are bounded before they are read (sync.server.limits): a push by max_push_bytes, any other by this
+    max_body_bytes: int = Field(2 * 1024 * 1024, ge=1024,
+                                description="Largest request body in bytes outside push, e.g. a rubric upload (else 413)")
+    body_read_seconds: float = Field(60.0, gt=0, description="Longest wait for the next part of a request body (else 408)")
+    # failed enrollment attempts, counted in the database so every worker sees the same counts (else 429)
+    enroll_window_seconds: int = Field(600, ge=1, description="Window over which failed enrollments are counted")
+    enroll_failures_per_address: int = Field(
+        100, ge=1, description="Failed enrollments one client address may make per window before it must wait")
+    enroll_failures_per_district: int = Field(
+        100, ge=1, description="Failed enrollments with one district's used or expired codes per window")
+    enroll_failures_unknown: int = Field(
+        1000, ge=1, description="Failed enrollments with codes no district knows, from all addresses, per window")

@@ -13,8 +13,9 @@ from sync.errors import LearnwalkError
 
 PROBLEM = "application/problem+json"
 
-_TITLES = {400: "Bad request", 401: "Not signed in", 403: "Not allowed", 404: "Not found", 409: "Conflict",
-           413: "Too large", 422: "Invalid input", 426: "Upgrade required", 500: "Server error"}
+_TITLES = {400: "Bad request", 401: "Not signed in", 403: "Not allowed", 404: "Not found", 408: "Too slow",
+           409: "Conflict", 413: "Too large", 422: "Invalid input", 426: "Upgrade required", 429: "Too many attempts",
+           500: "Server error"}
 
 
 class ApiError(LearnwalkError):
@@ -26,6 +27,25 @@ class ApiError(LearnwalkError):
 def problem(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
     body = {"type": "about:blank", "title": _TITLES.get(status, "Error"), "status": status, "detail": detail}
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def too_many(detail: str, retry_after: int) -> ApiError:
+    """429 with the seconds to wait in Retry-After (RFC 9110), for a client that should try again later."""
+    return ApiError(429, detail, {"Retry-After": str(retry_after)})
+
+
+def too_large(limit: int, what: str = "This request body", hint: str = "send less at once") -> ApiError:
+    return ApiError(413, f"{what} is over the limit of {limit} bytes; {hint}.")
+
+
+def documented(status: int, retry_after: bool = False) -> dict:
+    """An answer besides the common ones, for a route's `responses=`: problem+json (and Retry-After)."""
+    answer = {"description": _TITLES.get(status, "Error"),
+              "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    if retry_after:
+        answer["headers"] = {"Retry-After": {"description": "Seconds to wait before trying again",
+                                             "schema": {"type": "integer"}}}
+    return answer
 
 
 def _where(loc) -> str:

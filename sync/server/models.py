@@ -151,6 +151,16 @@ class AuditLog(ServerTable, table=True):
     after: dict | None = Field(default=None, sa_type=JSON)
 
 
+class EnrollAttempt(ServerTable, table=True):
+    """Failed enrollments in the current window of one scope (an address's hash, a district, or unknown codes),
+    in the database so that every server worker counts and refuses alike."""
+    __tablename__ = "enroll_attempt"
+    scope: str = Field(primary_key=True, max_length=80)
+    window_start: datetime = Field(default_factory=utcnow)
+    failures: int = 0
+    reported: bool = False  # the burst of this window is in the audit log
+
+
 Index("ix_walk_district_seq", Walk.district_id, Walk.change_seq)
 Index("ix_visit_district_seq", Visit.district_id, Visit.change_seq)
 Index("ix_note_district_seq", EvidenceNote.district_id, EvidenceNote.change_seq)

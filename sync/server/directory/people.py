@@ -17,7 +17,7 @@ from sync.errors import LearnwalkError
 from sync.protocol import new_id, utcnow
 from sync.server import seq
 from sync.server.deps import ROLES
-from sync.server.directory import audit
+from sync.server.directory import attempts, audit
 from sync.server.models import District, DistrictSettings, Device, EnrollmentCode, School, User
 from sync.server.rubrics import registry as rubric_registry
 from sync.server.security import digest, new_code, new_token, normalize_code
@@ -109,6 +109,24 @@ def enroll(s: Session, code: str, device_name: str = "") -> tuple[Device, User, 
                     token_hash=digest(token))
     s.add(device)
     return device, user, s.get(District, user.district_id), token
+
+
+def enroll_limited(s: Session, code: str, device_name: str, address: str,
+                   limits: attempts.Limits) -> tuple[Device, User, District, str]:
+    """enroll() behind the attempt limits: refused (EnrollLimited) while the address, or the code's district (codes
+    no district knows count together), has failed too often in the window; a failure is counted and committed
+    before DirectoryError is raised, so the caller's session is left clean either way."""
+    known = s.execute(select(EnrollmentCode.district_id)
+                      .where(EnrollmentCode.code_hash == digest(normalize_code(code)))).scalar()
+    scopes = [attempts.address_scope(address), attempts.district_scope(known)]
+    attempts.check(s, scopes, limits)
+    try:
+        return enroll(s, code, device_name)
+    except DirectoryError:
+        s.rollback()  # nothing of the failed enrollment is kept; only its count
+        attempts.fail(s, scopes, limits, attempts.network(address))
+        s.commit()
+        raise
 
 
 def mark_synced(s: Session, device_id: str) -> None:

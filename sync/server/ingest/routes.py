@@ -16,9 +16,11 @@ from sqlmodel import Session
 from sync.protocol import (MAX_OP_SEQ, PROTOCOL_VERSION, EnrollRequest, EnrollResponse, PullResponse, PushRequest,
                            PushResponse)
 from sync.protocol.cells import envelope_ok, op_seqs
+from sync.server import errors
 from sync.server.db import writer
 from sync.server.deps import CallerDep, ProtocolDep, SessionDep, WriteSessionDep
-from sync.server.directory.people import DirectoryError, enroll, mark_synced
+from sync.server.directory.attempts import EnrollLimited, Limits
+from sync.server.directory.people import DirectoryError, enroll_limited, mark_synced
 from sync.server.errors import ApiError
 from sync.server.ingest.pull import changes_since
 from sync.server.ingest.push import Batch, answers_json, ingest
@@ -32,11 +34,16 @@ def health() -> dict:
     return {"status": "ok", "protocol": PROTOCOL_VERSION}
 
 
-@router.post("/enroll", response_model=EnrollResponse)
-def enroll_device(body: EnrollRequest, s: WriteSessionDep, _p: ProtocolDep) -> EnrollResponse:
-    """Exchange a one-time enrollment code for a device token (shown once)."""
+@router.post("/enroll", response_model=EnrollResponse, responses={429: errors.documented(429, retry_after=True)})
+def enroll_device(body: EnrollRequest, s: WriteSessionDep, _p: ProtocolDep, request: Request) -> EnrollResponse:
+    """Exchange a one-time enrollment code for a device token (shown once); after too many failed attempts from
+    an address or for a district, 429 with Retry-After until the window ends."""
+    address = request.client.host if request.client else ""
     try:
-        device, user, district, token = enroll(s, body.code, body.device_name)
+        device, user, district, token = enroll_limited(s, body.code, body.device_name, address,
+                                                       Limits.of(request.app.state.settings))
+    except EnrollLimited as exc:
+        raise errors.too_many(str(exc), exc.retry_after) from None
     except DirectoryError as exc:
         raise ApiError(400, str(exc)) from None
     s.commit()
@@ -133,11 +140,7 @@ async def push(request: Request, caller: CallerDep) -> Response:
     """Apply a batch of outbox entries in one transaction; answer each record and cell (replays get the same
     answers; the body lists the answers that are not "applied")."""
     settings = request.app.state.settings
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > settings.max_push_bytes:
-        raise ApiError(413, f"This push is {declared} bytes; the limit is {settings.max_push_bytes}. "
-                            "Send the entries in smaller batches.")
-    raw = await request.body()
+    raw = await request.body()  # bounded by max_push_bytes as it arrives (sync.server.limits)
     started = time.perf_counter()
 
     def work() -> bytes:
