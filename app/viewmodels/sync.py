@@ -99,6 +99,9 @@ class SyncVM:
         text = f"Synced: {plural(sent, 'change')} sent, {plural(report.pulled, 'change')} received."
         if report.rejected:
             text += f" {plural(report.rejected, 'change')} refused; see below."
+        if report.skipped:
+            text += (f" {plural(report.skipped, 'change')} from the server could not be read on this device and "
+                     "were left out; update the app.")
         return text
 
     def retry_refused(self) -> str:
