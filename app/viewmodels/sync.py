@@ -100,8 +100,8 @@ class SyncVM:
         if report.rejected:
             text += f" {plural(report.rejected, 'change')} refused; see below."
         if report.skipped:
-            text += (f" {plural(report.skipped, 'change')} from the server could not be read on this device and "
-                     "were left out; update the app.")
+            text += (f" Left out {plural(report.skipped, 'change')} from the server that this device cannot read; "
+                     "update the app.")
         return text
 
     def retry_refused(self) -> str:

@@ -125,3 +125,26 @@ def test_an_unreadable_record_is_left_out_and_the_rest_of_the_page_lands(store, 
     assert count(data_dir, "rating") == 0
     assert store.cursor() == 9
     assert "could not be read on this device and were left out" in caplog.text and "visit_no" in caplog.text
+
+
+def test_the_sync_screen_says_how_many_pulled_changes_were_left_out(tmp_path):
+    """A page with a visit this device cannot read: the round completes and the Sync screen says so in words."""
+    import httpx
+
+    from app.viewmodels.sync import SyncVM
+    from sync.protocol import EnrollResponse
+    from tests.support import serverproc as harness
+
+    bad = {"id": "v-bad", "walk_id": "w1", "visit_no": 1, "observer_id": "u2", "started_at": "not a time"}
+
+    def handler(request):
+        return httpx.Response(200, json={"changes": [{"kind": "visit", "record_id": "v-bad", "seq": 3, "data": bad}],
+                                         "cursor": 3, "more": False})
+
+    dev = harness.new_device(tmp_path / "dev", transport=httpx.MockTransport(handler))
+    dev.sync.store.save_enrollment("http://server.test", EnrollResponse(
+        device_id="d1", token="t" * 43, user_id="u1", role="lead", district_id="x", district_name="Test"))
+    said = SyncVM(dev.sync).sync_now()
+    assert "Left out 1 change from the server that this device cannot read; update the app." in said
+    assert dev.sync.store.cursor() == 3
+    dev.engine.dispose()
