@@ -90,3 +90,29 @@ def test_a_page_of_only_unreadable_rows_still_moves_the_cursor(server, server_db
     sent = {rid for _, p in pages for rid in p}
     assert walks[0].id in sent and walks[2].id in sent and walks[1].id not in sent
     assert (True, []) in pages  # the spoiled walk's page: nothing in it, yet the cursor moved past it
+
+
+AT = "2026-09-01T08:00:00.000000Z"
+CELLS = [["lf.a", "3", False, False, AT], ["lf.b", None, True, False, AT], ["lf.c", None, False, True, AT],
+         ["lf.d", "3", False, False, "0999-01-01T00:00:00.000000Z"], ["lf.e", "3", False, False, "2026-02-30T00:00:00Z"],
+         ["lf.f", "3", False, False, "not a time"], ["lf.g", "3", False, False, 5], ["lf.h", 3, False, False, AT],
+         ["lf.i", "3", 0, False, AT], ["lf.j", "3", False, None, AT], [7, "3", False, False, AT],
+         ["lf.k", "3", False, False], ["lf.l", "3", False, False, AT, 1], "cell", None, [],
+         ["lf.m", "3", False, False, "2026-09-01T08:00:00+02:00"], ["lf.n", "3", False, False, "2026-09-01"]]
+
+
+def test_the_fast_cell_check_says_what_the_codec_says():
+    from itertools import combinations
+
+    from sync.server.ingest.pull import _Window, all_readable, all_readable_reference
+
+    for n in (1, 2, 3):
+        for cells in combinations(CELLS, n):
+            cells = list(cells)
+            assert all_readable(cells) == all_readable_reference(cells), cells
+    w = _Window.__new__(_Window)
+    w.cell_skips = {}
+    kept = w.readable_cells("v1", CELLS)
+    assert kept == [c for c in CELLS if all_readable_reference([c])]
+    assert len(w.cell_skips["v1"]) == len(CELLS) - len(kept)
+    assert all_readable([list(c) for c in CELLS[:3]]) and all_readable([])
