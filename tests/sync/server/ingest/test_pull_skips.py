@@ -94,7 +94,8 @@ def test_a_page_of_only_unreadable_rows_still_moves_the_cursor(server, server_db
 
 AT = "2026-09-01T08:00:00.000000Z"
 CELLS = [["lf.a", "3", False, False, AT], ["lf.b", None, True, False, AT], ["lf.c", None, False, True, AT],
-         ["lf.d", "3", False, False, "0999-01-01T00:00:00.000000Z"], ["lf.e", "3", False, False, "2026-02-30T00:00:00Z"],
+         ["lf.d", "3", False, False, "0999-01-01T00:00:00.000000Z"],
+         ["lf.e", "3", False, False, "2026-02-30T00:00:00Z"],
          ["lf.f", "3", False, False, "not a time"], ["lf.g", "3", False, False, 5], ["lf.h", 3, False, False, AT],
          ["lf.i", "3", 0, False, AT], ["lf.j", "3", False, None, AT], [7, "3", False, False, AT],
          ["lf.k", "3", False, False], ["lf.l", "3", False, False, AT, 1], "cell", None, [],
