@@ -12,7 +12,7 @@ from __future__ import annotations
 import gc
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, Protocol
+from typing import Callable, Iterator, NamedTuple, Protocol
 
 import httpx
 from pydantic import ValidationError
@@ -38,24 +38,34 @@ class LocalStore(Protocol):
 
     def cursor(self) -> int: ...
 
-    def apply_changes(self, changes: list[Change], cursor: int) -> int:
-        """In one transaction: apply pulled changes (never over a pending local change) and store the cursor."""
+    def apply_changes(self, changes: list[Change], cursor: int) -> "Applied":
+        """In one transaction: apply pulled changes (never over a pending local change) and store the cursor;
+        a change (or a visit's cell) the device cannot read is left out and counted, never fails the page."""
 
     def reset_cursor(self) -> None: ...
 
 
+class Applied(NamedTuple):
+    """What apply_changes did with a page: rows stored, and pulled records or cells it could not read."""
+    stored: int
+    skipped: int = 0
+
+
 @dataclass
 class RoundReport:
-    """The outcome of one sync round: what `learnwalk sync --json`, the Sync screen and SyncService report."""
+    """The outcome of one sync round: what `learnwalk sync --json`, the Sync screen and SyncService report.
+    skipped: pulled records or cells this device could not read (left out, logged; the round went on)."""
     applied: int = 0
     duplicate: int = 0
     rejected: int = 0
     pulled: int = 0
     rejected_reasons: list[str] = field(default_factory=list)
+    skipped: int = 0
 
     def as_dict(self) -> dict:
-        return {"pushed": {"applied": self.applied, "duplicate": self.duplicate, "rejected": self.rejected},
-                "pulled": self.pulled}
+        out = {"pushed": {"applied": self.applied, "duplicate": self.duplicate, "rejected": self.rejected},
+               "pulled": self.pulled}
+        return out | {"skipped": self.skipped} if self.skipped else out  # the key only when there is something
 
 
 FIRST_BATCH = 3_000  # outbox entries in a round's first push
@@ -206,9 +216,11 @@ class SyncClient(HttpClient):
                 cursor, was_reset = 0, True
                 continue
             try:
-                report.pulled += store.apply_changes(page.changes, page.cursor)
-            except ValueError as exc:  # a change this device cannot read; nothing of the page was stored
+                got = store.apply_changes(page.changes, page.cursor)
+            except ValueError as exc:  # the page could not be stored; nothing of it was
                 raise SyncFailed(str(exc), retryable=False) from None
+            report.pulled += got.stored
+            report.skipped += got.skipped
             cursor = page.cursor
             if not page.more:
                 return

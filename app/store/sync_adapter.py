@@ -4,6 +4,8 @@ Implements sync.client.LocalStore over the device store. Each method is one SQLi
 entries are deleted and rejected ones marked in the same commit; a pulled page and its cursor land together;
 a pulled record never overwrites a local record that still has an outbox entry (pending or rejected). Pulled
 ratings arrive as cells of their visit's change; each is stored as the Rating row rating_id(visit, look-for).
+A pulled record or cell this device cannot read is left out and logged, and the rest of the page and its cursor
+still land: one bad row on the server never stops a round (the server leaves such rows out too, and reports them).
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from app.store.catalog import RubricCatalog
 from app.store.db import writer
 from app.store.models import EvidenceNote, Meta, Outbox, Rating, School, Visit, Walk
 from app.store.services import LOCAL_USER
-from sync.client import Answer, PendingEntry
+from sync.client import Answer, Applied, PendingEntry
 from sync.protocol import RECORD_SHAPES, Change, EnrollResponse, utcnow
 from sync.protocol.cells import BadCell, rating_row
 
@@ -90,19 +92,23 @@ class DeviceSyncStore:
     def reset_cursor(self) -> None:
         self.set_meta(**{CURSOR: "0"})
 
-    def apply_changes(self, changes: list[Change], cursor: int) -> int:
+    def apply_changes(self, changes: list[Change], cursor: int) -> Applied:
         applied = 0
+        skipped: list[tuple[str, str, str]] = []  # (kind, record id, why) of what this device cannot read
         with Session(self._writer) as s:
+            # every record read first: one this device cannot read is left out, a visit with its cells
+            records = [(c, _record_row(c, skipped)) for c in changes if c.kind in TABLES]
+            records = [(c, row) for c, row in records if row is not None]
             # a visit's change carries its changed rating cells: they become Rating rows of their own
-            cells = [row for c in changes if c.kind == "visit" for row in _cell_rows(c.record_id, c.data)]
-            held = _held(s, [c.record_id for c in changes if c.kind in TABLES] + [r["id"] for r in cells])
+            cells = [row for c, _ in records if c.kind == "visit" for row in _cell_rows(c.record_id, c.data, skipped)]
+            held = _held(s, [c.record_id for c, _ in records] + [r["id"] for r in cells])
             rows: dict[str, list[dict]] = {k: [] for k in TABLES}
             rows["rating"] = [r for r in cells if r["id"] not in held]  # a pending local change wins
+            for c, row in records:
+                if c.record_id not in held:  # cells were taken above, even when the visit itself is held
+                    rows[c.kind].append(row)
             for c in changes:
-                if c.kind in TABLES:
-                    if c.record_id not in held:  # cells were taken above, even when the visit itself is held
-                        rows[c.kind].append(_record_row(c))
-                elif c.kind == "school":
+                if c.kind == "school":
                     s.merge(School(id=c.record_id, name=c.data["name"], district_id=c.data.get("district_id", "")))
                     applied += 1
                 elif c.kind == "rubric":
@@ -122,7 +128,11 @@ class DeviceSyncStore:
                     applied += _upsert(s, TABLES[kind], rows[kind])
             set_meta(s, CURSOR, str(cursor))
             s.commit()
-        return applied
+        if skipped:
+            kind, rid, why = skipped[0]
+            log.warning("%d pulled record(s) or rating(s) could not be read on this device and were left out "
+                        "(the first: %s %s, %s); update the app", len(skipped), kind, rid, why)
+        return Applied(applied, len(skipped))
 
     # ---- enrollment -----------------------------------------------------------------------------
 
@@ -179,22 +189,26 @@ def _held(s: Session, ids: list[str]) -> set[str]:
     return held
 
 
-def _record_row(c: Change) -> dict:
-    """The table row of a pulled walk, visit or note."""
+def _record_row(c: Change, skipped: list) -> dict | None:
+    """The table row of a pulled walk, visit or note; None (noted in skipped) if this device cannot read it."""
     try:
         return RECORD_SHAPES[c.kind].model_validate({k: v for k, v in c.data.items() if k != "cells"}).model_dump()
-    except ValidationError:
-        raise ValueError(f"The {c.kind} {c.record_id} from the server could not be read; update the app and "
-                         "sync again.") from None
+    except ValidationError as exc:
+        fields = sorted({".".join(map(str, e.get("loc", ()))) or "record" for e in exc.errors()})  # names, no values
+        skipped.append((c.kind, c.record_id, "cannot read " + ", ".join(fields)))
+        return None
 
 
-def _cell_rows(visit_id: str, data: dict) -> list[dict]:
-    """Rating rows for the cells of a pulled visit (sync.protocol.cells.rating_row)."""
-    try:
-        return [rating_row(visit_id, cell) for cell in data.get("cells") or ()]
-    except BadCell:
-        raise ValueError(f"A rating of visit {visit_id} from the server could not be read; update the app "
-                         "and sync again.") from None
+def _cell_rows(visit_id: str, data: dict, skipped: list) -> list[dict]:
+    """Rating rows for the cells of a pulled visit (sync.protocol.cells.rating_row); a cell this device cannot
+    read is noted in skipped."""
+    out = []
+    for cell in data.get("cells") or ():
+        try:
+            out.append(rating_row(visit_id, cell))
+        except BadCell as why:
+            skipped.append(("rating", visit_id, str(why)))
+    return out
 
 
 def _rejection_marks(s: Session, from_seq: int, rejected: list[Answer], now: datetime) -> list[dict]:

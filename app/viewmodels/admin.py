@@ -150,4 +150,9 @@ class AdminVM:
 
     @staticmethod
     def audit_line(e: dict) -> str:
-        return f"{e['at'][:16].replace('T', ' ')} · {e['action']} {e['kind']} {e['record_id']}".strip()
+        when = e['at'][:16].replace('T', ' ')
+        if e["action"] == "pull.skipped":  # a stored record no device can read (sync.server.ingest.pull)
+            why = (e.get("after") or {}).get("reason") or "it cannot be read"
+            return (f"{when} · A {e['kind'] or 'record'} stored on the server is left out of every sync: {why} "
+                    f"({e['kind']} {e['record_id']}); fix or remove it on the server.")
+        return f"{when} · {e['action']} {e['kind']} {e['record_id']}".strip()

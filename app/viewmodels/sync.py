@@ -99,6 +99,9 @@ class SyncVM:
         text = f"Synced: {plural(sent, 'change')} sent, {plural(report.pulled, 'change')} received."
         if report.rejected:
             text += f" {plural(report.rejected, 'change')} refused; see below."
+        if report.skipped:
+            text += (f" Left out {plural(report.skipped, 'change')} from the server that this device cannot read; "
+                     "update the app.")
         return text
 
     def retry_refused(self) -> str:

@@ -74,7 +74,7 @@ def test_a_pulled_visit_brings_its_cells_as_rating_rows(svc, store, walk):
     change = _pulled_visit("v-pulled", walk.id, [["t.talk", "most", False, False, AT],
                                                  ["t.objective", None, True, False, AT],
                                                  ["t.explain", None, False, True, AT]])
-    assert store.apply_changes([change], cursor=12) == 4  # the visit and its three cells
+    assert store.apply_changes([change], cursor=12).stored == 4  # the visit and its three cells
     with Session(svc.engine) as s:
         talk = s.get(Rating, rating_id("v-pulled", "t.talk"))
         assert (talk.visit_id, talk.lookfor_id, talk.value, talk.not_observed, talk.deleted) == \
@@ -91,7 +91,7 @@ def test_a_held_rating_is_not_overwritten_but_the_visits_other_cells_are_applied
     svc.rate(visit.id, "t.talk", "some")  # pending here; the visit itself too (started on this device)
     change = _pulled_visit(visit.id, visit.walk_id, [["t.talk", "all", False, False, AT],
                                                      ["t.explain", "none", False, False, AT]], note="server's")
-    assert store.apply_changes([change], cursor=3) == 1
+    assert store.apply_changes([change], cursor=3).stored == 1
     assert svc.visit(visit.id).note == ""  # the local visit wins too
     assert {k: r.value for k, r in svc.ratings(visit.id).items()} == {"t.talk": "some", "t.explain": "none"}
 
@@ -105,16 +105,46 @@ def test_a_rejected_rating_holds_its_cell_as_a_pending_one_does(svc, store, visi
     assert svc.ratings(visit.id)["t.talk"].value == "some"
 
 
-def test_an_unreadable_cell_fails_the_page_in_words_and_stores_nothing(svc, store, walk, data_dir):
-    change = _pulled_visit("v-pulled", walk.id, [["t.talk", "most", False, False, AT], ["t.talk", 3]])
-    with pytest.raises(ValueError, match="could not be read; update the app"):
-        store.apply_changes([change], cursor=9)
-    assert count(data_dir, "visit", "id = 'v-pulled'") == 0 and count(data_dir, "rating") == 0
-    assert store.cursor() == 0
+def test_an_unreadable_cell_is_left_out_and_counted_and_the_page_and_cursor_land(svc, store, walk, data_dir):
+    change = _pulled_visit("v-pulled", walk.id, [["t.talk", "most", False, False, AT], ["t.explain", 3],
+                                                 ["t.objective", None, False, False, "2026-02-30T00:00:00Z"]])
+    assert store.apply_changes([change], cursor=9) == (2, 2)  # the visit and its one readable cell; two skipped
+    assert count(data_dir, "visit", "id = 'v-pulled'") == 1
+    assert set(svc.ratings("v-pulled")) == {"t.talk"}
+    assert store.cursor() == 9
 
 
-def test_an_unreadable_record_fails_the_page_in_words(store, walk):
-    change = Change(kind="visit", record_id="v-bad", seq=1, data={"id": "v-bad", "walk_id": walk.id})
-    with pytest.raises(ValueError, match="The visit v-bad from the server could not be read; update the app"):
-        store.apply_changes([change], cursor=9)
-    assert store.cursor() == 0
+def test_an_unreadable_record_is_left_out_and_the_rest_of_the_page_lands(store, walk, data_dir, caplog):
+    bad = Change(kind="visit", record_id="v-bad", seq=1, data={"id": "v-bad", "walk_id": walk.id,
+                                                               "cells": [["t.talk", "most", False, False, AT]]})
+    good = _pulled_visit("v-good", walk.id, [])
+    with caplog.at_level("WARNING", logger="learnwalk.sync"):
+        got = store.apply_changes([bad, good], cursor=9)
+    assert (got.stored, got.skipped) == (1, 1)  # v-good; the bad visit is left out with its cells
+    assert count(data_dir, "visit", "id = 'v-bad'") == 0 and count(data_dir, "visit", "id = 'v-good'") == 1
+    assert count(data_dir, "rating") == 0
+    assert store.cursor() == 9
+    assert "could not be read on this device and were left out" in caplog.text and "visit_no" in caplog.text
+
+
+def test_the_sync_screen_says_how_many_pulled_changes_were_left_out(tmp_path):
+    """A page with a visit this device cannot read: the round completes and the Sync screen says so in words."""
+    import httpx
+
+    from app.viewmodels.sync import SyncVM
+    from sync.protocol import EnrollResponse
+    from tests.support import serverproc as harness
+
+    bad = {"id": "v-bad", "walk_id": "w1", "visit_no": 1, "observer_id": "u2", "started_at": "not a time"}
+
+    def handler(request):
+        return httpx.Response(200, json={"changes": [{"kind": "visit", "record_id": "v-bad", "seq": 3, "data": bad}],
+                                         "cursor": 3, "more": False})
+
+    dev = harness.new_device(tmp_path / "dev", transport=httpx.MockTransport(handler))
+    dev.sync.store.save_enrollment("http://server.test", EnrollResponse(
+        device_id="d1", token="t" * 43, user_id="u1", role="lead", district_id="x", district_name="Test"))
+    said = SyncVM(dev.sync).sync_now()
+    assert "Left out 1 change from the server that this device cannot read; update the app." in said
+    assert dev.sync.store.cursor() == 3
+    dev.engine.dispose()

@@ -198,18 +198,24 @@ def test_the_background_task_syncs_on_start_on_trigger_and_when_the_network_retu
     assert len(pushes) == 2
 
 
-def test_a_pulled_change_this_device_cannot_read_fails_the_round_in_words_and_stores_nothing(dev):
+def test_a_pulled_change_this_device_cannot_read_is_left_out_counted_and_the_round_completes(dev):
     walk_id = dev.capture.walks()[0].id
-    visit = {"id": "v-pulled", "walk_id": walk_id, "visit_no": 9, "observer_id": "u2", "cells": [["dl.x", 3]]}
+    at = "2026-11-25T09:30:00.000000Z"
+    bad = {"id": "v-bad", "walk_id": walk_id, "visit_no": 8, "observer_id": "u2", "started_at": "not a time"}
+    odd = {"id": "v-odd", "walk_id": walk_id, "visit_no": 9, "observer_id": "u2",
+           "cells": [["dl.x", 3], ["dl.y", "3", False, False, at]]}
 
     def handler(request):
-        return httpx.Response(200, json={"changes": [{"kind": "visit", "record_id": "v-pulled", "seq": 5,
-                                                      "data": visit}], "cursor": 5, "more": False})
+        return httpx.Response(200, json={"changes": [{"kind": "visit", "record_id": v["id"], "seq": 4 + i,
+                                                      "data": v} for i, v in enumerate((bad, odd))],
+                                         "cursor": 5, "more": False})
 
+    report = RoundReport()
     with SyncClient("http://server.test", "tok", transport=httpx.MockTransport(handler)) as client:
-        with pytest.raises(SyncFailed, match="could not be read; update the app") as failed:
-            client.pull(dev.sync.store, RoundReport())
-    assert not failed.value.retryable and dev.sync.store.cursor() == 0
+        client.pull(dev.sync.store, report)
+    assert (report.pulled, report.skipped) == (2, 2)  # v-odd and its readable cell; v-bad and one cell left out
+    assert report.as_dict()["skipped"] == 2 and dev.sync.store.cursor() == 5
+    assert [v.id for v in dev.capture.visits(walk_id) if v.id.startswith("v-")] == ["v-odd"]
 
 
 @pytest.mark.parametrize("failure", [httpx.ConnectError("refused"), httpx.ReadTimeout("slow"),
