@@ -42,6 +42,29 @@ def pg_reachable() -> str | None:
         return f"PostgreSQL at 127.0.0.1:5432 is not reachable ({type(exc).__name__})"
 
 
+def empty_engine(backend: str, tmp_path, icu_locale: str | None = None):
+    """A generator fixture body: an empty server database of its own on `backend` ("sqlite" or "postgresql"),
+    for migration tests (the session's server database is already at the newest revision). Skips with the
+    reason when PostgreSQL is unreachable."""
+    import pytest
+
+    from sync.server.db import make_engine
+
+    if backend == "sqlite":
+        eng = make_engine(f"sqlite:///{tmp_path / 'empty.sqlite'}")
+        yield eng
+        eng.dispose()
+        return
+    why = pg_reachable()
+    if why:
+        pytest.skip(why)
+    url, drop = pg_scratch_db(icu_locale=icu_locale)
+    eng = make_engine(url)
+    yield eng
+    eng.dispose()
+    drop()
+
+
 def pg_scratch_db(icu_locale: str | None = None) -> tuple[str, callable]:
     """Create a uniquely named scratch database; return its URL and a function that drops it. icu_locale (e.g.
     "en-US") makes it sort text by that language, as a production database may, not by code point."""

@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from sync.protocol import rating_id
 from sync.server.bulk import sqlite_time
-from sync.server.db import alembic_config, make_engine
+from sync.server.db import alembic_config
 from sync.server.deps import Caller
 from sync.server.ingest.cells import devices_text
 from sync.server.ingest.pull import changes_since
@@ -23,19 +23,7 @@ from tests.support import serverproc as harness
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def engine(request, tmp_path):
     """An empty database of its own (the session's server database is already at the newest revision)."""
-    if request.param == "sqlite":
-        eng = make_engine(f"sqlite:///{tmp_path / 'v1.sqlite'}")
-        yield eng
-        eng.dispose()
-        return
-    why = harness.pg_reachable()
-    if why:
-        pytest.skip(why)
-    url, drop = harness.pg_scratch_db(icu_locale="en-US")
-    eng = make_engine(url)
-    yield eng
-    eng.dispose()
-    drop()
+    yield from harness.empty_engine(request.param, tmp_path, icu_locale="en-US")
 
 
 # v1 times in the text forms a v1 server wrote them: SQLAlchemy's (6 digits), or a pushed time stored as it came

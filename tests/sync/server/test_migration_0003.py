@@ -6,25 +6,13 @@ import pytest
 from alembic import command
 from sqlalchemy import inspect, text
 
-from sync.server.db import alembic_config, make_engine
+from sync.server.db import alembic_config
 from tests.support import serverproc as harness
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def engine(request, tmp_path):
-    if request.param == "sqlite":
-        eng = make_engine(f"sqlite:///{tmp_path / 'v2.sqlite'}")
-        yield eng
-        eng.dispose()
-        return
-    why = harness.pg_reachable()
-    if why:
-        pytest.skip(why)
-    url, drop = harness.pg_scratch_db()
-    eng = make_engine(url)
-    yield eng
-    eng.dispose()
-    drop()
+    yield from harness.empty_engine(request.param, tmp_path)
 
 
 def _tables(engine) -> set[str]:
