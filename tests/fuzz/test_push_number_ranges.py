@@ -3,7 +3,6 @@ rejected with a reason, never a server error; found by probing the push body pas
 from __future__ import annotations
 
 import json
-import sys
 
 import pytest
 

@@ -15,7 +15,6 @@ server must hold exactly the model's records, once each, and every device (the l
 from __future__ import annotations
 
 import shutil
-import sys
 import tempfile
 from collections import Counter
 from pathlib import Path

@@ -5,7 +5,6 @@ from __future__ import annotations
 import inspect
 import json
 import sqlite3
-import sys
 from pathlib import Path
 
 from sqlmodel import Session, select
