@@ -8,7 +8,6 @@ front of it (tests/support/proxy.py) that devices enroll through, so all their s
 """
 from __future__ import annotations
 
-
 import pytest
 
 from tests.support.proxy import FaultProxy
