@@ -10,7 +10,8 @@ entries stay.
 from __future__ import annotations
 
 import gc
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+import sys
+from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, NamedTuple, Protocol
 
@@ -21,6 +22,26 @@ from sync.http_client import HttpClient, ServerError
 from sync.protocol import PROTOCOL_VERSION, Change, EnrollResponse, PullResponse
 from sync.push_wire import (Answer, PendingEntry, PushAnswer, PushBatch, build_push,  # noqa: F401
                             read_answer)
+
+
+class InlineExecutor(Executor):
+    """Runs each task at submit, in the caller's thread: for the browser, where no thread can start."""
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # delivered by .result(), as a worker thread's error would be
+            future.set_exception(exc)
+        return future
+
+
+def _worker(name: str) -> Executor:
+    # Pyodide cannot start threads; there the read-ahead and the acknowledgement run in line (same order,
+    # same results, only the overlap is lost).
+    if sys.platform == "emscripten":
+        return InlineExecutor()
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
 
 
 class SyncFailed(ServerError):
@@ -146,8 +167,7 @@ class SyncClient(HttpClient):
         # the one before. `after` runs once every batch is sent, with a function that waits for every
         # acknowledgement to commit (or raises its error): the pull asks the server for its first page while the
         # last acknowledgement commits, and applies nothing before it has.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="learnwalk-ack") as acker, \
-                ThreadPoolExecutor(max_workers=1, thread_name_prefix="learnwalk-read") as reader:
+        with _worker("learnwalk-ack") as acker, _worker("learnwalk-read") as reader:
             acks: list[Future] = []
             try:
                 self._push_batches(store, report, reader, acker, acks)
@@ -163,8 +183,8 @@ class SyncClient(HttpClient):
             finally:
                 wait(acks)
 
-    def _push_batches(self, store: LocalStore, report: RoundReport, reader: ThreadPoolExecutor,
-                      acker: ThreadPoolExecutor, acks: list[Future]) -> None:
+    def _push_batches(self, store: LocalStore, report: RoundReport, reader: Executor,
+                      acker: Executor, acks: list[Future]) -> None:
         def settle(batch: PushBatch, answer: PushAnswer) -> None:
             bad = next((r for r in answer.results if r.status == "out_of_order"), None)
             if bad is not None:  # the server lacks earlier changes: acknowledging anything could lose them

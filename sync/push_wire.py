@@ -2,15 +2,14 @@
 
 Kept apart from the HTTP loop (sync.client) so both are small and the body can be built in a worker thread.
 Speed matters here (a round may carry tens of thousands of entries): snapshots pass through as the JSON text the
-outbox holds, rating snapshots are parsed with one orjson call per batch, answers are read with orjson and
+outbox holds, rating snapshots are parsed with one JSON call per batch (sync.jsonwire: orjson where installed), answers are read with it and
 plain type checks, and only an unusual answer goes through pydantic (PushResponse decides it).
 """
 from __future__ import annotations
 
 from typing import NamedTuple, get_args
 
-import orjson
-
+from sync import jsonwire
 from sync.protocol import EntryStatus, PushResponse
 from sync.protocol.cells import push_cell
 
@@ -77,8 +76,8 @@ def _cells(ratings: list[PendingEntry]) -> bytes:
         return b"[]"
     # one parse for every snapshot of the batch: far cheaper than one orjson call each
     try:
-        snapshots = orjson.loads("[" + ",".join(e.data_json for e in ratings) + "]")
-    except orjson.JSONDecodeError:
+        snapshots = jsonwire.loads("[" + ",".join(e.data_json for e in ratings) + "]")
+    except jsonwire.JSONDecodeError:
         raise ValueError(f"A rating among changes {ratings[0].seq} to {ratings[-1].seq} is not readable JSON; "
                          "export this device's data and tell your admin.") from None
     by_visit: dict[str, list] = {}
@@ -92,7 +91,7 @@ def _cells(ratings: list[PendingEntry]) -> bytes:
         if group is None:
             by_visit[visit_id] = group = []
         group.append(cell)
-    return orjson.dumps(list(by_visit.items()))
+    return jsonwire.dumps(list(by_visit.items()))
 
 
 _STATUSES = frozenset(get_args(EntryStatus))
@@ -102,8 +101,8 @@ def read_answer(content: bytes) -> PushAnswer:
     """A push's 200 answer. orjson and strict checks for the usual answer; anything unusual goes to
     PushResponse, which accepts it or raises ValidationError."""
     try:
-        body = orjson.loads(content)
-    except orjson.JSONDecodeError:
+        body = jsonwire.loads(content)
+    except jsonwire.JSONDecodeError:
         body = None
     if type(body) is dict and type(body.get("last_op_seq")) is int and type(body.get("applied")) is int \
             and type(results := body.get("results")) is list:

@@ -274,3 +274,28 @@ def test_a_sync_round_reports_one_round_report_type_to_the_service_and_the_cli(d
     # 9 outbox entries, 7 records and cells (a visit's start and finish travel as one snapshot)
     assert isinstance(report, RoundReport) and report.applied == 7
     assert report.as_dict() == {"pushed": {"applied": 7, "duplicate": 0, "rejected": 0}, "pulled": 0}
+
+
+def test_a_round_on_the_inline_executor_the_browser_uses_sends_and_acknowledges_the_same(dev, monkeypatch):
+    import sync.client as client_mod
+    monkeypatch.setattr(client_mod, "_worker", lambda name: client_mod.InlineExecutor())
+    bodies = []
+
+    def handler(request):
+        if request.url.path.endswith("/push"):
+            bodies.append(json.loads(request.content))
+            return _answer_all(request)
+        return _empty_pull(request)
+
+    with SyncClient("http://server.test", "tok", transport=httpx.MockTransport(handler)) as client:
+        client.batch_entries = 3  # several batches: read-ahead and acknowledgement interleave in line
+        report = client.sync(dev.sync.store)
+    assert report.applied == sum(_items(b) for b in bodies) and len(bodies) >= 2
+    assert dev.sync.status().pending == 0
+
+
+def test_the_inline_executor_hands_a_task_error_to_result():
+    from sync.client import InlineExecutor
+    f = InlineExecutor().submit(lambda: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        f.result()
