@@ -104,9 +104,9 @@ class Shell:
         self.page.update()
 
 
-def make_main(device: Device, listeners=None) -> Callable[[ft.Page], None]:
+def make_main(device: Device, listeners=None, *, server_hint: str = "") -> Callable[[ft.Page], None]:
     def main(page: ft.Page) -> None:
-        Shell(page, AppContext(page=page, device=device, sync_listeners=listeners)).start()
+        Shell(page, AppContext(page=page, device=device, sync_listeners=listeners, server_hint=server_hint)).start()
     return main
 
 
@@ -130,11 +130,12 @@ class SyncListeners:
                 self.remove(fn)
 
 
-def run(data_dir: Path, *, web: bool, host: str = "127.0.0.1", port: int = 8550) -> None:
-    device = Device.open(data_dir)
+def session_handlers(device: Device, *, server_hint: str = "") -> tuple[Callable, Callable]:
+    """(main, before_main) for ft.run over an open device: what the window, web mode and the browser build
+    (app/web/boot.py) all run. server_hint: the server address Settings offers before enrollment."""
     sync = device.sync
     listeners = SyncListeners()
-    main = make_main(device, listeners)
+    main = make_main(device, listeners, server_hint=server_hint)
     started = []
 
     async def before_main(page: ft.Page) -> None:
@@ -143,5 +144,10 @@ def run(data_dir: Path, *, web: bool, host: str = "127.0.0.1", port: int = 8550)
         if sync is not None and not started:
             started.append(asyncio.get_running_loop().create_task(sync.run_background(listeners)))
 
+    return main, before_main
+
+
+def run(data_dir: Path, *, web: bool, host: str = "127.0.0.1", port: int = 8550) -> None:
+    main, before_main = session_handlers(Device.open(data_dir))
     ft.run(main, before_main=before_main, host=host, port=port,
            view=ft.AppView.WEB_BROWSER if web else ft.AppView.FLET_APP, assets_dir=str(ASSETS), no_cdn=True)

@@ -5,10 +5,11 @@ from app.store.services import ServiceError
 
 
 class SettingsVM:
-    def __init__(self, sync, data_dir: str = ""):
+    def __init__(self, sync, data_dir: str = "", *, server_hint: str = ""):
+        """server_hint: the address to offer before enrollment (the one a web build was made for)."""
         self.sync = sync
         self.data_dir = data_dir
-        self.server_url = ""
+        self.server_url = server_hint
         self.code = ""
         self.status = sync.status() if sync is not None else None
         if self.status and self.status.server_url:

@@ -29,6 +29,7 @@ class AppContext:
     page: ft.Page
     device: Device
     sync_listeners: Any = None  # add(fn)/remove(fn): called after each background sync round
+    server_hint: str = ""  # the server address Settings offers before enrollment (a web build's config)
     # set by the shell for each screen: where its one-line messages go
     message: Callable[[str, bool], None] = field(default=lambda text, error=False: None)
 

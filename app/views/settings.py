@@ -9,7 +9,7 @@ from app.views.context import AppContext
 
 
 def build(ctx: AppContext) -> ft.View:
-    vm = SettingsVM(ctx.sync, ctx.data_dir)
+    vm = SettingsVM(ctx.sync, ctx.data_dir, server_hint=ctx.server_hint)
     msg = MessageLine()
     ctx.message = msg.show
     state = ft.Text(vm.enrollment_text, size=16)

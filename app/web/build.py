@@ -1,0 +1,247 @@
+"""Build the offline web app: a static folder with the Flet web client, Python (Pyodide) and learnwalk in it.
+
+    learnwalk build-web --out build/pwa [--server-url https://walks.district.org]      (or: make pwa)
+
+Steps, all on this machine, downloading only the pinned wheels from PyPI (kept in a cache for the next build):
+1. wheels (app/web/wheels.txt) for Pyodide's platform, unpacked into the app's __pypackages__, which flet's
+   Python worker puts on sys.path; the requirements list is empty, so nothing is installed at run time;
+2. the client staged: app (without the CLI and the demo), sync (without the server), rubrics, and a launcher
+   that calls app.web.boot.start; with Node, precompiled to .pyc by Pyodide's own CPython;
+3. two flet publish 1.0.5 downloads from GitHub replaced by what the flet-web wheel already bundles: a local
+   python-build manifest (FLET_PYTHON_BUILD_MANIFEST) naming its Pyodide, and flet's Pyodide cache pre-filled
+   from it (re-check both on a flet upgrade: a release that fixes them makes them no-ops);
+4. `flet publish --no-cdn`, then app/web/postprocess.py (the pyodideUrl fix, trimming, the offline service
+   worker, manifest, icons, the optional learnwalk-config.json).
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.web import postprocess
+from sync.errors import LearnwalkError
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent  # the folder holding app/, sync/, rubrics/
+WHEELS = HERE / "wheels.txt"
+PLATFORM = "pyemscripten_2026_0_wasm32"
+PYTHON = "3.14"
+APP_NAME = "learnwalk"
+LAUNCHER = '"""Started by the web build\'s Python worker: the learnwalk app in this tab."""\n' \
+           "from app.web.boot import start\n\nstart()\n"
+# what the browser does not need of the client: the CLI and demo (typer, subprocesses), this build itself
+SKIP_APP = {"cli", "demo.py", "__main__.py", "cli_errors.py", "assets"}
+SKIP_WEB = {"build.py", "postprocess.py", "wheels.txt", "sw.js", "icons"}
+SKIP_ALWAYS = {"__pycache__"}
+UI_FONTS = ["LearnwalkSans-Regular.ttf", "OFL.txt"]  # the Flutter side draws with these (app/main.py FONTS)
+PYC_COMPILE = """
+const [, , pyodideMjs, dir] = process.argv;
+const { loadPyodide } = await import(pyodideMjs);
+const py = await loadPyodide();
+py.FS.mkdir("/stage");
+py.FS.mount(py.FS.filesystems.NODEFS, { root: dir }, "/stage");
+py.runPython(`
+import compileall, py_compile
+compileall.compile_dir("/stage", quiet=1, workers=1, legacy=True,
+                            invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+`);
+"""
+
+
+class BuildError(LearnwalkError):
+    """The web build could not be made."""
+
+
+@dataclass(frozen=True)
+class Pin:
+    name: str
+    version: str
+
+    @property
+    def wheel_prefix(self) -> str:
+        """How this pin's wheel file names start (PEP 427: name normalised with underscores)."""
+        return f"{re.sub(r'[-_.]+', '_', self.name).lower()}-{self.version}-"
+
+
+def read_pins(path: Path = WHEELS) -> list[Pin]:
+    """name==version lines of wheels.txt (comments and blank lines skipped); anything else is refused."""
+    pins = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        m = re.fullmatch(r"([A-Za-z0-9][A-Za-z0-9._-]*)==([0-9][A-Za-z0-9.+!-]*)", line)
+        if not m:
+            raise BuildError(f"{path.name} line {n}: '{line}' is not an exact pin like name==1.2.3; pin it exactly.")
+        pins.append(Pin(m.group(1), m.group(2)))
+    return pins
+
+
+def cached_wheel(pin: Pin, cache: Path) -> Path | None:
+    for whl in sorted(cache.glob("*.whl")):
+        if whl.name.lower().startswith(pin.wheel_prefix):
+            return whl
+    return None
+
+
+def fetch_wheels(cache: Path, pins: list[Pin] | None = None) -> list[Path]:
+    """The wheel of every pin for Pyodide's platform, downloaded from PyPI into cache unless already there."""
+    pins = read_pins() if pins is None else pins
+    cache.mkdir(parents=True, exist_ok=True)
+    missing = [p for p in pins if cached_wheel(p, cache) is None]
+    if missing:
+        cmd = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:",
+               "--platform", PLATFORM, "--platform", "any", "--python-version", PYTHON, "--implementation", "cp",
+               "--abi", "cp314", "--abi", "none", "-d", str(cache), *(f"{p.name}=={p.version}" for p in missing)]
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        if done.returncode != 0:
+            tail = done.stderr.strip().splitlines()[-1:] or ["no output"]
+            raise BuildError(f"pip could not download the web build's wheels from PyPI ({tail[0]}); check the "
+                             "network and the pins in app/web/wheels.txt.")
+    wheels = []
+    for p in pins:
+        whl = cached_wheel(p, cache)
+        if whl is None:
+            raise BuildError(f"No wheel of {p.name}=={p.version} for {PLATFORM} was downloaded; pick a version "
+                             "with a pure or pyemscripten wheel on PyPI in app/web/wheels.txt.")
+        wheels.append(whl)
+    return wheels
+
+
+def _copy_package(src: Path, dest: Path, skip: set[str]) -> None:
+    shutil.copytree(src, dest, ignore=lambda d, names: [n for n in names if n in SKIP_ALWAYS
+                                                        or (Path(d) == src and n in skip)])
+
+
+def stage(dest: Path, wheels: list[Path], *, root: Path = ROOT) -> None:
+    """The folder flet publish packs into app.tar.gz: the launcher, the client packages, __pypackages__."""
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    (dest / "main.py").write_text(LAUNCHER, encoding="utf-8")
+    # one blank line: flet publish then writes an empty requirements.txt and the worker skips micropip (an empty
+    # or comment-only file would make it fall back to flet==<version>, a PyPI download at run time)
+    (dest / "requirements.txt").write_text("\n", encoding="utf-8")
+    _copy_package(root / "app", dest / "app", SKIP_APP)
+    shutil.rmtree(dest / "app" / "web")
+    _copy_package(root / "app" / "web", dest / "app" / "web", SKIP_WEB)
+    _copy_package(root / "sync", dest / "sync", {"server"})
+    _copy_package(root / "rubrics", dest / "rubrics", set())
+    packages = dest / "__pypackages__"
+    for whl in wheels:
+        with zipfile.ZipFile(whl) as z:
+            z.extractall(packages)
+    for junk in [*packages.rglob("*.pyi"), *packages.rglob("py.typed")]:
+        junk.unlink()
+
+
+def ui_assets(dest: Path, *, root: Path = ROOT) -> None:
+    """The assets folder flet publish copies to the site: the UI font (no Python needs it)."""
+    fonts = dest / "fonts"
+    fonts.mkdir(parents=True, exist_ok=True)
+    for name in UI_FONTS:
+        shutil.copyfile(root / "app" / "assets" / "fonts" / name, fonts / name)
+
+
+def bundled_pyodide() -> tuple[Path, str, str]:
+    """(folder, Pyodide version, full Python version) of the Pyodide runtime inside the flet-web wheel."""
+    import flet_web
+
+    folder = Path(flet_web.get_package_web_dir()) / "pyodide"
+    version = json.loads((folder / "package.json").read_text())["version"]
+    python = json.loads((folder / "pyodide-lock.json").read_text())["info"]["python"]
+    return folder, version, python
+
+
+def offline_flet_env(work: Path) -> dict[str, str]:
+    """Environment under which flet publish finds the bundled Pyodide instead of downloading one."""
+    folder, version, python = bundled_pyodide()
+    short = ".".join(python.split(".")[:2])
+    manifest = work / "python-build-manifest.json"
+    manifest.write_text(json.dumps({"default_python_version": short, "pythons": {short: {
+        "full_version": python, "pyodide_version": version, "android_abis": []}}}), encoding="utf-8")
+    cache = work / "flet-cache"
+    runtime = cache / "pyodide" / version
+    if runtime.exists():
+        shutil.rmtree(runtime)
+    shutil.copytree(folder, runtime)
+    lock_path = runtime / "pyodide-lock.json"
+    lock = json.loads(lock_path.read_text())
+    lock["info"]["version"] = version  # what flet's ensure_pyodide checks; the bundled lock lacks it
+    lock_path.write_text(json.dumps(lock), encoding="utf-8")
+    return {**os.environ, "FLET_CACHE_DIR": str(cache), "FLET_PYTHON_BUILD_MANIFEST": str(manifest)}
+
+
+def precompile(stage_dir: Path, pyodide_mjs: Path) -> bool:
+    """Replace every .py of the stage by its .pyc from Pyodide's CPython (under Node); False without Node."""
+    node = shutil.which("node")
+    if node is None:
+        return False
+    script = stage_dir.parent / "pyc_compile.mjs"
+    script.write_text(PYC_COMPILE, encoding="utf-8")
+    done = subprocess.run([node, str(script), str(pyodide_mjs), str(stage_dir)], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise BuildError(f"Node could not precompile the app with Pyodide ({(done.stderr or done.stdout)[-200:]!r}); "
+                         "build without Node on the PATH to skip that step.")
+    for py in stage_dir.rglob("*.py"):
+        if py.name != "main.py" and py.with_suffix(".pyc").exists():
+            py.unlink()  # legacy=True wrote the .pyc beside it, where the import system finds it sourceless
+    return True
+
+
+def flet_executable() -> list[str]:
+    exe = Path(sys.executable).with_name("flet")
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "flet_cli.cli"]
+
+
+def build_web(out: Path, *, server_url: str | None = None, cache: Path | None = None,
+              work: Path | None = None, pyc: bool = True) -> dict:
+    """Build the offline web app into out (replaced). Returns figures: size, files, seconds, whether .pyc."""
+    if server_url and not re.match(r"^https?://[^/\s]+", server_url):
+        raise BuildError(f"--server-url {server_url!r} must start with http:// or https:// and name a host, like "
+                         "https://walks.district.org.")
+    out = Path(out).resolve()
+    if out == ROOT or ROOT.is_relative_to(out):
+        raise BuildError(f"--out {out} would replace the source folder; pass an empty or new folder like build/pwa.")
+    started = time.monotonic()
+    cache = Path(cache) if cache else default_cache()
+    wheels = fetch_wheels(cache)
+    with tempfile.TemporaryDirectory(prefix="learnwalk-web-") as tmp:
+        work = Path(work) if work else Path(tmp)
+        env = offline_flet_env(work)
+        app_dir = work / "stage"
+        stage(app_dir, wheels)
+        compiled = pyc and precompile(app_dir, bundled_pyodide()[0] / "pyodide.mjs")
+        assets = work / "assets"
+        ui_assets(assets)
+        if out.exists():
+            shutil.rmtree(out)
+        cmd = [*flet_executable(), "publish", str(app_dir / "main.py"), "--no-cdn", "--distpath", str(out),
+               "--assets", str(assets), "--app-name", APP_NAME, "--app-short-name", APP_NAME,
+               "--app-description", postprocess.DESCRIPTION, "--pwa-theme-color", postprocess.THEME_COLOR,
+               "--pwa-background-color", "#FFFFFF"]
+        done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=work)
+        if done.returncode != 0 or "Preparing Pyodide" not in done.stdout:
+            tail = " ".join((done.stdout + done.stderr).strip().splitlines()[-3:])
+            raise BuildError(f"flet publish failed ({tail[-300:]}); check that flet 1.0.5 and flet-web are "
+                             "installed.")
+    figures = postprocess.postprocess(out, server_url=server_url)
+    size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+    return {**figures, "out": str(out), "mb": round(size / 2**20, 1), "pyc": compiled,
+            "app_archive_mb": round((out / "app.tar.gz").stat().st_size / 2**20, 1),
+            "seconds": round(time.monotonic() - started, 1)}
+
+
+def default_cache() -> Path:
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("learnwalk", appauthor=False)) / "web-wheels"
