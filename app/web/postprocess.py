@@ -93,11 +93,9 @@ def write_icons(site: Path) -> None:
 
 
 def write_config(site: Path, server_url: str | None) -> None:
-    path = site / CONFIG_FILE
-    if server_url:
-        path.write_text(json.dumps({"server_url": server_url}) + "\n", encoding="utf-8")
-    elif path.exists():
-        path.unlink()
+    """learnwalk-config.json, always there (an absent file would be a 404 at every start)."""
+    config = {"server_url": server_url} if server_url else {}
+    (site / CONFIG_FILE).write_text(json.dumps(config) + "\n", encoding="utf-8")
 
 
 def patch_index(index_html: str, sw_version: str) -> str:

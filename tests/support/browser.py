@@ -134,14 +134,19 @@ def ui_page(browser):
         page.on("request", lambda r: None if r.url.startswith(("http://127.0.0.1", "blob:", "data:"))
                 else page.outside_requests.append(r.url))
         page.goto(url)
-        page.wait_for_selector("flt-semantics-placeholder", state="attached", timeout=30_000)
-        page.locator("flt-semantics-placeholder").evaluate("el => el.click()")
-        page.wait_for_selector("flt-semantics", state="attached", timeout=15_000)
+        turn_on_semantics(page)
         return page
 
     yield open_page
     for ctx in contexts:
         ctx.close()
+
+
+def turn_on_semantics(page, timeout: float = 30) -> None:
+    """Wait for Flutter's engine, then turn its accessibility tree on (roles, labels, identifiers in the DOM)."""
+    page.wait_for_selector("flt-semantics-placeholder", state="attached", timeout=timeout * 1000)
+    page.locator("flt-semantics-placeholder").evaluate("el => el.click()")
+    page.wait_for_selector("flt-semantics", state="attached", timeout=15_000)
 
 
 def by_id(page, identifier: str):

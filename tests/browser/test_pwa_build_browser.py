@@ -1,0 +1,68 @@
+"""The built offline web app (learnwalk build-web) in headless Chromium: it starts, it starts again with its
+static server gone, and a second tab refuses to open the store. Every request off loopback goes to a proxy
+that refuses it; the app must not have asked for any."""
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from app.web.boot import ALREADY_OPEN
+from tests.support.browser import by_id
+from tests.support.pwa import StaticServer, pwa_browser, pwa_dist, static_site  # noqa: F401 (fixtures)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def test_the_built_app_shows_the_walks_screen_and_asks_nothing_of_the_internet(pwa_dist, static_site,
+                                                                                pwa_browser, tmp_path):
+    site = static_site(pwa_dist)
+    browser = pwa_browser(tmp_path / "profile")
+    page = browser.open(site.url)
+
+    expect(by_id(page, "new-walk")).to_be_visible()
+    expect(page.get_by_label("Settings", exact=True)).to_be_visible()
+    # the page asked the browser to keep its storage (the answer is the browser's: headless says no)
+    assert page.evaluate("window.learnwalkStoragePersisted.then((granted) => typeof granted)") == "boolean"
+    page.get_by_label("Settings", exact=True).click()
+    expect(page.get_by_label("Server address", exact=True)).to_be_visible()
+    expect(page.get_by_text("Walks are kept in /data on this device.")).to_be_visible()
+    assert browser.outside == []
+
+
+def test_with_its_server_stopped_the_app_reloads_from_the_service_worker(pwa_dist, pwa_browser, tmp_path):
+    site = StaticServer(pwa_dist).start()
+    browser = pwa_browser(tmp_path / "profile")
+    try:
+        page = browser.open(site.url)
+        browser.wait_offline_ready(page)
+    finally:
+        site.stop()
+
+    answered = []
+    page.on("response", lambda r: answered.append(r.from_service_worker))
+    page.reload(wait_until="commit")
+    browser.open(site.url, page=page)
+    expect(by_id(page, "new-walk")).to_be_visible()
+    assert answered and all(answered)  # every file came from the worker's cache, none from the (gone) server
+
+    browser.ctx.close()  # and after the browser itself was closed
+    browser.launch()
+    page = browser.open(site.url)
+    expect(by_id(page, "new-walk")).to_be_visible()
+    assert browser.outside == []
+
+
+def test_a_second_tab_says_the_app_is_open_elsewhere_and_the_first_keeps_working(pwa_dist, static_site,
+                                                                                pwa_browser, tmp_path):
+    site = static_site(pwa_dist)
+    browser = pwa_browser(tmp_path / "profile")
+    first = browser.open(site.url)
+
+    second = browser.open(site.url, until="already-open")
+    expect(by_id(second, "already-open")).to_contain_text(ALREADY_OPEN)
+    expect(by_id(second, "new-walk")).to_have_count(0)
+
+    first.bring_to_front()
+    by_id(first, "new-walk").click()
+    expect(by_id(first, "start-walk")).to_be_visible(timeout=30_000)
+    assert browser.outside == []
