@@ -32,7 +32,7 @@ class Device:
     def __init__(self, engine: Engine, data_dir: Path | str | None = None, *, catalog: RubricCatalog | None = None,
                  transport=None):
         """Wire the services over an open engine; most callers want Device.open. transport: httpx transport for
-        the sync client (tests)."""
+        the sync client (tests); by default the platform's (XHR in the browser, app/web/transport.py)."""
         self.engine = engine
         self.data_dir = Path(data_dir) if data_dir is not None else Path(engine.url.database).resolve().parent
         self.catalog = catalog or RubricCatalog(engine)
@@ -64,8 +64,10 @@ def _start_sync(device: Device, transport):
     """The sync service, or None if it cannot start (a build without the sync client): capture works without it."""
     try:
         from app.sync_service import SyncService
+        from app.web.transport import default_transport
 
-        return SyncService(device.engine, device.catalog, capture=device.capture, transport=transport)
+        return SyncService(device.engine, device.catalog, capture=device.capture,
+                           transport=transport or default_transport())
     except Exception as exc:
         log.error("sync service could not start (%s at %s); capture works without it", type(exc).__name__,
                   where(exc))

@@ -102,8 +102,7 @@ class SyncService:
             raise SyncError("Type the enrollment code your admin gave you.")
         try:
             with SyncClient(server_url, transport=self._transport) as client:
-                # no hostname: it often holds a person's name
-                response = client.enroll(code, device_name=f"{platform.system() or 'Unknown'} device")
+                response = client.enroll(code, device_name=device_name())
         except SyncFailed as exc:
             raise SyncError(str(exc)) from None
         self.store.save_enrollment(server_url, response)
@@ -191,6 +190,14 @@ class SyncService:
                 pass
             if probing and await asyncio.to_thread(self.reachable):
                 return  # the network is back: sync now instead of waiting out the backoff
+
+
+def device_name(system: str | None = None) -> str:
+    """The name a device enrolls with: its kind, never its hostname (which often holds a person's name)."""
+    system = platform.system() if system is None else system
+    if system == "Emscripten":  # Python in the browser (the offline web app)
+        return "Browser device"
+    return f"{system or 'Unknown'} device"
 
 
 def _notify(on_change: Callable[[], None]) -> None:

@@ -1,6 +1,10 @@
 """Opening the device store: one SQLite file in WAL mode, migrated forward on open, never dropped.
 
 synchronous=FULL: a commit that returned survives power loss (NORMAL may roll back the last commits in WAL).
+In the browser (sys.platform "emscripten") the file lives in memory until the browser's file system is flushed
+(app/store/durability.py): there the journal is DELETE (one file to flush, no -wal growing between
+checkpoints) and synchronous is NORMAL (fsync is a no-op there, so FULL buys nothing; durability is the flush's
+job).
 Migrations are numbered SQL files applied in order, tracked by PRAGMA user_version. All pending migrations run
 in ONE transaction taken with the write lock: the file is either fully upgraded or left exactly at its old
 version, and two processes opening the same file at once cannot both apply a migration. Before upgrading a
@@ -11,6 +15,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import sys
 from importlib import resources
 from pathlib import Path
 
@@ -19,10 +24,18 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 from sqlmodel import create_engine
 
+from app.store import durability
 from sync.errors import LearnwalkError
 
 DB_FILENAME = "learnwalk.sqlite"
-SYNCHRONOUS = "FULL"  # see module docstring and docs/device-store.md
+
+
+def store_pragmas(platform: str = sys.platform) -> tuple[str, str]:
+    """(journal_mode, synchronous) for the platform: see the module docstring and docs/device-store.md."""
+    return ("DELETE", "NORMAL") if platform == "emscripten" else ("WAL", "FULL")
+
+
+JOURNAL_MODE, SYNCHRONOUS = store_pragmas()
 
 
 class StoreError(LearnwalkError):
@@ -120,7 +133,7 @@ def _on_connect(dbapi_con: sqlite3.Connection, _record) -> None:
     # autocommit at the driver level; SQLAlchemy's BEGIN below makes each session one explicit transaction
     dbapi_con.isolation_level = None
     dbapi_con.execute("PRAGMA busy_timeout=5000")  # first: switching to WAL may wait for another opener
-    dbapi_con.execute("PRAGMA journal_mode=WAL")
+    dbapi_con.execute(f"PRAGMA journal_mode={JOURNAL_MODE}")
     dbapi_con.execute(f"PRAGMA synchronous={SYNCHRONOUS}")
     # this SQLite build overwrites every deleted row on disk (secure_delete=ON), which makes acknowledging a
     # synced batch write every outbox page twice; FAST still zeroes what is deleted on each page it writes
@@ -159,12 +172,16 @@ def open_engine(data_dir: Path | str, *, migrations_dir: Path | None = None) -> 
     engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False})
     event.listen(engine, "connect", _on_connect)
     event.listen(engine, "begin", _on_begin)
+    event.listen(engine, "commit", durability.committed)  # a no-op unless the browser's boot installed it
     try:
         raw = engine.raw_connection()
         try:
             migrate(raw.driver_connection, migrations, backup_to=path.with_name(path.name + ".v{version}.bak"))
         finally:
             raw.close()
+        # the migration (and the journal mode set on connect) committed on the raw connection, unseen by the
+        # listener; a flush is cheap when nothing changed
+        durability.committed()
     except StoreError as exc:
         engine.dispose()
         raise StoreError(f"{path}: {exc}") from exc

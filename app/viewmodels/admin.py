@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from app.web.transport import default_transport
 from sync.admin_client import AdminClient, AdminClientError
 
 FORMATS = [("csv", "CSV (one row per rating)"), ("csv-wide", "Wide CSV (one row per visit)"), ("xlsx", "Excel"),
@@ -30,9 +31,14 @@ class AdminState:
     last_export: Path | None = None
 
 
+def admin_client(server: str, token: str) -> AdminClient:
+    """The admin client over the platform's transport (XHR in the browser, where an export arrives whole)."""
+    return AdminClient(server, token, transport=default_transport())
+
+
 class AdminVM:
     def __init__(self, meta: dict, exports_dir: Path,
-                 client_factory: Callable[[str, str], AdminClient] = AdminClient):
+                 client_factory: Callable[[str, str], AdminClient] = admin_client):
         self.server_url, self.token, self.role = meta.get("server_url"), meta.get("token"), meta.get("role")
         self.exports_dir = Path(exports_dir)
         self._client = client_factory

@@ -1,6 +1,7 @@
 """Small widgets shared by the screens: large choice chips, the message line, the screen frame."""
 from __future__ import annotations
 
+import inspect
 from typing import Callable
 
 import flet as ft
@@ -99,14 +100,24 @@ class ChoiceGroup:
     """A row of chips of which at most one is chosen; `select` restyles them in place."""
 
     def __init__(self, prefix: str, choices, chosen, on_pick, min_width: int = 48):
+        """on_pick(value) may be async (Flet awaits a handler only when it is a coroutine function itself)."""
         self.chips = {c.value: ChoiceChip(f"{prefix}:{c.value}", c.label, c.value == chosen,
-                                          lambda e, v=c.value: on_pick(v), min_width=min_width)
+                                          picker(on_pick, c.value), min_width=min_width)
                       for c in choices}
         self.control = chip_row([c.control for c in self.chips.values()])
 
     def select(self, chosen) -> None:
         for value, chip in self.chips.items():
             chip.set(value == chosen)
+
+
+def picker(on_pick: Callable, value) -> Callable:
+    """A click handler that calls on_pick(value), awaited when on_pick is async."""
+    if inspect.iscoroutinefunction(on_pick):
+        async def pick_async(e):
+            await on_pick(value)
+        return pick_async
+    return lambda e: on_pick(value)
 
 
 def heading(text: str, size: int = 18) -> ft.Control:

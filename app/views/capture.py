@@ -12,7 +12,7 @@ import asyncio
 import flet as ft
 
 from app.viewmodels.capture import NOT_OBSERVED, NOT_OBSERVED_LABEL, CaptureVM, LookForItem
-from app.views._widgets import ChoiceChip, ChoiceGroup, MessageLine, heading, quiet, screen
+from app.views._widgets import ChoiceChip, ChoiceGroup, MessageLine, heading, picker, quiet, screen
 from app.views.context import AppContext
 
 
@@ -21,10 +21,12 @@ class LookForCard:
 
     def __init__(self, item: LookForItem, on_tap, note: ft.TextField):
         choices = list(item.choices)
-        self.group = ChoiceGroup(f"rate:{item.id}", choices, None, lambda v: on_tap(item.id, v), min_width=72)
+        async def pick(v):
+            await on_tap(item.id, v)
+
+        self.group = ChoiceGroup(f"rate:{item.id}", choices, None, pick, min_width=72)
         if item.not_observed_allowed:
-            na = ChoiceChip(f"rate:{item.id}:{NOT_OBSERVED}", NOT_OBSERVED_LABEL, False,
-                            lambda e: on_tap(item.id, NOT_OBSERVED))
+            na = ChoiceChip(f"rate:{item.id}:{NOT_OBSERVED}", NOT_OBSERVED_LABEL, False, picker(pick, NOT_OBSERVED))
             self.group.chips[NOT_OBSERVED] = na
             self.group.control.controls.append(na.control)
         self.show(item)
@@ -67,17 +69,21 @@ def build(ctx: AppContext, visit_id: str) -> ft.View:
         note_fields[lookfor_id] = field
         return field
 
-    def on_tap(lookfor_id: str, choice: str):
-        item = ctx.guard(lambda: vm.tap(lookfor_id, choice))
-        if item is not None:
-            cards[lookfor_id].show(item)
-            progress.value = vm.progress_text
-            # update only what changed: an explicit update skips Flet's diff of the whole screen (~150 ms)
-            changed = [cards[lookfor_id].group.control, progress]
-            if msg.control.visible:
+    async def on_tap(lookfor_id: str, choice: str):
+        if ctx.guard(lambda: vm.tap(lookfor_id, choice)) is None:
+            return
+        # the chip shows the tap once it is on the device's storage (in the browser: after the flush; at once
+        # elsewhere); if that failed the chip still shows what the store holds, and the message says so
+        saved = await ctx.saved()
+        cards[lookfor_id].show(vm.item(lookfor_id))  # the latest state: another tap may have landed meanwhile
+        progress.value = vm.progress_text
+        # update only what changed: an explicit update skips Flet's diff of the whole screen (~150 ms)
+        changed = [cards[lookfor_id].group.control, progress]
+        if msg.control.visible or not saved:
+            if saved:
                 msg.show("")
-                changed.append(msg.control)
-            ctx.page.update(*changed)
+            changed.append(msg.control)
+        ctx.page.update(*changed)
 
     # ---- look-fors: built once over every subject, shown or hidden when the subject changes ----
     section_parts: list[tuple[ft.Control, ft.Control, list[str]]] = []
@@ -127,10 +133,10 @@ def build(ctx: AppContext, visit_id: str) -> ft.View:
                             on_blur=set_students, on_submit=set_students)
     visit_note = note_field(None, "Visit note", vm.note(None))
 
-    def finish(e):
+    async def finish(e):
         flush_notes()
         walk_id = ctx.guard(vm.finish)
-        if walk_id:
+        if walk_id and await ctx.saved():  # leave only once the finished visit is on the device's storage
             ctx.go(f"/walks/{walk_id}")
 
     def back(e):

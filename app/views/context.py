@@ -8,6 +8,7 @@ from typing import Any, Callable
 import flet as ft
 
 from app.device import Device, where
+from app.store import durability
 from app.store.services import CaptureService
 from sync.errors import LearnwalkError
 
@@ -68,6 +69,16 @@ class AppContext:
         import asyncio
 
         return await asyncio.to_thread(self.guard, action)
+
+    async def saved(self) -> bool:
+        """Wait until what was committed is on the device's storage (in the browser: flushed; elsewhere at
+        once); False, with the reason shown, when it could not be written."""
+        try:
+            await durability.settled()
+        except durability.DurabilityError as exc:
+            self.error(str(exc))
+            return False
+        return True
 
     def attempt(self, action: Callable[[], Any]) -> bool:
         """Like guard, for actions that return nothing: True when the action went through."""

@@ -11,7 +11,8 @@ from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
 import app.store.models  # noqa: F401  (registers the device tables on SQLModel.metadata)
-from app.store.db import StoreError, db_path, load_migrations, open_engine
+from app.store import db
+from app.store.db import StoreError, db_path, load_migrations, open_engine, store_pragmas
 from tests.support.storetest import connect, count, make_service, pragma
 
 SHIPPED = Path(app.store.models.__file__).parent / "migrations"
@@ -49,6 +50,31 @@ def test_a_new_store_is_wal_at_the_latest_version(data_dir):
 def test_the_store_runs_with_synchronous_full(svc):
     with svc.engine.connect() as con:
         assert con.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+
+
+def test_in_the_browser_the_store_uses_a_rollback_journal():
+    # the browser's file system is flushed whole after commits: one file, no -wal; fsync is a no-op there
+    assert store_pragmas("emscripten") == ("DELETE", "NORMAL")
+    assert store_pragmas("linux") == store_pragmas("darwin") == store_pragmas("win32") == ("WAL", "FULL")
+
+
+def test_a_store_in_browser_mode_opens_migrates_and_keeps_taps(data_dir, monkeypatch):
+    monkeypatch.setattr(db, "JOURNAL_MODE", "DELETE")
+    monkeypatch.setattr(db, "SYNCHRONOUS", "NORMAL")
+    svc = make_service(data_dir)
+    try:
+        school = svc.add_school("Lincoln Elementary", school_id="s-lincoln")
+        walk = svc.create_walk(school_id=school.id, rubric_id="test-walk", rubric_version=1, focus=["t.talk"],
+                               phase="baseline")
+        visit = svc.start_visit(walk.id, grade="4", subject="Math")
+        svc.tap(visit.id, "t.talk", "most")
+        with svc.engine.connect() as con:
+            assert con.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+    finally:
+        svc.engine.dispose()
+    assert pragma(data_dir, "journal_mode") == "delete"
+    assert sorted(p.name for p in data_dir.iterdir()) == ["learnwalk.sqlite"]  # nothing beside it to flush
+    assert count(data_dir, "rating") == 1 and pragma(data_dir, "integrity_check") == "ok"
 
 
 def test_service_transactions_take_the_write_lock_at_begin(svc, visit, data_dir):
