@@ -5,8 +5,8 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
 from sync.protocol import PROTOCOL_VERSION
-from sync.server import errors
-from sync.server.config import Settings
+from sync.server import cors, errors
+from sync.server.config import Settings, parse_origins
 from sync.server.db import make_engine
 from sync.server.directory import routes as routes_admin
 from sync.server.export import routes as routes_export
@@ -22,6 +22,7 @@ ROUTERS = (
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
     settings = settings or Settings()
+    origins = parse_origins(settings.cors_origins)  # a bad value stops the start, before anything is opened
     app = FastAPI(title="learnwalk server", version=f"protocol {PROTOCOL_VERSION}",
                   description="Central store for learning walks: device enrollment, push/pull sync, admin, export.")
     app.state.settings = settings
@@ -30,4 +31,5 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.add_middleware(BodyLimit, settings=settings)  # every body bounded before a route reads it
     for router in ROUTERS:
         app.include_router(router)
+    cors.install(app, origins)  # last: outermost
     return app

@@ -1,10 +1,46 @@
 """Server settings in one typed object, read from flags (via the CLI) and LEARNWALK_* environment variables."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from sync.errors import LearnwalkError
+
 DEFAULT_DB_URL = "sqlite:///learnwalk-server.sqlite"
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class SettingError(LearnwalkError):
+    """A server setting that cannot be used; the server refuses to start with this sentence."""
+
+
+def parse_origins(value: str) -> list[str]:
+    """LEARNWALK_CORS_ORIGINS: the comma-separated origins of the offline web app, each as a browser sends it in
+    its Origin header (scheme://host[:port], lower case, no default port, no path). Never "*": the list says
+    exactly which sites may call this server from a browser."""
+    origins = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        parts = urlsplit(item.removesuffix("/").lower())
+        try:
+            port = parts.port
+        except ValueError:
+            port = -1
+        if (parts.scheme not in DEFAULT_PORTS or not parts.hostname or parts.path or parts.query
+                or parts.fragment or parts.username or parts.password or port == -1 or "*" in item):
+            raise SettingError(f"LEARNWALK_CORS_ORIGINS: '{item}' is not a web app origin; list each site that "
+                               "serves the app as scheme://host[:port], comma-separated, e.g. "
+                               "https://walks.district.org (never *).")
+        host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+        origin = f"{parts.scheme}://{host}"
+        if port is not None and port != DEFAULT_PORTS[parts.scheme]:
+            origin += f":{port}"
+        if origin not in origins:
+            origins.append(origin)
+    return origins
 
 
 def normalize_db_url(value: str) -> str:
@@ -36,3 +72,7 @@ class Settings(BaseSettings):
         100, ge=1, description="Failed enrollments with one district's used or expired codes per window")
     enroll_failures_unknown: int = Field(
         1000, ge=1, description="Failed enrollments with codes no district knows, from all addresses, per window")
+    # the offline web app calls the server from its own site: the browser asks this server first (CORS)
+    cors_origins: str = Field("", description="Comma-separated origins of the offline web app allowed to call "
+                                              "this server from a browser, e.g. https://walks.district.org; "
+                                              "empty (the default): none")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from sync.server.config import Settings
+from sync.server.config import Settings, parse_origins
 from sync.server.db import make_engine, upgrade, writer
 from sync.server.rubrics.registry import register_builtins_everywhere
 
@@ -22,6 +22,7 @@ def run(settings: Settings, host: str, port: int) -> None:
 
     from sync.server.app import create_app
 
+    parse_origins(settings.cors_origins)  # refuse a bad setting before the database is touched
     engine = make_engine(settings.db_url, settings.db_pool_size)
     prepare(engine)
     app = create_app(settings, engine=engine)
