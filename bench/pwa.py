@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import statistics
 import sys
 import tempfile
@@ -30,24 +29,10 @@ def dir_mb(folder: Path) -> float:
     return round(sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20, 1)
 
 
-def pss_mb(profile: Path) -> dict[str, float]:
-    """PSS by Chromium process type, for the processes of this profile's browser."""
-    procs = {}
-    for d in Path("/proc").iterdir():
-        if d.name.isdigit():
-            try:
-                procs[int(d.name)] = ((d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"),
-                                      int((d / "stat").read_text().rsplit(")", 1)[1].split()[1]))
-            except (OSError, ValueError, IndexError):
-                continue
-    roots = [pid for pid, (cmd, _) in procs.items() if f"--user-data-dir={profile}" in cmd and "--type=" not in cmd]
+def pss_mb(browser: PwaBrowser) -> dict[str, float]:
+    """PSS by Chromium process type, for the processes of this browser."""
     out: dict[str, float] = {}
-    todo = list(roots)
-    while todo:
-        pid = todo.pop()
-        todo += [c for c, (_, ppid) in procs.items() if ppid == pid]
-        m = re.search(r"--type=(\S+)", procs[pid][0])
-        kind = m.group(1) if m else "browser"
+    for pid, kind in browser.processes().items():
         try:
             rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
         except OSError:
@@ -86,18 +71,21 @@ def main() -> None:
                 b = PwaBrowser(pw, work / f"cold-{i}")
                 try:
                     cold.append(interactive_s(b, server.url)[0])
+                    print(f"  cold run {i + 1}: {cold[-1]:.1f} s", file=sys.stderr, flush=True)
                 finally:
                     b.close()
             b = PwaBrowser(pw, work / "warm")
             try:
                 _, page = interactive_s(b, server.url)
                 b.wait_offline_ready(page)
+                print("  service worker ready", file=sys.stderr, flush=True)
                 warm = []
                 for _ in range(args.warm):
                     page.reload(wait_until="commit")
                     warm.append(interactive_s(b, server.url, page=page)[0])
+                    print(f"  warm run {len(warm)}: {warm[-1]:.1f} s", file=sys.stderr, flush=True)
                 time.sleep(1.0)
-                memory = pss_mb(work / "warm")
+                memory = pss_mb(b)
                 cdp = b.ctx.new_cdp_session(page)
                 cdp.send("Performance.enable")
                 heap = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
