@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test setup system-deps postgres bench clean
+.PHONY: demo test setup system-deps postgres bench clean pwa
 
 demo: $(STAMP)
 	$(BIN)/learnwalk demo
@@ -33,6 +33,10 @@ postgres:
 	@if command -v pg_isready >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432; then \
 	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start || true; \
 	fi
+
+# The offline web app (Python in the browser) as a static folder; wheels come from PyPI (docs/tablets.md).
+pwa: $(STAMP)
+	$(BIN)/learnwalk build-web --out build/pwa $(if $(SERVER_URL),--server-url $(SERVER_URL))
 
 bench: $(STAMP)
 	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

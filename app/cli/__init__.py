@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from app.cli import app_cmd, debrief_cmd, export_cmd, rubric_cmd, store_cmd, sync_cmd
+from app.cli import app_cmd, build_web_cmd, debrief_cmd, export_cmd, rubric_cmd, store_cmd, sync_cmd
 from app.cli_errors import fail
 
 # what `pip install 'learnwalk[server]'` adds (pyproject.toml); any other missing module is a real error
@@ -41,6 +41,7 @@ else:  # the same names, taking any arguments, so each answers with the one sent
                     context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(_server_missing)
 cli.command("app")(app_cmd.run_app)
 cli.command("demo")(app_cmd.demo)
+cli.command("build-web")(build_web_cmd.build_web)
 cli.command("enroll")(sync_cmd.enroll)
 cli.command("sync")(sync_cmd.sync)
 cli.command("seed")(store_cmd.seed)

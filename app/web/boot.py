@@ -20,6 +20,8 @@ LOCK_NAME = "learnwalk-store"
 CONFIG_URL = "learnwalk-config.json"  # beside index.html; written by the build (build-web --server-url)
 ALREADY_OPEN = ("learnwalk is already open in another tab or window of this browser. Close this one and use the "
                 "other: two open copies would overwrite each other's visits.")
+NO_LOCKS = ("This browser is too old to keep learnwalk's walks safe (it cannot tell open copies apart); update "
+            "the tablet (iPadOS 15.4 or later) or its browser, then open learnwalk again.")
 OPEN_FAILED = "learnwalk could not open its storage in this browser; reload the page, or reinstall the app."
 
 log = logging.getLogger("learnwalk.app")
@@ -42,6 +44,10 @@ async def hold_store_lock() -> bool:
     import js
     from pyodide.ffi import create_proxy
 
+    from app.web.storage import BrowserStorageError
+
+    if not getattr(js.navigator, "locks", None):
+        raise BrowserStorageError(NO_LOCKS)
     answer = asyncio.get_running_loop().create_future()
     granted = create_proxy(lambda ok: answer.done() or answer.set_result(bool(ok)))
     _held.append(granted)
@@ -90,13 +96,14 @@ class Boot:
         self.refusal: tuple[str, str] | None = None  # (sentence, semantics identifier) when the app cannot run
 
     async def before_main(self, page: ft.Page) -> None:
-        if not await hold_store_lock():
-            self.refusal = (ALREADY_OPEN, "already-open")
-            return
-        from app.web import storage
         from sync.errors import LearnwalkError
 
         try:
+            if not await hold_store_lock():
+                self.refusal = (ALREADY_OPEN, "already-open")
+                return
+            from app.web import storage
+
             await storage.mount(DATA)
             os.environ["FLET_APP_STORAGE_DATA"] = DATA
             install_durability()

@@ -193,7 +193,7 @@ def precompile(stage_dir: Path, pyodide_mjs: Path) -> bool:
         raise BuildError(f"Node could not precompile the app with Pyodide ({(done.stderr or done.stdout)[-200:]!r}); "
                          "build without Node on the PATH to skip that step.")
     for py in stage_dir.rglob("*.py"):
-        if py.name != "main.py" and py.with_suffix(".pyc").exists():
+        if py != stage_dir / "main.py" and py.with_suffix(".pyc").exists():
             py.unlink()  # legacy=True wrote the .pyc beside it, where the import system finds it sourceless
     return True
 
@@ -212,6 +212,9 @@ def build_web(out: Path, *, server_url: str | None = None, cache: Path | None = 
     out = Path(out).resolve()
     if out == ROOT or ROOT.is_relative_to(out):
         raise BuildError(f"--out {out} would replace the source folder; pass an empty or new folder like build/pwa.")
+    if out.is_dir() and any(out.iterdir()) and not (out / postprocess.CONFIG_FILE).exists():
+        raise BuildError(f"--out {out} holds other files and is not an earlier web build; pass an empty or new "
+                         "folder like build/pwa.")
     started = time.monotonic()
     cache = Path(cache) if cache else default_cache()
     wheels = fetch_wheels(cache)
@@ -221,12 +224,13 @@ def build_web(out: Path, *, server_url: str | None = None, cache: Path | None = 
         app_dir = work / "stage"
         stage(app_dir, wheels)
         compiled = pyc and precompile(app_dir, bundled_pyodide()[0] / "pyodide.mjs")
-        assets = work / "assets"
-        ui_assets(assets)
+        # flet publish takes the assets from <script folder>/assets (an absolute --assets is ignored in 1.0.5),
+        # copies them to the site and leaves them out of app.tar.gz
+        ui_assets(app_dir / "assets")
         if out.exists():
             shutil.rmtree(out)
         cmd = [*flet_executable(), "publish", str(app_dir / "main.py"), "--no-cdn", "--distpath", str(out),
-               "--assets", str(assets), "--app-name", APP_NAME, "--app-short-name", APP_NAME,
+               "--app-name", APP_NAME, "--app-short-name", APP_NAME,
                "--app-description", postprocess.DESCRIPTION, "--pwa-theme-color", postprocess.THEME_COLOR,
                "--pwa-background-color", "#FFFFFF"]
         done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=work)

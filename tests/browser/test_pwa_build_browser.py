@@ -7,10 +7,12 @@ import pytest
 from playwright.sync_api import expect
 
 from app.web.boot import ALREADY_OPEN
-from tests.support.browser import by_id
-from tests.support.pwa import StaticServer, pwa_browser, pwa_dist, static_site  # noqa: F401 (fixtures)
+from tests.support.browser import by_id, focus_field
+from tests.support.pwa import (StaticServer, pwa_browser, pwa_dist, site_with_server,  # noqa: F401 (fixtures)
+                                static_site)
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+# each start boots Python in the browser: 8-15 s on a quiet 2-core machine, near a minute under a full suite's load
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(900)]
 
 
 def test_the_built_app_shows_the_walks_screen_and_asks_nothing_of_the_internet(pwa_dist, static_site,
@@ -27,6 +29,23 @@ def test_the_built_app_shows_the_walks_screen_and_asks_nothing_of_the_internet(p
     expect(page.get_by_label("Server address", exact=True)).to_be_visible()
     expect(page.get_by_text("Walks are kept in /data on this device.")).to_be_visible()
     assert browser.outside == []
+    # what the worker cached is the whole site
+    browser.wait_offline_ready(page)
+    cached = set(page.evaluate("""async () => {
+        const cache = await caches.open((await caches.keys()).find((k) => k.startsWith('learnwalk-')));
+        return (await cache.keys()).map((r) => new URL(r.url).pathname.slice(1));
+    }"""))
+    on_disk = {p.relative_to(pwa_dist).as_posix() for p in pwa_dist.rglob("*") if p.is_file()}
+    assert on_disk - {"flutter_service_worker.js"} <= cached
+
+
+def test_a_site_built_for_a_server_offers_its_address_on_settings(pwa_dist, static_site, pwa_browser, tmp_path):
+    site = static_site(site_with_server(pwa_dist, tmp_path / "site", "https://walks.district.org"))
+    page = pwa_browser(tmp_path / "profile").open(site.url)
+    page.get_by_label("Settings", exact=True).click()
+    field = page.get_by_label("Server address", exact=True)
+    focus_field(field)  # Flutter puts a field's text in the DOM only while it has focus
+    expect(field).to_have_value("https://walks.district.org")
 
 
 def test_with_its_server_stopped_the_app_reloads_from_the_service_worker(pwa_dist, pwa_browser, tmp_path):

@@ -10,12 +10,17 @@ Fixtures and helpers (tests/browser/test_pwa_build_browser.py uses them; an end-
                        IndexedDB, Cache Storage and the service worker survive a relaunch) with every request
                        off loopback sent to a black-hole proxy that records and refuses it; .close() at teardown
     PwaBrowser.open(url) opens a tab, turns Flutter's semantics tree on and waits for the Walks screen (or
-                       the identifier given); .outside lists what anything tried to reach off loopback.
+                       the identifier given); .outside lists what anything tried to reach off loopback;
+                       .wait_offline_ready(page) waits until the service worker has cached the site; .kill()
+                       SIGKILLs the browser and .launch() reopens the same profile; .processes() for memory.
 """
 from __future__ import annotations
 
 import hashlib
+import os
+import re
 import shutil
+import signal
 import socket
 import socketserver
 import subprocess
@@ -181,6 +186,39 @@ class PwaBrowser:
                 return state
             time.sleep(0.5)
         raise AssertionError(f"the service worker did not get ready: {state}")
+
+    def processes(self) -> dict[int, str]:
+        """pid -> Chromium process type ("browser", "renderer", "gpu-process", ...) of this profile's browser."""
+        procs = {}
+        for d in Path("/proc").iterdir():
+            if d.name.isdigit():
+                try:
+                    cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                    ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                except (OSError, ValueError, IndexError):
+                    continue
+                procs[int(d.name)] = (cmd, ppid)
+        found = {pid: "browser" for pid, (cmd, _) in procs.items()
+                 if f"--user-data-dir={self.profile}" in cmd and "--type=" not in cmd}
+        todo = list(found)
+        while todo:
+            parent = todo.pop()
+            for pid, (cmd, ppid) in procs.items():
+                if ppid == parent and pid not in found:
+                    m = re.search(r"--type=(\S+)", cmd)
+                    found[pid] = m.group(1) if m else "browser"
+                    todo.append(pid)
+        return found
+
+    def kill(self) -> None:
+        """SIGKILL the browser, as when a tablet's battery dies; .launch() opens the same profile again."""
+        for pid, kind in self.processes().items():
+            if kind == "browser":
+                os.kill(pid, signal.SIGKILL)
+        try:
+            self.ctx.close()
+        except Exception:  # the connection is gone with the browser
+            pass
 
     def close(self) -> None:
         try:

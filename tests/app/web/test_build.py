@@ -1,0 +1,59 @@
+"""app/web/build.py pieces that need no network and no browser: the pins, the staged client, the refusals."""
+from __future__ import annotations
+
+import re
+import tomllib
+
+import pytest
+
+from app.web import build
+from tests.support.browser import ROOT
+
+
+def test_every_wheel_is_pinned_exactly_and_agrees_with_pyproject():
+    pins = {p.name.lower(): p.version for p in build.read_pins()}
+    assert pins["flet"] == "1.0.5" and "orjson" not in pins and "typer" not in pins
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    for dep in project:
+        m = re.fullmatch(r"([A-Za-z0-9._-]+)(\[[^\]]*\])?==(.+)", dep)
+        name = m.group(1).lower()
+        if name in pins:
+            assert pins[name] == m.group(3), f"{name}: wheels.txt {pins[name]}, pyproject {m.group(3)}"
+
+
+def test_a_loose_pin_is_refused_in_a_sentence(tmp_path):
+    wheels = tmp_path / "wheels.txt"
+    wheels.write_text("# comment\nflet==1.0.5\nhttpx>=0.28\n")
+    with pytest.raises(build.BuildError, match=r"line 3: 'httpx>=0.28' is not an exact pin"):
+        build.read_pins(wheels)
+
+
+def test_a_cached_wheel_is_found_by_its_normalised_name(tmp_path):
+    (tmp_path / "ruamel_yaml-0.19.1-py3-none-any.whl").write_bytes(b"")
+    assert build.cached_wheel(build.Pin("ruamel.yaml", "0.19.1"), tmp_path) is not None
+    assert build.cached_wheel(build.Pin("ruamel.yaml", "0.19.2"), tmp_path) is None
+
+
+def test_the_stage_holds_the_client_without_the_cli_the_demo_the_server_or_the_build(tmp_path):
+    stage = tmp_path / "stage"
+    build.stage(stage, [])
+    assert (stage / "main.py").read_text().endswith("start()\n")
+    assert (stage / "requirements.txt").read_text() == "\n"  # flet publish writes it empty: no micropip
+    for there in ("app/main.py", "app/web/boot.py", "app/web/storage.py", "app/store/migrations", "sync/client.py",
+                  "sync/protocol", "rubrics/data"):
+        assert (stage / there).exists(), there
+    for gone in ("app/cli", "app/demo.py", "app/__main__.py", "app/assets", "app/web/build.py", "sync/server"):
+        assert not (stage / gone).exists(), gone
+    assert not list(stage.rglob("__pycache__"))
+
+
+def test_refusals_name_the_option_and_the_fix(tmp_path):
+    with pytest.raises(build.BuildError, match="--server-url 'walks.org' must start with http"):
+        build.build_web(tmp_path / "out", server_url="walks.org")
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me")
+    with pytest.raises(build.BuildError, match="holds other files"):
+        build.build_web(tmp_path / "mine")
+    assert (tmp_path / "mine" / "notes.txt").exists()
+    with pytest.raises(build.BuildError, match="would replace the source folder"):
+        build.build_web(ROOT)
