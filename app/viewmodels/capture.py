@@ -44,7 +44,7 @@ class LookForItem:
     note: str = ""
     visible: bool = True  # False: for another subject or grade than the visit's
     levels: list[LevelWords] = field(default_factory=list)  # lowest first; empty: the rubric does not describe them
-    source: str = ""  # "Document, section" for the info sheet
+    source: str = ""  # "Document — section" for the info sheet
     source_url: str = ""
     short_visit: bool | None = None
 
@@ -153,7 +153,7 @@ class CaptureVM:
                            visible=lf.applies_to(self.visit.subject, self.visit.grade),
                            levels=[LevelWords(lv.label, lf.descriptor(lv.value)) for lv in scale.levels
                                    if lf.descriptor(lv.value)],
-                           source=", ".join(x for x in (src.document, src.section) if x) if src else "",
+                           source=" — ".join(x for x in (src.document, src.section) if x) if src else "",
                            source_url=src.url if src else "", short_visit=lf.short_visit)
 
     def visible_lookfors(self) -> list[LookFor]:

@@ -60,7 +60,8 @@ class LookForCard:
             title.insert(0, ft.Icon(ft.Icons.STAR, color=ft.Colors.AMBER_800, tooltip="Focus look-for"))
         if on_info is not None and item.has_details:
             # beside the title, away from the choices: opening it never costs (or makes) a rating tap
-            title.append(ft.Semantics(identifier=f"info:{item.id}", label=item.info_name, button=True,
+            # the tooltip is its screen-reader name (a Semantics label as well would be read twice)
+            title.append(ft.Semantics(identifier=f"info:{item.id}", button=True,
                                       content=ft.IconButton(
                                           ft.Icons.INFO_OUTLINE, tooltip=item.info_name, icon_size=28,
                                           on_click=lambda e: on_info(item.id),
