@@ -18,7 +18,8 @@ from rubrics.loader import _parse, builtin_rubrics
 from rubrics.problems import RubricInvalid, RubricProblem
 from rubrics.schema import ID_HELP, ID_RE
 
-DESCRIPTOR_COLUMNS = ["descriptor_1", "descriptor_2", "descriptor_3", "descriptor_4"]  # the scale's levels, lowest first
+# what each level of the row's scale looks like, lowest level first
+DESCRIPTOR_COLUMNS = ["descriptor_1", "descriptor_2", "descriptor_3", "descriptor_4"]
 COLUMNS = ["domain", "domain_title", "lookfor_id", "text", "label", "scale", "subjects", "equity",
            "grades", "short_visit", "source_document", "source_section", "source_url", *DESCRIPTOR_COLUMNS]
 REQUIRED = ["domain", "lookfor_id", "text", "label", "scale"]

@@ -2,7 +2,8 @@
 
 Look-fors are grouped by domain with the walk's focus look-fors first; a subject-specific look-for is shown only
 when its subject is chosen, a grade-limited one (e.g. grades 3-12) only when the grade is in its range or not
-chosen yet. Each look-for's details (what each level looks like, its source) are plain data for the info sheet. Every tap is written through the service before the method returns.
+chosen yet. Each look-for's details (what each level looks like, its source) are plain data for the info sheet.
+Every tap is written through the service before the method returns.
 """
 from __future__ import annotations
 

@@ -153,8 +153,10 @@ def test_format_2_columns_become_grades_short_visit_source_and_descriptors():
                    'The grade\'s major work.\n')
     lf = parse_rubric(csv_to_yaml(text, "d.csv")).lookfor("x.focus")
     assert (lf.grades, lf.short_visit) == ("3-12", True)
-    assert (lf.source.document, lf.source.section, lf.source.url) == ("A guide", "Core Action 1a", "https://example.org/g")
-    assert lf.descriptors == {"no": "Mostly earlier-grade content, off the major work.", "yes": "The grade's major work."}
+    assert (lf.source.document, lf.source.section, lf.source.url) == ("A guide", "Core Action 1a",
+                                                                      "https://example.org/g")
+    assert lf.descriptors == {"no": "Mostly earlier-grade content, off the major work.",
+                              "yes": "The grade's major work."}
 
 
 @pytest.mark.parametrize("cells,words", [
