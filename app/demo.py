@@ -106,7 +106,9 @@ def record_walks(root: Path, server_url: str, facts: dict) -> str:
 
         lead = devices["lead"]
         lead.sync.sync_once()  # receive the district's schools before walking them
-        summary = seed(lead.capture, walks=3, visits=6, school_id=facts["schools"][0], seed=7)
+        # the newest deeper-learning version: what a new walk on a tablet gets (its title says whose words)
+        summary = seed(lead.capture, walks=3, visits=6, school_id=facts["schools"][0], seed=7,
+                       rubric_key="deeper-learning")
         lead.sync.sync_once()
         for n, dev in enumerate(("observer-a", "observer-b"), start=1):
             observer = devices[dev]

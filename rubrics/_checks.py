@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 from rubrics import limits
 from rubrics._locate import Locator, Path
 from rubrics.problems import RubricProblem
-from rubrics.schema import ID_HELP, ID_RE, Domain, Level, LookFor, Rubric, Scale
+from rubrics.schema import ID_HELP, ID_RE, Domain, Level, LookFor, Rubric, Scale, Source, grade_span
 
 KEY_HINTS = {
     "id": "a stable id such as dl.interactive",
@@ -29,6 +29,7 @@ KEY_HINTS = {
     "domain": "the id of one of the rubric's domains",
     "text": "the full look-for sentence observers read",
     "scale": "the id of one of the rubric's scales",
+    "document": "the name of the document the look-for comes from",
 }
 
 
@@ -176,6 +177,8 @@ def check_rubric_data(data: dict, at: Locator) -> tuple[list[RubricProblem], set
         if lf.get("subjects") == []:
             add(("lookfors", i, "subjects"), f"{where} has an empty subjects list, which would show it for every "
                                              "subject; list the subjects, or remove `subjects` to mean all")
+        levels = {sc.get("id"): [str(lv.get("value")) for _, lv in _items(sc, "levels")] for _, sc in scales}
+        _check_added(lf, ("lookfors", i), where, levels.get(scale) if isinstance(scale, str) else None, add)
 
     if isinstance(data.get("lookfors"), list):
         for i, dm in domains:
@@ -188,11 +191,64 @@ def check_rubric_data(data: dict, at: Locator) -> tuple[list[RubricProblem], set
     return problems, covered
 
 
+_URL_RE = re.compile(r"^https?://\S+$")
+
+
+def _check_added(lf: dict, path: Path, where: str, values: list[str] | None, add) -> None:
+    """The look-for keys of rubric format 2: descriptors per level, source, grades (short_visit is the schema's)."""
+    desc = lf.get("descriptors")
+    if isinstance(desc, dict):
+        if not desc:
+            add(path + ("descriptors",), f"{where} has an empty `descriptors` mapping; describe each level "
+                                         "(`\"1\": what Not yet looks like`), or remove `descriptors`")
+        given, unknown = [], False
+        for key, text in desc.items():
+            value = str(key) if isinstance(key, (int, float)) and not isinstance(key, bool) else key
+            if not isinstance(value, str):
+                continue
+            if values is not None and value not in values:
+                unknown = True  # most likely a mistyped level: that problem is the one to fix first
+                add(path + ("descriptors", key), f"{where} describes level `{value}`, which is not on its scale "
+                                                 f"(levels {', '.join(values)}); use one of those values")
+            else:
+                given.append(value)
+            if value in given and isinstance(text, str) and not text.strip():
+                add(path + ("descriptors", key), f"{where} has an empty descriptor for level `{value}`; write what "
+                                                 "that level looks like for this look-for")
+        missing = [v for v in values or () if v not in given]
+        if desc and values is not None and missing and not unknown:
+            add(path + ("descriptors",), f"{where} describes levels {', '.join(given)} but not "
+                                         f"{', '.join(missing)}; describe every level of its scale, so observers "
+                                         "have an anchor for each, or remove `descriptors`")
+    src = lf.get("source")
+    if isinstance(src, dict):
+        doc = src.get("document")
+        if isinstance(doc, str) and not doc.strip():
+            add(path + ("source", "document"), f"{where} has an empty source `document`; write "
+                                               f"{KEY_HINTS['document']}")
+        url = src.get("url")
+        if isinstance(url, str) and url.strip() and not _URL_RE.match(url.strip()):
+            add(path + ("source", "url"), f"{where} has source url {_short(url)}, which is not a web address; "
+                                          "write it in full, starting with https:// (or leave `url` out)")
+    grades = lf.get("grades")
+    if isinstance(grades, int) and not isinstance(grades, bool):
+        grades = str(grades)
+    if isinstance(grades, str):
+        try:
+            grade_span(grades)
+        except ValueError:
+            from sync.protocol.vocabulary import GRADES
+
+            add(path + ("grades",), f"{where} has grades {_short(grades)}, which is not a grade range; write the "
+                                    f"lowest and highest grade, lowest first, e.g. `grades: \"3-12\"` or "
+                                    f"`grades: K-2` (grades: {', '.join(GRADES)})")
+
+
 # --- schema errors, in words ----------------------------------------------------------------------------------
 
 _OWNERS: list[tuple[tuple[str, ...], type[BaseModel]]] = [
     (("scales", "#", "levels", "#"), Level), (("scales", "#"), Scale), (("domains", "#"), Domain),
-    (("lookfors", "#"), LookFor), ((), Rubric),
+    (("lookfors", "#", "source"), Source), (("lookfors", "#"), LookFor), ((), Rubric),
 ]
 
 
@@ -214,6 +270,8 @@ def _describe(owner: Path, data: Any) -> str:
     if not owner:
         return "the rubric"
     kind = {"scales": "scale", "domains": "domain", "lookfors": "look-for"}[owner[0]]
+    if len(owner) == 3:  # a look-for's source
+        return "the source of " + _describe(owner[:2], data)
     if len(owner) == 4:
         scale = data["scales"][owner[1]]
         sid = scale.get("id") if isinstance(scale, dict) else None

@@ -18,7 +18,10 @@ from rubrics.loader import _parse, builtin_rubrics
 from rubrics.problems import RubricInvalid, RubricProblem
 from rubrics.schema import ID_HELP, ID_RE
 
-COLUMNS = ["domain", "domain_title", "lookfor_id", "text", "label", "scale", "subjects", "equity"]
+# what each level of the row's scale looks like, lowest level first
+DESCRIPTOR_COLUMNS = ["descriptor_1", "descriptor_2", "descriptor_3", "descriptor_4"]
+COLUMNS = ["domain", "domain_title", "lookfor_id", "text", "label", "scale", "subjects", "equity",
+           "grades", "short_visit", "source_document", "source_section", "source_url", *DESCRIPTOR_COLUMNS]
 REQUIRED = ["domain", "lookfor_id", "text", "label", "scale"]
 
 # The scales a CSV row may name, as YAML (the shipped rubrics define the same ids the same way).
@@ -35,6 +38,7 @@ _SCALE_NAMES = {
     "yes-no": ["yes-no", "yes/no", "yesno", "yes no", "yes_no"],
     "four-level": ["four-level", "4-level", "four level", "four_level", "1-4", "not yet/somewhat/mostly/yes"],
 }
+SCALE_VALUES = {"presence": ["seen"], "yes-no": ["no", "yes"], "four-level": ["1", "2", "3", "4"]}
 SCALE_ALIASES = {alias: canon for canon, names in _SCALE_NAMES.items() for alias in names}
 _TRUE, _FALSE = {"yes", "y", "true", "1", "x"}, {"no", "n", "false", "0", ""}
 
@@ -147,6 +151,25 @@ def _check_rows(rows: _Rows) -> tuple[dict[str, tuple[str, int]], list[tuple[int
             rows.add(line, f"subjects `{r['subjects']}` contains a comma; separate subjects with semicolons, "
                            "e.g. Math;Science")
         subjects = [s.strip() for s in r["subjects"].split(";") if s.strip()]
+        short = r["short_visit"].lower()
+        if short and short not in _TRUE | _FALSE:
+            rows.add(line, f"short_visit `{r['short_visit']}` is not yes or no; write yes (it can be seen in a "
+                           "5-15 minute visit), no, or leave it blank (not said)")
+        source = {k: r[f"source_{k}"] for k in ("document", "section", "url") if r[f"source_{k}"]}
+        if source and "document" not in source:
+            rows.add(line, "this row has a source_section or source_url but no source_document; name the "
+                           "document the look-for comes from")
+        levels = SCALE_VALUES.get(scale or "", [])
+        described = {i: r[c] for i, c in enumerate(DESCRIPTOR_COLUMNS) if r[c]}
+        if described and scale is not None:
+            extra = [DESCRIPTOR_COLUMNS[i] for i in described if i >= len(levels)]
+            missing = [DESCRIPTOR_COLUMNS[i] for i in range(len(levels)) if i not in described]
+            if extra:
+                rows.add(line, f"{', '.join(extra)} is filled in, but the {scale} scale has {len(levels)} "
+                               f"level(s); describe its levels in descriptor_1 to descriptor_{len(levels)} only")
+            elif missing:
+                rows.add(line, f"{', '.join(missing)} is blank; describe every level of the {scale} scale "
+                               "(lowest first), or leave all the descriptor columns blank")
         if r["domain"] not in domains:
             if not r["domain_title"]:
                 rows.add(line, f"the first row of domain `{r['domain']}` has no domain_title; fill it in (later "
@@ -158,7 +181,9 @@ def _check_rows(rows: _Rows) -> tuple[dict[str, tuple[str, int]], list[tuple[int
                            "here; use one title, or leave domain_title blank after the first row")
         lookfors.append((line, {"id": r["lookfor_id"], "domain": r["domain"], "text": r["text"],
                                 "label": r["label"], "scale": scale, "subjects": subjects,
-                                "equity": equity in _TRUE}))
+                                "equity": equity in _TRUE, "grades": r["grades"],
+                                "short_visit": None if not short else short in _TRUE, "source": source,
+                                "descriptors": {levels[i]: t for i, t in described.items() if i < len(levels)}}))
     return domains, lookfors
 
 
@@ -207,6 +232,18 @@ def csv_to_yaml(csv_text: str, source: str, rubric_id: str | None = None, title:
             emit(f"    subjects: [{', '.join(_q(s) for s in lf['subjects'])}]", line)
         if lf["equity"]:
             emit("    equity: true", line)
+        if lf["grades"]:
+            emit(f"    grades: {_q(lf['grades'])}", line)
+        if lf["short_visit"] is not None:
+            emit(f"    short_visit: {'true' if lf['short_visit'] else 'false'}", line)
+        if lf["source"]:
+            emit("    source:", line)
+            for key, value in lf["source"].items():
+                emit(f"      {key}: {_q(value)}", line)
+        if lf["descriptors"]:
+            emit("    descriptors:", line)
+            for value, text in lf["descriptors"].items():
+                emit(f"      {json.dumps(value)}: {_q(text)}", line)
     text = "\n".join(lines) + "\n"
     if len(text.encode()) > limits.MAX_BYTES:
         raise RubricInvalid([RubricProblem(source, 1, f"the rubric made from this CSV would be {len(text.encode()):,} "

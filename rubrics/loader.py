@@ -148,9 +148,15 @@ def validate_files(paths: Iterable[str | Path], known: dict[str, Rubric] | None 
 
 
 def builtin_rubric_paths() -> list[Path]:
-    """The rubric YAML files shipped in rubrics/data/, sorted by name."""
+    """The rubric YAML files shipped in rubrics/data/ (the newest version of each), sorted by name, then the
+    earlier versions kept in rubrics/data/earlier/: a published version never changes and never goes away, so a
+    device holding walks rated with it (or a server that registered it) still reads them."""
     data = resources.files("rubrics").joinpath("data")
-    return sorted(Path(str(p)) for p in data.iterdir() if p.name.endswith((".yaml", ".yml")))
+    newest = sorted(Path(str(p)) for p in data.iterdir() if p.name.endswith((".yaml", ".yml")))
+    earlier = data.joinpath("earlier")
+    kept = sorted(Path(str(p)) for p in earlier.iterdir() if p.name.endswith((".yaml", ".yml"))) \
+        if earlier.is_dir() else []
+    return newest + kept
 
 
 @functools.cache

@@ -65,6 +65,25 @@ class Domain(_Strict):
     description: str = ""
 
 
+class Source(_Strict):
+    """Where one look-for comes from: the document, the part of it, and an address to read it at."""
+    document: str = Field(min_length=1, description="e.g. 'DESE Deeper Learning Guidance Tool'")
+    section: str = Field("", description="e.g. 'Core Action 3f' or 'Just-in-Time Scaffolding'")
+    url: str = Field("", description="http:// or https:// address of the public page")
+
+
+def grade_span(grades: str) -> tuple[str, ...]:
+    """The grades a `grades` range names ("3-12" -> 3, 4, ..., 12; "K" -> K), in the vocabulary's order.
+    Imported late: the vocabulary sits in sync.protocol, which loads sqlmodel, and most rubrics never ask."""
+    from sync.protocol.vocabulary import GRADES
+
+    low, dash, high = grades.partition("-")
+    low, high = low.strip().upper(), (high if dash else low).strip().upper()
+    if low not in GRADES or high not in GRADES or GRADES.index(low) > GRADES.index(high):
+        raise ValueError(grades)
+    return GRADES[GRADES.index(low):GRADES.index(high) + 1]
+
+
 class LookFor(_Strict):
     id: str
     domain: str
@@ -73,9 +92,38 @@ class LookFor(_Strict):
     scale: str
     subjects: list[str] | None = Field(None, description="Shown only for these subjects; None = all")
     equity: bool = False
+    # added in rubric format 2; None (left out) keeps a file's content hash what it was before they existed
+    descriptors: dict[str, str] | None = Field(None, description="Level value -> what that level looks like here")
+    source: Source | None = None
+    short_visit: bool | None = Field(None, description="True: can be seen in a 5-15 minute visit; None: not said")
+    grades: str | None = Field(None, description="Grade range it is shown for, e.g. '3-12'; None = every grade")
 
-    def applies_to(self, subject: str | None) -> bool:
-        return not self.subjects or subject is None or subject in self.subjects
+    @field_validator("descriptors", mode="before")
+    @classmethod
+    def _level_keys_as_text(cls, v):
+        if isinstance(v, dict):
+            return {str(k) if isinstance(k, (int, float)) and not isinstance(k, bool) else k: d for k, d in v.items()}
+        return v
+
+    @field_validator("grades", mode="before")
+    @classmethod
+    def _grades_as_text(cls, v):
+        return str(v) if isinstance(v, int) and not isinstance(v, bool) else v
+
+    def applies_to(self, subject: str | None, grade: str | None = None) -> bool:
+        """Shown in a visit of this subject and grade; an unrecorded subject or grade (None) shows every look-for."""
+        if self.subjects and subject is not None and subject not in self.subjects:
+            return False
+        return self.grades is None or grade is None or grade in grade_span(self.grades)
+
+    def descriptor(self, value: str | None) -> str:
+        """What the level `value` looks like for this look-for ("" when the rubric does not say)."""
+        return (self.descriptors or {}).get(value or "", "")
+
+
+# look-for keys added after rubrics were published: left out, they are left out of the hash too, so every rubric
+# written before them keeps the content hash servers and devices stored for it
+ADDED_LOOKFOR_KEYS = ("descriptors", "source", "short_visit", "grades")
 
 
 class Rubric(_Strict):
@@ -94,7 +142,12 @@ class Rubric(_Strict):
 
     def content_hash(self) -> str:
         """sha256 of the canonical JSON of the content; two files with the same id@version must agree."""
-        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        content = self.model_dump(mode="json")
+        for lf in content["lookfors"]:
+            for key in ADDED_LOOKFOR_KEYS:
+                if lf.get(key) is None:
+                    del lf[key]
+        blob = json.dumps(content, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()
 
     def scale(self, scale_id: str) -> Scale:

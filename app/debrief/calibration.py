@@ -126,6 +126,16 @@ def agreement(rubric: Rubric, pairs: list[tuple[str, tuple, tuple]], lookfor_ids
     return out
 
 
+def descriptors_for(rubric: Rubric, lookfor_id: str, answers: tuple[str, str]) -> tuple[str, str]:
+    """What each of a disagreement's two answers (level labels, as Disagreement.answers holds them) looks like
+    for this look-for, from the rubric's level descriptors: the anchors a pair discusses. "" for an answer the
+    rubric does not describe ('Not observed', 'Not seen', or a rubric without descriptors)."""
+    lf = rubric.lookfor(lookfor_id)
+    scale = rubric.scale(lf.scale)
+    by_label = {lv.label: lv.value for lv in scale.levels}
+    return tuple(lf.descriptor(by_label[a]) if a in by_label else "" for a in answers)  # type: ignore[return-value]
+
+
 def calibration(engine: Engine, catalog: RubricCatalog, walk_id: str) -> Calibration:
     """The calibration pairs of a walk and their agreement per look-for (one query over the paired visits)."""
     with Session(engine) as s:

@@ -42,7 +42,7 @@ class RubricCatalog:
         for r in self.all():
             if r.id not in newest or r.version > newest[r.id].version:
                 newest[r.id] = r
-        return sorted(newest.values(), key=lambda r: r.title)
+        return sorted(newest.values(), key=lambda r: r.title.casefold())  # as people read them: "learnwalk" < "Sample"
 
     def remember(self, session: Session, yaml_text: str, source: str) -> Rubric:
         """Store a rubric version received from the server (inside the caller's transaction)."""

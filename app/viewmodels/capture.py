@@ -1,7 +1,9 @@
 """The Visit capture screen: header (number, timer, grade, subject, class type, students) and the look-fors.
 
 Look-fors are grouped by domain with the walk's focus look-fors first; a subject-specific look-for is shown only
-when its subject is chosen. Every tap is written through the service before the method returns.
+when its subject is chosen, a grade-limited one (e.g. grades 3-12) only when the grade is in its range or not
+chosen yet. Each look-for's details (what each level looks like, its source) are plain data for the info sheet.
+Every tap is written through the service before the method returns.
 """
 from __future__ import annotations
 
@@ -24,6 +26,12 @@ class Choice:
     label: str
 
 
+@dataclass(frozen=True)
+class LevelWords:
+    label: str  # the level's label, e.g. "Mostly"
+    text: str  # what that level looks like for this look-for
+
+
 @dataclass
 class LookForItem:
     id: str
@@ -35,7 +43,27 @@ class LookForItem:
     value: str | None = None
     not_observed: bool = False
     note: str = ""
-    visible: bool = True  # False: subject-specific, and the visit's subject is another one
+    visible: bool = True  # False: for another subject or grade than the visit's
+    levels: list[LevelWords] = field(default_factory=list)  # lowest first; empty: the rubric does not describe them
+    source: str = ""  # "Document — section" for the info sheet
+    source_url: str = ""
+    short_visit: bool | None = None
+
+    @property
+    def has_details(self) -> bool:
+        return bool(self.levels or self.source)
+
+    @property
+    def info_name(self) -> str:
+        """What a screen reader says for the card's info control."""
+        return f"What each level looks like: {self.label}"
+
+    @property
+    def short_visit_text(self) -> str:
+        if self.short_visit is None:
+            return ""
+        return ("Can usually be seen in a 5-15 minute visit." if self.short_visit else
+                "Often needs more than a short visit; mark it Not observed if it did not come up.")
 
     @property
     def rated(self) -> bool:
@@ -118,14 +146,30 @@ class CaptureVM:
     def _item(self, lf: LookFor) -> LookForItem:
         scale = self.rubric.scale(lf.scale)
         r = self._ratings.get(lf.id)
+        src = lf.source
         return LookForItem(id=lf.id, label=lf.label, text=lf.text, focus=lf.id in self.walk.focus,
                            choices=[Choice(lv.value, lv.label) for lv in scale.levels],
                            not_observed_allowed=scale.not_observed, value=r.value if r else None,
                            not_observed=bool(r and r.not_observed), note=self._notes.get(lf.id, ""),
-                           visible=lf.applies_to(self.visit.subject))
+                           visible=lf.applies_to(self.visit.subject, self.visit.grade),
+                           levels=[LevelWords(lv.label, lf.descriptor(lv.value)) for lv in scale.levels
+                                   if lf.descriptor(lv.value)],
+                           source=" — ".join(x for x in (src.document, src.section) if x) if src else "",
+                           source_url=src.url if src else "", short_visit=lf.short_visit)
 
     def visible_lookfors(self) -> list[LookFor]:
-        return [lf for lf in self.rubric.lookfors if lf.applies_to(self.visit.subject)]
+        """The look-fors of the visit's subject and grade (an unchosen subject or grade shows them all)."""
+        return [lf for lf in self.rubric.lookfors if lf.applies_to(self.visit.subject, self.visit.grade)]
+
+    @property
+    def empty_text(self) -> str:
+        """Why no look-for is shown (a K-2 visit on a 3-12 rubric), or ""."""
+        if self.visible_lookfors():
+            return ""
+        grade = f"grade {self.visit.grade}" if self.visit.grade else "this visit"
+        return (f"None of this rubric's look-fors is meant for {grade}" +
+                (f" {self.visit.subject}" if self.visit.subject else "") +
+                ". Check the grade, or walk this classroom with another rubric.")
 
     def sections(self, include_hidden: bool = False) -> list[Section]:
         """Focus look-fors first, then one section per domain. include_hidden also lists the look-fors of
@@ -164,14 +208,14 @@ class CaptureVM:
 
     @property
     def hidden_rated_count(self) -> int:
-        """Ratings kept for look-fors of another subject (after the subject was changed)."""
+        """Ratings kept for look-fors of another subject or grade (after the subject or grade was changed)."""
         return len(self._ratings) - self.rated_count
 
     @property
     def progress_text(self) -> str:
         text = f"{self.rated_count} of {plural(len(self.visible_lookfors()), 'look-for')} rated"
         if self.hidden_rated_count:
-            text += f" ({self.hidden_rated_count} more kept for another subject)"
+            text += f" ({self.hidden_rated_count} more kept for another subject or grade)"
         return text
 
     # ---- notes and finish -------------------------------------------------------------------------

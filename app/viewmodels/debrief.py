@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from app.debrief import Filters, TallyError
 from app.debrief.bands import BAND_NAMES
-from app.debrief.calibration import Calibration
+from app.debrief.calibration import Calibration, descriptors_for
 from app.debrief.equity import PROMPTS as EQUITY_PROMPTS, EquityPause
 from app.debrief.notes import MEANING_PROMPTS, NoteGroup
 from app.debrief.palette import level_colors
@@ -226,6 +226,13 @@ class DebriefVM:
 
     def disagreements(self) -> list[str]:
         return [f"{a.label}, pair {d.code}: {d.observers[0]} {d.answers[0]}, {d.observers[1]} {d.answers[1]}"
+                for a in self.calibration().lookfors for d in a.disagreements]
+
+    def disagreement_anchors(self) -> list[list[str]]:
+        """For each disagreement (in the order of disagreements()), what each chosen level looks like for that
+        look-for: "Mostly: ..." lines, none when the rubric does not describe the levels."""
+        return [[f"{answer}: {text}" for answer, text in zip(d.answers, descriptors_for(self.rubric, a.lookfor_id,
+                                                                                       d.answers)) if text]
                 for a in self.calibration().lookfors for d in a.disagreements]
 
     def equity(self) -> EquityPause:

@@ -3,7 +3,9 @@
 Each look-for card shows its scale as a row of large choices plus "Not observed" (when the scale allows it); one
 tap saves through the view-model, a tap on the chosen value clears it. The screen is built once and changed in
 place (chips restyled, subject-specific cards shown or hidden), so taps never land on a half-redrawn screen.
-Notes save when the field loses focus, on Enter, on Back and before "Finish visit".
+Notes save when the field loses focus, on Enter, on Back and before "Finish visit". A card's info control
+(`info:<lookfor_id>`) opens what each level looks like for that look-for, and its source, in a dialog: apart from
+the choices, so a rating stays one tap.
 """
 from __future__ import annotations
 
@@ -16,10 +18,35 @@ from app.views._widgets import ChoiceChip, ChoiceGroup, MessageLine, heading, pi
 from app.views.context import AppContext
 
 
-class LookForCard:
-    """One look-for: label (starred when it is a focus), its text, the choices, and its note."""
+def details_dialog(ctx: AppContext, item: LookForItem) -> ft.AlertDialog:
+    """What each level looks like for this look-for, in large text, with its source; read from the rubric on the
+    device, so it opens offline."""
+    body: list[ft.Control] = [ft.Text(item.text, size=18)]
+    for level in item.levels:
+        body.append(ft.Column([ft.Text(level.label, size=18, weight=ft.FontWeight.BOLD),
+                               ft.Text(level.text, size=18)], spacing=2))
+    if not item.levels:
+        body.append(ft.Text("This rubric does not describe the levels of this look-for.", size=18))
+    if item.short_visit_text:
+        body.append(ft.Text(item.short_visit_text, size=16, italic=True))
+    if item.source:
+        body.append(ft.Text(f"Source: {item.source}", size=16, color=ft.Colors.ON_SURFACE_VARIANT))
+    if item.source_url:
+        body.append(ft.Text(item.source_url, size=15, selectable=True, color=ft.Colors.ON_SURFACE_VARIANT))
+    close = ft.Semantics(identifier="info-close", content=ft.FilledButton(
+        "Close", on_click=lambda e: ctx.page.pop_dialog(), height=48,
+        style=ft.ButtonStyle(text_style=ft.TextStyle(size=16))))
+    return ft.AlertDialog(
+        title=ft.Text(item.label, size=22, weight=ft.FontWeight.BOLD),
+        content=ft.Semantics(identifier=f"info-sheet:{item.id}", content=ft.Container(
+            ft.Column(body, spacing=14, scroll=ft.ScrollMode.AUTO, tight=True), width=600)),
+        actions=[close], scrollable=True)
 
-    def __init__(self, item: LookForItem, on_tap, note: ft.TextField):
+
+class LookForCard:
+    """One look-for: label (starred when it is a focus), its info control, its text, the choices, and its note."""
+
+    def __init__(self, item: LookForItem, on_tap, note: ft.TextField, on_info=None):
         choices = list(item.choices)
         async def pick(v):
             await on_tap(item.id, v)
@@ -33,6 +60,14 @@ class LookForCard:
         title = [ft.Text(item.label, size=17, weight=ft.FontWeight.BOLD, expand=True)]
         if item.focus:
             title.insert(0, ft.Icon(ft.Icons.STAR, color=ft.Colors.AMBER_800, tooltip="Focus look-for"))
+        if on_info is not None and item.has_details:
+            # beside the title, away from the choices: opening it never costs (or makes) a rating tap
+            # the tooltip is its screen-reader name (a Semantics label as well would be read twice)
+            title.append(ft.Semantics(identifier=f"info:{item.id}", button=True,
+                                      content=ft.IconButton(
+                                          ft.Icons.INFO_OUTLINE, tooltip=item.info_name, icon_size=28,
+                                          on_click=lambda e: on_info(item.id),
+                                          size_constraints=ft.BoxConstraints(min_width=48, min_height=48))))
         self.control = ft.Container(
             ft.Column([ft.Row(title), ft.Text(item.text, size=14, color=ft.Colors.ON_SURFACE_VARIANT),
                        self.group.control, note], spacing=8, horizontal_alignment=ft.CrossAxisAlignment.STRETCH),
@@ -85,30 +120,42 @@ def build(ctx: AppContext, visit_id: str) -> ft.View:
             changed.append(msg.control)
         ctx.page.update(*changed)
 
+    def on_info(lookfor_id: str):
+        item = ctx.guard(lambda: vm.item(lookfor_id))
+        if item is not None:
+            ctx.page.show_dialog(details_dialog(ctx, item))
+
     # ---- look-fors: built once over every subject, shown or hidden when the subject changes ----
     section_parts: list[tuple[ft.Control, ft.Control, list[str]]] = []
     sections = ft.Column(spacing=14, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
     for s in vm.sections(include_hidden=True):
         for item in s.items:
-            cards[item.id] = LookForCard(item, on_tap, note_field(item.id, f"Note: {item.label}", item.note))
+            cards[item.id] = LookForCard(item, on_tap, note_field(item.id, f"Note: {item.label}", item.note),
+                                         on_info)
         head = heading(s.title)
         grid = ft.ResponsiveRow([cards[i.id].control for i in s.items], spacing=10, run_spacing=10)
         section_parts.append((head, grid, [i.id for i in s.items]))
         sections.controls += [head, grid]
 
+    empty = ft.Text("", size=16, visible=False)
+    sections.controls.append(empty)
+
     def show_for_subject():
+        """Show the cards of the visit's subject and grade (after either changes)."""
         visible = {lf.id for lf in vm.visible_lookfors()}
         for head, grid, ids in section_parts:
             for i in ids:
                 cards[i].control.visible = i in visible
             head.visible = grid.visible = any(i in visible for i in ids)
+        empty.value = vm.empty_text
+        empty.visible = bool(empty.value)
         progress.value = vm.progress_text
 
     # ---- header ----
     def pick_grade(g):
         ctx.attempt(lambda: vm.choose_grade(g))
         grades.select(vm.visit.grade)
-        ctx.page.update(grades.control, msg.control)
+        show_for_subject()
 
     def pick_subject(s):
         ctx.attempt(lambda: vm.choose_subject(s))

@@ -137,7 +137,10 @@ def build(ctx: AppContext, walk_id: str) -> ft.View:
             dis = vm.disagreements()
             if dis:
                 out.append(ft.Text("Pairs that disagreed: to discuss", size=16, weight=ft.FontWeight.W_600))
-                out.extend(ft.Text(f"• {d}", size=15) for d in dis)
+                for d, anchors in zip(dis, vm.disagreement_anchors()):
+                    out.append(ft.Text(f"• {d}", size=15))
+                    # the descriptors of the two levels chosen: what the pair's discussion anchors on
+                    out.extend(ft.Text(line, size=14, color=ft.Colors.ON_SURFACE_VARIANT) for line in anchors)
         out.extend(ft.Text(u, size=15) for u in cal.unpaired)
         return out
 

@@ -52,7 +52,9 @@ class Taps:
 SMALL_TARGETS = """() => [...document.querySelectorAll('[flt-tappable], input, textarea')]
     .map(el => [el.getAttribute('aria-label') || el.getAttribute('flt-semantics-identifier') || el.textContent,
                 el.getBoundingClientRect()])
-    .filter(([name, r]) => r.width > 0 && (r.width < 48 || r.height < 48))
+    // a control cut by the bottom of the screen (its top less than a chip, 56 px, above the edge) reports only its
+    // visible part: not a small target
+    .filter(([name, r]) => r.width > 0 && r.top + 56 < window.innerHeight && (r.width < 48 || r.height < 48))
     .map(([name, r]) => `${name} ${Math.round(r.width)}x${Math.round(r.height)}`)"""
 TARGETS = "() => document.querySelectorAll('[flt-tappable], input, textarea').length"
 

@@ -1,6 +1,7 @@
 """A rejected entry stays on the device with its reason, is shown in the sync status, and blocks nothing."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from sqlmodel import Session
@@ -13,7 +14,7 @@ from tests.support import serverproc as harness
 def _unknown_version_yaml() -> str:
     path = next(p for p in builtin_rubric_paths() if Path(p).stem == "deeper-learning")
     text = Path(path).read_text(encoding="utf-8")
-    return text.replace("\nversion: 1\n", "\nversion: 99\n", 1)
+    return re.sub(r"(?m)^version: \d+$", "version: 99", text, count=1)
 
 
 def _walk_on_unknown_version(dev, district):

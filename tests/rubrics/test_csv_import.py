@@ -33,7 +33,7 @@ def test_template_round_trips_to_the_sample_district_rubric():
     text = csv_to_yaml(TEMPLATE.read_text(encoding="utf-8"), str(TEMPLATE), rubric_id="district-walk",
                        title="District walk")
     imported = parse_rubric(text)
-    sample = builtin_rubrics()["sample-district@1"]
+    sample = builtin_rubrics()["sample-district@2"]  # the newest: the template has the format-2 columns
     assert (imported.id, imported.version, imported.title) == ("district-walk", 1, "District walk")
     assert imported.scales == sample.scales
     assert imported.domains == sample.domains
@@ -109,7 +109,8 @@ def test_empty_csv_and_header_only_csv_are_refused():
 
 
 def test_a_row_with_extra_cells_asks_for_quotes():
-    text = TEMPLATE.read_text() + "students,,sd.extra,Students read, then write.,Read then write,presence,,no\n"
+    text = TEMPLATE.read_text() + ("students,,sd.extra,Students read, then write.,Read then write,presence,,no,,yes,"
+                                   "A guide,,,Seen: students read, then write.,,,\n")
     (problem,) = csv_problems(text, "d.csv")
     assert problem.startswith("d.csv:12:") and "double quotes" in problem
 
@@ -140,3 +141,39 @@ def test_any_text_label_and_title_survive_the_import_exactly(text, label, title)
     rubric = parse_rubric(csv_to_yaml(buf.getvalue(), "h.csv", title=title))
     assert (rubric.lookfors[0].text, rubric.lookfors[0].label) == (text, label)
     assert rubric.title == rubric.domains[0].title == title
+
+
+HEAD = ("domain,domain_title,lookfor_id,text,label,scale,grades,short_visit,source_document,source_section,"
+        "source_url,descriptor_1,descriptor_2\n")
+
+
+def test_format_2_columns_become_grades_short_visit_source_and_descriptors():
+    text = HEAD + ('ca1,Core Action 1,x.focus,The lesson is on grade-level content.,Grade-level focus,yes-no,3-12,yes,'
+                   'A guide,Core Action 1a,https://example.org/g,"Mostly earlier-grade content, off the major work.",'
+                   'The grade\'s major work.\n')
+    lf = parse_rubric(csv_to_yaml(text, "d.csv")).lookfor("x.focus")
+    assert (lf.grades, lf.short_visit) == ("3-12", True)
+    assert (lf.source.document, lf.source.section, lf.source.url) == ("A guide", "Core Action 1a",
+                                                                      "https://example.org/g")
+    assert lf.descriptors == {"no": "Mostly earlier-grade content, off the major work.",
+                              "yes": "The grade's major work."}
+
+
+@pytest.mark.parametrize("cells,words", [
+    ("3-12,maybe,A guide,,,No.,Yes.", "short_visit `maybe` is not yes or no"),
+    ("3-12,yes,,Core Action 1a,,No.,Yes.", "no source_document"),
+    ("3-12,yes,A guide,,,No.,", "descriptor_2 is blank; describe every level of the yes-no scale"),
+    ("12-3,yes,A guide,,,No.,Yes.", "grades '12-3', which is not a grade range"),
+    ("3-12,yes,A guide,,www.example.org,No.,Yes.", "which is not a web address"),
+])
+def test_broken_format_2_cells_are_reported_at_their_csv_line(cells, words):
+    text = HEAD + "ca1,Core Action 1,x.ok,Fine.,Fine,yes-no,,,,,,,\n" + f"ca1,,x.focus,Text.,Label,yes-no,{cells}\n"
+    (problem,) = csv_problems(text, "d.csv")
+    assert problem.startswith("d.csv:3:") and words in problem, problem
+
+
+def test_a_descriptor_past_the_scales_levels_is_refused():
+    text = HEAD.replace("descriptor_2", "descriptor_2,descriptor_3") + \
+        "ca1,Core Action 1,x.focus,Text.,Label,yes-no,,,,,,No.,Yes.,Maybe.\n"
+    (problem,) = csv_problems(text, "d.csv")
+    assert problem.startswith("d.csv:2:") and "descriptor_3 is filled in, but the yes-no scale has 2" in problem

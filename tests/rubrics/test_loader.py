@@ -91,7 +91,7 @@ def test_reusing_a_builtin_id_version_with_different_content_asks_for_the_next_v
     p = only_problem("reused-version.yaml")
     assert where(p) == "reused-version.yaml:3"
     assert "reuses deeper-learning@1 with different content" in p.message
-    assert "give it version 2" in p.message
+    assert "give it version 3" in p.message  # deeper-learning@2 is built in too
 
 
 def test_unknown_key_suggests_the_nearest_allowed_key():
@@ -240,13 +240,15 @@ def test_content_hash_is_stable_and_changes_with_content():
 def test_every_shipped_rubric_validates():
     paths = builtin_rubric_paths()
     assert [p.name for p in paths] == ["deeper-learning.yaml", "ipg-ela.yaml", "ipg-math.yaml",
-                                       "sample-district.yaml"]
+                                       "sample-district.yaml", "deeper-learning@1.yaml", "ipg-ela@1.yaml",
+                                       "ipg-math@1.yaml", "sample-district@1.yaml"]
     assert validate_files(paths) == []
 
 
 def test_builtin_rubrics_are_keyed_by_id_at_version():
     rubrics = builtin_rubrics()
-    assert sorted(rubrics) == ["deeper-learning@1", "ipg-ela@1", "ipg-math@1", "sample-district@1"]
+    assert sorted(rubrics) == ["deeper-learning@1", "deeper-learning@2", "ipg-ela@1", "ipg-ela@2", "ipg-math@1",
+                               "ipg-math@2", "sample-district@1", "sample-district@2"]
     assert all(isinstance(r, Rubric) and r.key == k for k, r in rubrics.items())
     rubrics.clear()
     assert builtin_rubrics(), "callers get a copy; the cache is unharmed"
@@ -257,8 +259,9 @@ def test_shipped_rubrics_cite_sources():
         assert rubric.source_notes and any("http" in note or "/" in note for note in rubric.source_notes)
 
 
-def test_deeper_learning_follows_dese_framing_and_says_it_is_not_the_official_tool():
-    r = builtin_rubrics()["deeper-learning@1"]
+@pytest.mark.parametrize("version", [1, 2])
+def test_deeper_learning_follows_dese_framing_and_says_it_is_not_the_official_tool(version):
+    r = builtin_rubrics()[f"deeper-learning@{version}"]
     assert 4 <= len(r.domains) <= 5 and 14 <= len(r.lookfors) <= 18
     assert "not the text of DESE's Classroom Observation Tool" in r.description
     assert "load the official tool's wording as its own rubric" in r.description
@@ -273,7 +276,8 @@ def test_deeper_learning_follows_dese_framing_and_says_it_is_not_the_official_to
     assert r.lookfors_in("culture")
 
 
-@pytest.mark.parametrize("key,prefix", [("ipg-math@1", "ipgm."), ("ipg-ela@1", "ipge.")])
+@pytest.mark.parametrize("key,prefix", [("ipg-math@1", "ipgm."), ("ipg-ela@1", "ipge."), ("ipg-math@2", "ipgm."),
+                                        ("ipg-ela@2", "ipge.")])
 def test_ipg_core_action_1_is_yes_no_and_core_actions_2_3_are_four_level_with_not_observed(key, prefix):
     r = builtin_rubrics()[key]
     assert {d.id for d in r.domains} == {"ca1", "ca2", "ca3", "culture"}
@@ -287,8 +291,67 @@ def test_ipg_core_action_1_is_yes_no_and_core_actions_2_3_are_four_level_with_no
     assert r.lookfors_in("culture")
 
 
-def test_sample_district_is_ten_presence_lookfors():
-    r = builtin_rubrics()["sample-district@1"]
+@pytest.mark.parametrize("version", [1, 2])
+def test_sample_district_is_ten_presence_lookfors(version):
+    r = builtin_rubrics()[f"sample-district@{version}"]
     assert len(r.lookfors) == 10 and {lf.scale for lf in r.lookfors} == {"presence"}
     assert r.lookfor("sd.target-posted").label == "Learning target posted"
     assert r.lookfor("sd.pair-group-talk").label == "Students talking in pairs/groups"
+
+
+# --- the newest built-ins: whose words, where from, what each level looks like ---------------------------------
+
+NEWEST = {"deeper-learning": 2, "ipg-ela": 2, "ipg-math": 2, "sample-district": 2}
+# the hashes servers and devices stored for the first versions: those files never change
+FIRST_HASHES = {"deeper-learning@1": "2b50ac7d3c186eb4772fc1f7c474137e231061b3c5a0e0807ef82c675f57d088",
+                "ipg-ela@1": "4b19166fed00a26952021a2c9b54257eea595b144864eed16095242c968ac6f5",
+                "ipg-math@1": "b7d5fb12d1454921e530b406e00cd982334b2b4a02c58e31595a0e12555b8f1c",
+                "sample-district@1": "22a659f642d53eb7327aa1975a6ec489e60c692c14f8f72c453fb087c6c3e9f7"}
+
+
+def test_the_first_versions_are_kept_unchanged():
+    rubrics = builtin_rubrics()
+    assert {k: rubrics[k].content_hash() for k in FIRST_HASHES} == FIRST_HASHES
+
+
+@pytest.mark.parametrize("key", [f"{i}@{v}" for i, v in NEWEST.items()])
+def test_every_newest_builtin_lookfor_has_a_source_and_a_descriptor_for_every_level(key):
+    r = builtin_rubrics()[key]
+    assert max(x.version for x in builtin_rubrics().values() if x.id == r.id) == r.version
+    for lf in r.lookfors:
+        assert lf.source is not None and lf.source.document.strip(), lf.id
+        assert lf.short_visit is not None, lf.id
+        values = r.scale(lf.scale).values()
+        assert lf.descriptors is not None and sorted(lf.descriptors) == sorted(values), lf.id
+        assert all(len(lf.descriptor(v)) >= 20 for v in values), lf.id
+        # our own words: a descriptor never just repeats the look-for's sentence
+        assert all(lf.descriptor(v) != lf.text for v in values), lf.id
+
+
+def test_titles_say_whose_wording_it_is_and_dese_pages_are_cited():
+    r = builtin_rubrics()
+    assert r["deeper-learning@2"].title == "learnwalk Deeper Learning look-fors, based on DESE's public guidance"
+    assert all(x.title.startswith("learnwalk") for k, x in r.items() if k.startswith("ipg-") and x.version == 2)
+    dl = r["deeper-learning@2"]
+    assert "learnwalk wrote the look-fors" in " ".join(dl.description.split())
+    dese = [lf for lf in dl.lookfors if "doe.mass.edu" in lf.source.url]
+    assert len(dese) >= 11 and all(lf.source.url.startswith("https://") for lf in dese)
+
+
+def test_dese_four_student_questions_are_kept():
+    dl = builtin_rubrics()["deeper-learning@2"]
+    sections = " ".join(dl.lookfor(i).source.section for i in ("dl.what-and-why", "dl.quality-criteria",
+                                                               "dl.help-strategies"))
+    for question in ("what are you learning", "why", "how do you know if your work is good",
+                     "what do you do if you need help"):
+        assert question in sections
+
+
+def test_ipg_ela_has_core_action_3f_and_every_lookfor_is_for_grades_3_to_12():
+    r = builtin_rubrics()["ipg-ela@2"]
+    ca3f = r.lookfor("ipge.ca3.language-skills")
+    assert ca3f.domain == "ca3" and ca3f.source.section == "Core Action 3f"
+    assert sorted(lf.source.section for lf in r.lookfors_in("ca3")) == [f"Core Action 3{c}" for c in "abcdef"]
+    assert {lf.grades for lf in r.lookfors} == {"3-12"}
+    assert not any(lf.applies_to("ELA", "2") for lf in r.lookfors) and all(lf.applies_to("ELA", "3")
+                                                                           for lf in r.lookfors)

@@ -20,7 +20,7 @@ def run(*args: str):
 def test_validate_prints_a_count_and_exits_0_when_all_files_are_valid():
     result = run("validate", *builtin_rubric_paths())
     assert result.exit_code == 0, result.output
-    assert result.stdout.strip() == "4 files valid" and result.stderr == ""
+    assert result.stdout.strip() == "8 files valid" and result.stderr == ""  # four rubrics, two versions each
 
 
 def test_validate_prints_each_problem_to_stderr_and_exits_1():

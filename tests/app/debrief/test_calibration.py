@@ -71,3 +71,26 @@ def test_disagreements_name_observers_by_number_and_odd_codes_are_explained(stor
     assert talk.disagreements[1].observers == ("Observer 1", "Observer 3")
     assert cal.unpaired == ["Pair code LONE has only one visit; the partner's visit may not be synced yet."]
     assert "obs-" not in str(cal.to_json())
+
+
+def test_a_disagreement_shows_what_each_chosen_level_looks_like(store):
+    from app.debrief.calibration import descriptors_for
+    from app.viewmodels.debrief import DebriefVM
+    from rubrics import builtin_rubrics
+
+    dl = builtin_rubrics()["deeper-learning@2"]
+    w = store.service.create_walk(school_id="school-1", rubric_id="deeper-learning", rubric_version=2,
+                                  focus=["dl.interactive", "dl.engaged"])
+    store.visit(w.id, "obs-a", {"dl.interactive": "3", "dl.engaged": None}, code="P1", grade="4", subject="Math")
+    store.visit(w.id, "obs-b", {"dl.interactive": "2", "dl.engaged": "4"}, code="P1", grade="4", subject="Math")
+    talk = next(a for a in calibration(store.engine, store.catalog, w.id).lookfors if a.lookfor_id == "dl.interactive")
+    (d,) = talk.disagreements
+    mostly, somewhat = dl.lookfor("dl.interactive").descriptor("3"), dl.lookfor("dl.interactive").descriptor("2")
+    assert descriptors_for(dl, "dl.interactive", d.answers) == (mostly, somewhat) and mostly and somewhat
+    # 'Not observed' has no descriptor; a rubric without descriptors gives none
+    assert descriptors_for(dl, "dl.engaged", ("Not observed", "Yes")) == ("", dl.lookfor("dl.engaged").descriptor("4"))
+    assert descriptors_for(builtin_rubrics()["deeper-learning@1"], "dl.interactive", d.answers) == ("", "")
+    vm = DebriefVM(store.device, w.id)
+    assert vm.disagreements()[0] == "Students learn with each other, pair P1: Observer 1 Mostly, Observer 2 Somewhat"
+    assert vm.disagreement_anchors()[0] == [f"Mostly: {mostly}", f"Somewhat: {somewhat}"]
+    assert vm.disagreement_anchors()[1] == [f"Yes: {dl.lookfor('dl.engaged').descriptor('4')}"]

@@ -18,7 +18,7 @@ def test_new_walk_on_an_empty_device_adds_a_school_by_name_and_starts_the_walk(s
     assert vm.schools == [] and vm.date_text == "2026-11-25"
     vm.add_school("Lincoln Elementary")
     assert [c.label for c in vm.schools] == ["Lincoln Elementary"] and vm.school_id == vm.schools[0].value
-    vm.choose_rubric("deeper-learning@1")
+    vm.choose_rubric("deeper-learning@2")
     vm.toggle_focus("dl.interactive")
     vm.toggle_focus("dl.affirming")
     vm.team_text = "Ms Rivera, Mr Chen"
@@ -36,7 +36,7 @@ def test_new_walk_refuses_bad_input_in_words_and_writes_nothing(service):
     with pytest.raises(ServiceError, match="school"):
         vm.start()
     vm.add_school("Lincoln")
-    vm.choose_rubric("deeper-learning@1")
+    vm.choose_rubric("deeper-learning@2")
     vm.date_text = "25/11/2026"
     vm.toggle_focus("dl.interactive")
     vm.toggle_focus("dl.relevant")
@@ -57,9 +57,9 @@ def test_new_walk_refuses_bad_input_in_words_and_writes_nothing(service):
 
 def test_changing_the_rubric_clears_the_chosen_focus_look_fors(service):
     vm = NewWalkVM(service)
-    vm.choose_rubric("deeper-learning@1")
+    vm.choose_rubric("deeper-learning@2")
     vm.toggle_focus("dl.interactive")
-    vm.choose_rubric("ipg-math@1")
+    vm.choose_rubric("ipg-math@2")
     assert vm.focus == [] and all(c.value.startswith("ipg") or "." in c.value for c in vm.focus_choices)
 
 
