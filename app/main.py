@@ -15,6 +15,7 @@ from typing import Callable
 import flet as ft
 
 from app.device import Device
+from app.store.integrity import StoreDamaged
 from app.views import admin, capture, debrief, new_walk, settings, walk, walks
 from app.views import sync as sync_screen
 from app.views._widgets import screen
@@ -131,7 +132,10 @@ class SyncListeners:
 
 
 def run(data_dir: Path, *, web: bool, host: str = "127.0.0.1", port: int = 8550) -> None:
-    device = Device.open(data_dir)
+    try:
+        device = Device.open(data_dir)
+    except StoreDamaged:  # the damaged store is aside and a new one made; the Walks screen tells the observer
+        device = Device.open(data_dir)
     sync = device.sync
     listeners = SyncListeners()
     main = make_main(device, listeners)
