@@ -147,6 +147,10 @@ class CellRules:
         return None
 
 
+def _team(walk: dict) -> list[str]:
+    return [u for u in walk.get("team") or [] if isinstance(u, str) and u]
+
+
 class Rules:
     """Applies entries to the in-memory state of one push; `state[kind][id]` is the row or None (absent)."""
 
@@ -191,6 +195,9 @@ class Rules:
             if me != current["created_by"] and me not in (current["team"] or []) and self.caller.role != "admin":
                 raise Refused(f"walk {row['id']} was created by someone else; only its creator, its team "
                               "or an admin can change it")
+            if _team(row) != _team(current) and not self._grants_membership(current):
+                raise Refused(f"the team of walk {row['id']} can be changed only by its creator, a lead on its "
+                              "team or an admin; ask one of them to change it")
             if (row["rubric_id"], row["rubric_version"]) != (current["rubric_id"], current["rubric_version"]):
                 raise Refused(f"the rubric of walk {row['id']} cannot change; start a new walk instead")
         known_range = 1 <= row["rubric_version"] <= 2**31 - 1  # beyond it the database cannot even be asked
@@ -213,10 +220,24 @@ class Rules:
             if row["walk_id"] != current["walk_id"]:
                 raise Refused(f"visit {row['id']} cannot move to another walk")
         row["observer_id"] = me
-        self._walk_of(row["walk_id"], f"visit {row['id']}")
+        walk = self._walk_of(row["walk_id"], f"visit {row['id']}")
+        if current is None and not self.may_write(walk):
+            raise Refused(f"visit {row['id']} is in walk {row['walk_id']}, whose team does not include you; ask "
+                          "the walk's creator, a lead on its team or an admin to add you to it, then sync again")
         check_visit(visit_no=row["visit_no"], grade=row["grade"], subject=row["subject"],
                     class_type=row["class_type"], student_count=row["student_count"],
                     calibration_code=row["calibration_code"], note=row["note"])
+
+    def may_write(self, walk: dict) -> bool:
+        """Membership is explicit (docs/sync-protocol.md): a new visit goes only into a walk the caller created,
+        is on the team of, or, as an admin, oversees. Writing a visit never makes anyone a member."""
+        me = self.caller.user_id
+        return self.caller.role == "admin" or me == walk["created_by"] or me in _team(walk)
+
+    def _grants_membership(self, walk: dict) -> bool:
+        """Who may change a walk's team (its members): its creator, a lead on its team, an admin."""
+        me, role = self.caller.user_id, self.caller.role
+        return role == "admin" or me == walk["created_by"] or (role == "lead" and me in _team(walk))
 
     def _walk_of(self, walk_id: str, what: str) -> dict:
         walk = self.state["walk"].get(walk_id)
