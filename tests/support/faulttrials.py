@@ -112,7 +112,7 @@ class Trials:
 
     def _edit(self, dev) -> None:
         rng = self.rng
-        (vid,) = harness.record_visits(dev, self.walk, 1, ratings=rng.randint(1, 4))
+        (vid,) = harness.record_visits(dev, self.walk, 1, ratings=rng.randint(1, 3))
         if rng.random() < 0.5:
             dev.capture.add_note(vid, f"students explained their reasoning ({rng.randint(0, 999)})")
         visits = dev.capture.visits(self.walk)
