@@ -56,7 +56,7 @@ def build(ctx: AppContext, walk_id: str) -> ft.View:
                                         identifier="undo")] if vm.can_undo else []
 
     team_box = ft.Column(spacing=6)
-    person = ft.TextField(label="Teammate's learnwalk id", dense=True, expand=True)
+    person = ft.TextField(label="Teammate's learnwalk id", expand=True)
 
     def change_team(action):
         said = ctx.guard(action)

@@ -133,7 +133,8 @@ class _Work:
         self.new_cells: dict[str, list[list]] = {}  # visit id -> its push cells, all good, none stored before
         self.changed_cells: dict[str, list[list]] = {}  # visit id -> its accepted push cells, checked one by one
         self.team_changes: list[tuple[str, list[str], list[str]]] = []  # (walk, members before, after)
-        self.replaced: list[tuple[str, CellRow, list]] = []  # (visit, cell before, push cell after), other device
+        self.replaced: list[tuple[str, CellRow, list]] = []
+        self.edited: list[tuple[str, CellRow, list]] = []  # (visit, cell before, after): the device's own cell  # (visit, cell before, push cell after), other device
 
     def _old(self, q: int) -> None:
         """An op_seq the server processed before: the answer it gave then."""
@@ -280,6 +281,7 @@ class _Work:
                 merged = merge(*self.existing.get(vid, (None, None)), changes, device_id)
                 rows.append((vid, merged.devices, merged.cells))
                 self.replaced.extend((vid, old, new) for old, new in merged.replaced)
+                self.edited.extend((vid, old, new) for old, new in merged.edited)
         if not rows:
             return
         conn = self.s.connection()
@@ -300,6 +302,13 @@ class _Work:
                                 "device_id": old.device_id},
                         after=rating_fields(new), at=now)
             for vid, old, new in self.replaced] + [
+            audit.entry(c.district_id, c.device_id, "rating.edited", "rating", rating_id(vid, old.lookfor_id),
+                        before={"value": old.value, "not_observed": old.not_observed, "deleted": old.deleted},
+                        after=rating_fields(new), at=now)
+            for vid, old, new in self.edited] + [
+            audit.entry(c.district_id, c.device_id, f"{kind}.{what}", kind, record_id, before=before, after=after,
+                        at=now)
+            for kind, record_id, what, before, after in self.rules.edits()] + [
             audit.entry(c.district_id, c.device_id, "walk.team", "walk", walk_id, before={"members": before},
                         after={"members": after}, at=now)
             for walk_id, before, after in self.team_changes])

@@ -103,6 +103,19 @@ def normalize(kind: str, data: dict) -> dict:
     return _visit_fields(data) if kind == "visit" else _generic(kind, data)
 
 
+_TEXT_FIELDS = {"text", "note", "calibration_code"}  # free text: the log names the field, never its words
+
+
+def _plain(v):
+    return v.isoformat() if hasattr(v, "isoformat") else v
+
+
+def _differs(x, y, f: str) -> bool:
+    if f in _TIME_FIELDS and x is not None and y is not None:
+        return as_utc(x, f) != as_utc(y, f)
+    return x != y
+
+
 def same(a: dict, b: dict, kind: str) -> bool:
     """Identical content (times compared as instants, whatever their text form)."""
     for f in SHAPE_FIELDS[kind]:
@@ -160,6 +173,7 @@ class Rules:
         self._changed_at: dict[str, int] = {}  # visit id -> op_seq of its snapshot taken in this push
         self._visits_ok: dict[str, tuple[dict, dict]] = {}  # visit id -> (its row, its walk) once checked
         self._by_kind = {"walk": self._walk, "visit": self._visit, "note": self._note}
+        self._stored: dict[tuple[str, str], dict | None] = {}  # (kind, id) -> the row stored before this push
 
     def apply(self, kind: str, data: dict, op_seq: int = 0) -> tuple[str, dict | None]:
         """Return ("applied", new row) or ("duplicate", None); raise Refused to reject. op_seq: the record's
@@ -180,9 +194,30 @@ class Rules:
             self._changed_at[record_id] = op_seq
         if current is not None and same(row, current, kind):
             return "duplicate", None
+        self._stored.setdefault((kind, record_id), current)  # the first state seen is the stored one
         row["district_id"] = self.caller.district_id
         self.state[kind][record_id] = row
         return "applied", row
+
+    def edits(self) -> list[tuple[str, str, str, dict, dict]]:
+        """(kind, id, "edited"|"deleted"|"restored", before, after) of each stored visit or note this push
+        changes, for the audit log: the fields that changed with their old and new values, free text only by
+        its field's name (a note's words stay out of the log); ratings are logged by the push (Push._audit)."""
+        out = []
+        for (kind, record_id), before in self._stored.items():
+            after = self.state[kind].get(record_id)
+            if kind not in ("visit", "note") or before is None or after is None or same(after, before, kind):
+                continue
+            changed = sorted(f for f in SHAPE_FIELDS[kind]
+                             if f not in ("updated_at", "deleted") and _differs(before.get(f), after.get(f), f))
+            what = ("deleted" if after.get("deleted") and not before.get("deleted") else
+                    "restored" if before.get("deleted") and not after.get("deleted") else "edited")
+            if what == "edited" and not changed:
+                continue  # only its time moved
+            shown = [f for f in changed if f not in _TEXT_FIELDS]
+            out.append((kind, record_id, what, {f: _plain(before.get(f)) for f in shown},
+                        {f: _plain(after.get(f)) for f in shown} | {"fields": changed}))
+        return out
 
     # ---- per kind: complete `row` with server-owned fields, or refuse --------------------------------
 
