@@ -109,6 +109,9 @@ def record_walks(root: Path, server_url: str, facts: dict) -> str:
         # the newest deeper-learning version: what a new walk on a tablet gets (its title says whose words)
         summary = seed(lead.capture, walks=3, visits=6, school_id=facts["schools"][0], seed=7,
                        rubric_key="deeper-learning")
+        observers = [devices[dev].sync.store.meta("user_id")["user_id"] for dev in ("observer-a", "observer-b")]
+        for walk in lead.capture.walks():  # membership is explicit: the lead puts both observers on the team
+            lead.capture.update_walk(walk.id, team=[*walk.team, *observers])
         lead.sync.sync_once()
         for n, dev in enumerate(("observer-a", "observer-b"), start=1):
             observer = devices[dev]

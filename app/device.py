@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 
 from app.debrief.service import Debrief
 from app.store.catalog import RubricCatalog
+from app.store import integrity
 from app.store.db import DB_FILENAME, StoreError, open_engine
 from app.store.services import CaptureService
 
@@ -44,11 +45,30 @@ class Device:
     def open(cls, data_dir: Path | str, *, existing: bool = False, transport=None,
              migrations_dir: Path | None = None) -> "Device":
         """The device whose data is in data_dir, the store created and migrated if needed. existing: refuse a
-        folder without learnwalk data (commands that only read it) instead of creating a store there."""
+        folder without learnwalk data (commands that only read it) instead of creating a store there.
+
+        A damaged or emptied store (app.store.integrity) is moved aside untouched and a new one made; this open
+        then raises StoreDamaged with the sentence, once, and the Walks screen shows it until dismissed."""
         data_dir = Path(data_dir)
-        if existing and not (data_dir / DB_FILENAME).exists():
+        notice = integrity.examine(data_dir) if data_dir.is_dir() else None
+        if notice is None and existing and not (data_dir / DB_FILENAME).exists():
             raise StoreError(f"{data_dir}: no learnwalk data here; pass the --data-dir the app uses.")
-        return cls(open_engine(data_dir, migrations_dir=migrations_dir), data_dir, transport=transport)
+        try:
+            engine = open_engine(data_dir, migrations_dir=migrations_dir)
+        except StoreError as exc:
+            if exc.__cause__ is None or not integrity.is_corruption(exc.__cause__):
+                raise
+            notice = integrity.examine(data_dir, damaged=True)  # damage the quick check could not see
+            engine = open_engine(data_dir, migrations_dir=migrations_dir)
+        integrity.opened(data_dir, engine, notice)
+        if notice:
+            engine.dispose()
+            raise integrity.StoreDamaged(notice)
+        return cls(engine, data_dir, transport=transport)
+
+    def store_notice(self) -> str | None:
+        """What happened to a damaged or emptied store this device replaced, until dismissed."""
+        return integrity.pending_notice(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -15,6 +15,7 @@ from typing import Callable
 import flet as ft
 
 from app.device import Device
+from app.store.integrity import StoreDamaged
 from app.views import admin, capture, debrief, new_walk, settings, walk, walks
 from app.views import sync as sync_screen
 from app.views._widgets import screen
@@ -147,7 +148,16 @@ def session_handlers(device: Device, *, server_hint: str = "") -> tuple[Callable
     return main, before_main
 
 
+def open_device(data_dir: Path) -> Device:
+    """The app's open: a damaged store is put aside (Device.open says so once), and the app goes on with a new
+    one, whose Walks screen tells the observer what happened."""
+    try:
+        return Device.open(data_dir)
+    except StoreDamaged:
+        return Device.open(data_dir)
+
+
 def run(data_dir: Path, *, web: bool, host: str = "127.0.0.1", port: int = 8550) -> None:
-    main, before_main = session_handlers(Device.open(data_dir))
+    main, before_main = session_handlers(open_device(data_dir))
     ft.run(main, before_main=before_main, host=host, port=port,
            view=ft.AppView.WEB_BROWSER if web else ft.AppView.FLET_APP, assets_dir=str(ASSETS), no_cdn=True)

@@ -11,15 +11,18 @@ import asyncio
 import logging
 import platform
 import random
+import sqlite3
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable
 
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from app.store import integrity
 from app.store.catalog import RubricCatalog
 from app.store.models import Outbox
 from app.store.sync_adapter import DeviceSyncStore, rejected_entries
@@ -72,6 +75,7 @@ class SyncService:
         self._running = False
         self.probe_every = PROBE_EVERY  # seconds between health probes while the server is unreachable
         self._offline = False  # the last round failed because the server could not be reached
+        self.last_error_unsaved: str | None = None  # a round's sentence the store could not keep (full, read-only)
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -85,7 +89,8 @@ class SyncService:
         last = parse_time(m["last_sync_at"], "last_sync_at") if m["last_sync_at"] else None
         return SyncStatus(enrolled=bool(m["token"]), server_url=m["server_url"], role=m["role"], pending=pending,
                           rejected=[RejectedEntry(*r) for r in rejected_entries(self.engine)],
-                          last_success=last, last_error=m["last_sync_error"] or None, running=self._running,
+                          last_success=last, last_error=self.last_error_unsaved or m["last_sync_error"] or None,
+                          running=self._running,
                           district_name=m["district_name"])
 
     def connection(self) -> dict[str, str | None]:
@@ -128,10 +133,24 @@ class SyncService:
                 self.store.set_meta(last_sync_error=str(exc))
                 log.info("sync failed: %s", type(exc).__name__)
                 raise SyncError(str(exc)) from None
+            except (sqlite3.Error, sa_exc.DBAPIError) as exc:  # the device's own store: full, read-only, damaged
+                self._offline = False
+                words = integrity.sync_words(self.engine, exc)
+                log.info("sync stopped by the device store: %s", type(getattr(exc, "orig", exc)).__name__)
+                self._remember_error(words)
+                raise SyncError(words) from None
             finally:
                 self._running = False
+        self.last_error_unsaved = None
         self.store.set_meta(last_sync_at=utcnow().isoformat(), last_sync_error="")
         return report
+
+    def _remember_error(self, words: str) -> None:
+        """Keep the sentence for the Sync screen, if the store can still take it (a full disk may not)."""
+        try:
+            self.store.set_meta(last_sync_error=words)
+        except (sqlite3.Error, sa_exc.DBAPIError):
+            self.last_error_unsaved = words
 
     def retry_rejected(self) -> int:
         """Send the rejected entries again at the next round (after the cause was fixed); returns how many."""

@@ -9,6 +9,7 @@ import typer
 
 from app.cli._common import DataDir, open_device, resolve_data_dir
 from app.cli_errors import speaks
+from app.store.integrity import StoreDamaged
 
 
 def _has_display() -> bool:
@@ -26,7 +27,10 @@ def run_app(
 ) -> None:
     """Run the learnwalk app (web mode when there is no display)."""
     folder = resolve_data_dir(data_dir)
-    open_device(folder).close()  # check the data folder before any server starts
+    try:
+        open_device(folder).close()  # check the data folder before any server starts
+    except StoreDamaged as exc:  # moved aside, a new store made: say so here, and the Walks screen says it too
+        print(exc, file=sys.stderr, flush=True)
     from app.main import run
 
     web = web or not _has_display()

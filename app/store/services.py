@@ -16,6 +16,7 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
+from app.store import integrity
 from app.store.catalog import RubricCatalog
 from app.store.db import StoreError, writer
 from app.store.models import EvidenceNote, Meta, Outbox, Rating, School, Visit, Walk
@@ -45,6 +46,10 @@ class StorageFull(StorageError):
 
 class StorageBusy(StorageError):
     """Another process held the write lock for longer than busy_timeout."""
+
+
+class StorageDamaged(StorageError):
+    """SQLite found the file malformed (or an I/O error with a failing quick check): no more writes into it."""
 
 
 _SQLITE_FULL, _SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY = 13, 5, 6, 8
@@ -111,6 +116,7 @@ class CaptureService:
         self.catalog = catalog or RubricCatalog(engine)
         self._user_id: str | None = None
         self._local = threading.local()  # the open batch, per thread (Flet runs handlers on worker threads)
+        self._damaged = False  # set once SQLite reports the file damaged: capture never writes into it again
 
     # ---- plumbing -------------------------------------------------------------------------------
 
@@ -125,12 +131,21 @@ class CaptureService:
                 self._local.failed = True  # the session may hold half an action: the batch must not commit
                 raise
             return
+        if self._damaged:
+            raise StorageDamaged(integrity.DAMAGED_IN_USE)
         try:
             with Session(self._writer, expire_on_commit=False) as s:
                 yield s
                 s.commit()
         except sa_exc.DBAPIError as exc:
-            raise _storage_error(exc) from exc
+            raise self._failed(exc) from exc
+
+    def _failed(self, exc: sa_exc.DBAPIError) -> StorageError:
+        """The words for a write SQLite refused; a damaged file is never written again by this service."""
+        if integrity.after_error(self.engine, exc):
+            self._damaged = True
+            return StorageDamaged(integrity.DAMAGED_IN_USE)
+        return _storage_error(exc)
 
     @contextmanager
     def batch(self) -> Iterator["CaptureService"]:
@@ -142,6 +157,8 @@ class CaptureService:
         if getattr(self._local, "batch", None) is not None:
             yield self  # nested: part of the outer batch
             return
+        if self._damaged:
+            raise StorageDamaged(integrity.DAMAGED_IN_USE)
         s = Session(self._writer, expire_on_commit=False)
         self._local.batch, self._local.failed = s, False
         try:
@@ -150,7 +167,7 @@ class CaptureService:
                 raise ServiceError("An action in this batch failed, so nothing of the batch was saved.")
             s.commit()
         except sa_exc.DBAPIError as exc:
-            raise _storage_error(exc) from exc
+            raise self._failed(exc) from exc
         finally:
             self._local.batch = None
             s.close()  # rolls back whatever was not committed

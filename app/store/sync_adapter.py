@@ -14,6 +14,7 @@ from datetime import datetime
 
 from pydantic import ValidationError
 from sqlalchemy import bindparam, delete, select, text, update
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -115,6 +116,8 @@ class DeviceSyncStore:
                     try:
                         self.catalog.remember(s, c.data["yaml_text"], source=c.record_id)
                         applied += 1
+                    except sa_exc.DBAPIError:
+                        raise  # the store could not write (full, read-only, damaged): the round says so in words
                     except Exception as exc:  # noqa: BLE001 - one unreadable rubric must not stop every sync
                         log.warning("rubric %s could not be read on this device (%s); update the app",
                                     c.record_id, type(exc).__name__)

@@ -161,4 +161,15 @@ class AdminVM:
             why = (e.get("after") or {}).get("reason") or "it cannot be read"
             return (f"{when} · A {e['kind'] or 'record'} stored on the server is left out of every sync: {why} "
                     f"({e['kind']} {e['record_id']}); fix or remove it on the server.")
+        if e["action"] in ("rating.edited", "rating.replaced"):  # a synced rating changed (sync.server.ingest.push)
+            was, now = ((e.get(k) or {}) for k in ("before", "after"))
+            by = "its own device" if e["action"] == "rating.edited" else "another device"
+            return (f"{when} · A synced rating was changed by {by} from {_cell(was)} to {_cell(now)} "
+                    f"(rating {e['record_id']}, device {e['actor']}).")
         return f"{when} · {e['action']} {e['kind']} {e['record_id']}".strip()
+
+
+def _cell(c: dict) -> str:
+    if c.get("deleted"):
+        return "cleared"
+    return "not observed" if c.get("not_observed") else repr(c.get("value"))

@@ -25,6 +25,14 @@ class SettingsVM:
         district = f" for {s.district_name}" if s.district_name else ""
         return f"Enrolled with {s.server_url}{district} as {s.role or 'observer'}."
 
+    @property
+    def my_id_text(self) -> str:
+        """The id a walk's creator adds to its team (a user id: no name, nothing identifying)."""
+        if self.sync is None or not (self.status and self.status.enrolled):
+            return ""
+        me = self.sync.store.meta("user_id")["user_id"]
+        return f"Your learnwalk id (a walk's creator adds you to its team with it): {me}"
+
     def enroll(self) -> str:
         """Exchange the one-time code for this device's token (blocking: call it off the UI loop)."""
         if self.sync is None:

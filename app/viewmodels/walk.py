@@ -95,6 +95,38 @@ class WalkVM:
     def undo_label(self) -> str:
         return f"Undo delete of visit {self._deleted[-1][1]}" if self._deleted else ""
 
+    # ---- the team: who may add visits to this walk and, as a lead, see all of them -------------------------
+
+    @property
+    def team(self) -> list[tuple[str, str]]:
+        """(entry, how it is shown) of the walk's team; ids as each person's Settings screen shows theirs."""
+        me = self.service.user_id()
+        return [(t, "You" if t == me else t) for t in self.walk.team]
+
+    @property
+    def can_change_team(self) -> bool:
+        """The walk's creator, a lead on its team or an admin (the server holds the same rule)."""
+        me, role = self.service.user_id(), _role(self.service)
+        return role == "admin" or me == self.walk.created_by or (role == "lead" and me in self.walk.team)
+
+    @property
+    def team_help(self) -> str:
+        return ("Only people on the team can add visits to this walk, and a lead on it sees everyone's visits. "
+                "Add someone with the learnwalk id their Settings screen shows.")
+
+    def add_to_team(self, person: str) -> str:
+        person = person.strip()
+        if not person:
+            raise ServiceError("Type the learnwalk id from the teammate's Settings screen.")
+        if person in self.walk.team:
+            raise ServiceError("That person is already on the team.")
+        self.walk = self.service.update_walk(self.walk_id, team=[*self.walk.team, person])
+        return "Added to the team; they can add visits after the next sync of both devices."
+
+    def remove_from_team(self, person: str) -> str:
+        self.walk = self.service.update_walk(self.walk_id, team=[t for t in self.walk.team if t != person])
+        return "Taken off the team; from the next sync they cannot add visits to this walk."
+
     def undo(self) -> str:
         if not self._deleted:
             raise ServiceError("There is nothing to undo.")
@@ -102,6 +134,16 @@ class WalkVM:
         self.service.restore_visit(visit_id)
         self.refresh()
         return f"Visit {number} restored."
+
+
+def _role(service: CaptureService) -> str | None:
+    from sqlmodel import Session
+
+    from app.store.models import Meta
+
+    with Session(service.engine) as s:
+        m = s.get(Meta, "role")
+        return m.value if m else None
 
 
 def _has(rubric, lookfor_id: str) -> bool:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.store import integrity
 from app.store.services import CaptureService
 from app.viewmodels._format import day, plural
 from sync.protocol.vocabulary import phase_label
@@ -42,9 +43,11 @@ class WalksVM:
         self.service = service
         self.rows: list[WalkRow] = []
         self.resume: ResumeTarget | None = None
+        self.store_notice: str | None = None  # a damaged or emptied store was replaced: what happened, what to do
         self.refresh()
 
     def refresh(self) -> None:
+        self.store_notice = integrity.pending_notice(self.service.engine)
         schools = {s.id: s.name for s in self.service.schools()}
         pending = self.service.pending_by_walk()
         self.rows = [
@@ -55,6 +58,11 @@ class WalksVM:
         ]
         v = self.service.unfinished_visit()
         self.resume = ResumeTarget(v.id, v.walk_id, f"Visit {v.visit_no} is not finished") if v else None
+
+    def dismiss_notice(self) -> None:
+        """The observer has read the notice; the file kept aside stays where it is."""
+        integrity.dismiss_notice(self.service.engine)
+        self.refresh()
 
     @property
     def empty_message(self) -> str:

@@ -13,6 +13,7 @@ def build(ctx: AppContext) -> ft.View:
     msg = MessageLine()
     ctx.message = msg.show
     state = ft.Text(vm.enrollment_text, size=16)
+    my_id = ft.Text(vm.my_id_text, size=14, selectable=True, visible=bool(vm.my_id_text))
     # no hint text: Flutter adds it to the field's accessible name once the field has focus
     server = ft.TextField(label="Server address", value=vm.server_url,
                           keyboard_type=ft.KeyboardType.URL,
@@ -28,9 +29,10 @@ def build(ctx: AppContext) -> ft.View:
             msg.show(said)
             code.value = ""
         state.value = vm.enrollment_text
+        my_id.value, my_id.visible = vm.my_id_text, bool(vm.my_id_text)
         ctx.page.update()  # the update above (for "Enrolling...") turned Flet's auto-update off for this event
 
-    body = [heading("This device"), state,
+    body = [heading("This device"), state, my_id,
             heading("Enroll", 16),
             ft.Text("Ask your admin for a one-time enrollment code, then type the server address "
                     "(like https://walks.district.org) and the code.", size=14),

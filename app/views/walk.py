@@ -4,7 +4,7 @@ from __future__ import annotations
 import flet as ft
 
 from app.viewmodels.walk import WalkVM
-from app.views._widgets import MessageLine, big_button, icon_button, list_row, screen
+from app.views._widgets import MessageLine, big_button, heading, icon_button, list_row, screen
 from app.views.context import AppContext
 
 
@@ -55,7 +55,31 @@ def build(ctx: AppContext, walk_id: str) -> ft.View:
         undo_box.controls = [big_button(vm.undo_label, undo, icon=ft.Icons.UNDO, primary=False,
                                         identifier="undo")] if vm.can_undo else []
 
+    team_box = ft.Column(spacing=6)
+    person = ft.TextField(label="Teammate's learnwalk id", expand=True)
+
+    def change_team(action):
+        said = ctx.guard(action)
+        if said:
+            msg.show(said)
+            person.value = ""
+        draw_team()
+        ctx.page.update()
+
+    def draw_team():
+        entries = [ft.Row([ft.Text(label, size=15, selectable=True, expand=True)] + (
+            [icon_button(ft.Icons.PERSON_REMOVE, f"Take {label} off the team",
+                         lambda e, t=t: change_team(lambda: vm.remove_from_team(t)), f"team-remove:{t}")]
+            if vm.can_change_team else [])) for t, label in vm.team]
+        team_box.controls = [heading("Team"), ft.Text(vm.team_help, size=14)] + (
+            entries or [ft.Text("No one on the team yet.", size=15)])
+        if vm.can_change_team:
+            team_box.controls.append(ft.Row([person, big_button(
+                "Add to team", lambda e: change_team(lambda: vm.add_to_team(person.value or "")),
+                icon=ft.Icons.PERSON_ADD, primary=False, identifier="add-to-team")]))
+
     draw()
+    draw_team()
     body = [
         ft.Text(vm.subtitle, size=15),
         ft.Row([big_button("New visit", new_visit, icon=ft.Icons.ADD, identifier="new-visit"),
@@ -63,5 +87,6 @@ def build(ctx: AppContext, walk_id: str) -> ft.View:
                            primary=False, identifier="debrief")], wrap=True),
         undo_box,
         rows,
+        team_box,
     ]
     return screen(f"/walks/{walk_id}", vm.title, body, back=lambda e: ctx.go("/"), message=msg)

@@ -108,10 +108,10 @@ class Boot:
             os.environ["FLET_APP_STORAGE_DATA"] = DATA
             install_durability()
             from app.device import Device
-            from app.main import session_handlers
+            from app.main import open_device, session_handlers
             from app.store.db import default_data_dir
 
-            device = Device.open(default_data_dir())
+            device = open_device(default_data_dir())
             config = await read_config()
             self.main, before_main = session_handlers(device, server_hint=str(config.get("server_url") or ""))
         except LearnwalkError as exc:

@@ -11,7 +11,7 @@ def test_a_device_pulling_during_concurrent_pushes_ends_up_with_every_visit(serv
     admin = device("admin")
     observers = [device("observer") for _ in range(4)]
     admin.sync.sync_once()
-    walk = harness.new_walk(admin, district.school_id)
+    walk = harness.new_walk(admin, district.school_id, team=[harness.user_of(o) for o in observers])
     admin.sync.sync_once()
     expected = set()
     for obs in observers:

@@ -51,7 +51,7 @@ def test_an_edit_of_someone_elses_visit_is_rejected_and_kept_with_its_reason(ser
     owner, lead = device("observer"), device("lead")
     owner.sync.sync_once()
     lead.sync.sync_once()
-    walk = harness.new_walk(lead, district.school_id)
+    walk = harness.new_walk(lead, district.school_id, team=[harness.user_of(owner)])
     lead.sync.sync_once()
     owner.sync.sync_once()
     (vid,) = harness.record_visits(owner, walk.id, 1, ratings=0)

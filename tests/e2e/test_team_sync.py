@@ -43,22 +43,60 @@ def test_observer_receives_walks_but_only_their_own_visits(server, district, dev
     assert obs.capture.visits(walk.id) == []
 
 
-def test_lead_joining_a_walk_with_a_visit_then_receives_its_earlier_visits(server, district, device):
+def test_a_visit_into_a_walk_does_not_make_a_lead_a_member_the_creator_adding_them_does(server, server_db, district,
+                                                                                         device):
+    """Membership is explicit (issue 16): it replaced test_lead_joining_a_walk_with_a_visit_then_receives_its_earlier_
+    visits, where a lead's first visit in another's walk made them a member and showed them its earlier visits."""
+    from sync.server.models import AuditLog
+
     creator, obs, joiner = device("lead"), device("observer"), device("lead")
     for d in (creator, obs, joiner):
         d.sync.sync_once()
-    walk = harness.new_walk(creator, district.school_id)
+    walk = harness.new_walk(creator, district.school_id, team=[harness.user_of(obs)])
     creator.sync.sync_once()
     obs.sync.sync_once()
     joiner.sync.sync_once()
     earlier = harness.record_visits(obs, walk.id, 2)
     obs.sync.sync_once()
-    joiner.sync.sync_once()
-    assert joiner.capture.visits(walk.id) == []  # not on the walk yet
     mine = harness.record_visits(joiner, walk.id, 1)
-    joiner.sync.sync_once()  # their first visit makes them part of the walk
+    joiner.sync.sync_once()  # not on the team: the visit is refused with its reason, nothing seen
+    refused = [r for r in joiner.sync.status().rejected if r.kind == "visit"]
+    assert refused and {r.record_id for r in refused} == set(mine)
+    assert all("whose team does not include you" in r.reason for r in refused)
+    assert {v.id for v in joiner.capture.visits(walk.id)} == set(mine)  # only its own, kept on the device
+    assert not server_db.rows(SVisit, SVisit.id == mine[0])
+
+    creator.capture.update_walk(walk.id, team=[*creator.capture.walk(walk.id).team, harness.user_of(joiner)])
+    creator.sync.sync_once()
+    joiner.sync.retry_rejected()
+    joiner.sync.sync_once()
     joiner.sync.sync_once()
     assert {v.id for v in joiner.capture.visits(walk.id)} == set(earlier) | set(mine)
+    created, added = sorted(server_db.rows(AuditLog, AuditLog.action == "walk.team", AuditLog.record_id == walk.id),
+                            key=lambda e: e.id)
+    assert created.before == {"members": []}
+    assert created.after == {"members": sorted([harness.user_of(creator), harness.user_of(obs)])}
+    assert added.before == created.after and harness.user_of(joiner) in added.after["members"]
+
+    creator.capture.update_walk(walk.id, team=[harness.user_of(obs)])  # taken off the team again
+    creator.sync.sync_once()
+    later = harness.record_visits(obs, walk.id, 1)
+    obs.sync.sync_once()
+    joiner.sync.sync_once()
+    assert later[0] not in {v.id for v in joiner.capture.visits(walk.id)}
+
+
+def test_only_the_creator_a_lead_on_the_team_or_an_admin_changes_a_walks_team(server, district, device):
+    creator, teammate, outsider = device("lead"), device("observer"), device("observer")
+    for d in (creator, teammate, outsider):
+        d.sync.sync_once()
+    walk = harness.new_walk(creator, district.school_id, team=[harness.user_of(teammate)])
+    creator.sync.sync_once()
+    teammate.sync.sync_once()
+    teammate.capture.update_walk(walk.id, team=[harness.user_of(teammate), harness.user_of(outsider)])
+    teammate.sync.sync_once()  # an observer on the team may edit the walk, not its members
+    [refused] = [r for r in teammate.sync.status().rejected if r.kind == "walk"]
+    assert refused.record_id == walk.id and "can be changed only by its creator, a lead on its team or an admin" in refused.reason
 
 
 def test_admin_receives_the_whole_district(server, district, device):

@@ -51,6 +51,7 @@ class Merged(NamedTuple):
     devices: str
     cells: str
     replaced: list[tuple[CellRow, list]]  # (the cell before, the push cell after) where another device wrote it
+    edited: list[tuple[CellRow, list]] = []  # the same, where this device wrote it: an edit of its own synced cell
 
 
 def merge(devices: str | None, cells: str | None, changes: list[list], device_id: str) -> Merged:
@@ -59,13 +60,13 @@ def merge(devices: str | None, cells: str | None, changes: list[list], device_id
     holding any cell are dropped from the list. Neither the changes nor anything else handed in is changed."""
     ids, stored = decode(devices, cells) if cells is not None else ([], [])
     by_lf = {c[LOOKFOR]: (ids[c[DEVICE]], c) for c in stored}  # look-for -> (its writer, its cell)
-    replaced = []
+    replaced, edited = [], []
     for ch in changes:
         writer, was = by_lf.get(ch[LOOKFOR], (None, None))
-        if was is not None and writer != device_id:
-            replaced.append((cell_row(was, ids), ch))
+        if was is not None:
+            (edited if writer == device_id else replaced).append((cell_row(was, ids), ch))
         by_lf[ch[LOOKFOR]] = (device_id, ch)
     kept = sorted({writer for writer, _ in by_lf.values()})
     index = {d: i for i, d in enumerate(kept)}
     out = [stored_cell(c, index[writer]) for _, (writer, c) in sorted(by_lf.items())]
-    return Merged(devices_text(kept), encode(out), replaced)
+    return Merged(devices_text(kept), encode(out), replaced, edited)

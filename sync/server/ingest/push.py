@@ -13,7 +13,7 @@ import json
 from itertools import chain
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlmodel import Session
 
 from sync.protocol import rating_id, utcnow
@@ -132,7 +132,9 @@ class _Work:
         self.existing: dict[str, tuple[str, str]] = {}  # visit id -> its stored (devices, cells) before the push
         self.new_cells: dict[str, list[list]] = {}  # visit id -> its push cells, all good, none stored before
         self.changed_cells: dict[str, list[list]] = {}  # visit id -> its accepted push cells, checked one by one
-        self.replaced: list[tuple[str, CellRow, list]] = []  # (visit, cell before, push cell after), other device
+        self.team_changes: list[tuple[str, list[str], list[str]]] = []  # (walk, members before, after)
+        self.replaced: list[tuple[str, CellRow, list]] = []
+        self.edited: list[tuple[str, CellRow, list]] = []  # (visit, cell before, after): the device's own cell  # (visit, cell before, push cell after), other device
 
     def _old(self, q: int) -> None:
         """An op_seq the server processed before: the answer it gave then."""
@@ -232,7 +234,7 @@ class _Work:
         s, caller, dirty = self.s, self.caller, self.dirty
         touched = [vid for vid in (*self.new_cells, *self.changed_cells)
                    if vid not in dirty["visit"] and (vid in self.new_cells or self.changed_cells[vid])]
-        members = _new_members(s, dirty)
+        members, gone, self.team_changes = _membership(s, dirty)
         restamp = _lead_walks(s, caller, members)
         count = sum(len(rows) for rows in dirty.values()) + len(touched) + len(restamp)
         if count:
@@ -260,6 +262,8 @@ class _Work:
             self._write_cells()
             if members:
                 upsert(s, WalkMember, [{"walk_id": w, "user_id": u} for w, u in members], ("walk_id", "user_id"))
+            for w, u in gone:  # taken off the team: no longer sees the walk's other visits
+                s.execute(delete(WalkMember).where(WalkMember.walk_id == w, WalkMember.user_id == u))
             for walk_id in restamp:
                 _renumber_walk(s, caller.district_id, walk_id, n)
                 n += 1
@@ -277,6 +281,7 @@ class _Work:
                 merged = merge(*self.existing.get(vid, (None, None)), changes, device_id)
                 rows.append((vid, merged.devices, merged.cells))
                 self.replaced.extend((vid, old, new) for old, new in merged.replaced)
+                self.edited.extend((vid, old, new) for old, new in merged.edited)
         if not rows:
             return
         conn = self.s.connection()
@@ -296,7 +301,17 @@ class _Work:
                         before={"value": old.value, "not_observed": old.not_observed, "deleted": old.deleted,
                                 "device_id": old.device_id},
                         after=rating_fields(new), at=now)
-            for vid, old, new in self.replaced])
+            for vid, old, new in self.replaced] + [
+            audit.entry(c.district_id, c.device_id, "rating.edited", "rating", rating_id(vid, old.lookfor_id),
+                        before={"value": old.value, "not_observed": old.not_observed, "deleted": old.deleted},
+                        after=rating_fields(new), at=now)
+            for vid, old, new in self.edited] + [
+            audit.entry(c.district_id, c.device_id, f"{kind}.{what}", kind, record_id, before=before, after=after,
+                        at=now)
+            for kind, record_id, what, before, after in self.rules.edits()] + [
+            audit.entry(c.district_id, c.device_id, "walk.team", "walk", walk_id, before={"members": before},
+                        after={"members": after}, at=now)
+            for walk_id, before, after in self.team_changes])
 
 
 def _renumber_walk(s: Session, district_id: str, walk_id: str, n: int) -> None:
@@ -307,21 +322,25 @@ def _renumber_walk(s: Session, district_id: str, walk_id: str, n: int) -> None:
                                       model.change_seq < n).values(change_seq=n))
 
 
-def _new_members(s: Session, dirty: dict[str, dict[str, dict]]) -> list[tuple[str, str]]:
-    wanted = set()
+def _membership(s: Session, dirty: dict[str, dict[str, dict]]):
+    """Members added and removed by the walks of this push (a walk's members are its creator and its team: the
+    rule book let only its creator, a lead on its team or an admin change the team), and (walk, before, after)
+    of each walk whose members changed, for the audit log. Visits never add members."""
+    wanted: dict[str, set[str]] = {}
     for w in dirty["walk"].values():
-        wanted.add((w["id"], w["created_by"]))
-        wanted.update((w["id"], u) for u in w["team"] or [] if isinstance(u, str) and u)
-    wanted.update((v["walk_id"], v["observer_id"]) for v in dirty["visit"].values())
+        wanted[w["id"]] = {w["created_by"]} | {u for u in w["team"] or [] if isinstance(u, str) and u}
     if not wanted:
-        return []
-    walk_ids = {w for w, _ in wanted}
-    have = set()
-    for i in range(0, len(walk_ids), 5000):
-        chunk = list(walk_ids)[i:i + 5000]
-        have.update(s.execute(select(WalkMember.walk_id, WalkMember.user_id)
-                              .where(WalkMember.walk_id.in_(chunk))).tuples())
-    return sorted(wanted - have)
+        return [], [], []
+    have: dict[str, set[str]] = {w: set() for w in wanted}
+    ids = list(wanted)
+    for i in range(0, len(ids), 5000):
+        for w, u in s.execute(select(WalkMember.walk_id, WalkMember.user_id)
+                              .where(WalkMember.walk_id.in_(ids[i:i + 5000]))).tuples():
+            have[w].add(u)
+    added = sorted((w, u) for w in wanted for u in wanted[w] - have[w])
+    removed = sorted((w, u) for w in wanted for u in have[w] - wanted[w])
+    changes = [(w, sorted(have[w]), sorted(wanted[w])) for w in ids if have[w] != wanted[w] and (have[w] or len(wanted[w]) > 1)]
+    return added, removed, changes
 
 
 def _lead_walks(s: Session, caller: Caller, members: list[tuple[str, str]]) -> list[str]:

@@ -103,6 +103,19 @@ def normalize(kind: str, data: dict) -> dict:
     return _visit_fields(data) if kind == "visit" else _generic(kind, data)
 
 
+_TEXT_FIELDS = {"text", "note", "calibration_code"}  # free text: the log names the field, never its words
+
+
+def _plain(v):
+    return v.isoformat() if hasattr(v, "isoformat") else v
+
+
+def _differs(x, y, f: str) -> bool:
+    if f in _TIME_FIELDS and x is not None and y is not None:
+        return as_utc(x, f) != as_utc(y, f)
+    return x != y
+
+
 def same(a: dict, b: dict, kind: str) -> bool:
     """Identical content (times compared as instants, whatever their text form)."""
     for f in SHAPE_FIELDS[kind]:
@@ -147,6 +160,10 @@ class CellRules:
         return None
 
 
+def _team(walk: dict) -> list[str]:
+    return [u for u in walk.get("team") or [] if isinstance(u, str) and u]
+
+
 class Rules:
     """Applies entries to the in-memory state of one push; `state[kind][id]` is the row or None (absent)."""
 
@@ -156,6 +173,7 @@ class Rules:
         self._changed_at: dict[str, int] = {}  # visit id -> op_seq of its snapshot taken in this push
         self._visits_ok: dict[str, tuple[dict, dict]] = {}  # visit id -> (its row, its walk) once checked
         self._by_kind = {"walk": self._walk, "visit": self._visit, "note": self._note}
+        self._stored: dict[tuple[str, str], dict | None] = {}  # (kind, id) -> the row stored before this push
 
     def apply(self, kind: str, data: dict, op_seq: int = 0) -> tuple[str, dict | None]:
         """Return ("applied", new row) or ("duplicate", None); raise Refused to reject. op_seq: the record's
@@ -176,9 +194,30 @@ class Rules:
             self._changed_at[record_id] = op_seq
         if current is not None and same(row, current, kind):
             return "duplicate", None
+        self._stored.setdefault((kind, record_id), current)  # the first state seen is the stored one
         row["district_id"] = self.caller.district_id
         self.state[kind][record_id] = row
         return "applied", row
+
+    def edits(self) -> list[tuple[str, str, str, dict, dict]]:
+        """(kind, id, "edited"|"deleted"|"restored", before, after) of each stored visit or note this push
+        changes, for the audit log: the fields that changed with their old and new values, free text only by
+        its field's name (a note's words stay out of the log); ratings are logged by the push (Push._audit)."""
+        out = []
+        for (kind, record_id), before in self._stored.items():
+            after = self.state[kind].get(record_id)
+            if kind not in ("visit", "note") or before is None or after is None or same(after, before, kind):
+                continue
+            changed = sorted(f for f in SHAPE_FIELDS[kind]
+                             if f not in ("updated_at", "deleted") and _differs(before.get(f), after.get(f), f))
+            what = ("deleted" if after.get("deleted") and not before.get("deleted") else
+                    "restored" if before.get("deleted") and not after.get("deleted") else "edited")
+            if what == "edited" and not changed:
+                continue  # only its time moved
+            shown = [f for f in changed if f not in _TEXT_FIELDS]
+            out.append((kind, record_id, what, {f: _plain(before.get(f)) for f in shown},
+                        {f: _plain(after.get(f)) for f in shown} | {"fields": changed}))
+        return out
 
     # ---- per kind: complete `row` with server-owned fields, or refuse --------------------------------
 
@@ -191,6 +230,9 @@ class Rules:
             if me != current["created_by"] and me not in (current["team"] or []) and self.caller.role != "admin":
                 raise Refused(f"walk {row['id']} was created by someone else; only its creator, its team "
                               "or an admin can change it")
+            if _team(row) != _team(current) and not self._grants_membership(current):
+                raise Refused(f"the team of walk {row['id']} can be changed only by its creator, a lead on its "
+                              "team or an admin; ask one of them to change it")
             if (row["rubric_id"], row["rubric_version"]) != (current["rubric_id"], current["rubric_version"]):
                 raise Refused(f"the rubric of walk {row['id']} cannot change; start a new walk instead")
         known_range = 1 <= row["rubric_version"] <= 2**31 - 1  # beyond it the database cannot even be asked
@@ -213,10 +255,24 @@ class Rules:
             if row["walk_id"] != current["walk_id"]:
                 raise Refused(f"visit {row['id']} cannot move to another walk")
         row["observer_id"] = me
-        self._walk_of(row["walk_id"], f"visit {row['id']}")
+        walk = self._walk_of(row["walk_id"], f"visit {row['id']}")
+        if current is None and not self.may_write(walk):
+            raise Refused(f"visit {row['id']} is in walk {row['walk_id']}, whose team does not include you; ask "
+                          "the walk's creator, a lead on its team or an admin to add you to it, then sync again")
         check_visit(visit_no=row["visit_no"], grade=row["grade"], subject=row["subject"],
                     class_type=row["class_type"], student_count=row["student_count"],
                     calibration_code=row["calibration_code"], note=row["note"])
+
+    def may_write(self, walk: dict) -> bool:
+        """Membership is explicit (docs/sync-protocol.md): a new visit goes only into a walk the caller created,
+        is on the team of, or, as an admin, oversees. Writing a visit never makes anyone a member."""
+        me = self.caller.user_id
+        return self.caller.role == "admin" or me == walk["created_by"] or me in _team(walk)
+
+    def _grants_membership(self, walk: dict) -> bool:
+        """Who may change a walk's team (its members): its creator, a lead on its team, an admin."""
+        me, role = self.caller.user_id, self.caller.role
+        return role == "admin" or me == walk["created_by"] or (role == "lead" and me in _team(walk))
 
     def _walk_of(self, walk_id: str, what: str) -> dict:
         walk = self.state["walk"].get(walk_id)

@@ -60,3 +60,11 @@ def test_settings_and_revoke_go_through_and_say_so(world, tmp_path):
     assert not vm.state.error and "revoked" in vm.state.message
     assert {d["id"]: d for d in vm.state.devices}[spare["device_id"]]["revoked_at"]
     assert "revoked" in vm.device_line({"name": "", "revoked_at": "2026-01-01T00:00:00"})
+
+
+def test_an_audited_rating_edit_reads_as_a_sentence_with_its_old_and_new_value():
+    line = AdminVM.audit_line({"at": "2026-12-02T18:00:00+00:00", "action": "rating.edited", "kind": "rating",
+                               "record_id": "r-1", "actor": "d-1", "before": {"value": "2", "not_observed": False},
+                               "after": {"value": None, "not_observed": True}})
+    assert line == ("2026-12-02 18:00 · A synced rating was changed by its own device from '2' to not observed "
+                    "(rating r-1, device d-1).")

@@ -102,3 +102,24 @@ def test_a_device_whose_sync_could_not_start_says_so_and_that_capture_goes_on():
         sync_vm.sync_now()
     with pytest.raises(LearnwalkError, match="could not start.*cannot be enrolled"):
         settings.enroll()
+
+
+def test_a_sync_that_meets_a_full_disk_shows_the_same_sentence_as_the_cli(device, sync, sync_server):
+    """The Sync screen's "Sync now" and headline say what `learnwalk sync` says (tests/e2e/test_sync_storage_errors)."""
+    from sqlalchemy import event
+
+    district = sync_server.db.district()
+    settings = SettingsVM(sync)
+    settings.server_url, settings.code = sync_server.url, district.code(district.user("admin"))
+    settings.enroll()
+    with device.engine.connect() as con:
+        pages = con.exec_driver_sql("PRAGMA page_count").scalar()
+    device.engine.dispose()  # every connection from now on is capped at the file's size: SQLITE_FULL
+    event.listen(device.engine, "connect", lambda c, _r: c.execute(f"PRAGMA max_page_count = {pages}"))
+    full = ("The sync round stopped because the device storage is full; everything on this device is kept; free "
+            "some space on it and sync again.")
+    vm = SyncVM(sync)
+    with pytest.raises(LearnwalkError) as caught:
+        vm.sync_now()  # the first round pulls the district's schools: more than the file can take
+    assert str(caught.value) == full
+    assert vm.headline == f"The last sync did not work: {full}"

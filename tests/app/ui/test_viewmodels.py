@@ -198,3 +198,30 @@ def test_a_teammates_visits_are_told_apart_by_observer_and_keep_unique_keys(serv
     assert rows[mine.id].title == "Visit 1" and rows[mine.id].mine
     assert rows["teammate-visit"].title == "Observer 2 · Visit 1" and not rows["teammate-visit"].mine
     assert rows[mine.id].key != rows["teammate-visit"].key
+
+
+def test_the_walks_creator_adds_and_removes_teammates_by_their_learnwalk_id(service, walk_id):
+    vm = WalkVM(service, walk_id)
+    assert vm.can_change_team and vm.team == [] and "learnwalk id" in vm.team_help
+    assert vm.add_to_team(" u-teammate ").startswith("Added to the team")
+    assert vm.team == [("u-teammate", "u-teammate")] and service.walk(walk_id).team == ["u-teammate"]
+    with pytest.raises(ServiceError, match="already on the team"):
+        vm.add_to_team("u-teammate")
+    with pytest.raises(ServiceError, match="learnwalk id"):
+        vm.add_to_team("  ")
+    assert vm.remove_from_team("u-teammate").startswith("Taken off the team")
+    assert WalkVM(service, walk_id).team == []
+
+
+def test_someone_elses_walk_offers_no_team_changes_to_an_observer(service, walk_id):
+    from sqlmodel import Session
+
+    from app.store.models import Walk
+
+    with Session(service.engine) as s:  # as a pull from the server would write another lead's walk
+        w = s.get(Walk, walk_id)
+        w.created_by, w.team = "zz-creator", [service.user_id()]
+        s.add(w)
+        s.commit()
+    vm = WalkVM(service, walk_id)
+    assert not vm.can_change_team and vm.team == [(service.user_id(), "You")]
