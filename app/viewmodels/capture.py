@@ -191,6 +191,32 @@ class CaptureVM:
         else:
             self._notes.pop(lookfor_id, None)
 
+    @property
+    def unrated_count(self) -> int:
+        """Look-fors shown on this visit and left without a rating or "not observed"."""
+        return len(self.visible_lookfors()) - self.rated_count
+
+    @property
+    def empty(self) -> bool:
+        """Nothing rated and nothing marked not observed: the tallies would not count this visit."""
+        return not self._ratings
+
+    def finish_question(self) -> str | None:
+        """What to ask before finishing (asked once, by the screen), or None to finish straight away."""
+        if self.finished:
+            return None
+        if self.empty:
+            return ("Nothing is rated on this visit, so it will not count in the tallies: finish anyway, "
+                    "or discard it?")
+        if self.unrated_count:
+            return f"{plural(self.unrated_count, 'look-for')} not rated: finish anyway?"
+        return None
+
+    def discard(self) -> str:
+        """Delete this visit (an empty one, from the finish question); return the walk id to go back to."""
+        self.service.delete_visit(self.visit.id)
+        return self.walk.id
+
     def finish(self) -> str:
         """Record the end time; return the walk id to go back to."""
         self.visit = self.service.finish_visit(self.visit.id)

@@ -141,9 +141,20 @@ class DebriefVM:
         return f"{visits} · {plural(t.observers, 'observer')} · {t.filters.describe()}"
 
     @property
+    def not_counted_note(self) -> str:
+        """The walk's visits the tallies leave out, in words: "1 visit in progress, not counted"."""
+        t, parts = self.tally, []
+        if t.in_progress:
+            parts.append(f"{plural(t.in_progress, 'visit')} in progress, not counted")
+        if t.empty_finished:
+            parts.append(f"{plural(t.empty_finished, 'finished visit')} with nothing rated, not counted")
+        return " · ".join(parts)
+
+    @property
     def empty_note(self) -> str:
         if not self.tally.total_visits:
-            return "No visits on this walk yet: the tallies appear here as soon as a visit is recorded."
+            return ("No counted visits on this walk yet: the tallies appear here as soon as a visit is finished "
+                    "with at least one rating.")
         return ""
 
     @property

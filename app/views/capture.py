@@ -127,11 +127,29 @@ def build(ctx: AppContext, visit_id: str) -> ft.View:
                             on_blur=set_students, on_submit=set_students)
     visit_note = note_field(None, "Visit note", vm.note(None))
 
-    def finish(e):
-        flush_notes()
-        walk_id = ctx.guard(vm.finish)
+    def done(action) -> None:
+        walk_id = ctx.guard(action)
         if walk_id:
             ctx.go(f"/walks/{walk_id}")
+
+    def close_then(action):
+        def handler(e):
+            ctx.page.pop_dialog()
+            done(action)
+        return handler
+
+    def finish(e):
+        flush_notes()
+        question = vm.finish_question()
+        if question is None:
+            done(vm.finish)
+            return
+        actions = [ft.TextButton("Keep rating", on_click=lambda e: ctx.page.pop_dialog(), height=48)]
+        if vm.empty:
+            actions.append(ft.TextButton("Discard visit", on_click=close_then(vm.discard), height=48))
+        actions.append(ft.FilledButton("Finish anyway", on_click=close_then(vm.finish), height=48))
+        ctx.page.show_dialog(ft.AlertDialog(modal=True, title=ft.Text("Finish this visit?"),
+                                            content=ft.Text(question), actions=actions))
 
     def back(e):
         flush_notes()

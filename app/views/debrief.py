@@ -83,6 +83,8 @@ def build(ctx: AppContext, walk_id: str) -> ft.View:
         return screen(f"/walks/{walk_id}/debrief", "Debrief", [ft.Text(message_of(exc), size=16)], back=back,
                       message=msg)
     summary = ft.Text(vm.summary, size=15)
+    not_counted = ft.Semantics(identifier="not-counted", content=ft.Text(vm.not_counted_note, size=15),
+                               visible=bool(vm.not_counted_note))
     content = ft.Column(spacing=12, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
     filters_box = ft.Column(spacing=6)
     groups: dict[str, ChoiceGroup] = {}
@@ -157,6 +159,7 @@ def build(ctx: AppContext, walk_id: str) -> ft.View:
 
     def draw() -> None:
         summary.value = vm.summary
+        not_counted.content.value, not_counted.visible = vm.not_counted_note, bool(vm.not_counted_note)
         content.controls = ctx.guard(drawers[vm.section]) or []
 
     def pick_section(value: str) -> None:
@@ -182,5 +185,5 @@ def build(ctx: AppContext, walk_id: str) -> ft.View:
     draw()
     filters = ft.ExpansionTile(title=ft.Text("Filters", size=16), controls=[filters_box],
                                controls_padding=ft.Padding.symmetric(horizontal=8, vertical=4))
-    body = [ft.Text(vm.subtitle, size=15), summary, filters, sections.control, content]
+    body = [ft.Text(vm.subtitle, size=15), summary, not_counted, filters, sections.control, content]
     return screen(f"/walks/{walk_id}/debrief", vm.title, body, back=back, message=msg)

@@ -10,7 +10,7 @@ import pytest
 from app.store.db import open_engine
 from app.store.seed import seed
 from app.store.services import CaptureService
-from tests.support.browser import by_id, learnwalk_exe
+from tests.support.browser import by_id, learnwalk_exe, tap
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -74,3 +74,41 @@ def test_debrief_tally_row_matches_learnwalk_tally_json_and_follows_a_filter(see
         " return e && e.innerText.startsWith(`Rated ${n} `) || (e && e.innerText.includes(`. Rated ${n} `)); }",
         arg=[target["id"], filtered["rated"]], timeout=10_000)
     assert read_row(page, target["id"]) == from_json(filtered)
+
+
+def test_an_open_visit_and_an_empty_finished_visit_change_no_share_and_finishing_unrated_asks_first(
+        seeded_dir, app_process, ui_page):
+    data, walk_id = seeded_dir
+    target = next(lf for lf in cli_tally(data, walk_id)["lookfors"] if len(lf["counts"]) > 1)
+    app = app_process(data)
+    page = ui_page(f"{app.url}walks/{walk_id}", height=4800)
+    by_id(page, "debrief").click()
+    before = read_row(page, target["id"])
+    page.get_by_label("Back", exact=True).click()
+
+    # a visit with one rating: Finish asks once, "Keep rating" stays; Back leaves it open
+    page.get_by_role("button", name="New visit").click()
+    lowest = next(iter(target["counts"]))
+    tap(by_id(page, f"rate:{target['id']}:{lowest}"))
+    by_id(page, f"rate:{target['id']}:{lowest}").and_(page.locator('[aria-checked="true"]')).wait_for(
+        timeout=10_000)
+    page.get_by_role("button", name="Finish visit", exact=True).click()
+    page.get_by_text(re.compile(r"^\d+ look-fors not rated: finish anyway\?$")).wait_for(timeout=10_000)
+    page.get_by_role("button", name="Keep rating", exact=True).click()
+    page.get_by_role("button", name="Finish visit", exact=True).wait_for()
+    page.get_by_label("Back", exact=True).click()
+
+    # a visit with nothing rated: the question offers to discard it; finished anyway, it is not counted
+    page.get_by_role("button", name="New visit").click()
+    page.get_by_role("button", name="Finish visit", exact=True).click()
+    page.get_by_text(re.compile("^Nothing is rated on this visit")).wait_for(timeout=10_000)
+    assert page.get_by_role("button", name="Discard visit", exact=True).is_visible()
+    page.get_by_role("button", name="Finish anyway", exact=True).click()
+    page.get_by_role("button", name="New visit").wait_for()
+
+    by_id(page, "debrief").click()
+    by_id(page, "not-counted").wait_for(timeout=15_000)
+    assert by_id(page, "not-counted").inner_text() == (
+        "1 visit in progress, not counted · 1 finished visit with nothing rated, not counted")
+    assert read_row(page, target["id"]) == before == from_json(
+        next(lf for lf in cli_tally(data, walk_id)["lookfors"] if lf["id"] == target["id"]))

@@ -55,8 +55,19 @@ def test_calibration_and_equity_tables_hold_no_identity(store, hand_walk):
 
 def test_a_walk_without_visits_says_so_instead_of_showing_zeros(store):
     vm = DebriefVM(store.device, store.walk().id)
-    assert vm.empty_note.startswith("No visits on this walk yet")
+    assert vm.empty_note.startswith("No counted visits on this walk yet")
     assert vm.row("t.talk").numbers == "Not rated: no visit it applies to."
     full = DebriefVM(store.device, store.walk().id)
     store.visit(full.walk_id, "obs-a", {"t.talk": "2"}, grade="1", subject="ELA")
     assert DebriefVM(store.device, full.walk_id).empty_note == ""
+
+
+def test_visits_left_out_of_the_tallies_are_said_in_words(store):
+    w = store.walk()
+    assert DebriefVM(store.device, w.id).not_counted_note == ""
+    store.visit(w.id, "obs-a", {"t.talk": "2"}, finish=False)
+    assert DebriefVM(store.device, w.id).not_counted_note == "1 visit in progress, not counted"
+    store.visit(w.id, "obs-b", {"t.talk": "2"}, finish=False)
+    store.visit(w.id, "obs-b", {})
+    assert DebriefVM(store.device, w.id).not_counted_note == (
+        "2 visits in progress, not counted · 1 finished visit with nothing rated, not counted")
