@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from app.debrief.calibration import Calibration, calibration
+from app.debrief.calibration import Calibration, calibration, observer_drift
 from app.debrief.equity import EquityPause, equity_pause
 from app.debrief.notes import NoteGroup, walk_notes
 from app.debrief.tally import Filters, WalkTally, walk_tally
@@ -33,6 +33,10 @@ class Debrief:
 
     def calibration(self, walk_id: str) -> Calibration:
         return calibration(self._engine, self._catalog, walk_id)
+
+    def drift(self, walk_id: str):
+        """(the cycle's walks, each observer's exact agreement with their partners per walk)."""
+        return observer_drift(self._engine, self._catalog, walk_id)
 
     def equity(self, walk_id: str, filters: Filters | None = None) -> EquityPause:
         return equity_pause(self._engine, self._catalog, walk_id, filters)

@@ -22,6 +22,7 @@ from app.store.models import Rating, Visit, Walk
 from rubrics import LookFor, Rubric, Scale
 from sync.protocol import CLASS_TYPES, SUBJECTS
 from sync.protocol import tally as definition
+from sync.protocol.intervals import wilson
 from sync.protocol.tally import LookforRule, TallyRules, is_checklist
 from sync.protocol.vocabulary import class_type_label
 from sync.errors import LearnwalkError
@@ -94,14 +95,20 @@ class Cell:
     def evident_share(self) -> float | None:
         return self.evident / self.base if self.base and not self.suppressed else None
 
+    @property
+    def interval(self) -> tuple[float, float] | None:
+        """The 95% Wilson interval of the evident share (sync.protocol.intervals), None when there is no share."""
+        return wilson(self.evident, self.base) if self.base and not self.suppressed else None
+
     def to_json(self, scale: Scale) -> dict:
         if self.suppressed:
             return {"suppressed": True, "visits": None, "rated": None, "not_observed": None, "counts": None,
-                    "shares": None, "evident": None, "evident_share": None}
+                    "shares": None, "evident": None, "of": None, "evident_share": None, "interval": None}
         return {"suppressed": False, "visits": self.visits, "rated": self.rated, "not_observed": self.not_observed,
                 "counts": dict(self.counts), "shares": {v: _r(self.share(v)) for v in scale.values()},
                 "base": "visits" if is_checklist(scale) else "rated",
-                "evident": self.evident, "evident_share": _r(self.evident_share)}
+                "evident": self.evident, "of": self.base, "evident_share": _r(self.evident_share),
+                "interval": None if self.interval is None else [_r(x) for x in self.interval]}
 
 
 def _r(x: float | None) -> float | None:

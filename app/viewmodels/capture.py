@@ -113,6 +113,18 @@ class CaptureVM:
             raise ServiceError(f"Student count '{text}' is not a whole number; write digits only, e.g. 24.")
         self._update(student_count=int(text))
 
+    PAIR_CODE_HELP = ("Only when two observers are in this classroom at the same time: both type the same short "
+                      "code (e.g. P1), so the Debrief compares your ratings and counts the classroom once.")
+
+    @property
+    def pair_code(self) -> str:
+        return self.visit.calibration_code or ""
+
+    def set_pair_code(self, text: str) -> None:
+        """The calibration pair code (optional): trimmed and upper-cased, so "p1 " and "P1" make one pair."""
+        code = text.strip().upper()
+        self._update(calibration_code=code or None)
+
     # ---- look-fors --------------------------------------------------------------------------------
 
     def _item(self, lf: LookFor) -> LookForItem:

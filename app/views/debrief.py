@@ -130,18 +130,31 @@ def build(ctx: AppContext, walk_id: str) -> ft.View:
         cal = vm.calibration()
         out: list[ft.Control] = [heading("Calibration")]
         if not cal.pairs:
-            out.append(ft.Text("No calibration pairs on this walk. Two observers in one classroom enter the same "
-                               "pair code on their visits.", size=15))
+            out.append(ft.Text("No calibration pairs on this walk. Two observers in one classroom at the same time "
+                               "type the same pair code in the visit's \"Pair code\" field.", size=15))
         else:
             out.append(ft.Text(f"{cal.pairs} pair{'s' if cal.pairs != 1 else ''} · overall exact agreement "
                                f"{pct(cal.overall_exact)}", size=15))
+            out.append(_legend("Exact: same answer. Adjacent: at most one level apart. Kappa: agreement beyond "
+                               "chance (1 perfect, 0 chance); weighted kappa counts a near miss as partly agreeing "
+                               "(scales of three or more levels)."))
             out.append(_table(*vm.calibration_table()))
             dis = vm.disagreements()
             if dis:
                 out.append(ft.Text("Pairs that disagreed: to discuss", size=16, weight=ft.FontWeight.W_600))
                 out.extend(ft.Text(f"• {d}", size=15) for d in dis)
         out.extend(ft.Text(u, size=15) for u in cal.unpaired)
+        out.extend(draw_drift())
         return out
+
+    def draw_drift() -> list[ft.Control]:
+        head, rows = vm.drift_table()
+        if not rows:
+            return []
+        return [ft.Text("Each observer's agreement across the cycle's walks", size=16, weight=ft.FontWeight.W_600),
+                _legend("Exact agreement with their partners, of the answers compared; a falling share is drift, "
+                        "a reading of the rubric moving away from the team's: recalibrate on the look-fors above."),
+                _table(head, rows)]
 
     def draw_equity() -> list[ft.Control]:
         pause = vm.equity()

@@ -14,7 +14,8 @@ from tests.support.browser import by_id, learnwalk_exe, tap
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-ROW = re.compile(r"Rated (\d+) · not observed (\d+) · (.*) · evident (\d+) of (\d+) \(\d+%\)$")
+ROW = re.compile(r"Rated (\d+) · not observed (\d+) · (.*) · evident (\d+) of (\d+) \(\d+%, 95% interval "
+                 r"(\d+)-(\d+)%\)$")
 
 
 def cli_tally(data_dir, walk_id, *extra) -> dict:
@@ -30,12 +31,12 @@ def read_row(page, lookfor_id: str) -> dict:
     assert m, f"tally row text not in the expected words: {text!r}"
     levels = [int(part.rsplit(" ", 1)[1]) for part in m.group(3).split(" · ")]
     return {"rated": int(m.group(1)), "not_observed": int(m.group(2)), "counts": levels,
-            "evident": int(m.group(4))}
+            "evident": int(m.group(4)), "interval": [int(m.group(6)), int(m.group(7))]}
 
 
 def from_json(lf: dict) -> dict:
     return {"rated": lf["rated"], "not_observed": lf["not_observed"], "counts": list(lf["counts"].values()),
-            "evident": lf["evident"]}
+            "evident": lf["evident"], "interval": [round(x * 100) for x in lf["interval"]]}
 
 
 @pytest.fixture

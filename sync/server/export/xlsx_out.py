@@ -5,6 +5,7 @@ from itertools import groupby
 from typing import Iterator
 
 from sync.protocol.cells import live_ratings
+from sync.protocol.intervals import wilson
 from sync.protocol.tally import TallyRules, VisitFacts, counted_of, is_mark
 from sync.server.export import queries
 from sync.server.export.lookfors import DICTIONARY_COLUMNS
@@ -82,7 +83,16 @@ def tally_rows(src: ExportSource):
             c = rule.count(rule.base(subjects), cell["values"], cell["not_observed"])
             yield [walk_id, iso_date(walk_date), school_id, cycle, phase, rubric_id, version, lookfor_id,
                    src.catalog.info(rubric_id, version, lookfor_id).label, c.visits, c.rated, c.not_observed,
-                   c.evident, "; ".join(f"{v}={n}" for v, n in c.counts.items())]
+                   c.evident, "; ".join(f"{v}={n}" for v, n in c.counts.items()), *_share(c.evident, c.share_base)]
+
+
+def _share(evident: int, of: int) -> list:
+    """of, evident share and its 95% Wilson interval (sync.protocol.intervals), fractions to 4 places; blanks
+    when nothing was rated."""
+    iv = wilson(evident, of)
+    if iv is None:
+        return [of, None, None, None]
+    return [of, round(evident / of, 4), round(iv[0], 4), round(iv[1], 4)]
 
 
 def xlsx(src: ExportSource) -> Iterator[bytes]:

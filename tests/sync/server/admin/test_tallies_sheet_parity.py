@@ -18,7 +18,7 @@ from tests.support import readback, serverdata
 from tests.support import serverproc as harness
 
 LEARNWALK = str(Path(sys.executable).with_name("learnwalk"))
-NUMBERS = ("visits", "rated", "not_observed", "evident", "counts")
+NUMBERS = ("visits", "rated", "not_observed", "evident", "counts", "of", "interval")
 
 
 def device_tally(data_dir: Path, walk_id: str) -> dict:
@@ -50,7 +50,10 @@ def sheet_numbers(sheet: list[dict], walk_id: str, threshold: int = 1) -> dict[s
             continue
         counts = {v: int(n) for v, n in (part.split("=") for part in row["counts"].split("; ") if part)}
         numbers = {"visits": row["visits"], "rated": row["rated"], "not_observed": row["not_observed"],
-                   "evident": row["evident"], "counts": counts}
+                   "evident": row["evident"], "counts": counts, "of": row["of"],
+                   # a row ending in blank cells is read back shorter: .get
+                   "interval": None if row.get("interval_low") in (None, "") else [row["interval_low"],
+                                                                                   row["interval_high"]]}
         if 0 < row["visits"] < threshold:
             numbers = dict.fromkeys(NUMBERS)
         out[row["lookfor_id"]] = numbers
