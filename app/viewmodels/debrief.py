@@ -170,6 +170,25 @@ class DebriefVM:
                     f"{self.tally.threshold} visits, so a classroom could be singled out. Choose a wider filter.")
         return ""
 
+    # ---- freshness: the team's visits arrive by sync ---------------------------------------------------
+
+    def updated_text(self, last_success, now=None) -> str:
+        """'Team data updated 2 min ago' from the last successful sync round (None: never synced)."""
+        if last_success is None:
+            return "Only this tablet's visits: it has not synced with the server yet."
+        from sync.protocol import utcnow
+
+        minutes = int(((now or utcnow()) - last_success).total_seconds() // 60)
+        if minutes < 1:
+            return "Team data updated just now"
+        return f"Team data updated {plural(minutes, 'min', 'min')} ago"
+
+    def refresh(self) -> None:
+        """Read the tallies again (after a sync round brought new visits), keeping the filters and section."""
+        self.tally = self.debrief.tally(self.walk_id, filters=self.filters)
+        self.observer_count = self.tally.observers
+        self._cache.clear()
+
     # ---- filters --------------------------------------------------------------------------------------
 
     def filter_choices(self) -> dict[str, list[Choice]]:

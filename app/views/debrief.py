@@ -9,6 +9,7 @@ import flet_charts as fch
 from app.debrief.palette import EMPTY, OUTLINE
 from app.debrief.text import pct
 from app.viewmodels.debrief import FILTER_TITLES, SECTIONS, Choice, DebriefVM, Section, TallyRow
+from app.viewmodels._format import plural
 from app.views._widgets import ChoiceGroup, MessageLine, heading, screen
 from app.views.context import AppContext, message_of
 from sync.errors import LearnwalkError
@@ -195,8 +196,47 @@ def build(ctx: AppContext, walk_id: str) -> ft.View:
                                    lambda v, n=name: pick_filter(n, v), min_width=56)
         filters_box.controls.append(ft.Column([ft.Text(FILTER_TITLES[name], size=14), groups[name].control],
                                               spacing=4))
+    # ---- live team data: pulls while this screen is open, redraws after a round that brought changes ----
+    sync = ctx.sync
+    updated = ft.Semantics(identifier="updated", content=ft.Text("", size=14, color=ft.Colors.ON_SURFACE_VARIANT))
+
+    def show_updated() -> None:
+        if sync is not None:
+            updated.content.value = vm.updated_text(ctx.guard(lambda: sync.status().last_success))
+
+    def after_round(changed: bool) -> None:
+        if changed:
+            ctx.guard(vm.refresh)
+            draw()
+        show_updated()
+        ctx.page.update()
+
+    def heard():  # called by the background sync task after each round
+        if ctx.page.views and ctx.page.views[-1] is view:
+            report = sync.last_report
+            after_round(bool(report and report.pulled))
+        else:
+            sync.unwatch(view)
+            if ctx.sync_listeners is not None:
+                ctx.sync_listeners.remove(heard)
+
+    async def refresh(e):
+        report = await ctx.in_background(sync.sync_once)
+        if report is not None:
+            ctx.say("Up to date." if not report.pulled else f"{plural(report.pulled, 'change')} received.")
+        after_round(True)
+
+    refresh_btn = ft.Semantics(identifier="refresh", content=ft.TextButton(
+        "Refresh", icon=ft.Icons.REFRESH, on_click=refresh, height=48)) if sync is not None else None
+    show_updated()
     draw()
     filters = ft.ExpansionTile(title=ft.Text("Filters", size=16), controls=[filters_box],
                                controls_padding=ft.Padding.symmetric(horizontal=8, vertical=4))
-    body = [ft.Text(vm.subtitle, size=15), summary, not_counted, filters, sections.control, content]
-    return screen(f"/walks/{walk_id}/debrief", vm.title, body, back=back, message=msg)
+    fresh = [ft.Row([updated, refresh_btn], wrap=True, spacing=12)] if refresh_btn is not None else []
+    body = [ft.Text(vm.subtitle, size=15), summary, not_counted, *fresh, filters, sections.control, content]
+    view = screen(f"/walks/{walk_id}/debrief", vm.title, body, back=back, message=msg)
+    if sync is not None and sync.status().enrolled:
+        sync.watch(view)  # pulls now, then about every minute while this screen is open
+        if ctx.sync_listeners is not None:
+            ctx.sync_listeners.add(heard)
+    return view

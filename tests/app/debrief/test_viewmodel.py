@@ -71,3 +71,19 @@ def test_visits_left_out_of_the_tallies_are_said_in_words(store):
     store.visit(w.id, "obs-b", {})
     assert DebriefVM(store.device, w.id).not_counted_note == (
         "2 visits in progress, not counted · 1 finished visit with nothing rated, not counted")
+
+
+def test_the_debrief_says_how_fresh_the_team_data_is_and_refresh_reads_new_visits(store):
+    from datetime import datetime, timedelta, timezone
+
+    w = store.walk()
+    vm = DebriefVM(store.device, w.id)
+    now = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
+    assert vm.updated_text(None).startswith("Only this tablet's visits")
+    assert vm.updated_text(now - timedelta(seconds=30), now) == "Team data updated just now"
+    assert vm.updated_text(now - timedelta(minutes=2, seconds=5), now) == "Team data updated 2 min ago"
+    for value in ("3", "4", "1"):
+        store.visit(w.id, "obs-b", {"t.talk": value})  # as a sync round would bring them
+    assert vm.tally.visits == 0
+    vm.refresh()
+    assert vm.tally.visits == 3 and vm.row("t.talk").numbers.endswith("evident 2 of 3 (67%, 95% interval 21-94%)")
