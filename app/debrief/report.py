@@ -351,3 +351,9 @@ def write_report(engine: Engine, catalog: RubricCatalog, walk_id: str, out: Path
     pdf.output(str(tmp))
     tmp.replace(out)  # a reader never sees half a report
     return pdf.pages_count
+
+
+def report_bytes(engine: Engine, catalog: RubricCatalog, walk_id: str) -> bytes:
+    """The debrief PDF of a walk, in memory: the app hands it to the user's browser as a download, so nothing is
+    written on the host's disk."""
+    return bytes(build_report(engine, catalog, walk_id).output())

@@ -46,3 +46,13 @@ class Debrief:
         from app.debrief.report import write_report  # fpdf is loaded only by the commands that print
 
         return write_report(self._engine, self._catalog, walk_id, out)
+
+    def report_pdf(self, walk_id: str) -> tuple[str, bytes]:
+        """(file name, bytes) of the walk's debrief PDF, built in memory (the app's "Debrief PDF" download)."""
+        from app.debrief.report import report_bytes
+
+        walk = self._walk_facts(walk_id)
+        return f"debrief-{walk.walk_date.isoformat()}.pdf", report_bytes(self._engine, self._catalog, walk_id)
+
+    def _walk_facts(self, walk_id: str):
+        return self.tally(walk_id).walk

@@ -226,13 +226,33 @@ def build(ctx: AppContext, walk_id: str) -> ft.View:
             ctx.say("Up to date." if not report.pulled else f"{plural(report.pulled, 'change')} received.")
         after_round(True)
 
+    async def download_pdf(e):
+        made = await ctx.in_background(lambda: ctx.device.debrief.report_pdf(walk_id))
+        if made is None:
+            ctx.page.update()
+            return
+        name, data = made
+        picker = ft.FilePicker()  # a page service: on the web it hands the bytes to the browser as a download
+        try:
+            await picker.save_file(file_name=name, src_bytes=data, file_type=ft.FilePickerFileType.CUSTOM,
+                                   allowed_extensions=["pdf"])
+        except Exception as exc:  # e.g. a platform without a save dialog: say so, never a blank failure
+            ctx.error(message_of(exc, "saving the debrief PDF"))
+        else:
+            ctx.say(f"Debrief PDF ready: {name}.")
+        ctx.page.update()
+
+    pdf_btn = ft.Semantics(identifier="debrief-pdf", content=ft.TextButton(
+        "Debrief PDF", icon=ft.Icons.PICTURE_AS_PDF, on_click=download_pdf, height=48,
+        tooltip="Download this walk's debrief as a printable PDF"))
     refresh_btn = ft.Semantics(identifier="refresh", content=ft.TextButton(
         "Refresh", icon=ft.Icons.REFRESH, on_click=refresh, height=48)) if sync is not None else None
     show_updated()
     draw()
     filters = ft.ExpansionTile(title=ft.Text("Filters", size=16), controls=[filters_box],
                                controls_padding=ft.Padding.symmetric(horizontal=8, vertical=4))
-    fresh = [ft.Row([updated, refresh_btn], wrap=True, spacing=12)] if refresh_btn is not None else []
+    fresh = [ft.Row([updated, refresh_btn, pdf_btn] if refresh_btn is not None else [pdf_btn], wrap=True,
+                    spacing=12)]
     body = [ft.Text(vm.subtitle, size=15), summary, not_counted, *fresh, filters, sections.control, content]
     view = screen(f"/walks/{walk_id}/debrief", vm.title, body, back=back, message=msg)
     if sync is not None and sync.status().enrolled:

@@ -113,3 +113,23 @@ def test_an_open_visit_and_an_empty_finished_visit_change_no_share_and_finishing
         "1 visit in progress, not counted · 1 finished visit with nothing rated, not counted")
     assert read_row(page, target["id"]) == before == from_json(
         next(lf for lf in cli_tally(data, walk_id)["lookfors"] if lf["id"] == target["id"]))
+
+
+def test_the_debrief_pdf_button_hands_the_report_to_the_browser_as_a_download(seeded_dir, app_process, ui_page,
+                                                                              tmp_path):
+    data, walk_id = seeded_dir
+    app = app_process(data)
+    page = ui_page(f"{app.url}walks/{walk_id}/debrief")
+    by_id(page, "debrief-pdf").wait_for(timeout=15_000)
+    before = sorted(p.name for p in data.rglob("*.pdf"))
+    with page.expect_download(timeout=60_000) as info:
+        by_id(page, "debrief-pdf").click()
+    download = info.value
+    saved = tmp_path / "got.pdf"
+    download.save_as(saved)
+    assert download.suggested_filename.startswith("debrief-") and download.suggested_filename.endswith(".pdf")
+    body = saved.read_bytes()
+    assert body.startswith(b"%PDF-") and len(body) > 5_000
+    text = subprocess.run(["pdftotext", str(saved), "-"], capture_output=True, text=True, check=True).stdout
+    assert "95% interval" in text
+    assert sorted(p.name for p in data.rglob("*.pdf")) == before  # nothing written beside the tablet's data
