@@ -146,8 +146,9 @@ def finished(visit):
 
 def marked(visit, rating):
     """SQL condition for a store that keeps ratings as rows: `visit` has at least one live mark (is_mark)."""
+    has_value = and_(rating.value.is_not(None), rating.value != "")
     return exists().where(rating.visit_id == visit.id, rating.deleted == False,  # noqa: E712
-                          or_(and_(rating.value.is_not(None), rating.value != ""), rating.not_observed == True))  # noqa: E712
+                          or_(has_value, rating.not_observed == True))  # noqa: E712
 
 
 def counted_visit(visit, partner, *partner_where, marked_visit=None):

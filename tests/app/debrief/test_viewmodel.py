@@ -8,7 +8,8 @@ def test_rows_say_the_numbers_of_the_tally_in_words(store, hand_walk):
     vm = DebriefVM(store.device, hand_walk.id)
     row = vm.row("t.talk")
     assert row.identifier == "tally:t.talk"
-    assert row.numbers == "Rated 5 · not observed 1 · Not yet 1 · Somewhat 1 · Mostly 2 · Fully 1 · evident 3 of 5 (60%, 95% interval 23-88%)"
+    assert row.numbers == ("Rated 5 · not observed 1 · Not yet 1 · Somewhat 1 · Mostly 2 · Fully 1 · "
+                           "evident 3 of 5 (60%, 95% interval 23-88%)")
     assert vm.row("t.target").numbers == "Seen in 3 of 6 visits (50%, 95% interval 19-81%)"
     assert vm.row("t.questions").spoken.startswith("Questions. Focus · Equity. Rated 5")
 
@@ -45,7 +46,8 @@ def test_observer_filter_offers_observers_by_number(store, hand_walk):
 def test_calibration_and_equity_tables_hold_no_identity(store, hand_walk):
     vm = DebriefVM(store.device, hand_walk.id)
     head, rows = vm.calibration_table()
-    assert head == ["Look-for", "Pairs", "Exact", "Adjacent", "Kappa", "Weighted kappa"] and rows[0][:3] == ["Questions", "1", "0%"]
+    assert head == ["Look-for", "Pairs", "Exact", "Adjacent", "Kappa", "Weighted kappa"]
+    assert rows[0][:3] == ["Questions", "1", "0%"]
     assert vm.disagreements()[0] == "Questions, pair P1: Observer 1 Yes, Observer 2 No"
     head, rows = vm.equity_table()
     assert head == ["Look-for", "General (4)", "Inclusion", "Special education"]
