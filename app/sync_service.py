@@ -3,12 +3,15 @@
 Plain Python, no Flet. One round at a time (a lock), the outcome of each recorded in Meta so the status
 survives restarts. run_background() is the app's sync task: a round on start, on trigger() ("Sync now", a
 finished visit), after a failure with exponential backoff and full jitter (1 s doubling to 5 min, reset on
-success), and when a cheap health probe (every ~10 s while offline) sees the network come back.
+success), and when a cheap health probe (every ~10 s while offline) sees the network come back. While a screen
+that shows team data is open (watch()), it also pulls about every minute (live_every, with +-20% jitter; the
+setting LEARNWALK_LIVE_SYNC_SECONDS shortens it for tests), so a teammate's visit arrives without a tap.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import platform
 import random
 import sqlite3
@@ -34,6 +37,16 @@ from sync.protocol.times import parse as parse_time
 log = logging.getLogger("learnwalk.sync")
 
 BACKOFF_FIRST, BACKOFF_CAP, PROBE_EVERY = 1.0, 300.0, 10.0
+LIVE_EVERY, LIVE_JITTER = 60.0, 0.2  # seconds between pulls while team data is on screen; +-20%
+
+
+def live_every_setting() -> float:
+    """LEARNWALK_LIVE_SYNC_SECONDS (a positive number) or the default minute."""
+    try:
+        value = float(os.environ.get("LEARNWALK_LIVE_SYNC_SECONDS", LIVE_EVERY))
+    except ValueError:
+        return LIVE_EVERY
+    return value if value > 0 else LIVE_EVERY
 
 
 class SyncError(LearnwalkError):
@@ -78,6 +91,9 @@ class SyncService:
         self.last_error_unsaved: str | None = None  # a round's sentence the store could not keep (full, read-only)
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.live_every = live_every_setting()
+        self._watchers: set = set()  # the screens showing team data now (a walk, its Debrief)
+        self.last_report: RoundReport | None = None  # the last successful round (what it pulled)
 
     # ---- status ---------------------------------------------------------------------------------
 
@@ -143,6 +159,7 @@ class SyncService:
                 self._running = False
         self.last_error_unsaved = None
         self.store.set_meta(last_sync_at=utcnow().isoformat(), last_sync_error="")
+        self.last_report = report
         return report
 
     def _remember_error(self, words: str) -> None:
@@ -165,6 +182,25 @@ class SyncService:
         with SyncClient(m["server_url"], transport=self._transport) as client:
             return client.health()
 
+    # ---- live team data -------------------------------------------------------------------------
+
+    def watch(self, who) -> None:
+        """A screen showing team data opened: pull about every live_every seconds while any such screen is."""
+        first = not self._watchers
+        self._watchers.add(who)
+        if first:
+            self.trigger()  # fresh data on opening, and the loop picks the short interval up
+
+    def unwatch(self, who) -> None:
+        self._watchers.discard(who)
+
+    @property
+    def live(self) -> bool:
+        return bool(self._watchers)
+
+    def live_delay(self, rng: random.Random = random._inst) -> float:  # type: ignore[attr-defined]
+        return self.live_every * rng.uniform(1 - LIVE_JITTER, 1 + LIVE_JITTER)
+
     # ---- background task ------------------------------------------------------------------------
 
     def trigger(self) -> None:
@@ -180,7 +216,7 @@ class SyncService:
             self._wake.clear()
             if self.store.meta("token")["token"]:
                 try:
-                    await asyncio.to_thread(self.sync_once)
+                    self.last_report = await asyncio.to_thread(self.sync_once)
                     failures = 0
                 except SyncError:
                     failures += 1
@@ -188,7 +224,7 @@ class SyncService:
                     log.exception("sync round crashed")
                     failures += 1
                 _notify(on_change)
-            delay = backoff_delay(failures) if failures else None
+            delay = backoff_delay(failures) if failures else (self.live_delay() if self.live else None)
             await self._sleep(delay, probing=failures > 0 and self._offline)
 
     async def _sleep(self, delay: float | None, probing: bool) -> None:

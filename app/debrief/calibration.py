@@ -44,6 +44,29 @@ def cohen_kappa(pairs: list[tuple[str, str]]) -> Kappa:
     return Kappa(n, po, pe, kappa)
 
 
+def weighted_kappa(pairs: list[tuple[str, str]], order: list[str]) -> Kappa:
+    """Linear-weighted kappa for an ordinal scale: a near miss counts partly as agreement.
+
+    Agreement weight w = 1 - |i - j| / (k - 1) for categories at positions i, j of `order` (k categories);
+    kappa_w = (po_w - pe_w) / (1 - pe_w), po_w the mean weight of the pairs, pe_w the same from each rater's own
+    category shares (Cohen 1968). Pairs with an answer outside `order` (e.g. 'not observed') are left out.
+    """
+    k = len(order)
+    pos = {c: i for i, c in enumerate(order)}
+    items = [(pos[a], pos[b]) for a, b in pairs if a in pos and b in pos]
+    n = len(items)
+    if n == 0 or k < 2:
+        return Kappa(n, None, None, None)
+
+    def w(i: int, j: int) -> float:
+        return 1 - abs(i - j) / (k - 1)
+
+    po = sum(w(i, j) for i, j in items) / n
+    a_counts, b_counts = Counter(i for i, _ in items), Counter(j for _, j in items)
+    pe = sum(a_counts[i] * b_counts[j] * w(i, j) for i in a_counts for j in b_counts) / (n * n)
+    return Kappa(n, po, pe, None if pe >= 1 else (po - pe) / (1 - pe))
+
+
 @dataclass
 class Disagreement:
     code: str
@@ -61,6 +84,7 @@ class LookforAgreement:
     adjacent: float | None
     kappa: Kappa
     disagreements: list[Disagreement] = field(default_factory=list)
+    weighted: Kappa | None = None  # linear-weighted kappa, on scales of three or more levels only
 
 
 @dataclass
@@ -73,7 +97,7 @@ class Calibration:
     def to_json(self) -> dict:
         return {"pairs": self.pairs, "unpaired": self.unpaired, "overall_exact": self.overall_exact,
                 "lookfors": [{"id": a.lookfor_id, "compared": a.compared, "exact": a.exact, "adjacent": a.adjacent,
-                              "kappa": a.kappa.kappa,
+                              "kappa": a.kappa.kappa, "weighted_kappa": a.weighted.kappa if a.weighted else None,
                               "disagreements": [{"code": d.code, "visits": list(d.visits), "answers": list(d.answers),
                                                  "observers": list(d.observers)} for d in a.disagreements]}
                              for a in self.lookfors]}
@@ -122,7 +146,8 @@ def agreement(rubric: Rubric, pairs: list[tuple[str, tuple, tuple]], lookfor_ids
         k = cohen_kappa(items)
         # adjacency means something only on a scale of three or more levels
         adjacent = near / n if n and len(scale.levels) >= 3 else None
-        out.append(LookforAgreement(lf_id, lf.label, n, k.po, adjacent, k, disagree))
+        weighted = weighted_kappa(items, scale.values()) if len(scale.levels) >= 3 else None
+        out.append(LookforAgreement(lf_id, lf.label, n, k.po, adjacent, k, disagree, weighted))
     return out
 
 
@@ -174,3 +199,68 @@ def calibration(engine: Engine, catalog: RubricCatalog, walk_id: str) -> Calibra
     compared = sum(a.compared for a in per)
     exact = sum((a.exact or 0) * a.compared for a in per) / compared if compared else None
     return Calibration(len(pairs), unpaired, per, exact)
+
+
+# ---- drift: each observer's agreement across the cycle's walks ------------------------------------------------
+
+@dataclass
+class Drift:
+    observer: str  # 'Observer N' of this walk (never an id)
+    cells: list[tuple[int, float | None]]  # per walk of the cycle: (answers compared, exact agreement)
+
+
+def _pair_answers(s: Session, rubric: Rubric, walk_id: str) -> list[tuple[str, str, bool]]:
+    """(observer id, partner id, same answer) per look-for both answered, over the walk's calibration pairs (two
+    visits of two observers sharing a code), seen from each side."""
+    q = (select(Visit.calibration_code, Visit.id, Visit.observer_id, Rating.lookfor_id, Rating.value,
+                Rating.not_observed)
+         .outerjoin(Rating, and_(Rating.visit_id == Visit.id, Rating.deleted == False))  # noqa: E712
+         .where(Visit.walk_id == walk_id, Visit.deleted == False, Visit.calibration_code.is_not(None),  # noqa: E712
+                Visit.calibration_code != ""))
+    visits: dict[str, dict[str, tuple[str, dict]]] = {}
+    for code, vid, obs, lf_id, value, na in s.execute(q).all():
+        entry = visits.setdefault(code, {}).setdefault(vid, (obs, {}))
+        if lf_id is not None and (value is not None or na):
+            entry[1][lf_id] = (value, bool(na))
+    out = []
+    for members in visits.values():
+        if len(members) != 2:
+            continue
+        (oa, ca), (ob, cb) = members.values()
+        if oa == ob:
+            continue
+        for lf in rubric.lookfors:
+            scale = rubric.scale(lf.scale)
+            a, b = _answer(scale, ca.get(lf.id)), _answer(scale, cb.get(lf.id))
+            if a is not None and b is not None:
+                out += [(oa, ob, a == b), (ob, oa, a == b)]
+    return out
+
+
+def observer_drift(engine: Engine, catalog: RubricCatalog, walk_id: str) -> tuple[list, list[Drift]]:
+    """(the cycle's walks, per observer of this walk their exact agreement with their partners on each walk).
+
+    A falling share across the walks is drift: the observer's reading of the rubric moving away from the team's.
+    """
+    from app.debrief.trends import cycle_walks  # trends imports tally, as this module does: no cycle
+
+    with Session(engine) as s:
+        walk = s.get(Walk, walk_id)
+        if walk is None or walk.deleted:
+            raise TallyError(f"Walk {walk_id} is not on this device (or was deleted).")
+        s.expunge(walk)
+        observers = observer_ids(s, walk_id)
+        walks = cycle_walks(engine, walk.school_id, walk.cycle_label) if walk.cycle_label else [walk]
+        per_walk = []
+        for w in walks:
+            rubric = catalog.get(w.rubric_id, w.rubric_version)
+            per_walk.append(_pair_answers(s, rubric, w.id) if rubric is not None else [])
+    rows = []
+    for n, obs in enumerate(observers, start=1):
+        cells = []
+        for answers in per_walk:
+            mine = [same for who, _, same in answers if who == obs]
+            cells.append((len(mine), sum(mine) / len(mine) if mine else None))
+        if any(c for c, _ in cells):
+            rows.append(Drift(f"Observer {n}", cells))
+    return walks, rows

@@ -20,6 +20,7 @@ from app.debrief.notes import MEANING_PROMPTS, walk_notes
 from app.debrief.palette import EMPTY, OUTLINE, level_colors, rgb
 from app.debrief.tally import Cell, LookforTally, WalkTally, is_checklist, walk_tally
 from app.debrief.text import pct
+from sync.protocol.intervals import TOO_CLOSE, interval_text
 from app.debrief.trends import CycleTrend, cycle_trend
 from app.store.catalog import RubricCatalog
 from app.store.models import School
@@ -131,7 +132,8 @@ def _numbers(t: LookforTally, cell: Cell, limit: int) -> str:
     parts = [f"{t.scale.label_of(v)} {n}" for v, n in cell.counts.items()]
     of = "visits" if is_checklist(t.scale) else "rated"
     tail = "" if is_checklist(t.scale) else f" · {NOT_OBSERVED} {cell.not_observed}"
-    return f"{pct(cell.evident_share)} evident ({cell.evident} of {cell.base} {of}) · " + " · ".join(parts) + tail
+    return (f"{pct(cell.evident_share)} evident ({cell.evident} of {cell.base} {of}; "
+            f"{interval_text(cell.interval)}) · " + " · ".join(parts) + tail)
 
 
 def _lookfor_block(pdf: _Pdf, tally: WalkTally, t: LookforTally, detailed: bool) -> None:
@@ -207,8 +209,9 @@ def _trend(pdf: _Pdf, trend: CycleTrend) -> None:
         pdf.cell(col0, 6, pdf.t(r.label))
         for s in r.shares:
             pdf.cell(cw, 6, pct(s), align="R")
-        change = "-" if r.change is None else f"{r.change:+.1f} pts"
-        pdf.cell(cw, 6, change, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.cell(cw, 6, pdf.t(r.change_text), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.para("Each share's 95% interval is in the look-for's section; a change whose first and last intervals "
+             f"overlap is marked \"{TOO_CLOSE}\": the walks cannot tell it from chance.", size=8, h=4)
 
 
 def _evidence(pdf: _Pdf, groups) -> None:
@@ -348,3 +351,9 @@ def write_report(engine: Engine, catalog: RubricCatalog, walk_id: str, out: Path
     pdf.output(str(tmp))
     tmp.replace(out)  # a reader never sees half a report
     return pdf.pages_count
+
+
+def report_bytes(engine: Engine, catalog: RubricCatalog, walk_id: str) -> bytes:
+    """The debrief PDF of a walk, in memory: the app hands it to the user's browser as a download, so nothing is
+    written on the host's disk."""
+    return bytes(build_report(engine, catalog, walk_id).output())

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from app.debrief.calibration import Calibration, calibration
+from app.debrief.calibration import Calibration, calibration, observer_drift
 from app.debrief.equity import EquityPause, equity_pause
 from app.debrief.notes import NoteGroup, walk_notes
 from app.debrief.tally import Filters, WalkTally, walk_tally
@@ -34,6 +34,10 @@ class Debrief:
     def calibration(self, walk_id: str) -> Calibration:
         return calibration(self._engine, self._catalog, walk_id)
 
+    def drift(self, walk_id: str):
+        """(the cycle's walks, each observer's exact agreement with their partners per walk)."""
+        return observer_drift(self._engine, self._catalog, walk_id)
+
     def equity(self, walk_id: str, filters: Filters | None = None) -> EquityPause:
         return equity_pause(self._engine, self._catalog, walk_id, filters)
 
@@ -42,3 +46,13 @@ class Debrief:
         from app.debrief.report import write_report  # fpdf is loaded only by the commands that print
 
         return write_report(self._engine, self._catalog, walk_id, out)
+
+    def report_pdf(self, walk_id: str) -> tuple[str, bytes]:
+        """(file name, bytes) of the walk's debrief PDF, built in memory (the app's "Debrief PDF" download)."""
+        from app.debrief.report import report_bytes
+
+        walk = self._walk_facts(walk_id)
+        return f"debrief-{walk.walk_date.isoformat()}.pdf", report_bytes(self._engine, self._catalog, walk_id)
+
+    def _walk_facts(self, walk_id: str):
+        return self.tally(walk_id).walk

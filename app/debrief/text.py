@@ -18,7 +18,8 @@ def evident_text(cell: Cell, limit: int) -> str:
         return f"fewer than {limit} visits"
     if not cell.base:
         return "not rated"
-    return f"{cell.evident}/{cell.base} {pct(cell.evident_share)}"
+    lo, hi = cell.interval
+    return f"{cell.evident}/{cell.base} {pct(cell.evident_share)} ({round(lo * 100)}-{round(hi * 100)}%)"
 
 
 def _label(t, width: int) -> str:

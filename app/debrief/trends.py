@@ -6,7 +6,7 @@ SQL aggregate as the walk's own debrief, with the same small-cell suppression.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -15,6 +15,7 @@ from app.debrief.tally import TallyError, WalkTally, walk_tally
 from app.store.catalog import RubricCatalog
 from app.store.models import Walk
 from sync.protocol import PHASES
+from sync.protocol.intervals import TOO_CLOSE, overlap
 
 
 @dataclass
@@ -23,6 +24,15 @@ class TrendRow:
     label: str
     shares: list[float | None]  # evident share per walk, None when not rated, not in its rubric, or suppressed
     change: float | None  # last minus first available share, in percentage points
+    intervals: list[tuple[float, float] | None] = field(default_factory=list)  # 95% Wilson, per walk
+    too_close: bool = False  # the first and last shares' intervals overlap: the change could be chance
+
+    @property
+    def change_text(self) -> str:
+        """'+26 pts, too close to call', '+40 pts' or '-' (in words, never colour alone)."""
+        if self.change is None:
+            return "-"
+        return f"{self.change:+.0f} pts" + (f", {TOO_CLOSE}" if self.too_close else "")
 
 
 @dataclass
@@ -37,7 +47,9 @@ class CycleTrend:
         return {"school": self.school_id, "cycle": self.cycle_label,
                 "walks": [{"id": w.id, "date": w.walk_date.isoformat(), "phase": w.phase, "visits": n}
                           for w, n in zip(self.walks, self.visits)],
-                "lookfors": [{"id": r.lookfor_id, "evident_shares": r.shares, "change_points": r.change}
+                "lookfors": [{"id": r.lookfor_id, "evident_shares": r.shares,
+                              "intervals": [None if iv is None else [round(x, 4) for x in iv] for iv in r.intervals],
+                              "change_points": r.change, "too_close_to_call": r.too_close}
                              for r in self.rows]}
 
 
@@ -67,14 +79,16 @@ def cycle_trend(engine: Engine, catalog: RubricCatalog, walk_id: str) -> CycleTr
         focus += [f for f in w.focus if f not in focus]
     rows = []
     for lf_id in focus:
-        shares, label = [], lf_id
+        shares, intervals, label = [], [], lf_id
         for t in tallies:
             row = next((x for x in t.lookfors if x.id == lf_id), None)
             if row is not None:
                 label = row.lookfor.label
             shares.append(None if row is None else row.cell.evident_share)
-        present = [x for x in shares if x is not None]
-        change = round((present[-1] - present[0]) * 100, 1) if len(present) >= 2 else None
-        rows.append(TrendRow(lf_id, label, shares, change))
+            intervals.append(None if row is None else row.cell.interval)
+        present = [(x, iv) for x, iv in zip(shares, intervals) if x is not None]
+        change = round((present[-1][0] - present[0][0]) * 100, 1) if len(present) >= 2 else None
+        close = change is not None and overlap(present[0][1], present[-1][1])
+        rows.append(TrendRow(lf_id, label, shares, change, intervals, close))
     return CycleTrend(walk.school_id, walk.cycle_label, walks,
                       [None if t.suppressed else t.visits for t in tallies], rows)

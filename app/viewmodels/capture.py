@@ -141,6 +141,18 @@ class CaptureVM:
             raise ServiceError(f"Student count '{text}' is not a whole number; write digits only, e.g. 24.")
         self._update(student_count=int(text))
 
+    PAIR_CODE_HELP = ("Only when two observers are in this classroom at the same time: both type the same short "
+                      "code (e.g. P1), so the Debrief compares your ratings and counts the classroom once.")
+
+    @property
+    def pair_code(self) -> str:
+        return self.visit.calibration_code or ""
+
+    def set_pair_code(self, text: str) -> None:
+        """The calibration pair code (optional): trimmed and upper-cased, so "p1 " and "P1" make one pair."""
+        code = text.strip().upper()
+        self._update(calibration_code=code or None)
+
     # ---- look-fors --------------------------------------------------------------------------------
 
     def _item(self, lf: LookFor) -> LookForItem:
@@ -234,6 +246,32 @@ class CaptureVM:
             self._notes[lookfor_id] = text.strip()
         else:
             self._notes.pop(lookfor_id, None)
+
+    @property
+    def unrated_count(self) -> int:
+        """Look-fors shown on this visit and left without a rating or "not observed"."""
+        return len(self.visible_lookfors()) - self.rated_count
+
+    @property
+    def empty(self) -> bool:
+        """Nothing rated and nothing marked not observed: the tallies would not count this visit."""
+        return not self._ratings
+
+    def finish_question(self) -> str | None:
+        """What to ask before finishing (asked once, by the screen), or None to finish straight away."""
+        if self.finished:
+            return None
+        if self.empty:
+            return ("Nothing is rated on this visit, so it will not count in the tallies: finish anyway, "
+                    "or discard it?")
+        if self.unrated_count:
+            return f"{plural(self.unrated_count, 'look-for')} not rated: finish anyway?"
+        return None
+
+    def discard(self) -> str:
+        """Delete this visit (an empty one, from the finish question); return the walk id to go back to."""
+        self.service.delete_visit(self.visit.id)
+        return self.walk.id
 
     def finish(self) -> str:
         """Record the end time; return the walk id to go back to."""

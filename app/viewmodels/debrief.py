@@ -15,6 +15,7 @@ from app.debrief.tally import LookforTally, WalkTally, is_checklist
 from app.debrief.text import pct
 from app.debrief.trends import CycleTrend
 from app.viewmodels._format import day, plural
+from sync.protocol.intervals import interval_text
 from sync.protocol.vocabulary import CLASS_TYPES, NOT_OBSERVED_LABEL, SUBJECTS, class_type_label, phase_label
 
 NOT_OBSERVED = NOT_OBSERVED_LABEL.lower()  # mid-sentence
@@ -82,10 +83,11 @@ def numbers_of(t: LookforTally, limit: int) -> str:
     if not c.base:
         return f"Not rated · {NOT_OBSERVED} {c.not_observed}" if not is_checklist(t.scale) else "Not seen in any visit"
     levels = " · ".join(f"{t.scale.label_of(v)} {n}" for v, n in c.counts.items())
+    share = f"{pct(c.evident_share)}, {interval_text(c.interval)}"
     if is_checklist(t.scale):
-        return f"Seen in {c.evident} of {c.base} visits ({pct(c.evident_share)})"
+        return f"Seen in {c.evident} of {c.base} visits ({share})"
     return (f"Rated {c.rated} · {NOT_OBSERVED} {c.not_observed} · {levels} · "
-            f"evident {c.evident} of {c.base} ({pct(c.evident_share)})")
+            f"evident {c.evident} of {c.base} ({share})")
 
 
 def row_of(t: LookforTally, limit: int) -> TallyRow:
@@ -96,6 +98,10 @@ def row_of(t: LookforTally, limit: int) -> TallyRow:
         segments = [Segment(v, t.scale.label_of(v), n, n / c.base, colors[v]) for v, n in c.counts.items()]
     return TallyRow(t.id, t.lookfor.label, t.lookfor.text, t.focus, t.lookfor.equity, c.suppressed, segments,
                     c.evident_share, numbers_of(t, limit))
+
+
+def _kappa(k) -> str:
+    return "-" if k is None or k.kappa is None else f"{k.kappa:.2f}"
 
 
 def legend_of(rows: list[LookforTally]) -> str:
@@ -141,9 +147,20 @@ class DebriefVM:
         return f"{visits} · {plural(t.observers, 'observer')} · {t.filters.describe()}"
 
     @property
+    def not_counted_note(self) -> str:
+        """The walk's visits the tallies leave out, in words: "1 visit in progress, not counted"."""
+        t, parts = self.tally, []
+        if t.in_progress:
+            parts.append(f"{plural(t.in_progress, 'visit')} in progress, not counted")
+        if t.empty_finished:
+            parts.append(f"{plural(t.empty_finished, 'finished visit')} with nothing rated, not counted")
+        return " · ".join(parts)
+
+    @property
     def empty_note(self) -> str:
         if not self.tally.total_visits:
-            return "No visits on this walk yet: the tallies appear here as soon as a visit is recorded."
+            return ("No counted visits on this walk yet: the tallies appear here as soon as a visit is finished "
+                    "with at least one rating.")
         return ""
 
     @property
@@ -152,6 +169,25 @@ class DebriefVM:
             return (f"Not shown: this selection, or the rest of the walk outside it, has fewer than "
                     f"{self.tally.threshold} visits, so a classroom could be singled out. Choose a wider filter.")
         return ""
+
+    # ---- freshness: the team's visits arrive by sync ---------------------------------------------------
+
+    def updated_text(self, last_success, now=None) -> str:
+        """'Team data updated 2 min ago' from the last successful sync round (None: never synced)."""
+        if last_success is None:
+            return "Only this tablet's visits: it has not synced with the server yet."
+        from sync.protocol import utcnow
+
+        minutes = int(((now or utcnow()) - last_success).total_seconds() // 60)
+        if minutes < 1:
+            return "Team data updated just now"
+        return f"Team data updated {plural(minutes, 'min', 'min')} ago"
+
+    def refresh(self) -> None:
+        """Read the tallies again (after a sync round brought new visits), keeping the filters and section."""
+        self.tally = self.debrief.tally(self.walk_id, filters=self.filters)
+        self.observer_count = self.tally.observers
+        self._cache.clear()
 
     # ---- filters --------------------------------------------------------------------------------------
 
@@ -211,7 +247,8 @@ class DebriefVM:
         t = self.trend()
         head = ["Focus look-for"] + [f"{phase_label(w.phase)}\n{day(w.walk_date)}" for w in t.walks]
         head.append("Change")
-        rows = [[r.label] + [pct(s) for s in r.shares] + ["-" if r.change is None else f"{r.change:+.0f} pts"]
+        rows = [[r.label] + [pct(s) if iv is None else f"{pct(s)}\n{round(iv[0] * 100)}-{round(iv[1] * 100)}%"
+                             for s, iv in zip(r.shares, r.intervals)] + [r.change_text]
                 for r in t.rows]
         return head, rows
 
@@ -220,9 +257,16 @@ class DebriefVM:
 
     def calibration_table(self) -> tuple[list[str], list[list[str]]]:
         cal = self.calibration()
-        rows = [[a.label, str(a.compared), pct(a.exact), pct(a.adjacent),
-                 "-" if a.kappa.kappa is None else f"{a.kappa.kappa:.2f}"] for a in cal.lookfors if a.compared]
-        return ["Look-for", "Pairs", "Exact", "Adjacent", "Kappa"], rows
+        rows = [[a.label, str(a.compared), pct(a.exact), pct(a.adjacent), _kappa(a.kappa),
+                 _kappa(a.weighted)] for a in cal.lookfors if a.compared]
+        return ["Look-for", "Pairs", "Exact", "Adjacent", "Kappa", "Weighted kappa"], rows
+
+    def drift_table(self) -> tuple[list[str], list[list[str]]]:
+        """Each observer's exact agreement with their partners on each walk of the cycle (drift); no teacher,
+        classroom or observer name, only 'Observer N' of this walk."""
+        walks, rows = self._once("drift", lambda: self.debrief.drift(self.walk_id))
+        head = ["Observer"] + [f"{phase_label(w.phase)}\n{day(w.walk_date)}" for w in walks]
+        return head, [[r.observer] + [f"{pct(share)} of {n}" if n else "-" for n, share in r.cells] for r in rows]
 
     def disagreements(self) -> list[str]:
         return [f"{a.label}, pair {d.code}: {d.observers[0]} {d.answers[0]}, {d.observers[1]} {d.answers[1]}"

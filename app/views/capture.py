@@ -180,14 +180,41 @@ def build(ctx: AppContext, visit_id: str) -> ft.View:
                             on_blur=set_students, on_submit=set_students)
     visit_note = note_field(None, "Visit note", vm.note(None))
 
-    async def finish(e):
-        flush_notes()
-        walk_id = ctx.guard(vm.finish)
+    def set_pair(e):
+        if ctx.attempt(lambda: vm.set_pair_code(pair.value or "")):
+            pair.value = vm.pair_code
+
+    pair = ft.TextField(label="Pair code (optional)", width=220, value=vm.pair_code, max_length=40,
+                        on_blur=set_pair, on_submit=set_pair)
+
+    async def done(action) -> None:
+        walk_id = ctx.guard(action)
         if walk_id and await ctx.saved():  # leave only once the finished visit is on the device's storage
             ctx.go(f"/walks/{walk_id}")
 
+    def close_then(action):
+        async def handler(e):
+            ctx.page.pop_dialog()
+            await done(action)
+        return handler
+
+    async def finish(e):
+        flush_notes()
+        set_pair(e)
+        question = vm.finish_question()
+        if question is None:
+            await done(vm.finish)
+            return
+        actions = [ft.TextButton("Keep rating", on_click=lambda e: ctx.page.pop_dialog(), height=48)]
+        if vm.empty:
+            actions.append(ft.TextButton("Discard visit", on_click=close_then(vm.discard), height=48))
+        actions.append(ft.FilledButton("Finish anyway", on_click=close_then(vm.finish), height=48))
+        ctx.page.show_dialog(ft.AlertDialog(modal=True, title=ft.Text("Finish this visit?"),
+                                            content=ft.Text(question), actions=actions))
+
     def back(e):
         flush_notes()
+        set_pair(e)
         ctx.go(f"/walks/{vm.walk.id}")
 
     body = [
@@ -199,6 +226,9 @@ def build(ctx: AppContext, visit_id: str) -> ft.View:
             ft.Column([heading("Subject", 16), subjects.control], col={"xs": 12, "lg": 6}),
             ft.Column([heading("Class type (optional)", 16), classes.control], col={"xs": 12, "lg": 8}),
             ft.Column([heading("Students (optional)", 16), ft.Row([students])], col={"xs": 12, "lg": 4}),
+            ft.Column([heading("Calibration pair (optional)", 16), ft.Row([pair]),
+                       ft.Text(vm.PAIR_CODE_HELP, size=13, color=ft.Colors.ON_SURFACE_VARIANT)],
+                      col={"xs": 12}),
         ], spacing=16, run_spacing=8),
         sections,
         heading("Visit", 16), visit_note,

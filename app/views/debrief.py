@@ -9,6 +9,7 @@ import flet_charts as fch
 from app.debrief.palette import EMPTY, OUTLINE
 from app.debrief.text import pct
 from app.viewmodels.debrief import FILTER_TITLES, SECTIONS, Choice, DebriefVM, Section, TallyRow
+from app.viewmodels._format import plural
 from app.views._widgets import ChoiceGroup, MessageLine, heading, screen
 from app.views.context import AppContext, message_of
 from sync.errors import LearnwalkError
@@ -83,6 +84,8 @@ def build(ctx: AppContext, walk_id: str) -> ft.View:
         return screen(f"/walks/{walk_id}/debrief", "Debrief", [ft.Text(message_of(exc), size=16)], back=back,
                       message=msg)
     summary = ft.Text(vm.summary, size=15)
+    not_counted = ft.Semantics(identifier="not-counted", content=ft.Text(vm.not_counted_note, size=15),
+                               visible=bool(vm.not_counted_note))
     content = ft.Column(spacing=12, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
     filters_box = ft.Column(spacing=6)
     groups: dict[str, ChoiceGroup] = {}
@@ -128,11 +131,14 @@ def build(ctx: AppContext, walk_id: str) -> ft.View:
         cal = vm.calibration()
         out: list[ft.Control] = [heading("Calibration")]
         if not cal.pairs:
-            out.append(ft.Text("No calibration pairs on this walk. Two observers in one classroom enter the same "
-                               "pair code on their visits.", size=15))
+            out.append(ft.Text("No calibration pairs on this walk. Two observers in one classroom at the same time "
+                               "type the same pair code in the visit's \"Pair code\" field.", size=15))
         else:
             out.append(ft.Text(f"{cal.pairs} pair{'s' if cal.pairs != 1 else ''} · overall exact agreement "
                                f"{pct(cal.overall_exact)}", size=15))
+            out.append(_legend("Exact: same answer. Adjacent: at most one level apart. Kappa: agreement beyond "
+                               "chance (1 perfect, 0 chance); weighted kappa counts a near miss as partly agreeing "
+                               "(scales of three or more levels)."))
             out.append(_table(*vm.calibration_table()))
             dis = vm.disagreements()
             if dis:
@@ -142,7 +148,17 @@ def build(ctx: AppContext, walk_id: str) -> ft.View:
                     # the descriptors of the two levels chosen: what the pair's discussion anchors on
                     out.extend(ft.Text(line, size=14, color=ft.Colors.ON_SURFACE_VARIANT) for line in anchors)
         out.extend(ft.Text(u, size=15) for u in cal.unpaired)
+        out.extend(draw_drift())
         return out
+
+    def draw_drift() -> list[ft.Control]:
+        head, rows = vm.drift_table()
+        if not rows:
+            return []
+        return [ft.Text("Each observer's agreement across the cycle's walks", size=16, weight=ft.FontWeight.W_600),
+                _legend("Exact agreement with their partners, of the answers compared; a falling share is drift, "
+                        "a reading of the rubric moving away from the team's: recalibrate on the look-fors above."),
+                _table(head, rows)]
 
     def draw_equity() -> list[ft.Control]:
         pause = vm.equity()
@@ -160,6 +176,7 @@ def build(ctx: AppContext, walk_id: str) -> ft.View:
 
     def draw() -> None:
         summary.value = vm.summary
+        not_counted.content.value, not_counted.visible = vm.not_counted_note, bool(vm.not_counted_note)
         content.controls = ctx.guard(drawers[vm.section]) or []
 
     def pick_section(value: str) -> None:
@@ -182,8 +199,67 @@ def build(ctx: AppContext, walk_id: str) -> ft.View:
                                    lambda v, n=name: pick_filter(n, v), min_width=56)
         filters_box.controls.append(ft.Column([ft.Text(FILTER_TITLES[name], size=14), groups[name].control],
                                               spacing=4))
+    # ---- live team data: pulls while this screen is open, redraws after a round that brought changes ----
+    sync = ctx.sync
+    updated = ft.Semantics(identifier="updated", content=ft.Text("", size=14, color=ft.Colors.ON_SURFACE_VARIANT))
+
+    def show_updated() -> None:
+        if sync is not None:
+            updated.content.value = vm.updated_text(ctx.guard(lambda: sync.status().last_success))
+
+    def after_round(changed: bool) -> None:
+        if changed:
+            ctx.guard(vm.refresh)
+            draw()
+        show_updated()
+        ctx.page.update()
+
+    def heard():  # called by the background sync task after each round
+        if ctx.page.views and ctx.page.views[-1] is view:
+            report = sync.last_report
+            after_round(bool(report and report.pulled))
+        else:
+            sync.unwatch(view)
+            if ctx.sync_listeners is not None:
+                ctx.sync_listeners.remove(heard)
+
+    async def refresh(e):
+        report = await ctx.in_background(sync.sync_once)
+        if report is not None:
+            ctx.say("Up to date." if not report.pulled else f"{plural(report.pulled, 'change')} received.")
+        after_round(True)
+
+    async def download_pdf(e):
+        made = await ctx.in_background(lambda: ctx.device.debrief.report_pdf(walk_id))
+        if made is None:
+            ctx.page.update()
+            return
+        name, data = made
+        picker = ft.FilePicker()  # a page service: on the web it hands the bytes to the browser as a download
+        try:
+            await picker.save_file(file_name=name, src_bytes=data, file_type=ft.FilePickerFileType.CUSTOM,
+                                   allowed_extensions=["pdf"])
+        except Exception as exc:  # e.g. a platform without a save dialog: say so, never a blank failure
+            ctx.error(message_of(exc, "saving the debrief PDF"))
+        else:
+            ctx.say(f"Debrief PDF ready: {name}.")
+        ctx.page.update()
+
+    pdf_btn = ft.Semantics(identifier="debrief-pdf", content=ft.TextButton(
+        "Debrief PDF", icon=ft.Icons.PICTURE_AS_PDF, on_click=download_pdf, height=48,
+        tooltip="Download this walk's debrief as a printable PDF"))
+    refresh_btn = ft.Semantics(identifier="refresh", content=ft.TextButton(
+        "Refresh", icon=ft.Icons.REFRESH, on_click=refresh, height=48)) if sync is not None else None
+    show_updated()
     draw()
     filters = ft.ExpansionTile(title=ft.Text("Filters", size=16), controls=[filters_box],
                                controls_padding=ft.Padding.symmetric(horizontal=8, vertical=4))
-    body = [ft.Text(vm.subtitle, size=15), summary, filters, sections.control, content]
-    return screen(f"/walks/{walk_id}/debrief", vm.title, body, back=back, message=msg)
+    fresh = [ft.Row([updated, refresh_btn, pdf_btn] if refresh_btn is not None else [pdf_btn], wrap=True,
+                    spacing=12)]
+    body = [ft.Text(vm.subtitle, size=15), summary, not_counted, *fresh, filters, sections.control, content]
+    view = screen(f"/walks/{walk_id}/debrief", vm.title, body, back=back, message=msg)
+    if sync is not None and sync.status().enrolled:
+        sync.watch(view)  # pulls now, then about every minute while this screen is open
+        if ctx.sync_listeners is not None:
+            ctx.sync_listeners.add(heard)
+    return view

@@ -89,4 +89,22 @@ def build(ctx: AppContext, walk_id: str) -> ft.View:
         rows,
         team_box,
     ]
-    return screen(f"/walks/{walk_id}", vm.title, body, back=lambda e: ctx.go("/"), message=msg)
+    view = screen(f"/walks/{walk_id}", vm.title, body, back=lambda e: ctx.go("/"), message=msg)
+    sync = ctx.sync
+
+    def heard():  # a background round ended: a teammate's visit that arrived is listed without a tap
+        if ctx.page.views and ctx.page.views[-1] is view:
+            if sync.last_report is not None and sync.last_report.pulled:
+                ctx.guard(vm.refresh)
+                draw()
+                ctx.page.update()
+        else:
+            sync.unwatch(view)
+            if ctx.sync_listeners is not None:
+                ctx.sync_listeners.remove(heard)
+
+    if sync is not None and sync.status().enrolled:
+        sync.watch(view)  # team data on screen: pull about every minute while it is open
+        if ctx.sync_listeners is not None:
+            ctx.sync_listeners.add(heard)
+    return view

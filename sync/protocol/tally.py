@@ -1,8 +1,10 @@
 """What a look-for tally counts, defined once: the device's debrief and the server's XLSX Tallies sheet both use it.
 
 The rule in words is docs/debrief.md, "What is counted". Per walk and look-for:
-- counted visits: live visits; of a calibration pair (visits of one walk sharing a calibration code) only those of
-  the observer whose id sorts first, among the visits the reader holds (one classroom counts once);
+- counted visits: live visits that are finished (an end time) and marked (at least one live cell holding a value or
+  "not observed"): a visit still open, or finished with nothing rated, is not a classroom's numbers yet; of a
+  calibration pair (counted visits of one walk sharing a calibration code) only those of the observer whose id
+  sorts first, among the visits the reader holds (one classroom counts once);
 - the look-for's base: the counted visits it applies to (a subject-limited look-for: visits of its subjects and
   visits with no subject recorded); only the ratings of those visits count;
 - rated: cells holding a value of the scale; not observed: cells marked so; counts: rated cells per scale value;
@@ -132,15 +134,57 @@ class TallyRules:
 _KNOWN: dict[str, tuple["Rubric", TallyRules]] = {}
 
 
-def counted_visit(visit, partner, *partner_where):
-    """SQL condition: `visit` (a mapped visit class, or an alias) is live and counted in tallies.
+def is_mark(value: str | None, not_observed: bool) -> bool:
+    """A live cell that marks a visit as rated: a value, or "not observed" (a cleared cell is a tombstone)."""
+    return bool(not_observed) or bool(value)
+
+
+def finished(visit):
+    """SQL condition: the visit was finished (it has an end time; reopening it clears that)."""
+    return visit.ended_at.is_not(None)
+
+
+def marked(visit, rating):
+    """SQL condition for a store that keeps ratings as rows: `visit` has at least one live mark (is_mark)."""
+    has_value = and_(rating.value.is_not(None), rating.value != "")
+    return exists().where(rating.visit_id == visit.id, rating.deleted == False,  # noqa: E712
+                          or_(has_value, rating.not_observed == True))  # noqa: E712
+
+
+def counted_visit(visit, partner, *partner_where, marked_visit=None):
+    """SQL condition: `visit` (a mapped visit class, or an alias) is live, finished, marked and counted in tallies.
 
     `partner` is another alias of the same table; `partner_where` limits partners to the visits the reader may
-    see, so a partner the reader cannot see never hides a visit it can. Observer ids are compared as text; user ids
-    are UUIDs of one shape, so every collation orders them alike.
+    see, so a partner the reader cannot see never hides a visit it can. `marked_visit(alias)` is the store's
+    "has a mark" condition (`marked` over its rating rows); a reader whose cells are not rows passes None and
+    checks marks itself with `counted_of` instead. Observer ids are compared as text; user ids are UUIDs of one
+    shape, so every collation orders them alike.
     """
+    marks = (lambda v: [marked_visit(v)]) if marked_visit is not None else (lambda v: [])
     earlier_partner = exists().where(partner.walk_id == visit.walk_id, partner.deleted == False,  # noqa: E712
+                                     finished(partner), *marks(partner),
                                      partner.calibration_code == visit.calibration_code,
                                      partner.observer_id < visit.observer_id, *partner_where)
     unpaired = or_(visit.calibration_code.is_(None), visit.calibration_code == "")
-    return and_(visit.deleted == False, or_(unpaired, ~earlier_partner))  # noqa: E712
+    return and_(visit.deleted == False, finished(visit), *marks(visit), or_(unpaired, ~earlier_partner))  # noqa: E712
+
+
+class VisitFacts(NamedTuple):
+    """What the counting rule needs of one live visit of a walk, for a reader that counts in Python."""
+    observer_id: str
+    calibration_code: str | None
+    finished: bool
+    marked: bool
+
+
+def counted_of(visits: "list[VisitFacts]") -> list[bool]:
+    """Per live visit of one walk (those the reader holds), whether tallies count it: the rule of
+    counted_visit, in Python (the server reads a visit's marks from its stored cells)."""
+    ok = [v.finished and v.marked for v in visits]
+    first: dict[str, str] = {}
+    for v, good in zip(visits, ok):
+        if good and v.calibration_code:
+            known = first.get(v.calibration_code)
+            first[v.calibration_code] = v.observer_id if known is None else min(known, v.observer_id)
+    return [good and (not v.calibration_code or v.observer_id == first[v.calibration_code])
+            for v, good in zip(visits, ok)]

@@ -10,11 +10,12 @@ import pytest
 from app.store.db import open_engine
 from app.store.seed import seed
 from app.store.services import CaptureService
-from tests.support.browser import by_id, learnwalk_exe
+from tests.support.browser import by_id, learnwalk_exe, tap
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-ROW = re.compile(r"Rated (\d+) · not observed (\d+) · (.*) · evident (\d+) of (\d+) \(\d+%\)$")
+ROW = re.compile(r"Rated (\d+) · not observed (\d+) · (.*) · evident (\d+) of (\d+) \(\d+%, 95% interval "
+                 r"(\d+)-(\d+)%\)$")
 
 
 def cli_tally(data_dir, walk_id, *extra) -> dict:
@@ -30,12 +31,12 @@ def read_row(page, lookfor_id: str) -> dict:
     assert m, f"tally row text not in the expected words: {text!r}"
     levels = [int(part.rsplit(" ", 1)[1]) for part in m.group(3).split(" · ")]
     return {"rated": int(m.group(1)), "not_observed": int(m.group(2)), "counts": levels,
-            "evident": int(m.group(4))}
+            "evident": int(m.group(4)), "interval": [int(m.group(6)), int(m.group(7))]}
 
 
 def from_json(lf: dict) -> dict:
     return {"rated": lf["rated"], "not_observed": lf["not_observed"], "counts": list(lf["counts"].values()),
-            "evident": lf["evident"]}
+            "evident": lf["evident"], "interval": [round(x * 100) for x in lf["interval"]]}
 
 
 @pytest.fixture
@@ -74,3 +75,61 @@ def test_debrief_tally_row_matches_learnwalk_tally_json_and_follows_a_filter(see
         " return e && e.innerText.startsWith(`Rated ${n} `) || (e && e.innerText.includes(`. Rated ${n} `)); }",
         arg=[target["id"], filtered["rated"]], timeout=10_000)
     assert read_row(page, target["id"]) == from_json(filtered)
+
+
+def test_an_open_visit_and_an_empty_finished_visit_change_no_share_and_finishing_unrated_asks_first(
+        seeded_dir, app_process, ui_page):
+    data, walk_id = seeded_dir
+    target = next(lf for lf in cli_tally(data, walk_id)["lookfors"] if len(lf["counts"]) > 1)
+    app = app_process(data)
+    page = ui_page(f"{app.url}walks/{walk_id}", height=4800)
+    by_id(page, "debrief").click()
+    before = read_row(page, target["id"])
+    page.get_by_label("Back", exact=True).click()
+
+    # a visit with one rating: Finish asks once, "Keep rating" stays; Back leaves it open
+    page.get_by_role("button", name="New visit").click()
+    lowest = next(iter(target["counts"]))
+    tap(by_id(page, f"rate:{target['id']}:{lowest}"))
+    by_id(page, f"rate:{target['id']}:{lowest}").and_(page.locator('[aria-checked="true"]')).wait_for(
+        timeout=10_000)
+    page.get_by_role("button", name="Finish visit", exact=True).click()
+    page.get_by_text(re.compile(r"^\d+ look-fors not rated: finish anyway\?$")).wait_for(timeout=10_000)
+    page.get_by_role("button", name="Keep rating", exact=True).click()
+    page.get_by_role("button", name="Finish visit", exact=True).wait_for()
+    page.get_by_label("Back", exact=True).click()
+
+    # a visit with nothing rated: the question offers to discard it; finished anyway, it is not counted
+    page.get_by_role("button", name="New visit").click()
+    page.get_by_role("button", name="Finish visit", exact=True).click()
+    page.get_by_text(re.compile("^Nothing is rated on this visit")).wait_for(timeout=10_000)
+    assert page.get_by_role("button", name="Discard visit", exact=True).is_visible()
+    page.get_by_role("button", name="Finish anyway", exact=True).click()
+    page.get_by_role("button", name="New visit").wait_for()
+
+    by_id(page, "debrief").click()
+    by_id(page, "not-counted").wait_for(timeout=15_000)
+    assert by_id(page, "not-counted").inner_text() == (
+        "1 visit in progress, not counted · 1 finished visit with nothing rated, not counted")
+    assert read_row(page, target["id"]) == before == from_json(
+        next(lf for lf in cli_tally(data, walk_id)["lookfors"] if lf["id"] == target["id"]))
+
+
+def test_the_debrief_pdf_button_hands_the_report_to_the_browser_as_a_download(seeded_dir, app_process, ui_page,
+                                                                              tmp_path):
+    data, walk_id = seeded_dir
+    app = app_process(data)
+    page = ui_page(f"{app.url}walks/{walk_id}/debrief")
+    by_id(page, "debrief-pdf").wait_for(timeout=15_000)
+    before = sorted(p.name for p in data.rglob("*.pdf"))
+    with page.expect_download(timeout=60_000) as info:
+        by_id(page, "debrief-pdf").click()
+    download = info.value
+    saved = tmp_path / "got.pdf"
+    download.save_as(saved)
+    assert download.suggested_filename.startswith("debrief-") and download.suggested_filename.endswith(".pdf")
+    body = saved.read_bytes()
+    assert body.startswith(b"%PDF-") and len(body) > 5_000
+    text = subprocess.run(["pdftotext", str(saved), "-"], capture_output=True, text=True, check=True).stdout
+    assert "95% interval" in text
+    assert sorted(p.name for p in data.rglob("*.pdf")) == before  # nothing written beside the tablet's data

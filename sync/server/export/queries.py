@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from operator import itemgetter
 
-from sqlalchemy import String, func, inspect, select, type_coerce
-from sqlalchemy.orm import aliased
+from sqlalchemy import String, func, select, type_coerce
 from sqlalchemy.sql import Select
-from sqlalchemy.sql.util import ClauseAdapter
 
 from sync.protocol import tally
 from sync.protocol.export import ExportFilters
@@ -127,20 +125,20 @@ def count_visits(scope, f: ExportFilters) -> Select:
 
 TALLY_WALK_SQL = (Walk.id, Walk.walk_date, Walk.school_id, Walk.cycle_label, Walk.phase, Walk.rubric_id,
                   Walk.rubric_version)
-# a walk_cells() row: the walk's tally columns, the visit's subject, then its stored cells (STORED_CELLS)
+# a walk_cells() row: the walk's tally columns, the visit's subject, observer, calibration code, then its stored
+# cells (STORED_CELLS)
 T_WALK = itemgetter(*range(len(TALLY_WALK_SQL)))
 T_WALK_RUBRIC = itemgetter(0, 5, 6)  # walk id, rubric id, rubric version: one walk's rows are grouped by it
-T_SUBJECT = len(TALLY_WALK_SQL)
+T_SUBJECT, T_OBSERVER, T_CODE = range(len(TALLY_WALK_SQL), len(TALLY_WALK_SQL) + 3)
 
 
 def walk_cells(scope, f: ExportFilters) -> Select:
-    """Every visit the tallies count (sync.protocol.tally: a calibration partner is left out) as its walk's tally
-    columns, its subject and its cells (None, None if it has none), walk by walk: the tallies count visits and
-    cells per walk in one pass (xlsx_out.tally_rows). Partners are looked for among the visits the caller may see
-    (the scope's clauses, re-aimed at the partner alias), as a device looks among the visits it holds."""
-    partner = aliased(Visit)
-    to_partner = ClauseAdapter(inspect(partner).selectable)
-    seen = [to_partner.traverse(c) for c in scope.where(Visit)]
-    return (_with_cells(walk_visit_join(*TALLY_WALK_SQL, Visit.subject, *CELLS), outer=True)
-            .where(*_visits_where(scope, f), tally.counted_visit(Visit, partner, *seen))
+    """Every finished live visit the caller may see, as its walk's tally columns, its subject, observer and code
+    and its cells (None, None if it has none), walk by walk: the tallies pick the counted ones in Python
+    (sync.protocol.tally.counted_of: a visit's marks are in its stored cells, a calibration partner is left out)
+    and count visits and cells per walk in one pass (xlsx_out.tally_rows). Partners are looked for among these
+    visits, as a device looks among the visits it holds."""
+    return (_with_cells(walk_visit_join(*TALLY_WALK_SQL, Visit.subject, Visit.observer_id, Visit.calibration_code,
+                                        *CELLS), outer=True)
+            .where(*_visits_where(scope, f), tally.finished(Visit))
             .order_by(Walk.walk_date, Walk.id))

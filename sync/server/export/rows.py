@@ -27,7 +27,8 @@ VISIT_COLUMNS = ["walk_id", "visit_id", "visit_no", "school_id", "walk_date", "c
                  "rubric_version", "started_at", "ended_at", "updated_at"]
 
 TALLY_COLUMNS = ["walk_id", "walk_date", "school_id", "cycle_label", "phase", "rubric_id", "rubric_version",
-                 "lookfor_id", "lookfor_label", "visits", "rated", "not_observed", "evident", "counts"]
+                 "lookfor_id", "lookfor_label", "visits", "rated", "not_observed", "evident", "counts",
+                 "of", "evident_share", "interval_low", "interval_high"]
 
 NOT_OBSERVED = NOT_OBSERVED_VALUE  # a wide CSV cell for "not observed" (empty means not rated)
 

@@ -5,7 +5,8 @@ from itertools import groupby
 from typing import Iterator
 
 from sync.protocol.cells import live_ratings
-from sync.protocol.tally import TallyRules
+from sync.protocol.intervals import wilson
+from sync.protocol.tally import TallyRules, VisitFacts, counted_of, is_mark
 from sync.server.export import queries
 from sync.server.export.lookfors import DICTIONARY_COLUMNS
 from sync.server.export.queries import R_LOOKFOR_ID, R_RUBRIC_ID, R_RUBRIC_VERSION, STORED_CELLS
@@ -35,24 +36,29 @@ def _rating_rows(src: ExportSource):
 
 def _walk_counts(src: ExportSource):
     """(walk columns, the walk's TallyRules, counted visits by subject, {lookfor_id: {"values": {value: n},
-    "not_observed": n}}) per walk, from the walk's counted visits and the live cells in their look-fors' base, in
-    one ordered pass (one walk's counts in memory at a time)."""
+    "not_observed": n}}) per walk, from the walk's counted visits (sync.protocol.tally.counted_of) and the live
+    cells in their look-fors' base, in one ordered pass (one walk's visits in memory at a time)."""
     known: dict[tuple[str, int], TallyRules] = {}
     for (_, *rubric), rows in groupby(src.rows(queries.walk_cells), key=queries.T_WALK_RUBRIC):
         key = (rubric[0], rubric[1])
         rules = known.get(key) or known.setdefault(key, TallyRules.of(src.catalog.rubrics.get(key)))
+        visits, facts = [], []
+        for r in rows:
+            devices, cells = STORED_CELLS(r)
+            # stored cells without their writers (not cells.rows): counting needs none, and this runs per rating
+            live = [] if cells is None else list(live_ratings(decode(devices, cells)[1]))
+            visits.append((r, live))
+            facts.append(VisitFacts(r[queries.T_OBSERVER], r[queries.T_CODE], True,
+                                    any(is_mark(v, no) for _, v, no in live)))
         subjects: dict[str | None, int] = {}
         per: dict[str, dict] = {}
-        for r in rows:
+        for (r, live), counted in zip(visits, counted_of(facts)):
+            if not counted:
+                continue
             subject = r[queries.T_SUBJECT]
             subjects[subject] = subjects.get(subject, 0) + 1
-            devices, cells = STORED_CELLS(r)
-            if cells is None:  # a visit without cells
-                continue
-            stored = decode(devices, cells)[1]
             outside = rules.outside_base(subject)  # look-fors this visit is not in the base of: usually none
-            # stored cells without their writers (not cells.rows): counting needs none, and this runs per rating
-            for lookfor_id, value, not_observed in live_ratings(stored):
+            for lookfor_id, value, not_observed in live:
                 if outside and lookfor_id in outside:
                     continue
                 cell = per.get(lookfor_id)
@@ -62,7 +68,8 @@ def _walk_counts(src: ExportSource):
                     cell["not_observed"] += 1
                 elif value:
                     cell["values"][value] = cell["values"].get(value, 0) + 1
-        yield queries.T_WALK(r), rules, subjects, per
+        if subjects:
+            yield queries.T_WALK(visits[0][0]), rules, subjects, per
 
 
 def tally_rows(src: ExportSource):
@@ -76,7 +83,16 @@ def tally_rows(src: ExportSource):
             c = rule.count(rule.base(subjects), cell["values"], cell["not_observed"])
             yield [walk_id, iso_date(walk_date), school_id, cycle, phase, rubric_id, version, lookfor_id,
                    src.catalog.info(rubric_id, version, lookfor_id).label, c.visits, c.rated, c.not_observed,
-                   c.evident, "; ".join(f"{v}={n}" for v, n in c.counts.items())]
+                   c.evident, "; ".join(f"{v}={n}" for v, n in c.counts.items()), *_share(c.evident, c.share_base)]
+
+
+def _share(evident: int, of: int) -> list:
+    """of, evident share and its 95% Wilson interval (sync.protocol.intervals), fractions to 4 places; blanks
+    when nothing was rated."""
+    iv = wilson(evident, of)
+    if iv is None:
+        return [of, None, None, None]
+    return [of, round(evident / of, 4), round(iv[0], 4), round(iv[1], 4)]
 
 
 def xlsx(src: ExportSource) -> Iterator[bytes]:

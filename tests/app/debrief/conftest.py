@@ -58,8 +58,9 @@ class Store:
         return self.service.create_walk(school_id="school-1", rubric_id=RUBRIC.id, rubric_version=1,
                                         focus=list(focus), walk_date=kw.pop("walk_date", date(2026, 11, 20)), **kw)
 
-    def visit(self, walk_id: str, observer: str, ratings: dict, code: str | None = None, **fields):
-        """One finished visit; ratings map look-for -> value, or None for 'not observed'."""
+    def visit(self, walk_id: str, observer: str, ratings: dict, code: str | None = None, finish: bool = True,
+              **fields):
+        """One visit, finished unless finish=False; ratings map look-for -> value, or None for 'not observed'."""
         svc = self.as_observer(observer)
         with svc.batch():  # the same service calls as taps, committed together to keep the tests quick
             v = svc.start_visit(walk_id, **fields)
@@ -70,7 +71,8 @@ class Store:
                     svc.rate(v.id, lf, value)
             if code:
                 svc.update_visit(v.id, calibration_code=code)
-            svc.finish_visit(v.id)
+            if finish:
+                svc.finish_visit(v.id)
         return v
 
 

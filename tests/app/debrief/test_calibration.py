@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.debrief.calibration import calibration, cohen_kappa
+from app.debrief.calibration import calibration, cohen_kappa, observer_drift, weighted_kappa
 
 
 def test_kappa_matches_the_wikipedia_worked_example():
@@ -13,6 +13,33 @@ def test_kappa_matches_the_wikipedia_worked_example():
     k = cohen_kappa(items)
     assert (k.items, k.po, k.pe) == (50, pytest.approx(0.7), pytest.approx(0.5))
     assert k.kappa == pytest.approx(0.4)
+
+
+def _kappa_by_disagreement_weights(items, order):
+    """The other textbook form, kappa_w = 1 - sum(v * observed) / sum(v * expected) with disagreement weights
+    v = |i - j| / (k - 1), from the full k x k table: an independent computation to hold weighted_kappa to."""
+    k, n = len(order), len(items)
+    table = [[sum(1 for a, b in items if (a, b) == (x, y)) for y in order] for x in order]
+    rows, cols = [sum(r) for r in table], [sum(c) for c in zip(*table)]
+    v = [[abs(i - j) / (k - 1) for j in range(k)] for i in range(k)]
+    observed = sum(v[i][j] * table[i][j] for i in range(k) for j in range(k)) / n
+    expected = sum(v[i][j] * rows[i] * cols[j] for i in range(k) for j in range(k)) / (n * n)
+    return 1 - observed / expected
+
+
+def test_linear_weighted_kappa_matches_a_hand_worked_table_and_the_disagreement_weight_form():
+    # 10 classrooms, 3 levels: exact 3+2+2, one step apart 2 (weight 1/2), two steps apart 1 (weight 0).
+    # po_w = (7 + 2 * 0.5) / 10 = 0.8; rater A's shares 5,3,2 and B's 3,3,4 give pe_w = 53 / 100;
+    # kappa_w = (0.8 - 0.53) / (1 - 0.53) = 0.5745 (unweighted kappa: po 0.7, pe 0.32 -> 0.5588)
+    items = ([("1", "1")] * 3 + [("2", "2")] * 2 + [("3", "3")] * 2 + [("1", "2"), ("2", "3"), ("1", "3")])
+    k = weighted_kappa(items, ["1", "2", "3"])
+    assert (k.items, k.po, k.pe) == (10, pytest.approx(0.8), pytest.approx(0.53))
+    assert k.kappa == pytest.approx(0.27 / 0.47) == pytest.approx(_kappa_by_disagreement_weights(items, "123"))
+    assert cohen_kappa(items).kappa == pytest.approx(0.38 / 0.68)
+    # on two levels the linear weights are 1 and 0: weighted kappa is Cohen's kappa (the Wikipedia example)
+    two = [("yes", "yes")] * 20 + [("yes", "no")] * 5 + [("no", "yes")] * 10 + [("no", "no")] * 15
+    assert weighted_kappa(two, ["no", "yes"]).kappa == pytest.approx(0.4)
+    assert weighted_kappa([("na", "3")], ["1", "2", "3"]).kappa is None  # 'not observed' is not on the scale
 
 
 def test_kappa_is_undefined_when_both_raters_use_one_category_only():
@@ -50,6 +77,11 @@ def test_agreement_per_lookfor_counts_exact_and_adjacent_pairs(store, paired_wal
     assert talk.exact == pytest.approx(2 / 4) and talk.adjacent == pytest.approx(3 / 4)
     # A: 3,2,4,1  B: 3,2,3,3 -> po .5; pe = (1*3 + 1*1 + 0 + 0)/16 = 4/16 -> kappa (.5-.25)/.75 = 1/3
     assert talk.kappa.kappa == pytest.approx(1 / 3)
+    # linear weights 1, 2/3, 1/3, 0: po_w = (1 + 1 + 2/3 + 1/3) / 4 = 0.75; A's values 3,2,4,1 and B's 3,2,3,3
+    assert talk.weighted.po == pytest.approx(0.75)
+    assert talk.weighted.kappa == pytest.approx(_kappa_by_disagreement_weights(
+        [("3", "3"), ("2", "2"), ("4", "3"), ("1", "3")], "1234"))
+    assert next(a for a in cal.lookfors if a.lookfor_id == "t.questions").weighted is None  # two levels
     assert [(d.code, d.answers) for d in talk.disagreements] == [("P3", ("Fully", "Mostly")),
                                                                   ("P4", ("Not yet", "Mostly"))]
 
@@ -94,3 +126,21 @@ def test_a_disagreement_shows_what_each_chosen_level_looks_like(store):
     assert vm.disagreements()[0] == "Students learn with each other, pair P1: Observer 1 Mostly, Observer 2 Somewhat"
     assert vm.disagreement_anchors()[0] == [f"Mostly: {mostly}", f"Somewhat: {somewhat}"]
     assert vm.disagreement_anchors()[1] == [f"Yes: {dl.lookfor('dl.engaged').descriptor('4')}"]
+
+
+def test_drift_is_each_observers_exact_agreement_on_each_walk_of_the_cycle(store):
+    from datetime import date
+
+    first = store.walk(cycle_label="Fall", phase="baseline", walk_date=date(2026, 9, 1))
+    later = store.walk(cycle_label="Fall", phase="six-week", walk_date=date(2026, 10, 15))
+    V = store.visit
+    V(first.id, "obs-a", {"t.talk": "3", "t.questions": "yes"}, code="P1")
+    V(first.id, "obs-b", {"t.talk": "3", "t.questions": "yes"}, code="P1")  # agree on both
+    V(later.id, "obs-a", {"t.talk": "4", "t.questions": "yes"}, code="P1")
+    V(later.id, "obs-b", {"t.talk": "2", "t.questions": "yes"}, code="P1")  # agree on questions and target
+    V(later.id, "obs-c", {"t.talk": "2"})  # no pair: no drift row
+    walks, rows = observer_drift(store.engine, store.catalog, later.id)
+    assert [w.id for w in walks] == [first.id, later.id]
+    # the checklist look-for left blank by both is "not seen" by both: an agreement
+    assert [(r.observer, r.cells) for r in rows] == [("Observer 1", [(3, 1.0), (3, pytest.approx(2 / 3))]),
+                                                     ("Observer 2", [(3, 1.0), (3, pytest.approx(2 / 3))])]

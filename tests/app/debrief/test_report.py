@@ -40,9 +40,9 @@ def test_report_text_shows_the_walks_facts_and_numbers(report_pdf):
     text = pdftotext(report_pdf[0])
     assert "Learning walk debrief" in text and "Test School" in text and "November 20, 2026" in text
     assert "6 classrooms" in text and "2 observers" in text
-    assert "80% evident (4 of 5 rated)" in text  # questions, the focus look-for
-    assert "60% evident (3 of 5 rated)" in text  # student talk
-    assert "50% evident (3 of 6 visits)" in text  # the checklist look-for
+    assert "80% evident (4 of 5 rated; 95% interval 38-96%)" in text  # questions, the focus look-for
+    assert "60% evident (3 of 5 rated; 95% interval 23-88%)" in text  # student talk
+    assert "50% evident (3 of 6 visits; 95% interval 19-81%)" in text  # the checklist look-for
     assert text.index("Focus look-fors") < text.index("Student talk") < text.index("What we saw")
 
 

@@ -81,3 +81,38 @@ def test_a_deleted_partner_does_not_hide_its_partners_visit(store):
     for n in range(2):
         store.visit(w.id, "obs-b", {"t.talk": "3"})
     assert tally(store, w).get("t.talk").cell.counts == {"1": 0, "2": 0, "3": 2, "4": 1}
+
+
+def test_an_open_visit_and_an_empty_finished_visit_change_no_number(store):
+    w = store.walk()
+    for value in ("4", "4", "3", "4", "1"):
+        store.visit(w.id, "obs-a", {"t.talk": value})
+    before = tally(store, w)
+    store.visit(w.id, "obs-b", {"t.talk": "1"}, finish=False)  # left open (the app was closed mid-visit)
+    store.visit(w.id, "obs-b", {})  # finished with nothing rated
+    store.visit(w.id, "obs-b", {"t.questions": None})  # only "not observed": finished and marked, so counted
+    after = tally(store, w)
+    talk_before, talk_after = before.get("t.talk").cell, after.get("t.talk").cell
+    assert (talk_before.evident, talk_before.rated) == (talk_after.evident, talk_after.rated) == (4, 5)
+    assert after.visits == before.visits + 1
+    assert (after.in_progress, after.empty_finished) == (1, 1)
+    assert after.to_json()["not_counted"] == {"in_progress": 1, "finished_empty": 1}
+
+
+def test_an_open_or_empty_first_observer_leaves_the_partners_visit_counted(store):
+    w = store.walk()
+    store.visit(w.id, "obs-a", {"t.talk": "1"}, code="P", finish=False)
+    store.visit(w.id, "obs-b", {"t.talk": "4"}, code="P")
+    store.visit(w.id, "obs-a", {}, code="Q")
+    store.visit(w.id, "obs-b", {"t.talk": "3"}, code="Q")
+    assert tally(store, w).get("t.talk").cell.counts == {"1": 0, "2": 0, "3": 1, "4": 1}
+
+
+def test_the_python_face_of_the_rule_counts_as_the_sql_face():
+    from sync.protocol.tally import VisitFacts, counted_of, is_mark
+
+    assert [is_mark(v, n) for v, n in (("3", False), (None, True), (None, False), ("", False))] == [
+        True, True, False, False]
+    facts = [VisitFacts("b", "P", True, True), VisitFacts("a", "P", False, True),  # a's open: b counts
+             VisitFacts("a", None, True, False), VisitFacts("c", "Q", True, True), VisitFacts("a", "Q", True, True)]
+    assert counted_of(facts) == [True, False, False, False, True]

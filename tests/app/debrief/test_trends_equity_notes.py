@@ -31,6 +31,10 @@ def test_cycle_trend_puts_walks_in_phase_order_with_the_change_per_focus_lookfor
     assert talk.lookfor_id == "t.talk" and talk.shares == pytest.approx([1 / 3, 2 / 3, 1.0])
     assert talk.change == pytest.approx(66.7)
     assert questions.lookfor_id == "t.questions" and questions.change == pytest.approx(66.7)
+    # 1 of 3 against 3 of 3: the 95% intervals (6-79% and 44-100%) overlap, and the table says so in words
+    assert talk.too_close and talk.change_text == "+67 pts, too close to call"
+    assert [round(iv[0], 2) for iv in talk.intervals] == [0.06, 0.21, 0.44]
+    assert trend.to_json()["lookfors"][0]["too_close_to_call"] is True
 
 
 def test_a_walk_without_a_cycle_is_its_own_trend_with_no_change(store, hand_walk):

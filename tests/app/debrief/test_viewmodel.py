@@ -8,8 +8,9 @@ def test_rows_say_the_numbers_of_the_tally_in_words(store, hand_walk):
     vm = DebriefVM(store.device, hand_walk.id)
     row = vm.row("t.talk")
     assert row.identifier == "tally:t.talk"
-    assert row.numbers == "Rated 5 · not observed 1 · Not yet 1 · Somewhat 1 · Mostly 2 · Fully 1 · evident 3 of 5 (60%)"
-    assert vm.row("t.target").numbers == "Seen in 3 of 6 visits (50%)"
+    assert row.numbers == ("Rated 5 · not observed 1 · Not yet 1 · Somewhat 1 · Mostly 2 · Fully 1 · "
+                           "evident 3 of 5 (60%, 95% interval 23-88%)")
+    assert vm.row("t.target").numbers == "Seen in 3 of 6 visits (50%, 95% interval 19-81%)"
     assert vm.row("t.questions").spoken.startswith("Questions. Focus · Equity. Rated 5")
 
 
@@ -45,18 +46,46 @@ def test_observer_filter_offers_observers_by_number(store, hand_walk):
 def test_calibration_and_equity_tables_hold_no_identity(store, hand_walk):
     vm = DebriefVM(store.device, hand_walk.id)
     head, rows = vm.calibration_table()
-    assert head == ["Look-for", "Pairs", "Exact", "Adjacent", "Kappa"] and rows[0][:3] == ["Questions", "1", "0%"]
+    assert head == ["Look-for", "Pairs", "Exact", "Adjacent", "Kappa", "Weighted kappa"]
+    assert rows[0][:3] == ["Questions", "1", "0%"]
     assert vm.disagreements()[0] == "Questions, pair P1: Observer 1 Yes, Observer 2 No"
     head, rows = vm.equity_table()
     assert head == ["Look-for", "General (4)", "Inclusion", "Special education"]
     assert rows == [["Questions", "67% (2 of 3)", "fewer than 3 visits", "fewer than 3 visits"]]
-    assert "obs-" not in str((vm.calibration_table(), vm.disagreements(), vm.equity_table()))
+    assert "obs-" not in str((vm.calibration_table(), vm.disagreements(), vm.equity_table(), vm.drift_table()))
 
 
 def test_a_walk_without_visits_says_so_instead_of_showing_zeros(store):
     vm = DebriefVM(store.device, store.walk().id)
-    assert vm.empty_note.startswith("No visits on this walk yet")
+    assert vm.empty_note.startswith("No counted visits on this walk yet")
     assert vm.row("t.talk").numbers == "Not rated: no visit it applies to."
     full = DebriefVM(store.device, store.walk().id)
     store.visit(full.walk_id, "obs-a", {"t.talk": "2"}, grade="1", subject="ELA")
     assert DebriefVM(store.device, full.walk_id).empty_note == ""
+
+
+def test_visits_left_out_of_the_tallies_are_said_in_words(store):
+    w = store.walk()
+    assert DebriefVM(store.device, w.id).not_counted_note == ""
+    store.visit(w.id, "obs-a", {"t.talk": "2"}, finish=False)
+    assert DebriefVM(store.device, w.id).not_counted_note == "1 visit in progress, not counted"
+    store.visit(w.id, "obs-b", {"t.talk": "2"}, finish=False)
+    store.visit(w.id, "obs-b", {})
+    assert DebriefVM(store.device, w.id).not_counted_note == (
+        "2 visits in progress, not counted · 1 finished visit with nothing rated, not counted")
+
+
+def test_the_debrief_says_how_fresh_the_team_data_is_and_refresh_reads_new_visits(store):
+    from datetime import datetime, timedelta, timezone
+
+    w = store.walk()
+    vm = DebriefVM(store.device, w.id)
+    now = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
+    assert vm.updated_text(None).startswith("Only this tablet's visits")
+    assert vm.updated_text(now - timedelta(seconds=30), now) == "Team data updated just now"
+    assert vm.updated_text(now - timedelta(minutes=2, seconds=5), now) == "Team data updated 2 min ago"
+    for value in ("3", "4", "1"):
+        store.visit(w.id, "obs-b", {"t.talk": value})  # as a sync round would bring them
+    assert vm.tally.visits == 0
+    vm.refresh()
+    assert vm.tally.visits == 3 and vm.row("t.talk").numbers.endswith("evident 2 of 3 (67%, 95% interval 21-94%)")

@@ -142,6 +142,21 @@ def test_finish_records_the_end_time_returns_to_the_walk_and_asks_for_a_sync(ser
     assert service.unfinished_visit() is None
 
 
+def test_finishing_with_unrated_lookfors_asks_once_and_an_empty_visit_can_be_discarded(service, walk_id):
+    walk = WalkVM(service, walk_id)
+    vm = CaptureVM(service, walk.new_visit())
+    assert vm.empty and vm.finish_question().startswith("Nothing is rated on this visit")
+    vm.tap("dl.interactive", "3")
+    vm.tap("dl.engaged", None)
+    shown = len(vm.visible_lookfors())
+    assert vm.finish_question() == f"{shown - 2} look-fors not rated: finish anyway?"
+    vm.finish()
+    assert vm.finish_question() is None  # already finished: "Done" goes back without asking
+    empty = CaptureVM(service, walk.new_visit())
+    assert empty.discard() == walk_id
+    assert [v.id for v in service.visits(walk_id)] == [vm.visit_id]
+
+
 def test_an_unfinished_visit_resumes_where_it_was_after_a_restart(tmp_path, walk_id, service):
     vm = CaptureVM(service, WalkVM(service, walk_id).new_visit())
     vm.choose_grade("K")

@@ -18,7 +18,7 @@ from tests.support import readback, serverdata
 from tests.support import serverproc as harness
 
 LEARNWALK = str(Path(sys.executable).with_name("learnwalk"))
-NUMBERS = ("visits", "rated", "not_observed", "evident", "counts")
+NUMBERS = ("visits", "rated", "not_observed", "evident", "counts", "of", "interval")
 
 
 def device_tally(data_dir: Path, walk_id: str) -> dict:
@@ -50,7 +50,10 @@ def sheet_numbers(sheet: list[dict], walk_id: str, threshold: int = 1) -> dict[s
             continue
         counts = {v: int(n) for v, n in (part.split("=") for part in row["counts"].split("; ") if part)}
         numbers = {"visits": row["visits"], "rated": row["rated"], "not_observed": row["not_observed"],
-                   "evident": row["evident"], "counts": counts}
+                   "evident": row["evident"], "counts": counts, "of": row["of"],
+                   # a row ending in blank cells is read back shorter: .get
+                   "interval": None if row.get("interval_low") in (None, "") else [row["interval_low"],
+                                                                                   row["interval_high"]]}
         if 0 < row["visits"] < threshold:
             numbers = dict.fromkeys(NUMBERS)
         out[row["lookfor_id"]] = numbers
@@ -78,8 +81,10 @@ class Team:
         for name in names:
             self.devices[name].sync.sync_once()
 
-    def visit(self, name: str, walk_id: str, subject: str | None, code: str | None = None, rate: bool = True):
-        """A finished visit rating every look-for that applies to its subject: a value, 'not observed' or blank."""
+    def visit(self, name: str, walk_id: str, subject: str | None, code: str | None = None, rate: bool = True,
+              finish: bool = True):
+        """A visit rating every look-for that applies to its subject: a value, 'not observed' or blank; finished
+        unless finish=False (left open)."""
         capture = self.devices[name].capture
         rubric = capture.catalog.get(*harness.RUBRIC)
         v = capture.start_visit(walk_id, grade=self.rng.choice(["K", "4", "7", "10", None]), subject=subject)
@@ -95,9 +100,11 @@ class Team:
                 capture.rate(v.id, lf.id, self.rng.choice(scale.values()))
         if code:
             capture.update_visit(v.id, calibration_code=code)
-        capture.finish_visit(v.id)
+        if finish:
+            capture.finish_visit(v.id)
+        marked = any(r.value or r.not_observed for r in capture.ratings(v.id).values())
         self.visits.append({"observer": self.user(name), "subject": subject, "code": code, "live": True,
-                            "id": v.id})
+                            "id": v.id, "finished": finish, "marked": marked})
         return v
 
 
@@ -129,7 +136,10 @@ def record_walk(team: Team) -> str:
     for name, subject in (("lead", "ELA"), ("lead", None), ("lead", "Math"), ("obs-a", "Social Studies"),
                           ("obs-a", None), ("obs-b", "Math"), ("obs-b", "Other"), ("lead", "Science")):
         V(name, walk.id, subject)
-    V("lead", walk.id, "Math", rate=False)  # a visit without ratings still counts
+    V("lead", walk.id, "Math", rate=False)  # finished without a rating: not counted
+    V("obs-a", walk.id, "ELA", finish=False)  # still open (the app was closed mid-visit): not counted
+    V("lead", walk.id, "Science", code="P4", finish=False)  # an open first observer leaves the partner counted
+    V("obs-b", walk.id, "Science", code="P4")
     b = team.devices["obs-b"].capture
     moved = V("obs-b", walk.id, "Math")
     b.update_visit(moved.id, subject="ELA")  # its math-problem rating stays stored, outside that look-for's base
@@ -145,8 +155,9 @@ def record_walk(team: Team) -> str:
 
 
 def counted(visits: list[dict]) -> list[dict]:
-    """The rule in test form: live visits, a shared code counted for the observer id that sorts first."""
-    live = [v for v in visits if v["live"]]
+    """The rule in test form: live finished visits with a mark, a shared code counted for the observer id that
+    sorts first among those."""
+    live = [v for v in visits if v["live"] and v["finished"] and v["marked"]]
     first = {}
     for v in live:
         if v["code"]:
@@ -165,6 +176,7 @@ def test_the_leads_device_tally_equals_the_xlsx_tallies_sheet_for_the_walk(team)
     expected = counted(team.visits)
     assert len(expected) == tally["visits"] == sheet["dl.grade-level-task"]["visits"]
     assert len(expected) < sum(v["live"] for v in team.visits)
+    assert tally["not_counted"] == {"in_progress": 2, "finished_empty": 1}
     assert sheet["dl.math-problem"]["visits"] == sum(v["subject"] in ("Math", None) for v in expected)
     assert sheet["dl.ela-text"]["visits"] == sum(v["subject"] in ("ELA", None) for v in expected)
     assert all(n["rated"] + n["not_observed"] <= n["visits"] for n in sheet.values())
