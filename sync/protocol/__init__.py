@@ -18,6 +18,7 @@ from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel
 
 from sync.errors import LearnwalkError  # noqa: F401 (the error root is part of the shared language)
+from sync.protocol.text import StoredText
 from sync.protocol.vocabulary import (BAND_OF_GRADE, CLASS_TYPES, GRADE_BANDS, GRADES, PHASES,  # noqa: F401
                                       SUBJECTS)
 
@@ -174,8 +175,8 @@ class PullResponse(BaseModel):
 # ---- enrollment -------------------------------------------------------------------------------------
 
 class EnrollRequest(BaseModel):
-    code: str = PField(min_length=4, max_length=64)
-    device_name: str = PField(default="", max_length=120)
+    code: StoredText = PField(min_length=4, max_length=64)
+    device_name: StoredText = PField(default="", max_length=120)
 
 
 class EnrollResponse(BaseModel):
