@@ -125,6 +125,10 @@ Snapshot = tuple[int, dict[str, Any]]  # (op_seq of the record's latest change, 
 
 
 MAX_OP_SEQ = 2**31 - 1  # the databases keep op_seq in a 32-bit INTEGER
+# records and cells one push may carry: the server's default limit (LEARNWALK_MAX_PUSH_ENTRIES, else 413) and the
+# client's largest batch of outbox entries (a batch of N entries carries at most N records and cells), so a
+# device's batches fit; a server set lower answers 413 and the client splits the batch in half
+MAX_PUSH_ENTRIES = 20_000
 
 
 class PushRequest(BaseModel):
