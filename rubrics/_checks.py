@@ -15,6 +15,7 @@ from rubrics import limits
 from rubrics._locate import Locator, Path
 from rubrics.problems import RubricProblem
 from rubrics.schema import ID_HELP, ID_RE, Domain, Level, LookFor, Rubric, Scale, Source, grade_span
+from sync.protocol.text import unstorable
 
 KEY_HINTS = {
     "id": "a stable id such as dl.interactive",
@@ -100,6 +101,19 @@ def check_rubric_data(data: dict, at: Locator) -> tuple[list[RubricProblem], set
         else:
             seen[key] = i
 
+    def check_storable(value: Any, path: Path) -> None:
+        # a YAML escape (\0, \x00, \ud800) makes text no database can store, in any field
+        if isinstance(value, dict):
+            for key, item in value.items():
+                check_storable(item, path + (key,))
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                check_storable(item, path + (i,))
+        elif isinstance(value, str) and (why := unstorable(value)) is not None:
+            add(path, f"`{path[-1] if path else 'the file'}` {why} (written as an escape such as \\0 or "
+                      "\\ud800 in quotes)")
+
+    check_storable(data, ())
     check_id(("id",), "rubric")
     check_text(("title",), "the rubric")
     version = data.get("version")

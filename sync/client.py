@@ -19,7 +19,7 @@ import httpx
 from pydantic import ValidationError
 
 from sync.http_client import HttpClient, ServerError
-from sync.protocol import PROTOCOL_VERSION, Change, EnrollResponse, PullResponse
+from sync.protocol import MAX_PUSH_ENTRIES, PROTOCOL_VERSION, Change, EnrollResponse, PullResponse
 from sync.push_wire import (Answer, PendingEntry, PushAnswer, PushBatch, build_push,  # noqa: F401
                             read_answer)
 
@@ -108,7 +108,7 @@ class SyncClient(HttpClient):
     next_step = "changes stay on this device and sync later."
 
     def __init__(self, server_url: str, token: str | None = None, *, transport: httpx.BaseTransport | None = None,
-                 timeout: float = 120.0, batch_entries: int = 20_000):
+                 timeout: float = 120.0, batch_entries: int = MAX_PUSH_ENTRIES):
         super().__init__(server_url, token, transport=transport, timeout=timeout)
         # outbox entries per push: few server commits (one fsync each), yet small enough that reading and
         # building the next batch overlaps most of the round; 413 splits them

@@ -18,6 +18,7 @@ from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel
 
 from sync.errors import LearnwalkError  # noqa: F401 (the error root is part of the shared language)
+from sync.protocol.text import StoredText
 from sync.protocol.vocabulary import (BAND_OF_GRADE, CLASS_TYPES, GRADE_BANDS, GRADES, PHASES,  # noqa: F401
                                       SUBJECTS)
 
@@ -124,6 +125,10 @@ Snapshot = tuple[int, dict[str, Any]]  # (op_seq of the record's latest change, 
 
 
 MAX_OP_SEQ = 2**31 - 1  # the databases keep op_seq in a 32-bit INTEGER
+# records and cells one push may carry: the server's default limit (LEARNWALK_MAX_PUSH_ENTRIES, else 413) and the
+# client's largest batch of outbox entries (a batch of N entries carries at most N records and cells), so a
+# device's batches fit; a server set lower answers 413 and the client splits the batch in half
+MAX_PUSH_ENTRIES = 20_000
 
 
 class PushRequest(BaseModel):
@@ -174,8 +179,8 @@ class PullResponse(BaseModel):
 # ---- enrollment -------------------------------------------------------------------------------------
 
 class EnrollRequest(BaseModel):
-    code: str = PField(min_length=4, max_length=64)
-    device_name: str = PField(default="", max_length=120)
+    code: StoredText = PField(min_length=4, max_length=64)
+    device_name: StoredText = PField(default="", max_length=120)
 
 
 class EnrollResponse(BaseModel):

@@ -1,13 +1,14 @@
 """The server app factory: `create_app(settings)` builds FastAPI over one engine and mounts the three routers."""
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sqlalchemy.engine import Engine
 
 from sync.protocol import PROTOCOL_VERSION
 from sync.server import cors, errors
 from sync.server.config import Settings, parse_origins
 from sync.server.db import make_engine
+from sync.server.deps import storable_params
 from sync.server.directory import routes as routes_admin
 from sync.server.export import routes as routes_export
 from sync.server.ingest import routes as routes_sync
@@ -24,7 +25,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     settings = settings or Settings()
     origins = parse_origins(settings.cors_origins)  # a bad value stops the start, before anything is opened
     app = FastAPI(title="learnwalk server", version=f"protocol {PROTOCOL_VERSION}",
-                  description="Central store for learning walks: device enrollment, push/pull sync, admin, export.")
+                  description="Central store for learning walks: device enrollment, push/pull sync, admin, export.",
+                  dependencies=[Depends(storable_params)])  # no parameter text a database cannot hold
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings.db_url, settings.db_pool_size)
     errors.install(app)

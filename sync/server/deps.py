@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION
+from sync.protocol.text import unstorable
 from sync.server.db import writer
 from sync.server.errors import ApiError
 from sync.server.models import Device, User
@@ -50,6 +51,17 @@ def get_session(request: Request) -> Iterator[Session]:
 def get_write_session(request: Request) -> Iterator[Session]:
     with Session(writer(get_engine(request)), expire_on_commit=False) as s:
         yield s
+
+
+def storable_params(request: Request) -> None:
+    """Every route's path and query parameters are looked up or stored as text: one no database can hold (a NUL
+    from %00; URL decoding turns broken UTF-8 into U+FFFD, never a surrogate) is refused with 422 naming it."""
+    for where, params in (("path", request.path_params), ("query", request.query_params)):
+        for name, value in params.items():
+            why = unstorable(name) or (unstorable(value) if isinstance(value, str) else None)
+            if why is not None:
+                shown = name if unstorable(name) is None else "a parameter name"
+                raise ApiError(422, f"The {where} parameter {shown} {why}.")
 
 
 def check_protocol(request: Request) -> int:

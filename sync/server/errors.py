@@ -24,7 +24,13 @@ class ApiError(LearnwalkError):
         self.status, self.detail, self.headers = status, detail, headers
 
 
+def printable(detail: str) -> str:
+    # a sentence may quote what was sent: a NUL or a lone surrogate is shown escaped (the latter cannot be UTF-8)
+    return detail.replace("\x00", "\\x00").encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def problem(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    detail = printable(detail)
     body = {"type": "about:blank", "title": _TITLES.get(status, "Error"), "status": status, "detail": detail}
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 

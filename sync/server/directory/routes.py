@@ -17,10 +17,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
 from rubrics import RubricInvalid
+from sync.protocol.text import StoredText
 from sync.server.db import writer
 from sync.server.deps import CallerDep, SessionDep, WriteSessionDep
 from sync.server.directory import admin as svc
-from sync.server.errors import PROBLEM, ApiError
+from sync.server.errors import PROBLEM, ApiError, printable
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 
@@ -37,16 +38,16 @@ def _run(fn, *args):
 
 
 class RubricUpload(BaseModel):
-    filename: str = Field(min_length=1, max_length=200, description="Ends in .yaml, .yml or .csv")
+    filename: StoredText = Field(min_length=1, max_length=200, description="Ends in .yaml, .yml or .csv")
     text: str = Field(max_length=2_000_000, description="The file's text (UTF-8)")
 
 
 class NewSchool(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
+    name: StoredText = Field(min_length=1, max_length=200)
 
 
 class NewUser(BaseModel):
-    email: str = Field(min_length=3, max_length=254)
+    email: StoredText = Field(min_length=3, max_length=254)
     role: Literal["observer", "lead", "admin"]
 
 
@@ -88,7 +89,7 @@ def publish_rubric(body: RubricUpload, caller: CallerDep, s: WriteSessionDep):
     try:
         row = svc.publish_rubric(s, caller, body.text, body.filename)
     except RubricInvalid as exc:
-        problems = [str(p) for p in exc.problems]
+        problems = [printable(str(p)) for p in exc.problems]
         detail = (f"The rubric was not published: {len(problems)} problem{'s' if len(problems) != 1 else ''} "
                   f"to fix. {problems[0]}")
         return JSONResponse({"type": "about:blank", "title": "Invalid input", "status": 422, "detail": detail,

@@ -33,6 +33,14 @@ from sync.server.rubrics.registry import KnownRubrics
 Answer = tuple[int, str, "str | None"]
 
 
+def _distinct_lookfors(cells: list) -> bool:
+    """Each look-for once among the cells (a look-for that is not text, a list say, is the cell's own problem,
+    answered one by one)."""
+    try:
+        return len(set(map(lookfor_of, cells))) == len(cells)
+    except TypeError:
+        return False
+
 class Batch(NamedTuple):
     """A push body that passed the envelope checks (sync.server.ingest.routes)."""
     from_seq: int
@@ -200,7 +208,7 @@ class _Work:
                     self._answer(q, "rejected", f"{why}.")
                 continue
             triples = rules.triples_of(cells)
-            if vid not in existing and triples is not None and len(set(map(lookfor_of, cells))) == len(cells):
+            if vid not in existing and triples is not None and _distinct_lookfors(cells):
                 pending.setdefault(id(triples), (triples, []))[1].append((vid, cells))
                 continue
             self._cells_one_by_one(vid, cells, rules, existing.get(vid))

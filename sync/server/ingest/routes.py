@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
+from rubrics.limits import MAX_LOOKFORS
 from sync.protocol import (MAX_OP_SEQ, PROTOCOL_VERSION, EnrollRequest, EnrollResponse, PullResponse, PushRequest,
                            PushResponse)
 from sync.protocol.cells import envelope_ok, op_seqs
@@ -109,6 +110,21 @@ def _from_model(req: PushRequest) -> Batch:
                  items)
 
 
+# a visit has at most one cell per look-for of its rubric, and a rubric at most MAX_LOOKFORS look-fors
+MAX_CELLS_PER_VISIT = MAX_LOOKFORS
+
+
+def _check_cells_per_visit(groups: list) -> None:
+    per_visit: dict[str, int] = {}
+    for visit_id, cells in groups:
+        per_visit[visit_id] = per_visit.get(visit_id, 0) + len(cells)
+    most = max(per_visit.items(), key=lambda kv: kv[1], default=(None, 0))
+    if most[1] > MAX_CELLS_PER_VISIT:
+        raise ApiError(422, f"This push carries {most[1]} rating cells for one visit; a visit has at most "
+                            f"{MAX_CELLS_PER_VISIT} (one per look-for of its rubric). Send each look-for's rating "
+                            "once.")
+
+
 def _parse_push(raw: bytes, settings) -> Batch:
     if len(raw) > settings.max_push_bytes:
         raise ApiError(413, f"This push is {len(raw)} bytes; the limit is {settings.max_push_bytes}. "
@@ -125,6 +141,7 @@ def _parse_push(raw: bytes, settings) -> Batch:
     if batch.items > settings.max_push_entries:
         raise ApiError(413, f"This push has {batch.items} records and cells; the limit is "
                             f"{settings.max_push_entries}. Send the entries in smaller batches.")
+    _check_cells_per_visit(batch.cells)
     seqs = [q for q, _ in batch.walks] + [q for q, _ in batch.visits] + [q for q, _ in batch.notes]
     seqs.extend(op_seqs(chain.from_iterable(cells for _, cells in batch.cells)))
     if seqs and (len(set(seqs)) != len(seqs) or min(seqs) < batch.from_seq or max(seqs) > batch.to_seq):

@@ -8,8 +8,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from tests.support import serverproc as harness
+from sync.client import SyncClient, batch_sizes
+from sync.protocol import MAX_PUSH_ENTRIES
+from sync.server.config import Settings
+from sync.server.ingest.routes import MAX_CELLS_PER_VISIT
 from sync.server.models import District, OpResult, Visit, Walk
+from tests.support import serverproc as harness
 
 
 def _server_state(db, district_id):
@@ -146,3 +150,35 @@ def test_a_new_visit_s_cells_sent_in_two_groups_are_all_stored(server, server_db
         answer = http.post("/api/v1/push", content=json.dumps(body)).json()
     assert answer == {"last_op_seq": entries[-1].seq, "applied": 1 + 1 + 3, "results": []}
     assert sorted(lf for _, lf in server_db.cells(district.id)) == sorted(c[1] for c in cells)
+
+
+def test_a_push_over_the_records_limit_gets_413_naming_the_limit(server, district, device):
+    dev = device("observer")
+    n = MAX_PUSH_ENTRIES + 1
+    body = json.dumps({"from_seq": 1, "to_seq": n, "notes": [[q, {}] for q in range(1, n + 1)]}).encode()
+    with harness.api(server.url, harness.token_of(dev)) as http:
+        resp = http.post("/api/v1/push", content=body)
+        assert resp.status_code == 413, resp.text
+        assert f"has {n} records and cells; the limit is {MAX_PUSH_ENTRIES}" in resp.json()["detail"]
+        assert http.get("/api/v1/changes").status_code == 200  # nothing of it was taken; the device syncs on
+
+
+def test_a_visit_with_more_cells_than_a_rubric_has_look_fors_is_refused_with_422_naming_the_limit(server, district,
+                                                                                                   device):
+    dev = device("observer")
+    n = MAX_CELLS_PER_VISIT + 1
+    cells = [[q, f"lf-{q}", "yes", False, False, "2025-01-01T00:00:00Z"] for q in range(1, n + 1)]
+    body = json.dumps({"from_seq": 1, "to_seq": n, "cells": [["v1", cells[:10]], ["v1", cells[10:]]]}).encode()
+    with harness.api(server.url, harness.token_of(dev)) as http:
+        resp = http.post("/api/v1/push", content=body)
+    assert resp.status_code == 422, resp.text
+    assert resp.headers["content-type"].startswith("application/problem+json")
+    assert f"carries {n} rating cells for one visit; a visit has at most {MAX_CELLS_PER_VISIT}" in \
+        resp.json()["detail"]
+
+
+def test_a_devices_largest_batch_fits_under_the_servers_records_limit():
+    # a batch of N outbox entries carries at most N records and cells, so the client's batches never meet 413
+    # from the default limit (a server set lower gets its batches split: the test above)
+    sizes = batch_sizes(SyncClient("http://127.0.0.1:9").batch_entries)
+    assert max(next(sizes) for _ in range(10)) == Settings(db_url="sqlite://").max_push_entries == MAX_PUSH_ENTRIES

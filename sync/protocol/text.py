@@ -1,0 +1,34 @@
+"""Text a database can hold: no NUL character (PostgreSQL refuses the whole statement, SQLite's readers stop at it)
+and no lone surrogate (half of a UTF-16 pair, which no UTF-8 store can encode; stdlib JSON parsing lets one through
+from a `\\ud800` escape). `StoredText` is the pydantic type of every request text field the server may store or
+look up; `unstorable(text)` says why a text cannot be kept (None when it can)."""
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator
+from pydantic_core import PydanticCustomError
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def unstorable(text: str) -> str | None:
+    """Why no database can keep this text (one phrase), or None."""
+    found = _UNSTORABLE.search(text)
+    if found is None:
+        return None
+    if found.group() == "\x00":
+        return "holds a NUL character (\\x00), which no database can store; remove it"
+    return (f"holds a lone surrogate (\\u{ord(found.group()):04x}, half of a character), which no database can "
+            "store; send the text as UTF-8")
+
+
+def _storable(value: str) -> str:
+    why = unstorable(value)
+    if why is not None:
+        raise PydanticCustomError("unstorable_text", why)
+    return value
+
+
+StoredText = Annotated[str, AfterValidator(_storable)]
