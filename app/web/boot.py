@@ -107,7 +107,6 @@ class Boot:
             await storage.mount(DATA)
             os.environ["FLET_APP_STORAGE_DATA"] = DATA
             install_durability()
-            from app.device import Device
             from app.main import open_device, session_handlers
             from app.store.db import default_data_dir
 
