@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import time
 from collections import Counter
@@ -17,8 +16,7 @@ from playwright.sync_api import expect
 
 from tests.support import serverproc as harness
 from tests.support.browser import by_id, focus_field, tap, type_into
-from tests.support.pwa import (PwaBrowser, StaticServer, pwa_browser, pwa_dist,  # noqa: F401 (fixtures)
-                               site_with_server)
+from tests.support.pwa import StaticServer, pwa_browser, pwa_dist, site_with_server  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(900)]  # four cold starts of the app
 
@@ -27,26 +25,6 @@ NOTE = "Pairs compare strategies; anchor chart en español"
 FOCUS = ["Students learn with each other", "Affirming environment"]  # of the default rubric, deeper learning
 RATE_IDS = """() => [...document.querySelectorAll('[flt-semantics-identifier^="rate:"]')]
     .map((el) => el.getAttribute('flt-semantics-identifier'))"""
-
-
-def kill_browser(browser: PwaBrowser) -> None:
-    """SIGKILL the Chromium of this profile (no unload, no goodbye to storage), as a crash or iOS would."""
-    profile = f"--user-data-dir={browser.profile}".encode()
-    for d in Path("/proc").iterdir():
-        if not d.name.isdigit():
-            continue
-        try:
-            cmd = (d / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if cmd and cmd[0].endswith(b"chromium") and any(profile in c for c in cmd) \
-                and not any(c.startswith(b"--type=") for c in cmd):
-            os.kill(int(d.name), signal.SIGKILL)
-    time.sleep(1.0)
-    try:
-        browser.ctx.close()
-    except Exception:  # the browser is gone: its connection is already closed
-        pass
 
 
 def checked(page, identifier: str) -> bool:
@@ -144,7 +122,7 @@ def test_a_visit_recorded_offline_in_the_built_app_reaches_the_server_once_with_
         first = next(iter(expected))
         tapped = f"rate:{first}:{next(v for v in choices[first] if v != 'na')}"
         choose(page, tapped)
-        kill_browser(browser)
+        browser.kill()  # SIGKILL: no unload, no goodbye to storage, as a crash or iOS would
         browser.launch()
         page = browser.open(site.url, until=None)
         page.set_viewport_size({"width": 800, "height": TALL})
