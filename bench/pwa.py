@@ -81,7 +81,6 @@ def main() -> None:
                 print("  service worker ready", file=sys.stderr, flush=True)
                 warm = []
                 for _ in range(args.warm):
-                    page.reload(wait_until="commit")
                     warm.append(interactive_s(b, server.url, page=page)[0])
                     print(f"  warm run {len(warm)}: {warm[-1]:.1f} s", file=sys.stderr, flush=True)
                 time.sleep(1.0)

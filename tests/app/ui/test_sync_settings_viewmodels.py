@@ -34,6 +34,15 @@ def test_enrolling_with_a_bad_address_or_no_code_is_refused_in_words(sync):
     assert not sync.status().enrolled
 
 
+def test_settings_offers_the_address_a_web_build_was_made_for_until_the_device_is_enrolled(sync, sync_server):
+    assert SettingsVM(sync, server_hint="https://walks.district.org").server_url == "https://walks.district.org"
+    district = sync_server.db.district()
+    first = SettingsVM(sync, server_hint="https://walks.district.org")
+    first.server_url, first.code = sync_server.url, district.code(district.user("observer"))
+    first.enroll()
+    assert SettingsVM(sync, server_hint="https://walks.district.org").server_url == sync_server.url
+
+
 def test_enroll_then_sync_now_sends_a_finished_visit_and_leaves_nothing_pending(service, sync, sync_server):
     district = sync_server.db.district()
     settings = SettingsVM(sync)
