@@ -80,7 +80,8 @@ def change_cell(server_db, district, device: str, visit_id: str, lookfor_id: str
         old = next(c for c in cell_rows(row.devices, row.cells) if c.lookfor_id == lookfor_id)._asdict()
         new = {**old, **values}
         change = [n, lookfor_id, new["value"], new["not_observed"], new["deleted"], new["updated_at"]]
-        row.devices, row.cells, _ = merge(row.devices, row.cells, [change], device)
+        merged = merge(row.devices, row.cells, [change], device)
+        row.devices, row.cells = merged.devices, merged.cells
         s.get(Visit, visit_id).change_seq = n
     return n
 
