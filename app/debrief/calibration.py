@@ -18,6 +18,7 @@ from app.debrief.tally import TallyError, is_checklist, observer_ids
 from app.store.catalog import RubricCatalog
 from app.store.models import Rating, Visit, Walk
 from rubrics import Rubric, Scale
+from sync.protocol.tally import finished
 from sync.protocol.vocabulary import NOT_OBSERVED_LABEL
 
 NOT_OBSERVED = "na"
@@ -175,7 +176,7 @@ def calibration(engine: Engine, catalog: RubricCatalog, walk_id: str) -> Calibra
                     Rating.value, Rating.not_observed)
              .outerjoin(Rating, and_(Rating.visit_id == Visit.id, Rating.deleted == False))  # noqa: E712
              .where(Visit.walk_id == walk_id, Visit.deleted == False, Visit.calibration_code.is_not(None),  # noqa: E712
-                    Visit.calibration_code != "")
+                    Visit.calibration_code != "", finished(Visit))  # an open visit is not compared yet
              .order_by(Visit.calibration_code, Visit.observer_id))
         rows = s.execute(q).all()
     visits: dict[str, dict[str, tuple[int, str, dict]]] = {}
@@ -187,8 +188,8 @@ def calibration(engine: Engine, catalog: RubricCatalog, walk_id: str) -> Calibra
     for code in sorted(visits):
         members = sorted(visits[code].values(), key=lambda m: (m[1], m[0]))
         if len(members) != 2 or members[0][1] == members[1][1]:
-            why = ("has only one visit; the partner's visit may not be synced yet" if len(members) == 1 else
-                   "has two visits by the same observer" if len(members) == 2 else
+            why = ("has only one finished visit; the partner's visit may be still open or not synced yet"
+                   if len(members) == 1 else "has two visits by the same observer" if len(members) == 2 else
                    f"has {len(members)} visits; a pair is two observers")
             unpaired.append(f"Pair code {code} {why}.")
             continue
@@ -216,7 +217,7 @@ def _pair_answers(s: Session, rubric: Rubric, walk_id: str) -> list[tuple[str, s
                 Rating.not_observed)
          .outerjoin(Rating, and_(Rating.visit_id == Visit.id, Rating.deleted == False))  # noqa: E712
          .where(Visit.walk_id == walk_id, Visit.deleted == False, Visit.calibration_code.is_not(None),  # noqa: E712
-                Visit.calibration_code != ""))
+                Visit.calibration_code != "", finished(Visit)))
     visits: dict[str, dict[str, tuple[str, dict]]] = {}
     for code, vid, obs, lf_id, value, na in s.execute(q).all():
         entry = visits.setdefault(code, {}).setdefault(vid, (obs, {}))

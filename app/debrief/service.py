@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from app.debrief.calibration import Calibration, calibration, observer_drift
 from app.debrief.equity import EquityPause, equity_pause
@@ -15,6 +16,7 @@ from app.debrief.notes import NoteGroup, walk_notes
 from app.debrief.tally import Filters, WalkTally, walk_tally
 from app.debrief.trends import CycleTrend, cycle_trend
 from app.store.catalog import RubricCatalog
+from app.store.models import Walk
 from rubrics import Rubric
 
 
@@ -51,8 +53,7 @@ class Debrief:
         """(file name, bytes) of the walk's debrief PDF, built in memory (the app's "Debrief PDF" download)."""
         from app.debrief.report import report_bytes
 
-        walk = self._walk_facts(walk_id)
-        return f"debrief-{walk.walk_date.isoformat()}.pdf", report_bytes(self._engine, self._catalog, walk_id)
-
-    def _walk_facts(self, walk_id: str):
-        return self.tally(walk_id).walk
+        data = report_bytes(self._engine, self._catalog, walk_id)  # says in words when the walk is not here
+        with Session(self._engine) as s:
+            walk_date = s.get(Walk, walk_id).walk_date
+        return f"debrief-{walk_date.isoformat()}.pdf", data

@@ -133,3 +133,30 @@ def test_the_debrief_pdf_button_hands_the_report_to_the_browser_as_a_download(se
     text = subprocess.run(["pdftotext", str(saved), "-"], capture_output=True, text=True, check=True).stdout
     assert "95% interval" in text
     assert sorted(p.name for p in data.rglob("*.pdf")) == before  # nothing written beside the tablet's data
+
+
+def test_a_teammates_visits_appear_on_the_leads_open_debrief_with_no_tap(app_process, ui_page, sync_server,
+                                                                          tmp_path):
+    from playwright.sync_api import expect
+
+    from tests.support import serverproc as harness
+
+    district = sync_server.db.district()
+    lead = harness.new_device(tmp_path / "lead", sync_server.url, district.code(district.user("lead")))
+    obs = harness.new_device(tmp_path / "obs", sync_server.url, district.code(district.user("observer")))
+    lead.sync.sync_once()
+    obs.sync.sync_once()
+    walk = harness.new_walk(lead, district.school_id, team=[harness.user_of(obs)])
+    harness.record_visits(lead, walk.id, 3)
+    lead.sync.sync_once()
+    obs.sync.sync_once()
+    lead.engine.dispose()
+
+    app = app_process(lead.path, extra_env={"LEARNWALK_LIVE_SYNC_SECONDS": "3"})  # a minute in the field
+    page = ui_page(f"{app.url}walks/{walk.id}/debrief")
+    expect(page.get_by_text(re.compile(r"^3 visits · "))).to_be_visible(timeout=30_000)
+    expect(by_id(page, "updated")).to_contain_text("Team data updated", timeout=30_000)
+
+    harness.record_visits(obs, walk.id, 3)  # the teammate's tablet pushes; nobody touches the lead's screen
+    obs.sync.sync_once()
+    expect(page.get_by_text(re.compile(r"^6 visits · 2 observers"))).to_be_visible(timeout=90_000)

@@ -101,7 +101,7 @@ def test_disagreements_name_observers_by_number_and_odd_codes_are_explained(stor
     cal = calibration(store.engine, store.catalog, paired_walk.id)
     talk = next(a for a in cal.lookfors if a.lookfor_id == "t.talk")
     assert talk.disagreements[1].observers == ("Observer 1", "Observer 3")
-    assert cal.unpaired == ["Pair code LONE has only one visit; the partner's visit may not be synced yet."]
+    assert cal.unpaired == ["Pair code LONE has only one finished visit; the partner's visit may be still open or not synced yet."]
     assert "obs-" not in str(cal.to_json())
 
 
@@ -144,3 +144,12 @@ def test_drift_is_each_observers_exact_agreement_on_each_walk_of_the_cycle(store
     # the checklist look-for left blank by both is "not seen" by both: an agreement
     assert [(r.observer, r.cells) for r in rows] == [("Observer 1", [(3, 1.0), (3, pytest.approx(2 / 3))]),
                                                      ("Observer 2", [(3, 1.0), (3, pytest.approx(2 / 3))])]
+
+
+def test_a_partners_visit_still_open_is_not_compared_yet(store):
+    w = store.walk()
+    store.visit(w.id, "obs-a", {"t.talk": "3"}, code="P1")
+    store.visit(w.id, "obs-b", {"t.talk": "1"}, code="P1", finish=False)
+    cal = calibration(store.engine, store.catalog, w.id)
+    assert cal.pairs == 0 and cal.unpaired == [
+        "Pair code P1 has only one finished visit; the partner's visit may be still open or not synced yet."]
