@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -32,10 +33,21 @@ def run_backend(backend: str, trials: int, seed: int, tmp: Path) -> tuple[str, o
         url, drop = harness.pg_scratch_db()
     db = harness.Db(url)
     server = harness.ServerProc(url).start()
+    # the harness pipes the server's stderr for short tests; a thousand trials of request logs would fill the
+    # pipe and block the server on a log write, so read it away here
+    threading.Thread(target=lambda: [None for _ in iter(lambda: server.proc.stderr.read(65536), b"")],
+                     daemon=True).start()
     runner = Trials(server.port, db, tmp / backend, seed=seed)
     (tmp / backend).mkdir(exist_ok=True)
     try:
-        return backend, runner.run_many(trials)
+        done = 0
+        while done < trials:  # in steps, with a running total: a long run shows where it is
+            step = min(50, trials - done)
+            tally = runner.run_many(step, start=done)
+            done += step
+            print(f"{backend}: {done} trials, lost {sum(tally.lost.values())}, duplicated "
+                  f"{sum(tally.duplicated.values())}, wrong {sum(tally.wrong.values())}", flush=True)
+        return backend, runner.tally
     finally:
         runner.close()
         server.stop()

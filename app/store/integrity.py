@@ -17,7 +17,6 @@ import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -161,10 +160,6 @@ DAMAGED_IN_USE = ("The device store is damaged, so nothing more is saved into it
                   "say what to do.")
 
 
-def sqlite_error(exc: BaseException) -> bool:
-    return isinstance(exc, (sqlite3.Error, sa_exc.DBAPIError))
-
-
 def sync_words(engine: Engine, exc: BaseException) -> str:
     """What a sync round says when SQLite refused to read or write the store: what, and what to do."""
     orig = getattr(exc, "orig", None) or exc
@@ -175,12 +170,14 @@ def sync_words(engine: Engine, exc: BaseException) -> str:
         return ("The sync round stopped because the device store is damaged; close the app (or run the command "
                 "again): the damaged file will be kept aside and the app will say what to do.")
     if code == 13 or "database or disk is full" in text:
-        return f"The sync round stopped because the device storage is full; {kept}; free some space on it and sync again."
+        return (f"The sync round stopped because the device storage is full; {kept}; free some space on it and "
+                "sync again.")
     if code == 8 or "readonly" in text or "read-only" in text:
         folder = Path(engine.url.database).parent
         return (f"The sync round stopped because the device store in {folder} is read-only; {kept}; let the app "
                 "write to that folder and its files (check their permissions), then sync again.")
     if code in (5, 6) or "database is locked" in text:
-        return f"The sync round stopped because the device store is busy with another task; {kept}; sync again in a moment."
+        return (f"The sync round stopped because the device store is busy with another task; {kept}; sync again "
+                "in a moment.")
     return (f"The sync round stopped because the device could not use its store ({orig}); {kept}; sync again, "
             "and restart the app if it keeps happening.")

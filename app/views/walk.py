@@ -67,7 +67,7 @@ def build(ctx: AppContext, walk_id: str) -> ft.View:
         ctx.page.update()
 
     def draw_team():
-        entries = [ft.Row([ft.Text(label, size=15, selectable=True, expand=True)] + (
+        entries = [ft.Row([ft.Text(label, size=15, expand=True)] + (
             [icon_button(ft.Icons.PERSON_REMOVE, f"Take {label} off the team",
                          lambda e, t=t: change_team(lambda: vm.remove_from_team(t)), f"team-remove:{t}")]
             if vm.can_change_team else [])) for t, label in vm.team]

@@ -22,7 +22,7 @@ def build(ctx: AppContext) -> ft.View:
         body.append(notice := ft.Container(
             ft.Column([ft.Row([ft.Icon(ft.Icons.WARNING_AMBER), ft.Text("The data on this device was replaced",
                                                                         size=18, weight=ft.FontWeight.BOLD)]),
-                       ft.Text(vm.store_notice, size=16, selectable=True),
+                       ft.Text(vm.store_notice, size=16),
                        ft.Row([big_button("I have read this", dismiss, identifier="dismiss-store-notice")])]),
             bgcolor=ft.Colors.ERROR_CONTAINER, border_radius=10, padding=12, key="store-notice"))
     if vm.resume:

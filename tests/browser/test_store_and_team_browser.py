@@ -40,6 +40,7 @@ def test_a_walks_creator_adds_a_teammate_by_their_learnwalk_id(tmp_path, app_pro
     expect(page.get_by_text("Only people on the team can add visits", exact=False)).to_be_visible(timeout=20_000)
     type_into(page, "Teammate's learnwalk id", "u-teammate-1")
     tap(by_id(page, "add-to-team"))
-    expect(page.get_by_text("Added to the team", exact=False)).to_be_visible(timeout=10_000)
+    expect(page.locator("span").get_by_text("Added to the team", exact=False)).to_be_visible(timeout=10_000)
+    expect(page.get_by_text("u-teammate-1", exact=True)).to_be_visible()
     with Device.open(folder) as device:
         assert device.capture.walk(walk.id).team[-1] == "u-teammate-1"

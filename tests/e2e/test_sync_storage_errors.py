@@ -91,8 +91,8 @@ def _fill(folder, leave: int) -> os.PathLike:
     return filler
 
 
-def test_a_sync_that_fills_the_disk_says_so_keeps_everything_and_the_next_round_sends_it(sync_server, team,  # noqa: F811
-                                                                                       tmp_path):
+def test_a_sync_that_fills_the_disk_says_so_keeps_everything_and_the_next_round_sends_it(
+        sync_server, team, tmp_path):  # noqa: F811
     with _small_disk(tmp_path / "disk") as disk:
         folder = disk / "admin"
         mine = _admin_device(sync_server, team, folder)

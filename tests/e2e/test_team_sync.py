@@ -96,7 +96,8 @@ def test_only_the_creator_a_lead_on_the_team_or_an_admin_changes_a_walks_team(se
     teammate.capture.update_walk(walk.id, team=[harness.user_of(teammate), harness.user_of(outsider)])
     teammate.sync.sync_once()  # an observer on the team may edit the walk, not its members
     [refused] = [r for r in teammate.sync.status().rejected if r.kind == "walk"]
-    assert refused.record_id == walk.id and "can be changed only by its creator, a lead on its team or an admin" in refused.reason
+    assert refused.record_id == walk.id
+    assert "can be changed only by its creator, a lead on its team or an admin" in refused.reason
 
 
 def test_admin_receives_the_whole_district(server, district, device):

@@ -178,7 +178,8 @@ class Trials:
             self.tally.unfinished[kind] += 1
         self.tally.add(kind, *compare(dev, self.db, self.district.id))
 
-    def run_many(self, trials: int) -> Tally:
-        for i in range(trials):
-            self.run(KINDS[i % len(KINDS)] if i < len(KINDS) else self.rng.choice(KINDS))
+    def run_many(self, trials: int, start: int = 0) -> Tally:
+        """More trials: every kind once first, then kinds drawn at random. start: trials run before."""
+        for i in range(start, start + trials):
+            self.run(KINDS[i] if i < len(KINDS) else self.rng.choice(KINDS))
         return self.tally

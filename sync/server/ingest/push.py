@@ -141,8 +141,8 @@ class _Work:
         self.new_cells: dict[str, list[list]] = {}  # visit id -> its push cells, all good, none stored before
         self.changed_cells: dict[str, list[list]] = {}  # visit id -> its accepted push cells, checked one by one
         self.team_changes: list[tuple[str, list[str], list[str]]] = []  # (walk, members before, after)
-        self.replaced: list[tuple[str, CellRow, list]] = []
-        self.edited: list[tuple[str, CellRow, list]] = []  # (visit, cell before, after): the device's own cell  # (visit, cell before, push cell after), other device
+        self.replaced: list[tuple[str, CellRow, list]] = []  # (visit, cell before, push cell after), other device
+        self.edited: list[tuple[str, CellRow, list]] = []  # the same, where the cell before was this device's
 
     def _old(self, q: int) -> None:
         """An op_seq the server processed before: the answer it gave then."""
@@ -347,7 +347,8 @@ def _membership(s: Session, dirty: dict[str, dict[str, dict]]):
             have[w].add(u)
     added = sorted((w, u) for w in wanted for u in wanted[w] - have[w])
     removed = sorted((w, u) for w in wanted for u in have[w] - wanted[w])
-    changes = [(w, sorted(have[w]), sorted(wanted[w])) for w in ids if have[w] != wanted[w] and (have[w] or len(wanted[w]) > 1)]
+    changes = [(w, sorted(have[w]), sorted(wanted[w])) for w in ids
+               if have[w] != wanted[w] and (have[w] or len(wanted[w]) > 1)]  # a walk made alone is no change
     return added, removed, changes
 
 
