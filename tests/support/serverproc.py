@@ -10,6 +10,7 @@ import os
 import signal
 import socket
 import subprocess
+import tempfile
 import sys
 import time
 import uuid
@@ -89,6 +90,8 @@ class ServerProc:
         self.db_url, self.env = db_url, {**os.environ, **(env or {})}
         self.proc: subprocess.Popen | None = None
         self.port = 0
+        # the server's log goes to a file, never a pipe: an unread pipe fills (64 KiB) and then blocks the server
+        self._log = tempfile.TemporaryFile()
 
     @property
     def url(self) -> str:
@@ -97,11 +100,11 @@ class ServerProc:
     def start(self, timeout: float = 30.0, port: int | None = None) -> "ServerProc":
         self.port = port or free_port()
         self.proc = subprocess.Popen([LEARNWALK, "serve", "--db", self.db_url, "--port", str(self.port)],
-                                     env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                     env=self.env, stdout=subprocess.DEVNULL, stderr=self._log)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {self.proc.stderr.read().decode()[-2000:]}")
+                raise RuntimeError(f"server exited: {self.stderr_text()[-2000:]}")
             try:
                 if httpx.get(self.url + "/api/v1/health", timeout=1).status_code == 200:
                     return self
@@ -124,7 +127,9 @@ class ServerProc:
                 self.kill()
 
     def stderr_text(self) -> str:
-        return self.proc.stderr.read().decode() if self.proc and self.proc.poll() is not None else ""
+        """What the server has written to its log so far (every start of this process object)."""
+        self._log.seek(0)
+        return self._log.read().decode(errors="replace")
 
 
 @dataclass

@@ -110,7 +110,7 @@ def test_the_server_log_holds_no_token_code_or_email(db_url, server_db, tmp_path
     with harness.api(proc.url, "wrong-token") as http:
         http.get("/api/v1/changes")
     proc.stop()
-    log = proc.proc.stderr.read().decode()
+    log = proc.stderr_text()
     from sync.server.models import User
 
     (user,) = server_db.rows(User, User.id == email_user)
