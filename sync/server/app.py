@@ -1,6 +1,9 @@
 """The server app factory: `create_app(settings)` builds FastAPI over one engine and mounts the three routers."""
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
+
+import anyio.to_thread
 from fastapi import Depends, FastAPI
 from sqlalchemy.engine import Engine
 
@@ -24,11 +27,18 @@ ROUTERS = (
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
     settings = settings or Settings()
     origins = parse_origins(settings.cors_origins)  # a bad value stops the start, before anything is opened
-    app = FastAPI(title="learnwalk server", version=f"protocol {PROTOCOL_VERSION}",
+
+    @asynccontextmanager
+    async def lifespan(_app):
+        # the threads that serve requests are the workers the database pool is sized for (Settings.pool)
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.workers
+        yield
+
+    app = FastAPI(lifespan=lifespan, title="learnwalk server", version=f"protocol {PROTOCOL_VERSION}",
                   description="Central store for learning walks: device enrollment, push/pull sync, admin, export.",
                   dependencies=[Depends(storable_params)])  # no parameter text a database cannot hold
     app.state.settings = settings
-    app.state.engine = engine or make_engine(settings.db_url, settings.db_pool_size)
+    app.state.engine = engine or make_engine(settings.db_url, settings.pool())
     errors.install(app)
     app.add_middleware(BodyLimit, settings=settings)  # every body bounded before a route reads it
     for router in ROUTERS:

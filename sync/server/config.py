@@ -1,6 +1,7 @@
 """Server settings in one typed object, read from flags (via the CLI) and LEARNWALK_* environment variables."""
 from __future__ import annotations
 
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from pydantic import Field
@@ -56,11 +57,19 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LEARNWALK_", extra="ignore")
 
     db_url: str = Field(DEFAULT_DB_URL, description="SQLAlchemy URL: sqlite:///FILE or postgresql+psycopg://...")
-    max_push_entries: int = Field(MAX_PUSH_ENTRIES, ge=1, description="Most records and cells one push may carry (else 413)")
+    max_push_entries: int = Field(MAX_PUSH_ENTRIES, ge=1,
+                                  description="Most records and cells one push may carry (else 413)")
     max_push_bytes: int = Field(16 * 1024 * 1024, ge=1024, description="Largest push body in bytes (else 413)")
     pull_page: int = Field(5_000, ge=1, description="Most changes one pull page returns")
     code_ttl_hours: int = Field(72, ge=1, description="How long an enrollment code stays usable")
-    db_pool_size: int = Field(5, ge=1)
+    # a request holds at most one connection at a time (two while it writes an audit entry beside its read), so
+    # the pool is sized from the threads that serve requests: none waits for a connection another thread could
+    # not give back
+    workers: int = Field(16, ge=1, le=200, description="Requests served at once (threads); sizes the database pool")
+    db_pool_size: int | None = Field(None, ge=1, description="Pooled connections; default: workers")
+    db_pool_timeout: float = Field(10.0, gt=0, description="Longest wait for a pooled connection (else the request "
+                                                            "fails); default 10 s")
+    health_pool_seconds: float = Field(2.0, gt=0, description="Health answers 503 when no connection comes this fast")
     # bodies are bounded before they are read (sync.server.limits): a push by max_push_bytes, any other by this
     max_body_bytes: int = Field(2 * 1024 * 1024, ge=1024,
                                 description="Largest request body in bytes outside push, e.g. a rubric upload (else 413)")
@@ -77,3 +86,14 @@ class Settings(BaseSettings):
     cors_origins: str = Field("", description="Comma-separated origins of the offline web app allowed to call "
                                               "this server from a browser, e.g. https://walks.district.org; "
                                               "empty (the default): none")
+
+    def pool(self) -> "PoolSize":
+        """The database pool for these settings: workers connections, as many again in overflow."""
+        size = self.db_pool_size or self.workers
+        return PoolSize(size=size, overflow=size, timeout=self.db_pool_timeout)
+
+
+class PoolSize(NamedTuple):
+    size: int
+    overflow: int
+    timeout: float

@@ -23,13 +23,20 @@ def _sqlite_on_begin(conn) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("lw_write") else "BEGIN")
 
 
-def make_engine(db_url: str, pool_size: int = 5) -> Engine:
+def make_engine(db_url: str, pool=None) -> Engine:
+    """The engine of a database URL; `pool` (sync.server.config.Settings.pool()) sizes its connection pool."""
+    from sync.server.config import PoolSize
+
+    pool = pool or PoolSize(5, 5, 30.0)
+    sizing = {"pool_size": pool.size, "max_overflow": pool.overflow, "pool_timeout": pool.timeout}
     if db_url.startswith("sqlite"):
-        engine = create_engine(db_url, connect_args={"check_same_thread": False, "timeout": 30})
+        if db_url in ("sqlite://", "sqlite:///:memory:"):
+            sizing = {}  # one in-memory database per connection: SQLAlchemy's single-connection pool
+        engine = create_engine(db_url, connect_args={"check_same_thread": False, "timeout": 30}, **sizing)
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
         return engine
-    return create_engine(db_url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    return create_engine(db_url, pool_pre_ping=True, **sizing)
 
 
 def writer(engine: Engine) -> Engine:

@@ -15,7 +15,7 @@ PROBLEM = "application/problem+json"
 
 _TITLES = {400: "Bad request", 401: "Not signed in", 403: "Not allowed", 404: "Not found", 408: "Too slow",
            409: "Conflict", 413: "Too large", 422: "Invalid input", 426: "Upgrade required", 429: "Too many attempts",
-           500: "Server error"}
+           500: "Server error", 503: "Unavailable"}
 
 
 class ApiError(LearnwalkError):

@@ -165,3 +165,16 @@ Index("ix_walk_district_seq", Walk.district_id, Walk.change_seq)
 Index("ix_visit_district_seq", Visit.district_id, Visit.change_seq)
 Index("ix_note_district_seq", EvidenceNote.district_id, EvidenceNote.change_seq)
 Index("ix_school_district_seq", School.district_id, School.change_seq)
+
+
+class Quarantine(ServerTable, table=True):
+    """A stored row that broke the rules of what a store keeps (sync.protocol.rules) when migration 0004 looked,
+    moved here whole (sync.server.quarantine): its table, its id, its columns as JSON text, why, and when."""
+    __tablename__ = "quarantine"
+    id: int | None = Field(default=None, primary_key=True)
+    district_id: str = Field(index=True, max_length=36)
+    kind: str = Field(max_length=20)  # walk, visit, note, cells
+    record_id: str = Field(max_length=80)
+    reason: str = Field(max_length=500)
+    content: str  # the row's columns as JSON (ASCII: a NUL travels as \u0000)
+    quarantined_at: datetime = Field(default_factory=utcnow)

@@ -23,7 +23,7 @@ def run(settings: Settings, host: str, port: int) -> None:
     from sync.server.app import create_app
 
     parse_origins(settings.cors_origins)  # refuse a bad setting before the database is touched
-    engine = make_engine(settings.db_url, settings.db_pool_size)
+    engine = make_engine(settings.db_url, settings.pool())
     prepare(engine)
     app = create_app(settings, engine=engine)
     # no access log: request lines are noise at sync volume, and logs must stay free of anything identifying

@@ -18,7 +18,7 @@ from sync.errors import LearnwalkError
 from sync.server import directory, seq
 from sync.server.deps import ROLES, Caller
 from sync.server.directory.audit import record
-from sync.server.models import AuditLog, Device, DistrictSettings, RubricVersion, School, User
+from sync.server.models import AuditLog, Device, DistrictSettings, Quarantine, RubricVersion, School, User
 from sync.server.scope import Scope
 
 # a district's settings and their types, strictly (true is not 1): a boolean where the privacy threshold is meant
@@ -252,3 +252,12 @@ def audit_row(r: AuditLog) -> dict:
 def audit_export(s: Session, caller: Caller, what: str, fmt: str, filters: dict) -> None:
     """Exports are recorded when they start (a streamed download has no later moment the server can trust)."""
     audit(s, caller, "export", what, fmt, after={"format": fmt, "filters": filters})
+
+
+# ---- quarantine ---------------------------------------------------------------------------------------
+
+def quarantined(s: Session, caller: Caller, limit: int = 200) -> list[dict]:
+    """Rows set aside by migration 0004 (sync.server.quarantine), newest first, with their content and reason."""
+    rows = s.exec(Scope(caller).select(Quarantine).order_by(Quarantine.id.desc()).limit(limit)).all()
+    return [{"id": r.id, "kind": r.kind, "record_id": r.record_id, "reason": r.reason,
+             "quarantined_at": plain(r.quarantined_at), "content": r.content} for r in rows]

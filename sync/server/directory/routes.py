@@ -189,6 +189,14 @@ def audit_log(caller: CallerDep, s: SessionDep,
     return svc.audit_entries(s, caller, limit, before_id, action)
 
 
+@router.get("/quarantine")
+def quarantine(caller: CallerDep, s: SessionDep, limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[dict]:
+    """Stored rows that broke the rules of what a store keeps, set aside with their original content (as JSON text)
+    and the reason; each has an audit entry of action "quarantine"."""
+    _admin(caller)
+    return svc.quarantined(s, caller, limit)
+
+
 def _audit_stream(engine, caller, fmt: str) -> Iterator[bytes]:
     with Session(engine) as s:
         rows = s.exec(svc.audit_query(caller).execution_options(yield_per=1000))

@@ -1,6 +1,7 @@
 """HTTP face of sync: health, enrollment, push and pull. Routes parse and present; the work is in push/pull."""
 from __future__ import annotations
 
+import asyncio
 import gc
 import time
 from itertools import chain
@@ -19,7 +20,7 @@ from sync.protocol import (MAX_OP_SEQ, PROTOCOL_VERSION, EnrollRequest, EnrollRe
 from sync.protocol.cells import envelope_ok, op_seqs
 from sync.server import errors
 from sync.server.db import writer
-from sync.server.deps import CallerDep, ProtocolDep, SessionDep, WriteSessionDep
+from sync.server.deps import CallerDep, ProtocolDep, WriteSessionDep
 from sync.server.directory.attempts import EnrollLimited, Limits
 from sync.server.directory.people import DirectoryError, enroll_limited, mark_synced
 from sync.server.errors import ApiError
@@ -29,9 +30,23 @@ from sync.server.ingest.push import Batch, answers_json, ingest
 router = APIRouter(prefix="/api/v1", tags=["sync"])
 
 
-@router.get("/health")
-def health() -> dict:
-    """Liveness and the protocol version (no token needed)."""
+def _ping(engine) -> None:
+    with engine.connect() as c:
+        c.exec_driver_sql("SELECT 1")
+
+
+@router.get("/health", responses={503: errors.documented(503)})
+async def health(request: Request) -> dict:
+    """The protocol version, once a database connection came within health_pool_seconds (no token needed); 503
+    when none did: the pool is exhausted, every worker is busy, or the database is down."""
+    settings, engine = request.app.state.settings, request.app.state.engine
+    try:
+        await asyncio.wait_for(run_in_threadpool(_ping, engine), settings.health_pool_seconds)
+    except Exception as exc:  # a timeout, or the database refusing: either way this server cannot serve now
+        raise ApiError(503, f"The server could not get a database connection within {settings.health_pool_seconds:g} "
+                            f"seconds ({type(exc).__name__}); every connection is in use or the database is down. "
+                            "Try again shortly; if it persists, check the database and the pool size "
+                            "(LEARNWALK_WORKERS).") from None
     return {"status": "ok", "protocol": PROTOCOL_VERSION}
 
 
@@ -179,14 +194,19 @@ async def push(request: Request, caller: CallerDep) -> Response:
 
 
 @router.get("/changes", response_model=PullResponse)
-def pull(caller: CallerDep, s: SessionDep, request: Request,
+def pull(caller: CallerDep, request: Request,
          since: Annotated[int, Query(description="The cursor of the last page applied (0 at first)")] = 0,
-         limit: Annotated[int | None, Query(ge=1, le=50_000)] = None) -> PullResponse:
+         limit: Annotated[int | None, Query(ge=1, le=50_000)] = None) -> Response:
     """The changes this device may see after `since`, oldest first; repeat with the returned cursor while more."""
     page = min(limit or request.app.state.settings.pull_page, request.app.state.settings.pull_page)
-    result = changes_since(s, caller, since, page)
+    engine = request.app.state.engine
+    with Session(engine) as s:
+        result = changes_since(s, caller, since, page)
+    # the page is built whole and its connection is back in the pool before a byte is written: a client that
+    # reads slowly (or stops reading) holds no connection, only its page's bytes in the send buffer
+    body = result.model_dump_json().encode()
     if not result.more:  # a round ends with its last page: a device that only pulls still shows when it synced
-        with Session(writer(request.app.state.engine)) as w:
+        with Session(writer(engine)) as w:
             mark_synced(w, caller.device_id)
             w.commit()
-    return result
+    return Response(body, media_type="application/json")
