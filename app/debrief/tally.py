@@ -310,44 +310,47 @@ def walk_tally(engine: Engine, catalog: RubricCatalog, walk_id: str, filters: Fi
         g = _group_expr(by).label("g")
         keys = [g] if by else []  # grouping by a constant would only make the sort wider
 
-        # query 1: visits by group and subject (subject decides which look-fors apply)
-        vq = select(g, Visit.subject, func.count()).where(*conds).group_by(*keys, Visit.subject)
+        # query 1: visits by group and kind (subject, and grade when a look-for is grade-limited: they decide
+        # which look-fors apply); a rubric without grade limits groups by subject alone, as it always did
+        kind = (Visit.subject, Visit.grade) if rules.by_grade else (Visit.subject,)
+        vq = select(g, *kind, func.count()).where(*conds).group_by(*keys, *kind)
         visit_rows = conn.execute(vq).all()
         # query 2: rating cells by group, look-for, value
         rq = (select(g, Rating.lookfor_id, Rating.value, Rating.not_observed, func.count())
               .join(Visit, Visit.id == Rating.visit_id)
               .where(Rating.deleted == False, or_(Rating.value.is_not(None), Rating.not_observed == True),  # noqa: E712
-                     rules.rating_in_base(Rating.lookfor_id, Visit.subject), *conds)
+                     rules.rating_in_base(Rating.lookfor_id, Visit.subject,
+                                          Visit.grade if rules.by_grade else None), *conds)
               .group_by(*keys, Rating.lookfor_id, Rating.value, Rating.not_observed))
         rating_rows = conn.execute(rq).all()
         if filters.active():
             total = conn.execute(select(func.count()).select_from(Visit)
                                  .where(Visit.walk_id == walk_id, counted_visit())).scalar_one()
         else:
-            total = sum(r[2] for r in visit_rows)
+            total = sum(r[-1] for r in visit_rows)
         in_progress, empty_finished = uncounted_visits(conn, walk_id)
         conn.expunge(walk)
 
     # shaping the aggregate rows (a few per group and look-for value) into cells
-    by_group_subject: dict[str, dict[str | None, int]] = {}
-    for key, subject, n in visit_rows:
-        by_group_subject.setdefault(key, {})[subject] = n
+    by_group_kind: dict[str, dict[definition.Kind, int]] = {}  # group -> (subject, grade) -> visits
+    for key, subject, *grade, n in visit_rows:
+        by_group_kind.setdefault(key, {})[(subject, grade[0] if grade else None)] = n
     raw: dict[str, dict[str, dict[tuple[str | None, bool], int]]] = {}
     for key, lf_id, value, no, n in rating_rows:
         cell = raw.setdefault(lf_id, {}).setdefault(key, {})
         cell[(None if no else value, bool(no))] = cell.get((None if no else value, bool(no)), 0) + n
-    visits = sum(sum(d.values()) for d in by_group_subject.values())
+    visits = sum(sum(d.values()) for d in by_group_kind.values())
     view_hidden = suppression.view_suppressed(visits, total, limit, filters.active())
 
     wanted = set(lookfor_ids) if lookfor_ids is not None else None
     tallies: list[LookforTally] = []
     group_cells: dict[str, dict[str, Cell]] = {}
-    group_keys = _group_order(by, set(by_group_subject), observers) if by else []
+    group_keys = _group_order(by, set(by_group_kind), observers) if by else []
     domains = {d.id: d.title for d in rubric.domains}
-    all_subjects: dict[str | None, int] = {}
-    for subjects in by_group_subject.values():
-        for s, n in subjects.items():
-            all_subjects[s] = all_subjects.get(s, 0) + n
+    all_kinds: dict[definition.Kind, int] = {}
+    for kinds in by_group_kind.values():
+        for k, n in kinds.items():
+            all_kinds[k] = all_kinds.get(k, 0) + n
     for lf in _ordered_lookfors(rubric, walk.focus):
         if (wanted is not None and lf.id not in wanted) or (lookfor_filter is not None and not lookfor_filter(lf)):
             continue
@@ -357,11 +360,11 @@ def walk_tally(engine: Engine, catalog: RubricCatalog, walk_id: str, filters: Fi
         for cellraw in per_group.values():
             for k, n in cellraw.items():
                 merged[k] = merged.get(k, 0) + n
-        whole = _cell(rule, rule.base(all_subjects), merged)
+        whole = _cell(rule, rule.base(all_kinds), merged)
         whole.suppressed = view_hidden or suppression.is_small(whole.visits, limit)
         tallies.append(LookforTally(lf, scale, domains.get(lf.domain, lf.domain), lf.id in walk.focus, whole))
         if by:
-            cells = {k: _cell(rule, rule.base(by_group_subject[k]), per_group.get(k, {})) for k in group_keys}
+            cells = {k: _cell(rule, rule.base(by_group_kind[k]), per_group.get(k, {})) for k in group_keys}
             hidden = suppression.suppressed_cells({k: c.visits for k, c in cells.items()}, limit)
             for k, c in cells.items():
                 c.suppressed = view_hidden or k in hidden
@@ -369,7 +372,7 @@ def walk_tally(engine: Engine, catalog: RubricCatalog, walk_id: str, filters: Fi
 
     groups = []
     if by:
-        sizes = {k: sum(by_group_subject[k].values()) for k in group_keys}
+        sizes = {k: sum(by_group_kind[k].values()) for k in group_keys}
         hidden = suppression.suppressed_cells(sizes, limit)
         groups = []
         for k in group_keys:

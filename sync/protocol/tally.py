@@ -5,15 +5,19 @@ The rule in words is docs/debrief.md, "What is counted". Per walk and look-for:
   "not observed"): a visit still open, or finished with nothing rated, is not a classroom's numbers yet; of a
   calibration pair (counted visits of one walk sharing a calibration code) only those of the observer whose id
   sorts first, among the visits the reader holds (one classroom counts once);
-- the look-for's base: the counted visits it applies to (a subject-limited look-for: visits of its subjects and
-  visits with no subject recorded); only the ratings of those visits count;
+- the look-for's base: the counted visits it applies to, the visits the capture screen shows it in (a
+  subject-limited look-for: visits of its subjects and visits with no subject recorded; a grade-limited one,
+  rubric format 2 `grades`: visits of a grade in its range and visits with no grade recorded; both limits: both
+  hold); only the ratings of those visits count;
 - rated: cells holding a value of the scale; not observed: cells marked so; counts: rated cells per scale value;
   evident: rated cells at or above the scale's evident_from (default its top level);
 - a one-level scale is a checklist: a blank means "not seen", so its shares are of the base, otherwise of rated.
 
 One rule, two faces: SQL conditions for a store that keeps ratings as rows (the device's GROUP BY queries), and
 per-look-for rule objects for a reader that counts cells in Python (the server's streaming export). Both sides
-import this module; it imports neither of them.
+import this module; it imports neither of them. Counted visits are tallied per kind, a (subject, grade) pair: a
+reader of a rubric without grade-limited look-fors (TallyRules.by_grade false) may leave every grade None and
+group by subject alone, as before grades could limit a look-for.
 """
 from __future__ import annotations
 
@@ -35,6 +39,13 @@ def no_subject(subject: str | None) -> bool:
     return subject is None or subject == ""
 
 
+def no_grade(grade: str | None) -> bool:
+    return grade is None or grade == ""
+
+
+Kind = tuple[str | None, str | None]  # (subject, grade) of a counted visit: which look-fors' bases it is in
+
+
 class Count(NamedTuple):
     """The numbers of one look-for over one set of visits (a tuple: the export makes one per walk and look-for)."""
     visits: int  # the base: visits of the set the look-for applies to
@@ -53,12 +64,16 @@ class LookforRule:
     evident: frozenset[str]
     checklist: bool
     subjects: frozenset[str] | None  # None: every subject
+    grades: tuple[str, ...] | None = None  # the grades of its range, in vocabulary order; None: every grade
 
     @classmethod
     def of(cls, rubric: "Rubric", lookfor: "LookFor") -> "LookforRule":
+        from rubrics import grade_span  # here, as the rubric types above: this module loads without rubrics
+
         scale = rubric.scale(lookfor.scale)
         return cls(lookfor.id, tuple(scale.values()), frozenset(scale.evident_values()), is_checklist(scale),
-                   frozenset(lookfor.subjects) if lookfor.subjects else None)
+                   frozenset(lookfor.subjects) if lookfor.subjects else None,
+                   grade_span(lookfor.grades) if lookfor.grades else None)
 
     @classmethod
     def unknown(cls, lookfor_id: str) -> "LookforRule":
@@ -66,14 +81,20 @@ class LookforRule:
         as they come, none is evident."""
         return cls(lookfor_id, None, frozenset(), False, None)
 
-    def applies_to(self, subject: str | None) -> bool:
-        return self.subjects is None or no_subject(subject) or subject in self.subjects
+    @property
+    def limited(self) -> bool:
+        return self.subjects is not None or self.grades is not None
 
-    def base(self, visits_by_subject: Mapping[str | None, int]) -> int:
-        """The visits this look-for applies to, from counted visits per subject."""
-        if self.subjects is None:
-            return sum(visits_by_subject.values())
-        return sum(n for s, n in visits_by_subject.items() if self.applies_to(s))
+    def applies_to(self, subject: str | None, grade: str | None = None) -> bool:
+        """Whether a visit of this subject and grade is in the base (an unrecorded one, None or "", is)."""
+        return ((self.subjects is None or no_subject(subject) or subject in self.subjects)
+                and (self.grades is None or no_grade(grade) or grade in self.grades))
+
+    def base(self, visits_by_kind: Mapping[Kind, int]) -> int:
+        """The visits this look-for applies to, from counted visits per (subject, grade)."""
+        if not self.limited:
+            return sum(visits_by_kind.values())
+        return sum(n for (s, g), n in visits_by_kind.items() if self.applies_to(s, g))
 
     def count(self, visits: int, values: Mapping[str, int], not_observed: int) -> Count:
         """The look-for's numbers from its base visit count and the counts of its cells in that base."""
@@ -101,34 +122,46 @@ class TallyRules:
     def __init__(self, rubric: "Rubric | None"):
         self.lookfors: dict[str, LookforRule] = {lf.id: LookforRule.of(rubric, lf)
                                                  for lf in (rubric.lookfors if rubric else ())}
-        self._limited = [r for r in self.lookfors.values() if r.subjects is not None]
-        self._outside: dict[str | None, frozenset[str]] = {}
-        self._sql: dict[tuple[int, int], tuple] = {}
+        self._limited = [r for r in self.lookfors.values() if r.limited]
+        # whether a visit's grade decides any base: without it a reader may group by subject alone
+        self.by_grade = any(r.grades is not None for r in self._limited)
+        self._outside: dict[Kind, frozenset[str]] = {}
+        self._sql: dict[tuple[int, int, int], tuple] = {}
 
     def rule(self, lookfor_id: str) -> LookforRule:
         return self.lookfors.get(lookfor_id) or LookforRule.unknown(lookfor_id)
 
-    def outside_base(self, subject: str | None) -> frozenset[str]:
-        """The look-fors a visit of this subject is not counted for (usually none), for a per-cell set check."""
-        out = self._outside.get(subject)
+    def outside_base(self, subject: str | None, grade: str | None = None) -> frozenset[str]:
+        """The look-fors a visit of this subject and grade is not counted for (usually none), for a per-cell set
+        check."""
+        out = self._outside.get((subject, grade))
         if out is None:
-            out = self._outside[subject] = frozenset(r.id for r in self._limited if not r.applies_to(subject))
+            out = self._outside[(subject, grade)] = frozenset(r.id for r in self._limited
+                                                              if not r.applies_to(subject, grade))
         return out
 
-    def rating_in_base(self, lookfor_id, subject):
-        """SQL condition on a rating's look-for id and its visit's subject columns: the rating's visit is in its
-        look-for's base (always true for a rubric without subject-limited look-fors)."""
+    def rating_in_base(self, lookfor_id, subject, grade=None):
+        """SQL condition on a rating's look-for id and its visit's subject and grade columns: the rating's visit
+        is in its look-for's base (always true for a rubric without limited look-fors). `grade` may be left out
+        only when by_grade is false."""
         if not self._limited:
             return true()
-        # built once per pair of columns: building it costs about 0.25 ms, near a tenth of a small walk's tally
-        made = self._sql.get((id(lookfor_id), id(subject)))
-        if made is None or made[0] is not lookfor_id or made[1] is not subject:
+        if self.by_grade and grade is None:
+            raise TypeError("rating_in_base needs the visit's grade column: this rubric has grade-limited look-fors")
+        # built once per set of columns: building it costs about 0.25 ms, near a tenth of a small walk's tally
+        key = (id(lookfor_id), id(subject), id(grade))
+        made = self._sql.get(key)
+        if made is None or made[0] is not lookfor_id or made[1] is not subject or made[2] is not grade:
             # a simple CASE on the look-for id: measured a little cheaper per rating row than an OR of NOT IN
             # terms; equalities, not IN, since an IN list is rendered again on every execution
-            clause = case({r.id: or_(subject.is_(None), *[subject == s for s in ("", *sorted(r.subjects))])
+            def within(column, allowed):
+                return or_(column.is_(None), *[column == v for v in ("", *allowed)])
+
+            clause = case({r.id: and_(*([within(subject, sorted(r.subjects))] if r.subjects is not None else []),
+                                      *([within(grade, r.grades)] if r.grades is not None else []))
                            for r in self._limited}, value=lookfor_id, else_=true())
-            made = self._sql[(id(lookfor_id), id(subject))] = (lookfor_id, subject, clause)
-        return made[2]
+            made = self._sql[key] = (lookfor_id, subject, grade, clause)
+        return made[3]
 
 
 _KNOWN: dict[str, tuple["Rubric", TallyRules]] = {}

@@ -125,20 +125,21 @@ def count_visits(scope, f: ExportFilters) -> Select:
 
 TALLY_WALK_SQL = (Walk.id, Walk.walk_date, Walk.school_id, Walk.cycle_label, Walk.phase, Walk.rubric_id,
                   Walk.rubric_version)
-# a walk_cells() row: the walk's tally columns, the visit's subject, observer, calibration code, then its stored
-# cells (STORED_CELLS)
+# a walk_cells() row: the walk's tally columns, the visit's subject, observer, calibration code, grade, then its
+# stored cells (STORED_CELLS)
 T_WALK = itemgetter(*range(len(TALLY_WALK_SQL)))
 T_WALK_RUBRIC = itemgetter(0, 5, 6)  # walk id, rubric id, rubric version: one walk's rows are grouped by it
-T_SUBJECT, T_OBSERVER, T_CODE = range(len(TALLY_WALK_SQL), len(TALLY_WALK_SQL) + 3)
+T_SUBJECT, T_OBSERVER, T_CODE, T_GRADE = range(len(TALLY_WALK_SQL), len(TALLY_WALK_SQL) + 4)
 
 
 def walk_cells(scope, f: ExportFilters) -> Select:
-    """Every finished live visit the caller may see, as its walk's tally columns, its subject, observer and code
-    and its cells (None, None if it has none), walk by walk: the tallies pick the counted ones in Python
+    """Every finished live visit the caller may see, as its walk's tally columns, its subject, observer, code and
+    grade (a grade-limited look-for's base needs it; one short column, read for every rubric) and its cells (None,
+    None if it has none), walk by walk: the tallies pick the counted ones in Python
     (sync.protocol.tally.counted_of: a visit's marks are in its stored cells, a calibration partner is left out)
     and count visits and cells per walk in one pass (xlsx_out.tally_rows). Partners are looked for among these
     visits, as a device looks among the visits it holds."""
     return (_with_cells(walk_visit_join(*TALLY_WALK_SQL, Visit.subject, Visit.observer_id, Visit.calibration_code,
-                                        *CELLS), outer=True)
+                                        Visit.grade, *CELLS), outer=True)
             .where(*_visits_where(scope, f), tally.finished(Visit))
             .order_by(Walk.walk_date, Walk.id))

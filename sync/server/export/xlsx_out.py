@@ -6,7 +6,7 @@ from typing import Iterator
 
 from sync.protocol.cells import live_ratings
 from sync.protocol.intervals import wilson
-from sync.protocol.tally import TallyRules, VisitFacts, counted_of, is_mark
+from sync.protocol.tally import Kind, TallyRules, VisitFacts, counted_of, is_mark
 from sync.server.export import queries
 from sync.server.export.lookfors import DICTIONARY_COLUMNS
 from sync.server.export.queries import R_LOOKFOR_ID, R_RUBRIC_ID, R_RUBRIC_VERSION, STORED_CELLS
@@ -35,7 +35,7 @@ def _rating_rows(src: ExportSource):
 
 
 def _walk_counts(src: ExportSource):
-    """(walk columns, the walk's TallyRules, counted visits by subject, {lookfor_id: {"values": {value: n},
+    """(walk columns, the walk's TallyRules, counted visits by (subject, grade), {lookfor_id: {"values": {value: n},
     "not_observed": n}}) per walk, from the walk's counted visits (sync.protocol.tally.counted_of) and the live
     cells in their look-fors' base, in one ordered pass (one walk's visits in memory at a time)."""
     known: dict[tuple[str, int], TallyRules] = {}
@@ -50,14 +50,15 @@ def _walk_counts(src: ExportSource):
             visits.append((r, live))
             facts.append(VisitFacts(r[queries.T_OBSERVER], r[queries.T_CODE], True,
                                     any(is_mark(v, no) for _, v, no in live)))
-        subjects: dict[str | None, int] = {}
+        kinds: dict[Kind, int] = {}
         per: dict[str, dict] = {}
+        by_grade = rules.by_grade  # without grade-limited look-fors a grade changes no base: kinds stay per subject
         for (r, live), counted in zip(visits, counted_of(facts)):
             if not counted:
                 continue
-            subject = r[queries.T_SUBJECT]
-            subjects[subject] = subjects.get(subject, 0) + 1
-            outside = rules.outside_base(subject)  # look-fors this visit is not in the base of: usually none
+            kind = (r[queries.T_SUBJECT], r[queries.T_GRADE] if by_grade else None)
+            kinds[kind] = kinds.get(kind, 0) + 1
+            outside = rules.outside_base(*kind)  # look-fors this visit is not in the base of: usually none
             for lookfor_id, value, not_observed in live:
                 if outside and lookfor_id in outside:
                     continue
@@ -68,19 +69,19 @@ def _walk_counts(src: ExportSource):
                     cell["not_observed"] += 1
                 elif value:
                     cell["values"][value] = cell["values"].get(value, 0) + 1
-        if subjects:
-            yield queries.T_WALK(visits[0][0]), rules, subjects, per
+        if kinds:
+            yield queries.T_WALK(visits[0][0]), rules, kinds, per
 
 
 def tally_rows(src: ExportSource):
     """Per walk and look-for: visits (the look-for's base), rated, not observed, evident, and the count of each
     scale value, counted by the definition the device's debrief uses (sync.protocol.tally)."""
-    for walk, rules, subjects, per in _walk_counts(src):
+    for walk, rules, kinds, per in _walk_counts(src):
         walk_id, walk_date, school_id, cycle, phase, rubric_id, version = walk
         for lookfor_id in list(rules.lookfors) + sorted(set(per) - set(rules.lookfors)):
             rule = rules.rule(lookfor_id)
             cell = per.get(lookfor_id, {"values": {}, "not_observed": 0})
-            c = rule.count(rule.base(subjects), cell["values"], cell["not_observed"])
+            c = rule.count(rule.base(kinds), cell["values"], cell["not_observed"])
             yield [walk_id, iso_date(walk_date), school_id, cycle, phase, rubric_id, version, lookfor_id,
                    src.catalog.info(rubric_id, version, lookfor_id).label, c.visits, c.rated, c.not_observed,
                    c.evident, "; ".join(f"{v}={n}" for v, n in c.counts.items()), *_share(c.evident, c.share_base)]

@@ -43,8 +43,9 @@ def test_a_value_off_the_scale_is_not_rated():
 def test_a_subject_limited_lookfor_applies_to_its_subjects_and_to_visits_with_no_subject():
     math = rule("t.math")
     assert [math.applies_to(s) for s in ("Math", "ELA", None, "")] == [True, False, True, True]
-    assert math.base({"Math": 3, "ELA": 2, None: 1}) == 4
-    assert rule("t.talk").base({"Math": 3, "ELA": 2, None: 1}) == 6
+    kinds = {("Math", None): 3, ("ELA", None): 2, (None, None): 1}  # (subject, grade): counted visits
+    assert math.base(kinds) == 4
+    assert rule("t.talk").base(kinds) == 6
     assert TallyRules.of(RUBRIC).outside_base("ELA") == {"t.math"}
 
 
