@@ -117,3 +117,51 @@ def test_the_python_face_of_the_rule_counts_as_the_sql_face():
     facts = [VisitFacts("b", "P", True, True), VisitFacts("a", "P", False, True),  # a's open: b counts
              VisitFacts("a", None, True, False), VisitFacts("c", "Q", True, True), VisitFacts("a", "Q", True, True)]
     assert counted_of(facts) == [True, False, False, False, True]
+
+
+GRADED = RUBRIC.model_copy(update={
+    "id": "debrief-graded",
+    "lookfors": [*RUBRIC.lookfors, RUBRIC.lookfors[0].model_copy(update={"id": "t.upper", "grades": "3-12"})]})
+
+
+def test_a_grade_limited_lookfors_base_is_the_visits_of_its_grades_and_those_with_no_grade(store):
+    # the capture screen hides a 3-12 look-for in a kindergarten visit: its share must not count such visits
+    store.catalog.register(GRADED)
+    w = store.service.create_walk(school_id="school-1", rubric_id=GRADED.id, rubric_version=1, focus=["t.upper"])
+    for grade in ("K", "K", "K"):
+        store.visit(w.id, "obs-a", {"t.talk": "2"}, grade=grade, subject="ELA")
+    moved = store.visit(w.id, "obs-a", {"t.talk": "3", "t.upper": "4"}, grade="4", subject="ELA")
+    store.as_observer("obs-a").update_visit(moved.id, grade="K")  # corrected: its t.upper rating stays stored
+    store.visit(w.id, "obs-a", {"t.talk": "4", "t.upper": "4"}, grade="4", subject="Math")
+    store.visit(w.id, "obs-b", {"t.talk": "1", "t.upper": "1"}, grade="4", subject="ELA")
+    store.visit(w.id, "obs-b", {"t.talk": "3", "t.upper": "3"}, grade=None, subject=None)
+    t = tally(store, w)
+    upper, talk, math = t.get("t.upper").cell, t.get("t.talk").cell, t.get("t.math").cell
+    assert t.visits == 7 and talk.visits == 7
+    assert (upper.visits, upper.rated, upper.evident) == (3, 3, 2)  # the 4 kindergarten visits are outside
+    assert math.visits == 2  # the subject limit is unchanged: the Math visit and the one with no subject
+    by_band = walk_tally(store.engine, store.catalog, w.id, by="grade_band", threshold=1)
+    assert {k: c.visits for k, c in by_band.group_cells["t.upper"].items()} == {"K-2": 0, "3-5": 2, "": 1}
+
+
+def test_a_rubric_without_grade_limits_reads_no_grade_to_tally(store):
+    # the fast path: the aggregate groups by subject alone unless a look-for is grade-limited
+    from sqlalchemy import event
+
+    store.catalog.register(GRADED)
+    plain = store.walk()
+    graded = store.service.create_walk(school_id="school-1", rubric_id=GRADED.id, rubric_version=1,
+                                          focus=["t.upper"])
+    for w in (plain, graded):
+        store.visit(w.id, "obs-a", {"t.talk": "2", "t.upper" if w is graded else "t.math": "3"}, grade="K")
+    seen: list[str] = []
+    listen = lambda conn, cursor, statement, *rest: seen.append(statement)  # noqa: E731
+    event.listen(store.engine, "before_cursor_execute", listen)
+    try:
+        tally(store, plain)
+        plain_sql, seen[:] = list(seen), []
+        graded_upper = tally(store, graded).get("t.upper").cell
+    finally:
+        event.remove(store.engine, "before_cursor_execute", listen)
+    assert plain_sql and not any("grade" in q for q in plain_sql)
+    assert any("grade" in q for q in seen) and (graded_upper.visits, graded_upper.rated) == (0, 0)
