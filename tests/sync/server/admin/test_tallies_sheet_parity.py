@@ -2,7 +2,8 @@
 
 The data takes the production path: enrolled devices record visits through the capture service and sync them to
 the real server process; the tally is the CLI over a device's data folder; the sheet is the XLSX downloaded from
-the server. Both count by sync.protocol.tally, so calibration partners and subject-limited look-fors agree.
+the server. Both count by sync.protocol.tally, so calibration partners and subject- and grade-limited look-fors
+agree.
 """
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from tests.support import serverproc as harness
 
 LEARNWALK = str(Path(sys.executable).with_name("learnwalk"))
 NUMBERS = ("visits", "rated", "not_observed", "evident", "counts", "of", "interval")
+ANY_GRADE = object()  # Team.visit: a grade drawn at random
+GRADED_RUBRIC = ("dl-graded", 1)  # published by the test: deeper-learning plus a look-for for grades 3-12
 
 
 def device_tally(data_dir: Path, walk_id: str) -> dict:
@@ -82,14 +85,15 @@ class Team:
             self.devices[name].sync.sync_once()
 
     def visit(self, name: str, walk_id: str, subject: str | None, code: str | None = None, rate: bool = True,
-              finish: bool = True):
-        """A visit rating every look-for that applies to its subject: a value, 'not observed' or blank; finished
-        unless finish=False (left open)."""
+              finish: bool = True, grade=ANY_GRADE, rubric_key=harness.RUBRIC):
+        """A visit rating every look-for that applies to its subject and grade (the ones capture shows): a value,
+        'not observed' or blank; finished unless finish=False (left open)."""
         capture = self.devices[name].capture
-        rubric = capture.catalog.get(*harness.RUBRIC)
-        v = capture.start_visit(walk_id, grade=self.rng.choice(["K", "4", "7", "10", None]), subject=subject)
+        rubric = capture.catalog.get(*rubric_key)
+        grade = self.rng.choice(["K", "4", "7", "10", None]) if grade is ANY_GRADE else grade
+        v = capture.start_visit(walk_id, grade=grade, subject=subject)
         for lf in rubric.lookfors if rate else ():
-            if not lf.applies_to(subject):
+            if not lf.applies_to(subject, grade):
                 continue
             scale, roll = rubric.scale(lf.scale), self.rng.random()
             if roll < 0.15 and scale.not_observed:
@@ -103,8 +107,8 @@ class Team:
         if finish:
             capture.finish_visit(v.id)
         marked = any(r.value or r.not_observed for r in capture.ratings(v.id).values())
-        self.visits.append({"observer": self.user(name), "subject": subject, "code": code, "live": True,
-                            "id": v.id, "finished": finish, "marked": marked})
+        self.visits.append({"observer": self.user(name), "subject": subject, "grade": grade, "code": code,
+                            "live": True, "id": v.id, "finished": finish, "marked": marked})
         return v
 
 
@@ -193,6 +197,65 @@ def test_each_observers_device_tally_equals_their_own_xlsx_export(team):
         assert device_numbers(tally) == sheet
         own = [v for v in team.visits if v["observer"] == team.user(name)]
         assert tally["visits"] == len(counted(own))
+
+
+def graded_rubric_yaml() -> str:
+    """The built-in deeper-learning rubric as another rubric with one more look-for, for grades 3-12 only."""
+    import yaml
+
+    from rubrics import builtin_rubrics
+
+    d = dict(builtin_rubrics())["deeper-learning@1"].model_dump(exclude_none=True, mode="json")
+    d.update(id=GRADED_RUBRIC[0], version=GRADED_RUBRIC[1], title="Deeper learning with an upper-grades look-for")
+    d["lookfors"].append({**d["lookfors"][0], "id": "dl.upper-grades", "label": "Upper grades", "grades": "3-12"})
+    return yaml.safe_dump(d, sort_keys=False)
+
+
+def record_graded_walk(team: Team) -> str:
+    """A walk on a rubric with a 3-12 look-for besides subject-limited and unlimited ones: visits of K-2, of
+    3-12 and with no grade, a rating left outside the 3-12 look-for's base by a later grade change, and a
+    calibration pair."""
+    with serverdata.client(team.server.url, team.admin_token) as c:
+        assert c.patch("/api/v1/admin/settings", json={"small_cell_threshold": 1}).status_code == 200
+        r = c.post("/api/v1/admin/rubrics", json={"filename": "dl-graded.yaml", "text": graded_rubric_yaml()})
+        assert r.status_code == 201, r.text
+    team.sync("lead", "obs-a", "obs-b")
+    lead = team.devices["lead"]
+    rubric = lead.capture.catalog.get(*GRADED_RUBRIC)
+    walk = lead.capture.create_walk(school_id=team.district.school_id, rubric_id=GRADED_RUBRIC[0],
+                                    rubric_version=GRADED_RUBRIC[1], focus=[lf.id for lf in rubric.lookfors[:2]],
+                                    team=[team.user("obs-a"), team.user("obs-b")])
+    team.sync("lead", "obs-a", "obs-b")
+
+    def V(name, subject, grade, **kw):
+        return team.visit(name, walk.id, subject, grade=grade, rubric_key=GRADED_RUBRIC, **kw)
+
+    for name, subject, grade in (("lead", "Math", "K"), ("lead", "ELA", "1"), ("obs-a", "Math", "2"),
+                                 ("obs-a", "ELA", "K"), ("obs-b", "Math", "4"), ("obs-b", "ELA", "10"),
+                                 ("lead", None, None), ("obs-a", "Science", None), ("obs-b", "Math", "7")):
+        V(name, subject, grade)
+    V("lead", "ELA", "5", code="G1")
+    V("obs-b", "ELA", "5", code="G1")  # the same classroom: counted once
+    moved = V("obs-b", "Math", "4")
+    team.devices["obs-b"].capture.update_visit(moved.id, grade="1")  # its ratings stay stored, outside the base
+    team.visits[-1]["grade"] = "1"
+    team.sync("obs-a", "obs-b", "lead", "lead")
+    return walk.id
+
+
+def test_a_grade_limited_lookfors_device_tally_equals_the_xlsx_tallies_sheet(team):
+    walk_id = record_graded_walk(team)
+    tally = device_tally(team.devices["lead"].path, walk_id)
+    sheet = sheet_numbers(tallies_sheet(team.server.url, team.admin_token), walk_id)
+    assert device_numbers(tally) == sheet
+
+    # the walk holds what the parity is about: the 3-12 look-for's base leaves out the K-2 visits only
+    expected = counted(team.visits)
+    assert len(expected) == tally["visits"] == sheet["dl.grade-level-task"]["visits"]
+    upper = [v for v in expected if v["grade"] not in ("PK", "K", "1", "2")]  # 3-12, or no grade recorded
+    assert 0 < sheet["dl.upper-grades"]["visits"] == len(upper) < len(expected)
+    assert sheet["dl.math-problem"]["visits"] == sum(v["subject"] in ("Math", None) for v in expected)
+    assert all(n["rated"] + n["not_observed"] <= n["visits"] for n in sheet.values())
 
 
 # ---- the demo district ----------------------------------------------------------------------------------------
