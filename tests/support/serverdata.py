@@ -134,6 +134,8 @@ def walk_records(d: DistrictData, observer: Member, lead: Member, rng: random.Ra
             visit = {"id": visit_id, "walk_id": walk_id, "visit_no": n, "grade": rng.choice(["PK", "K", "3", "7", "11", None]),
                      "subject": rng.choice(["ELA", "Math", None]), "class_type": rng.choice(["general", "inclusion", None]),
                      "student_count": rng.choice([None, 18, 24]), "started_at": _iso(t0 + timedelta(minutes=15 * n)),
+                     # visit 3 is left open (the tablet died mid-visit): exported, never counted in a tally
+                     "ended_at": None if n == 3 else _iso(t0 + timedelta(minutes=15 * n + 10)),
                      "updated_at": _iso(t0 + timedelta(minutes=15 * n)), "deleted": False}
             out.append(("visit", visit))
             if n == 2:

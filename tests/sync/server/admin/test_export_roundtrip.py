@@ -82,11 +82,18 @@ def test_xlsx_has_visits_ratings_lookfors_and_tallies_sheets(world):
     ratings = sheets["Ratings"][1:]
     tallies = {(r[0], r[7]): r for r in sheets["Tallies"][1:]}
     col = {n: i for i, n in enumerate(sheets["Ratings"][0])}
-    visits = sheets["Visits"][1:]
-    assert {w for w, _ in tallies} == {v[0] for v in visits}
+    vcol = {n: i for i, n in enumerate(VISIT_COLUMNS)}
+    marked = {r[col["visit_id"]] for r in ratings if r[col["value"]] or r[col["not_observed"]]}
+    # a tally counts finished visits with at least one mark (sync.protocol.tally): not open ones, not empty ones
+    counted = [v for v in sheets["Visits"][1:] if v[vcol["ended_at"]] and v[vcol["visit_id"]] in marked]
+    left_out = [v for v in sheets["Visits"][1:] if v not in counted]
+    assert counted and any(not v[vcol["ended_at"]] for v in left_out) and any(v[vcol["ended_at"]] for v in left_out)
+    counted_ids = {v[vcol["visit_id"]] for v in counted}
+    assert {w for w, _ in tallies} == {v[0] for v in counted}
     for (walk_id, lookfor_id), t in tallies.items():
-        assert t[9] == sum(1 for v in visits if v[0] == walk_id)  # visits, those without ratings too
-        cell = [r for r in ratings if r[col["walk_id"]] == walk_id and r[col["lookfor_id"]] == lookfor_id]
+        assert t[9] == sum(1 for v in counted if v[0] == walk_id)  # the look-for's base: the walk's counted visits
+        cell = [r for r in ratings if r[col["walk_id"]] == walk_id and r[col["lookfor_id"]] == lookfor_id
+                and r[col["visit_id"]] in counted_ids]
         assert t[10] == sum(1 for r in cell if r[col["value"]])          # rated
         assert t[11] == sum(1 for r in cell if r[col["not_observed"]])   # not observed
 
