@@ -26,7 +26,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 
 from tests.support import serverproc as harness  # noqa: E402
 from tests.support.browser import by_id, type_into  # noqa: E402
-from tests.support.pwa import PwaBrowser, StaticServer, site_with_server  # noqa: E402
+from tests.support.pwa import PwaBrowser, StaticServer, rating_choices, site_with_server  # noqa: E402
 
 # click the chip and resolve with the ms until it reports aria-checked=true (the app shows it once durable)
 TIMED_TAP = """async (ident) => {
@@ -44,22 +44,12 @@ TIMED_TAP = """async (ident) => {
     poll();
   });
 }"""
-RATE_IDS = """() => [...document.querySelectorAll('[flt-semantics-identifier^="rate:"]')]
-    .map((el) => el.getAttribute('flt-semantics-identifier'))"""
 FOCUS = ["Students learn with each other", "Affirming environment"]
 
 
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-
-
-def rate_choices(page) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for ident in page.evaluate(RATE_IDS):
-        _, lookfor, value = ident.split(":", 2)
-        out.setdefault(lookfor, []).append(value)
-    return out
 
 
 def main() -> None:
@@ -108,7 +98,7 @@ def main() -> None:
                     fields.append(page.evaluate(TIMED_TAP, "grade:4"))
                     fields.append(page.evaluate(TIMED_TAP, "subject:Math"))
                     page.wait_for_timeout(300)
-                    choices = rate_choices(page)
+                    choices = rating_choices(page)
                     for lookfor in list(choices)[:3]:
                         value = next(v for v in choices[lookfor] if v != "na")
                         taps.append(page.evaluate(TIMED_TAP, f"rate:{lookfor}:{value}"))

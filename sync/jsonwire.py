@@ -1,8 +1,9 @@
 """JSON for the device's sync wire: orjson where it is installed, the standard library where it is not.
 
-orjson has no build for the browser (Pyodide), so the web app runs on the plain reference below. orjson is the
-fast path on every other device: parsing a 25,000-rating batch is several times faster with it (bench/sync_push.py).
-Both produce compact UTF-8 bytes and refuse NaN; tests/sync/test_jsonwire.py holds them equal.
+orjson has no build for the browser (Pyodide), so the web app runs on the plain reference below; orjson stays the
+fast path elsewhere. Measured here (median of 5, one push body of 1,000 visits x 25 cells): writing it 1.1 ms with
+orjson against 9.2 ms plain; parsing 25,000 rating snapshots 21.8 against 23.3 ms. Both write compact UTF-8 and
+refuse NaN; tests/sync/test_jsonwire.py holds them equal.
 """
 from __future__ import annotations
 

@@ -16,15 +16,14 @@ from playwright.sync_api import expect
 
 from tests.support import serverproc as harness
 from tests.support.browser import by_id, focus_field, tap, type_into
-from tests.support.pwa import StaticServer, pwa_browser, pwa_dist, site_with_server  # noqa: F401 (fixtures)
+from tests.support.pwa import (StaticServer, pwa_browser, pwa_dist,  # noqa: F401 (fixtures)
+                                rating_choices, site_with_server)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(900)]  # four cold starts of the app
 
 TALL = 4800  # the whole capture screen at once: Flutter's accessibility DOM can lag behind its own scrolling
 NOTE = "Pairs compare strategies; anchor chart en español"
 FOCUS = ["Students learn with each other", "Affirming environment"]  # of the default rubric, deeper learning
-RATE_IDS = """() => [...document.querySelectorAll('[flt-semantics-identifier^="rate:"]')]
-    .map((el) => el.getAttribute('flt-semantics-identifier'))"""
 
 
 def checked(page, identifier: str) -> bool:
@@ -35,15 +34,6 @@ def choose(page, identifier: str) -> None:
     """Tap and wait until the screen shows it chosen (in the built app: once the tap is on the tablet's storage)."""
     tap(by_id(page, identifier))
     by_id(page, identifier).and_(page.locator('[aria-checked="true"]')).wait_for(timeout=30_000)
-
-
-def visible_choices(page) -> dict[str, list[str]]:
-    """look-for id -> its choice values shown on the visit screen (rate:<look-for>:<value>; 'na' = Not observed)."""
-    out: dict[str, list[str]] = {}
-    for ident in page.evaluate(RATE_IDS):
-        _, lookfor, value = ident.split(":", 2)
-        out.setdefault(lookfor, []).append(value)
-    return out
 
 
 def export_jsonl(db_url: str, district_id: str, out: Path) -> list[dict]:
@@ -95,7 +85,7 @@ def test_a_visit_recorded_offline_in_the_built_app_reaches_the_server_once_with_
         choose(page, "grade:3")
         choose(page, "subject:Math")
         page.wait_for_timeout(500)  # the subject's look-fors are shown
-        choices = visible_choices(page)
+        choices = rating_choices(page)
         assert len(choices) >= 8, choices
         expected: dict[str, str | None] = {}
         for n, (lookfor, values) in enumerate(choices.items()):

@@ -227,6 +227,19 @@ class PwaBrowser:
             self.hole.close()
 
 
+RATE_IDS = """() => [...document.querySelectorAll('[flt-semantics-identifier^="rate:"]')]
+    .map((el) => el.getAttribute('flt-semantics-identifier'))"""
+
+
+def rating_choices(page) -> dict[str, list[str]]:
+    """look-for id -> the choice values the visit screen shows (rate:<look-for>:<value>; 'na' = Not observed)."""
+    out: dict[str, list[str]] = {}
+    for ident in page.evaluate(RATE_IDS):
+        _, lookfor, value = ident.split(":", 2)
+        out.setdefault(lookfor, []).append(value)
+    return out
+
+
 @pytest.fixture
 def pwa_browser():
     if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
