@@ -5,7 +5,9 @@ survives restarts. run_background() is the app's sync task: a round on start, on
 finished visit), after a failure with exponential backoff and full jitter (1 s doubling to 5 min, reset on
 success), and when a cheap health probe (every ~10 s while offline) sees the network come back. While a screen
 that shows team data is open (watch()), it also pulls about every minute (live_every, with +-20% jitter; the
-setting LEARNWALK_LIVE_SYNC_SECONDS shortens it for tests), so a teammate's visit arrives without a tap.
+setting LEARNWALK_LIVE_SYNC_SECONDS shortens it for tests), so a teammate's visit arrives without a tap; the
+backoff after failures is capped at that interval meanwhile, so a passing server error cannot leave an open
+Debrief minutes behind.
 """
 from __future__ import annotations
 
@@ -201,6 +203,15 @@ class SyncService:
     def live_delay(self, rng: random.Random = random._inst) -> float:  # type: ignore[attr-defined]
         return self.live_every * rng.uniform(1 - LIVE_JITTER, 1 + LIVE_JITTER)
 
+    def next_delay(self, failures: int, rng: random.Random = random._inst) -> float | None:  # type: ignore[attr-defined]
+        """Seconds until the next round (None: wait for a trigger). Backoff after failures; while team data is
+        on screen, a round about every live interval, and a failed one retried no later than that."""
+        delay = backoff_delay(failures, rng) if failures else None
+        if self.live:
+            live = self.live_delay(rng)
+            delay = live if delay is None else min(delay, live)
+        return delay
+
     # ---- background task ------------------------------------------------------------------------
 
     def trigger(self) -> None:
@@ -224,8 +235,7 @@ class SyncService:
                     log.exception("sync round crashed")
                     failures += 1
                 _notify(on_change)
-            delay = backoff_delay(failures) if failures else (self.live_delay() if self.live else None)
-            await self._sleep(delay, probing=failures > 0 and self._offline)
+            await self._sleep(self.next_delay(failures), probing=failures > 0 and self._offline)
 
     async def _sleep(self, delay: float | None, probing: bool) -> None:
         """Wait for a trigger, for the backoff delay, or (while failing) for the health probe to succeed."""

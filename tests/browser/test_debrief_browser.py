@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import time
 
 import pytest
 
@@ -22,6 +23,19 @@ def cli_tally(data_dir, walk_id, *extra) -> dict:
     done = subprocess.run([*learnwalk_exe(), "tally", "--data-dir", str(data_dir), "--walk", walk_id, "--json",
                            *extra], capture_output=True, text=True, timeout=60, check=True)
     return json.loads(done.stdout)
+
+
+def live_round_state(data_dir, logs) -> str:
+    """The lead device's last round (from its Meta) and the app's last log lines."""
+    from sqlalchemy import text
+
+    engine = open_engine(data_dir)
+    with engine.connect() as c:
+        meta = dict(c.execute(text("SELECT key, value FROM meta WHERE key IN "
+                                   "('last_sync_at', 'last_sync_error', 'pull_cursor')")).all())
+    engine.dispose()
+    tail = b"".join(p.read_bytes()[-3000:] for p in sorted(logs.glob("app-*.log"))).decode(errors="replace")
+    return f"meta {meta}; app log: {tail}"
 
 
 def read_row(page, lookfor_id: str) -> dict:
@@ -135,7 +149,6 @@ def test_the_debrief_pdf_button_hands_the_report_to_the_browser_as_a_download(se
     assert sorted(p.name for p in data.rglob("*.pdf")) == before  # nothing written beside the tablet's data
 
 
-@pytest.mark.skip(reason="intermittent: the open Debrief once missed the live round's redraw for 300 s in a clean-clone run (passed in the run before); being investigated, see docs/debrief.md")
 def test_a_teammates_visits_appear_on_the_leads_open_debrief_with_no_tap(app_process, ui_page, sync_server,
                                                                           tmp_path):
     from playwright.sync_api import expect
@@ -160,4 +173,9 @@ def test_a_teammates_visits_appear_on_the_leads_open_debrief_with_no_tap(app_pro
 
     harness.record_visits(obs, walk.id, 3)  # the teammate's tablet pushes; nobody touches the lead's screen
     obs.sync.sync_once()
-    expect(page.get_by_text(re.compile(r"^6 visits · 2 observers"))).to_be_visible(timeout=90_000)
+    pushed = time.monotonic()
+    try:
+        expect(page.get_by_text(re.compile(r"^6 visits · 2 observers"))).to_be_visible(timeout=90_000)
+    except AssertionError:  # say what the lead's device knew, so a miss can be told from a slow round
+        raise AssertionError(f"not redrawn {time.monotonic() - pushed:.0f} s after the push; "
+                             f"{live_round_state(lead.path, tmp_path)}") from None

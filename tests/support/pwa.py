@@ -16,6 +16,7 @@ Fixtures and helpers (tests/browser/test_pwa_build_browser.py uses them; an end-
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import re
@@ -63,11 +64,15 @@ def build_site(out: Path, server_url: str | None = None) -> dict:
 @pytest.fixture(scope="session")
 def pwa_dist() -> Path:
     site = CACHE / sources_hash()
-    if not (site / "flutter_service_worker.js").exists():
-        for old in CACHE.glob("*"):
-            if old.name != "wheels" and old.is_dir():
-                shutil.rmtree(old, ignore_errors=True)
-        build_site(site)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    # pytest -n 2 runs a session per worker: one builds, the other waits for it and reuses the site
+    with open(CACHE / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (site / "flutter_service_worker.js").exists():
+            for old in CACHE.glob("*"):
+                if old.name != "wheels" and old.is_dir():
+                    shutil.rmtree(old, ignore_errors=True)
+            build_site(site)
     return site
 
 
