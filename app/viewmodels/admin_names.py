@@ -117,7 +117,7 @@ class Names:
         if action == "user.update":
             changes = []
             if before.get("role") != after.get("role") and "role" in after:
-                changes.append(f"role {ROLE_WORDS.get(before.get('role'), before.get('role'))} → "
+                changes.append(f"role from {ROLE_WORDS.get(before.get('role'), before.get('role'))} to "
                                f"{ROLE_WORDS.get(after['role'], after['role'])}")
             if before.get("active") != after.get("active") and "active" in after:
                 changes.append("reactivated" if after["active"] else "deactivated (their devices stop syncing)")
@@ -130,7 +130,7 @@ class Names:
         if action == "device.revoke":
             return f"{who} revoked {self.device(rid)}; it can no longer sync."
         if action == "settings.update":
-            changes = [f"{SETTING_WORDS.get(k, k)} {_plain(before.get(k))} → {_plain(v)}"
+            changes = [f"{SETTING_WORDS.get(k, k)} from {_plain(before.get(k))} to {_plain(v)}"
                        for k, v in after.items() if before.get(k) != v]
             return f"{who} changed the district settings: {', '.join(changes) or 'no change'}."
         if action == "export":
@@ -144,7 +144,7 @@ class Names:
                     f"({after.get('reason') or 'see the quarantine list'}).")
         if action == "walk.team":
             was, now = (len(x.get("members") or []) for x in (before, after))
-            return f"{who} changed a walk's team ({was} → {now} people)."
+            return f"{who} changed a walk's team from {was} to {now} people."
         for thing in ("visit", "note"):
             if action.startswith(f"{thing}."):
                 verb = {"edited": "edited", "deleted": "deleted", "restored": "restored"}.get(action.split(".")[1])

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import flet as ft
 
 from app.viewmodels.admin import ALL_SCHOOLS, FORMATS, RUBRIC_EXTENSIONS, AdminVM
-from app.views._widgets import MIN_TARGET, ChoiceGroup, MessageLine, big_button, heading, screen
+from app.views._widgets import MIN_TARGET, ChoiceChip, ChoiceGroup, MessageLine, big_button, heading, screen
 from app.views.context import AppContext, message_of
 from app.views.downloads import deliver
 
@@ -38,9 +38,20 @@ def _small_button(text: str, on_click, identifier: str, tooltip: str) -> ft.Cont
         style=ft.ButtonStyle(text_style=ft.TextStyle(size=15), padding=ft.Padding.symmetric(horizontal=16))))
 
 
-def _switch(label: str) -> ft.Switch:
-    # a Switch with its label is one 48 px row a finger can hit anywhere (a Checkbox's box is 40 px)
-    return ft.Switch(label=label, height=MIN_TARGET, label_text_style=ft.TextStyle(size=16))
+class _Toggle:
+    """An on/off setting as a 56 px chip (a Checkbox's box or a Switch is 40 px high): `.value` like a Checkbox."""
+
+    def __init__(self, identifier: str, label: str):
+        self.value = False
+        self.chip = ChoiceChip(identifier, label, False, self._flip)
+        self.control = self.chip.control
+
+    def _flip(self, e) -> None:
+        self.set(not self.value)
+
+    def set(self, value: bool) -> None:
+        self.value = bool(value)
+        self.chip.set(self.value)
 
 
 def build(ctx: AppContext) -> ft.View:
@@ -61,8 +72,8 @@ def build(ctx: AppContext) -> ft.View:
     audit = ft.Column(spacing=4)
     school_box = ft.Column(spacing=4)
     threshold = ft.TextField(label="Small-cell threshold", width=220, keyboard_type=ft.KeyboardType.NUMBER)
-    class_type = _switch("Record class type")
-    identifying = _switch("Allow photos or identifying fields")
+    class_type = _Toggle("setting:record_class_type", "Record class type")
+    identifying = _Toggle("setting:allow_identifying_fields", "Allow photos or identifying fields")
     progress_text = ft.Text("", size=15)
     progress = ft.Semantics(identifier="export-progress", live_region=True, visible=False, content=ft.Column(
         [ft.ProgressBar(), progress_text], spacing=4))
@@ -79,7 +90,9 @@ def build(ctx: AppContext) -> ft.View:
                 ft.Text(f"{t.number:>4} │ {t.text}", size=14, font_family=MONO, selectable=True),
                 bgcolor=ft.Colors.ERROR_CONTAINER, padding=ft.Padding.symmetric(horizontal=8, vertical=4),
                 border_radius=4)))
-        problems_node.label = "\n".join(p.text for p in listed)
+        # read out as shown: the problems, then their lines of the file
+        problems_node.label = "\n".join([p.text for p in listed] + (["In the file as shown above:"] if lines else [])
+                                        + [f"{t.number:>4} │ {t.text}" for t in lines])
 
     def draw_schools() -> None:
         group = ChoiceGroup("export-school", [_Choice(v or "all", label) for v, label in vm.school_choices()],
@@ -114,8 +127,8 @@ def build(ctx: AppContext) -> ft.View:
         draw_schools()
         if st.settings:
             threshold.value = str(st.settings["small_cell_threshold"])
-            class_type.value = st.settings["record_class_type"]
-            identifying.value = st.settings["allow_identifying_fields"]
+            class_type.set(st.settings["record_class_type"])
+            identifying.set(st.settings["allow_identifying_fields"])
 
     def act(fn, *args) -> None:
         ctx.guard(lambda: fn(*args))
@@ -173,7 +186,7 @@ def build(ctx: AppContext) -> ft.View:
                 "first; a file with any problem is not published, and each problem names its line below.", size=15),
         ft.Row([big_button("Choose rubric file", choose_file, icon=ft.Icons.UPLOAD_FILE, primary=False,
                            identifier="admin-choose-file"), name_field],
-               wrap=True, vertical_alignment=ft.CrossAxisAlignment.CENTER),
+               vertical_alignment=ft.CrossAxisAlignment.CENTER),
         text_field,
         ft.Row([big_button("Publish rubric", lambda e: act(vm.publish), identifier="admin-publish")]),
         problems_node,
@@ -188,7 +201,7 @@ def build(ctx: AppContext) -> ft.View:
         heading("People"), people,
         heading("Devices"), devices,
         heading("District settings"),
-        threshold, class_type, identifying,
+        threshold, ft.Row([class_type.control, identifying.control], wrap=True, spacing=8, run_spacing=8),
         ft.Row([big_button("Save settings", lambda e: act(vm.save_settings, threshold.value or "",
                                                           bool(class_type.value), bool(identifying.value)),
                            primary=False, identifier="admin-save-settings")]),

@@ -10,7 +10,7 @@ import pytest
 from app.store.db import open_engine
 from app.store.seed import seed
 from app.store.services import CaptureService
-from tests.support.browser import by_id, learnwalk_exe, tap
+from tests.support.browser import by_id, files_under, learnwalk_exe, tap
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -118,21 +118,29 @@ def test_an_open_visit_and_an_empty_finished_visit_change_no_share_and_finishing
 def test_the_debrief_pdf_button_hands_the_report_to_the_browser_as_a_download(seeded_dir, app_process, ui_page,
                                                                               tmp_path):
     data, walk_id = seeded_dir
+    engine = open_engine(data)
+    service = CaptureService(engine)
+    walk = service.walk(walk_id)
+    school = next(s.name for s in service.schools() if s.id == walk.school_id)
+    engine.dispose()
+    assert school in ("Maple Street Elementary", "Riverside Middle", "Harbor High")  # the seed's schools
     app = app_process(data)
     page = ui_page(f"{app.url}walks/{walk_id}/debrief")
     by_id(page, "debrief-pdf").wait_for(timeout=15_000)
-    before = sorted(p.name for p in data.rglob("*.pdf"))
+    before = files_under(data)
     with page.expect_download(timeout=60_000) as info:
         by_id(page, "debrief-pdf").click()
     download = info.value
     saved = tmp_path / "got.pdf"
     download.save_as(saved)
-    assert download.suggested_filename.startswith("debrief-") and download.suggested_filename.endswith(".pdf")
+    # named for its school and date, as every download is (learnwalk-riverside-middle-2026-12-02-debrief.pdf)
+    assert download.suggested_filename == (f"learnwalk-{school.lower().replace(' ', '-')}-"
+                                           f"{walk.walk_date.isoformat()}-debrief.pdf")
     body = saved.read_bytes()
     assert body.startswith(b"%PDF-") and len(body) > 5_000
     text = subprocess.run(["pdftotext", str(saved), "-"], capture_output=True, text=True, check=True).stdout
     assert "95% interval" in text
-    assert sorted(p.name for p in data.rglob("*.pdf")) == before  # nothing written beside the tablet's data
+    assert files_under(data) == before  # nothing written under the tablet's data folder (the host's disk)
 
 
 @pytest.mark.skip(reason="intermittent: the open Debrief once missed the live round's redraw for 300 s in a clean-clone run (passed in the run before); being investigated, see docs/debrief.md")
