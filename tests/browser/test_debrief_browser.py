@@ -2,15 +2,18 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
+import tempfile
+from pathlib import Path
 
 import pytest
 
 from app.store.db import open_engine
 from app.store.seed import seed
 from app.store.services import CaptureService
-from tests.support.browser import by_id, files_under, learnwalk_exe, tap
+from tests.support.browser import by_id, files_under, interactive_boxes, learnwalk_exe, small_targets, tap
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -169,3 +172,32 @@ def test_a_teammates_visits_appear_on_the_leads_open_debrief_with_no_tap(app_pro
     harness.record_visits(obs, walk.id, 3)  # the teammate's tablet pushes; nobody touches the lead's screen
     obs.sync.sync_once()
     expect(page.get_by_text(re.compile(r"^6 visits · 2 observers"))).to_be_visible(timeout=90_000)
+
+
+# screenshots go to a scratch folder, so a test run leaves the checkout as it was; to refresh the documented
+# ones: LEARNWALK_SCREENSHOTS=docs/screenshots .venv/bin/pytest tests/browser/test_debrief_browser.py
+SHOTS = Path(os.environ.get("LEARNWALK_SCREENSHOTS") or tempfile.mkdtemp(prefix="learnwalk-screenshots-"))
+
+
+def test_every_control_on_the_debrief_screen_is_at_least_48_px_in_every_section_and_screenshots(
+        seeded_dir, app_process, ui_page):
+    data, walk_id = seeded_dir
+    app = app_process(data)
+    for name, (width, height) in {"portrait": (820, 1180), "landscape": (1180, 820), "phone": (390, 844)}.items():
+        page = ui_page(f"{app.url}walks/{walk_id}/debrief", width=width, height=6000)
+        by_id(page, "debrief-pdf").wait_for(timeout=15_000)
+        page.wait_for_timeout(1000)
+        if name != "phone":
+            page.set_viewport_size({"width": width, "height": height})
+            page.wait_for_timeout(1500)
+            page.screenshot(path=str(SHOTS / f"debrief-{name}.png"))
+            page.set_viewport_size({"width": width, "height": 6000})
+            page.wait_for_timeout(1000)
+        page.get_by_text("Filters", exact=True).click()
+        by_id(page, "filter:grade_band:K-2").wait_for(timeout=10_000)
+        for section in ("tallies", "evidence", "trend", "calibration", "equity"):
+            tap(by_id(page, f"section:{section}"))
+            by_id(page, f"section:{section}").and_(page.locator('[aria-checked="true"]')).wait_for(timeout=10_000)
+            page.wait_for_timeout(500)
+            assert len(interactive_boxes(page)) >= 10, (name, section)  # the check sees the controls
+            assert small_targets(page) == [], (name, section)
