@@ -18,7 +18,7 @@ from sync.server import directory
 from sync.server.db import writer
 from tests.support import readback, serverdata
 from tests.support import serverproc as harness
-from tests.support.browser import by_id, files_under, interactive_boxes, learnwalk_exe, small_targets, tap, type_into
+from tests.support.browser import by_id, files_under, interactive_boxes, learnwalk_exe, settle, small_targets, tap, type_into
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 # screenshots go to a scratch folder, so a test run leaves the checkout as it was; to refresh the documented
@@ -123,3 +123,6 @@ def test_every_control_on_the_admin_screen_is_at_least_48_px_and_screenshots(wor
             page.set_viewport_size({"width": width, "height": height})
             page.wait_for_timeout(1500)
             page.screenshot(path=str(SHOTS / f"admin-{name}.png"))
+            settle(page.get_by_text("Recent changes (audit log)", exact=True))  # people, devices, audit in names
+            page.wait_for_timeout(1000)
+            page.screenshot(path=str(SHOTS / f"admin-names-{name}.png"))
