@@ -5,16 +5,22 @@ admin would; each tablet is this install's device core (app.device.Device) on it
 
 First run builds the district (three schools, an admin, a debrief lead and two observers), enrolls four device
 data folders, records a 12-week cycle of walks (the lead's own visits plus two observers' visits on the same
-walks, all synced), then serves the lead's tablet and the admin's tablet as web apps. Later runs reuse the data.
-Everything is synthetic: no real school, teacher or student appears anywhere.
+walks, all synced), then serves the lead's, the admin's and an observer's tablet as web apps. Later runs reuse
+the data. Everything is synthetic: no real school, teacher or student appears anywhere.
+
+The tablets do not depend on the server process: when it stops (Enter in the demo's terminal, or it is killed)
+they keep running and recording, as tablets in a school without Wi-Fi do, and send what they kept once it is
+started again (Enter again). That is the offline rehearsal (README, "Rehearse a walk with no Wi-Fi").
 """
 from __future__ import annotations
 
 import json
 import os
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +43,12 @@ class DemoError(LearnwalkError):
 @dataclass
 class DemoPorts:
     server: int = 8765
-    app: int = 8550  # the lead's tablet; the admin's tablet is app + 1
+    app: int = 8550  # the lead's tablet; the admin's tablet is app + 1, observer A's app + 2
+
+    def tablets(self) -> tuple[tuple[str, str, int], ...]:
+        """(device folder, who holds it, port) of each tablet the demo serves."""
+        return (("lead", "debrief lead's tablet", self.app), ("admin", "district admin's tablet", self.app + 1),
+                ("observer-a", "observer A's tablet", self.app + 2))
 
 
 def _cli(*args: str) -> list[str]:
@@ -128,55 +139,124 @@ def record_walks(root: Path, server_url: str, facts: dict) -> str:
             device.close()
 
 
-def run_demo(root: Path, ports: DemoPorts, host: str = "127.0.0.1") -> None:
+def _lines(stream) -> "queue.Queue[str | None]":
+    """The demo terminal's lines, read off the main loop (None once the input ends: then nothing is asked)."""
+    got: "queue.Queue[str | None]" = queue.Queue()
+
+    def read() -> None:
+        try:
+            for line in stream:
+                got.put(line.strip())
+        except (OSError, ValueError):
+            pass
+        got.put(None)
+    threading.Thread(target=read, name="demo-input", daemon=True).start()
+    return got
+
+
+class _Server:
+    """The central server process, stopped and started on request; the tablets never wait for it."""
+
+    def __init__(self, db_url: str, host: str, port: int, env: dict):
+        self.args = _cli("serve", "--db", db_url, "--host", host, "--port", str(port))
+        self.url, self.env = f"http://{host}:{port}", env
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(self.args, env=self.env)
+        _wait_healthy(self.url, self.proc)
+
+    def stop(self) -> None:
+        if self.running:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+
+
+OFFLINE_HINT = ("Press Enter here to stop the central server (as when the school has no Wi-Fi): the tablets keep "
+                "working and keep what they record. Press Enter again to start it; they send it on their next sync.")
+
+
+def run_demo(root: Path, ports: DemoPorts, host: str = "127.0.0.1", stdin=None) -> None:
     root.mkdir(parents=True, exist_ok=True)
     facts_file = root / "demo.json"
     db_url = f"sqlite:///{(root / 'server.sqlite').resolve()}"
-    server_url = f"http://{host}:{ports.server}"
     first_run = not facts_file.exists()
     if first_run and (root / "server.sqlite").exists():
         raise DemoError(f"{root} holds an unfinished demo; delete that folder and run the demo again.")
     facts = build_directory(db_url) if first_run else json.loads(facts_file.read_text())
 
-    procs: list[subprocess.Popen] = []
+    tablets: list[subprocess.Popen] = []
     env = dict(os.environ, PYTHONUNBUFFERED="1")
+    server = _Server(db_url, host, ports.server, env)
 
     def stop(*_):
-        for p in procs:
+        server.stop()
+        for p in tablets:
             if p.poll() is None:
                 p.terminate()
-        for p in procs:
+        for p in tablets:
             try:
                 p.wait(10)
             except subprocess.TimeoutExpired:
                 p.kill()
 
     try:
-        server = subprocess.Popen(_cli("serve", "--db", db_url, "--host", host, "--port", str(ports.server)),
-                                  env=env)
-        procs.append(server)
-        _wait_healthy(server_url, server)
+        server.start()
         if first_run:
             print("Building the demo district (first run only)...", flush=True)
-            line = record_walks(root, server_url, facts)
+            line = record_walks(root, server.url, facts)
             facts_file.write_text(json.dumps({k: v for k, v in facts.items() if k != "codes"}, indent=2))
             print(f"Demo district ready: {line}.", flush=True)
-        tablets = (("lead", ports.app), ("admin", ports.app + 1))
-        for dev, port in tablets:
-            app = subprocess.Popen(_cli("app", "--web", "--host", host, "--port", str(port),
-                                        "--data-dir", str(root / "devices" / dev)), env=env)
-            procs.append(app)
-        for (dev, port), proc in zip(tablets, procs[1:]):
+        for dev, _, port in ports.tablets():
+            # each tablet in its own session: a Ctrl-C or a stop of the server never reaches it by accident
+            tablets.append(subprocess.Popen(_cli("app", "--web", "--host", host, "--port", str(port),
+                                                 "--data-dir", str(root / "devices" / dev)), env=env,
+                                            start_new_session=True))
+        for (_, _, port), proc in zip(ports.tablets(), tablets):
             _wait_port(host, port, proc)
         print("\nlearnwalk demo is running (Ctrl-C stops it):", flush=True)
-        print(f"  debrief lead's tablet: http://{host}:{ports.app}/", flush=True)
-        print(f"  district admin's tablet: http://{host}:{ports.app + 1}/", flush=True)
-        print(f"  central server: {server_url}/docs  (data in {root})", flush=True)
+        for _, who, port in ports.tablets():
+            print(f"  {who}: http://{host}:{port}/", flush=True)
+        print(f"  central server: {server.url}/docs  (data in {root})", flush=True)
+        print(OFFLINE_HINT, flush=True)
         signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
-        while all(p.poll() is None for p in procs):
-            time.sleep(0.5)
-        dead = next(p for p in procs if p.poll() is not None)
-        raise DemoError(f"A demo process stopped unexpectedly (exit {dead.returncode}); the data is kept in {root}.")
+        lines = _lines(stdin if stdin is not None else sys.stdin)
+        was_running = True
+        while all(p.poll() is None for p in tablets):
+            if was_running and not server.running:  # stopped from outside (killed, crashed): the tablets go on
+                print(f"The central server stopped (exit {server.proc.returncode}); the tablets keep working "
+                      "offline. Press Enter to start it again.", flush=True)
+                was_running = False
+            try:
+                line = lines.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            if line is None:  # no terminal to read (e.g. started in the background): keep serving
+                lines = queue.Queue()
+                continue
+            if server.running:
+                server.stop()
+                print("Central server stopped: the tablets are offline now and keep what they record. "
+                      "Press Enter to start it again.", flush=True)
+            else:
+                try:
+                    server.start()
+                except DemoError as exc:  # e.g. its port was taken meanwhile: say so, the tablets go on
+                    print(f"{exc} The tablets keep working offline; press Enter to try again.", flush=True)
+                else:
+                    print(f"Central server running again at {server.url}; the tablets send what they kept on "
+                          "their next sync (about a minute, or tap Sync).", flush=True)
+            was_running = server.running
+        dead = next(p for p in tablets if p.poll() is not None)
+        raise DemoError(f"A demo tablet stopped unexpectedly (exit {dead.returncode}); the data is kept in {root}.")
     except KeyboardInterrupt:
         print("\nStopping the demo; its data stays in", root, flush=True)
     finally:

@@ -48,10 +48,12 @@ def run_app(
 def demo(
     folder: Path = typer.Option(Path("var/demo"), "--dir", help="Folder for the demo's server and device data"),
     port: int = typer.Option(8765, "--port", min=1, max=65535, help="Port for the central server"),
-    app_port: int = typer.Option(8550, "--app-port", min=1, max=65534,
-                                 help="Port for the lead's tablet (the admin's tablet uses the next one)"),
+    app_port: int = typer.Option(8550, "--app-port", min=1, max=65533,
+                                 help="Port for the lead's tablet (the admin's tablet uses the next one, "
+                                      "an observer's the one after)"),
 ) -> None:
-    """Run the server and the app with a demo district, on embedded SQLite."""
+    """Run the server and three tablets with a demo district, on embedded SQLite; Enter stops and starts the
+    server (the tablets keep running: an offline rehearsal)."""
     from app.demo import DemoPorts, run_demo
 
     run_demo(folder, DemoPorts(server=port, app=app_port))

@@ -16,7 +16,8 @@ from app.debrief.notes import NoteGroup, walk_notes
 from app.debrief.tally import Filters, WalkTally, walk_tally
 from app.debrief.trends import CycleTrend, cycle_trend
 from app.store.catalog import RubricCatalog
-from app.store.models import Walk
+from app.store.models import School, Walk
+from sync.protocol.export import download_name
 from rubrics import Rubric
 
 
@@ -55,5 +56,7 @@ class Debrief:
 
         data = report_bytes(self._engine, self._catalog, walk_id)  # says in words when the walk is not here
         with Session(self._engine) as s:
-            walk_date = s.get(Walk, walk_id).walk_date
-        return f"debrief-{walk_date.isoformat()}.pdf", data
+            walk = s.get(Walk, walk_id)
+            school = s.get(School, walk.school_id)
+            # named as every download is (school, date, what): learnwalk-riverside-2026-12-02-debrief.pdf
+            return download_name("pdf", school.name if school else "school", walk.walk_date, "debrief"), data

@@ -1,21 +1,55 @@
 """The Admin screen's state (role admin): publish a rubric, export synced data, people, devices, settings, audit.
 
 Plain Python over sync.admin_client (no Flet). The device's server address, token and role come from its store's
-Meta (written at enrollment). Each action returns nothing and leaves its outcome in `message`/`problems`, worded
-for the person holding the tablet.
+Meta (written at enrollment). Each action leaves its outcome in `message`/`problems`, worded for the person
+holding the tablet. An export is kept in memory and handed to the screen as a Download (name and bytes) for the
+user's browser: nothing is written to the disk of the machine running the app. Ids are shown as names
+(app.viewmodels.admin_names).
 """
 from __future__ import annotations
 
+import io
+import re
 from dataclasses import dataclass, field
-from pathlib import Path
+from datetime import datetime, timezone
 from typing import Callable
 
+from app.viewmodels.admin_names import DeviceRow, Names
 from app.web.transport import default_transport
 from sync.admin_client import AdminClient, AdminClientError
+from sync.protocol.export import ExportError, ExportFilters, export_download_name
 
 FORMATS = [("csv", "CSV (one row per rating)"), ("csv-wide", "Wide CSV (one row per visit)"), ("xlsx", "Excel"),
            ("jsonl", "JSON lines")]
-EXTENSIONS = {"csv": "csv", "csv-wide": "csv", "xlsx": "xlsx", "jsonl": "jsonl"}
+ALL_SCHOOLS = ""  # the school choice meaning "every school of the district"
+RUBRIC_EXTENSIONS = ("csv", "yaml", "yml")
+_PROBLEM = re.compile(r"^(?P<file>[^\n]*?):(?P<line>\d+): (?P<what>.*)$", re.S)
+
+
+@dataclass(frozen=True)
+class Download:
+    """A file for the user's browser: its name and its bytes (kept in memory only)."""
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A refused rubric's problem: the line of the shown text it is on (None: the whole file) and what to fix."""
+    line: int | None
+    what: str
+
+    @property
+    def text(self) -> str:
+        return f"Line {self.line}: {self.what}" if self.line else self.what
+
+
+@dataclass(frozen=True)
+class TextLine:
+    """One numbered line of the rubric text as shown, with the problems found on it."""
+    number: int
+    text: str
+    problems: tuple[str, ...]
 
 
 @dataclass
@@ -28,7 +62,10 @@ class AdminState:
     devices: list[dict] = field(default_factory=list)
     settings: dict = field(default_factory=dict)
     audit: list[dict] = field(default_factory=list)
-    last_export: Path | None = None
+    schools: list[dict] = field(default_factory=list)
+    names: Names = field(default_factory=Names)
+    received: int = 0  # bytes of the export under way, for its progress line
+    exporting: bool = False
 
 
 def admin_client(server: str, token: str) -> AdminClient:
@@ -37,16 +74,15 @@ def admin_client(server: str, token: str) -> AdminClient:
 
 
 class AdminVM:
-    def __init__(self, meta: dict, exports_dir: Path,
-                 client_factory: Callable[[str, str], AdminClient] = admin_client):
+    def __init__(self, meta: dict, client_factory: Callable[[str, str], AdminClient] = admin_client):
         self.server_url, self.token, self.role = meta.get("server_url"), meta.get("token"), meta.get("role")
-        self.exports_dir = Path(exports_dir)
         self._client = client_factory
         self.state = AdminState()
         self.filename = "district-rubric.csv"
         self.text = ""
         self.fmt = "csv"
-        self.school = self.date_from = self.date_to = ""
+        self.school = ALL_SCHOOLS  # a school id from state.schools, picked by its name
+        self.date_from = self.date_to = ""
 
     # ---- who may use it ---------------------------------------------------------------------------------
 
@@ -74,11 +110,67 @@ class AdminVM:
 
     def refresh(self) -> None:
         def load(c: AdminClient) -> None:
-            self.state.rubrics, self.state.users, self.state.devices = c.rubrics(), c.users(), c.devices()
-            self.state.settings, self.state.audit = c.settings(), c.audit(limit=20)
+            st = self.state
+            st.rubrics, st.users, st.devices, st.schools = c.rubrics(), c.users(), c.devices(), c.schools()
+            st.settings, st.audit = c.settings(), c.audit(limit=20)
+            st.names = Names.of(st.users, st.devices, st.schools)
         self._run(load)
 
+    # ---- names ------------------------------------------------------------------------------------------
+
+    def school_choices(self) -> list[tuple[str, str]]:
+        """(school id, name) to pick from, "All schools" first."""
+        return [(ALL_SCHOOLS, "All schools")] + [(s["id"], s["name"]) for s in self.state.schools]
+
+    def device_rows(self) -> list[DeviceRow]:
+        return [self.state.names.device_row(d) for d in self.state.devices]
+
+    def audit_lines(self) -> list[str]:
+        return [self.state.names.audit_line(e) for e in self.state.audit]
+
+    def person_line(self, u: dict) -> str:
+        role = self.state.names.role(u["id"])
+        return f"{u['email']} · {role}" + ("" if u["active"] else " · inactive")
+
     # ---- rubrics ----------------------------------------------------------------------------------------
+
+    def load_file(self, name: str, data: bytes | None) -> bool:
+        """A rubric file chosen with the file picker: its name and text become the ones to publish."""
+        self.state.problems = []
+        if not name.lower().endswith(tuple(f".{e}" for e in RUBRIC_EXTENSIONS)):
+            self.state.message, self.state.error = (f"{name} is not a rubric file; choose a .csv, .yaml or .yml "
+                                                    "file."), True
+            return False
+        try:
+            text = (data or b"").decode("utf-8-sig")
+        except UnicodeDecodeError:
+            self.state.message, self.state.error = (f"{name} is not UTF-8 text; save it as CSV UTF-8 (or YAML) "
+                                                    "and choose it again."), True
+            return False
+        if not text.strip():
+            self.state.message, self.state.error = f"{name} is empty; choose the rubric file itself.", True
+            return False
+        self.filename, self.text = name, text.replace("\r\n", "\n")
+        self.state.message, self.state.error = (f"{name} loaded ({len(self.text.splitlines())} lines); check it "
+                                                "below, then publish."), False
+        return True
+
+    def problem_list(self) -> list[Problem]:
+        """The refused rubric's problems, each pointing at its line of the shown text."""
+        out = []
+        for p in self.state.problems:
+            m = _PROBLEM.match(p)
+            out.append(Problem(int(m["line"]), m["what"]) if m else Problem(None, p))
+        return out
+
+    def numbered_lines(self) -> list[TextLine]:
+        """The rubric text as shown, numbered as the validator counts lines, with each line's problems."""
+        on: dict[int, list[str]] = {}
+        for p in self.problem_list():
+            if p.line:
+                on.setdefault(p.line, []).append(p.what)
+        lines = self.text.split("\n")
+        return [TextLine(n, t, tuple(on.get(n, ()))) for n, t in enumerate(lines, start=1)]
 
     def publish(self) -> None:
         """Publish the rubric text as `filename` (.yaml or .csv); every problem is listed, nothing is published."""
@@ -87,7 +179,7 @@ class AdminVM:
             self.state.message, self.state.error = "The file name must end in .csv, .yaml or .yml.", True
             return
         if not text.strip():
-            self.state.message, self.state.error = "Paste the rubric file's text first.", True
+            self.state.message, self.state.error = "Choose a rubric file (or paste its text) first.", True
             return
         if self._run(lambda c: self._published(c.publish_rubric(name, text))):
             self.refresh_rubrics()
@@ -105,24 +197,42 @@ class AdminVM:
 
     # ---- export -----------------------------------------------------------------------------------------
 
-    def export(self) -> None:
-        # the server checks the filters and says how to fix them (the client ships no server code)
+    def export_name(self, today=None) -> str:
+        """The download's name: learnwalk-<school>-<date or date range>[-<filter>].<ext>."""
+        filters = ExportFilters.parse(self.school, self.date_from, self.date_to)
+        school = self.state.names.school(self.school) if self.school else None
+        return export_download_name(self.fmt, filters, school, today or datetime.now(timezone.utc).date())
+
+    def export(self) -> Download | None:
+        """Download the export from the server into memory; None (with the reason in message) when it failed.
+        state.received grows as bytes arrive (the screen shows it while a long export runs)."""
+        try:
+            name = self.export_name()  # checks the dates first, with the same words the server would use
+        except ExportError as exc:
+            self.state.message, self.state.error, self.state.problems = str(exc), True, []
+            return None
         params = {k: v.strip() for k, v in (("school", self.school), ("from", self.date_from), ("to", self.date_to))
                   if v.strip()}
-        self.exports_dir.mkdir(parents=True, exist_ok=True)
-        target = self.exports_dir / f"learnwalk-{self.fmt}.{EXTENSIONS[self.fmt]}"
-        part = target.with_name(target.name + ".part")
+        out = io.BytesIO()
+        self.state.received, self.state.exporting = 0, True
+
+        def got(n: int) -> None:
+            self.state.received += n
 
         def download(c: AdminClient) -> str:
-            with open(part, "wb") as out:
-                size = c.export(self.fmt, params, out)
-            part.replace(target)
-            self.state.last_export = target
-            return f"Saved the export ({size:,} bytes) to {target}."
+            size = c.export(self.fmt, params, out, got)
+            return f"Export ready: {name} ({size:,} bytes); your browser saves it as a download."
         try:
-            self._run(download)
+            done = self._run(download)
         finally:
-            part.unlink(missing_ok=True)
+            self.state.exporting = False
+        return Download(name, out.getvalue()) if done else None
+
+    @property
+    def progress_text(self) -> str:
+        kb = self.state.received / 1024
+        size = f"{kb / 1024:.1f} MB" if kb >= 1024 else f"{kb:.0f} KB"
+        return f"Preparing the export... {size} received so far."
 
     # ---- people, devices, settings ----------------------------------------------------------------------
 
@@ -150,26 +260,8 @@ class AdminVM:
 
     @staticmethod
     def device_line(d: dict) -> str:
-        synced = (d.get("last_sync_at") or "never")[:16].replace("T", " ")
-        state = "revoked" if d.get("revoked_at") else f"last sync {synced}"
-        return f"{d.get('name') or 'Unnamed device'} · {state}"
+        return Names().device_row(d).line
 
     @staticmethod
-    def audit_line(e: dict) -> str:
-        when = e['at'][:16].replace('T', ' ')
-        if e["action"] == "pull.skipped":  # a stored record no device can read (sync.server.ingest.pull)
-            why = (e.get("after") or {}).get("reason") or "it cannot be read"
-            return (f"{when} · A {e['kind'] or 'record'} stored on the server is left out of every sync: {why} "
-                    f"({e['kind']} {e['record_id']}); fix or remove it on the server.")
-        if e["action"] in ("rating.edited", "rating.replaced"):  # a synced rating changed (sync.server.ingest.push)
-            was, now = ((e.get(k) or {}) for k in ("before", "after"))
-            by = "its own device" if e["action"] == "rating.edited" else "another device"
-            return (f"{when} · A synced rating was changed by {by} from {_cell(was)} to {_cell(now)} "
-                    f"(rating {e['record_id']}, device {e['actor']}).")
-        return f"{when} · {e['action']} {e['kind']} {e['record_id']}".strip()
-
-
-def _cell(c: dict) -> str:
-    if c.get("deleted"):
-        return "cleared"
-    return "not observed" if c.get("not_observed") else repr(c.get("value"))
+    def audit_line(e: dict, names: Names | None = None) -> str:
+        return (names or Names()).audit_line(e)

@@ -12,6 +12,7 @@ from app.viewmodels.debrief import FILTER_TITLES, SECTIONS, Choice, DebriefVM, S
 from app.viewmodels._format import plural
 from app.views._widgets import ChoiceGroup, MessageLine, heading, screen
 from app.views.context import AppContext, message_of
+from app.views.downloads import deliver
 from sync.errors import LearnwalkError
 
 CHART_HEIGHT = 280
@@ -235,14 +236,8 @@ def build(ctx: AppContext, walk_id: str) -> ft.View:
             ctx.page.update()
             return
         name, data = made
-        picker = ft.FilePicker()  # a page service: on the web it hands the bytes to the browser as a download
-        try:
-            await picker.save_file(file_name=name, src_bytes=data, file_type=ft.FilePickerFileType.CUSTOM,
-                                   allowed_extensions=["pdf"])
-        except Exception as exc:  # e.g. a platform without a save dialog: say so, never a blank failure
-            ctx.error(message_of(exc, "saving the debrief PDF"))
-        else:
-            ctx.say(f"Debrief PDF ready: {name}.")
+        if await deliver(ctx, name, data, "the debrief PDF"):
+            ctx.say(f"Debrief PDF ready: {name}; your browser saves it as a download.")
         ctx.page.update()
 
     pdf_btn = ft.Semantics(identifier="debrief-pdf", content=ft.TextButton(

@@ -71,3 +71,46 @@ def _date(name: str, value: str | None) -> date | None:
     except ValueError:
         raise ExportError(f"The '{name}' date '{value}' is not a date; write it as YYYY-MM-DD, "
                           "e.g. 2026-09-30.") from None
+
+
+# ---- download names -------------------------------------------------------------------------------------------
+
+EXTENSIONS = {"csv": "csv", "csv-wide": "csv", "xlsx": "xlsx", "jsonl": "jsonl"}
+
+
+def slug(text: str) -> str:
+    """A school's name as a file-name part: lower case ASCII words joined by '-' ("Riverside Middle" ->
+    "riverside-middle"; accents dropped, other characters become separators)."""
+    import re
+    import unicodedata
+
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+
+
+def download_name(ext: str, school: str | None, day: date | str, *tags: str) -> str:
+    """The name a download arrives under in the user's browser, for every export and the debrief PDF:
+    learnwalk-<school>-<date>[-<tag>...].<ext>, e.g. learnwalk-riverside-2026-12-02.xlsx. school None: every
+    school ("all-schools")."""
+    where = slug(school) if school else "all-schools"
+    parts = ["learnwalk", where or "school", day.isoformat() if isinstance(day, date) else day,
+             *(slug(t) for t in tags if t)]
+    return "-".join(p for p in parts if p) + f".{ext}"
+
+
+def export_download_name(fmt: str, filters: ExportFilters, school_name: str | None, today: date) -> str:
+    """An export's download name: its school (or all schools), its date range (else the day it was made), and
+    what else narrows it (the wide layout, a walk, a rubric)."""
+    if fmt not in EXTENSIONS:
+        raise ExportError(f"Format '{fmt}' is not one of {', '.join(EXTENSIONS)}; pick one of them.")
+    start, end = filters.date_from, filters.date_to
+    if start and end:
+        day = f"{start.isoformat()}-to-{end.isoformat()}"
+    elif start or end:
+        day = f"from-{start.isoformat()}" if start else f"until-{end.isoformat()}"
+    else:
+        day = today.isoformat()
+    rubric = filters.rubric_id and (f"{filters.rubric_id}-v{filters.rubric_version}" if filters.rubric_version
+                                    else filters.rubric_id)
+    tags = ["wide" if fmt == "csv-wide" else "", filters.walk_id and f"walk-{filters.walk_id[:8]}", rubric or ""]
+    return download_name(EXTENSIONS[fmt], school_name, day, *tags)

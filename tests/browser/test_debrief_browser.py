@@ -2,16 +2,19 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import time
+import tempfile
+from pathlib import Path
 
 import pytest
 
 from app.store.db import open_engine
 from app.store.seed import seed
 from app.store.services import CaptureService
-from tests.support.browser import by_id, learnwalk_exe, tap
+from tests.support.browser import by_id, files_under, interactive_boxes, learnwalk_exe, small_targets, tap
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -132,21 +135,29 @@ def test_an_open_visit_and_an_empty_finished_visit_change_no_share_and_finishing
 def test_the_debrief_pdf_button_hands_the_report_to_the_browser_as_a_download(seeded_dir, app_process, ui_page,
                                                                               tmp_path):
     data, walk_id = seeded_dir
+    engine = open_engine(data)
+    service = CaptureService(engine)
+    walk = service.walk(walk_id)
+    school = next(s.name for s in service.schools() if s.id == walk.school_id)
+    engine.dispose()
+    assert school in ("Maple Street Elementary", "Riverside Middle", "Harbor High")  # the seed's schools
     app = app_process(data)
     page = ui_page(f"{app.url}walks/{walk_id}/debrief")
     by_id(page, "debrief-pdf").wait_for(timeout=15_000)
-    before = sorted(p.name for p in data.rglob("*.pdf"))
+    before = files_under(data)
     with page.expect_download(timeout=60_000) as info:
         by_id(page, "debrief-pdf").click()
     download = info.value
     saved = tmp_path / "got.pdf"
     download.save_as(saved)
-    assert download.suggested_filename.startswith("debrief-") and download.suggested_filename.endswith(".pdf")
+    # named for its school and date, as every download is (learnwalk-riverside-middle-2026-12-02-debrief.pdf)
+    assert download.suggested_filename == (f"learnwalk-{school.lower().replace(' ', '-')}-"
+                                           f"{walk.walk_date.isoformat()}-debrief.pdf")
     body = saved.read_bytes()
     assert body.startswith(b"%PDF-") and len(body) > 5_000
     text = subprocess.run(["pdftotext", str(saved), "-"], capture_output=True, text=True, check=True).stdout
     assert "95% interval" in text
-    assert sorted(p.name for p in data.rglob("*.pdf")) == before  # nothing written beside the tablet's data
+    assert files_under(data) == before  # nothing written under the tablet's data folder (the host's disk)
 
 
 def test_a_teammates_visits_appear_on_the_leads_open_debrief_with_no_tap(app_process, ui_page, sync_server,
@@ -179,3 +190,32 @@ def test_a_teammates_visits_appear_on_the_leads_open_debrief_with_no_tap(app_pro
     except AssertionError:  # say what the lead's device knew, so a miss can be told from a slow round
         raise AssertionError(f"not redrawn {time.monotonic() - pushed:.0f} s after the push; "
                              f"{live_round_state(lead.path, tmp_path)}") from None
+
+
+# screenshots go to a scratch folder, so a test run leaves the checkout as it was; to refresh the documented
+# ones: LEARNWALK_SCREENSHOTS=docs/screenshots .venv/bin/pytest tests/browser/test_debrief_browser.py
+SHOTS = Path(os.environ.get("LEARNWALK_SCREENSHOTS") or tempfile.mkdtemp(prefix="learnwalk-screenshots-"))
+
+
+def test_every_control_on_the_debrief_screen_is_at_least_48_px_in_every_section_and_screenshots(
+        seeded_dir, app_process, ui_page):
+    data, walk_id = seeded_dir
+    app = app_process(data)
+    for name, (width, height) in {"portrait": (820, 1180), "landscape": (1180, 820), "phone": (390, 844)}.items():
+        page = ui_page(f"{app.url}walks/{walk_id}/debrief", width=width, height=6000)
+        by_id(page, "debrief-pdf").wait_for(timeout=15_000)
+        page.wait_for_timeout(1000)
+        if name != "phone":
+            page.set_viewport_size({"width": width, "height": height})
+            page.wait_for_timeout(1500)
+            page.screenshot(path=str(SHOTS / f"debrief-{name}.png"))
+            page.set_viewport_size({"width": width, "height": 6000})
+            page.wait_for_timeout(1000)
+        page.get_by_text("Filters", exact=True).click()
+        by_id(page, "filter:grade_band:K-2").wait_for(timeout=10_000)
+        for section in ("tallies", "evidence", "trend", "calibration", "equity"):
+            tap(by_id(page, f"section:{section}"))
+            by_id(page, f"section:{section}").and_(page.locator('[aria-checked="true"]')).wait_for(timeout=10_000)
+            page.wait_for_timeout(500)
+            assert len(interactive_boxes(page)) >= 10, (name, section)  # the check sees the controls
+            assert small_targets(page) == [], (name, section)

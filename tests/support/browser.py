@@ -196,3 +196,35 @@ def type_into(page, label: str, text: str) -> None:
     focus_field(field)
     field.fill(text)
     expect(field).to_have_value(text)
+
+
+# ---- touch targets ----------------------------------------------------------------------------------------
+
+# what a finger can act on, as Flutter's semantics DOM exposes it: buttons, chips (checkbox), switches, links,
+# tabs, sliders, any node with a tap action, and text fields (their input element)
+INTERACTIVE = ('flt-semantics[role="button"], flt-semantics[role="checkbox"], flt-semantics[role="switch"], '
+               'flt-semantics[role="radio"], flt-semantics[role="link"], flt-semantics[role="tab"], '
+               'flt-semantics[role="slider"], flt-semantics[flt-tappable], flt-semantics input, '
+               'flt-semantics textarea')
+
+
+def interactive_boxes(page) -> list[dict]:
+    """Every interactive node on the screen with its name and its box in CSS px (the semantics DOM)."""
+    return page.evaluate("""sel => [...document.querySelectorAll(sel)].map(el => {
+        const r = el.getBoundingClientRect();
+        return {role: el.getAttribute('role') || el.tagName.toLowerCase(),
+                name: (el.getAttribute('aria-label') || el.innerText || '').trim().slice(0, 60),
+                width: r.width, height: r.height};
+    })""", INTERACTIVE)
+
+
+def small_targets(page, minimum: int = 48) -> list[dict]:
+    """The interactive nodes whose box is under minimum x minimum px (half a pixel forgiven for rounding)."""
+    return [b for b in interactive_boxes(page) if b["width"] < minimum - 0.5 or b["height"] < minimum - 0.5]
+
+
+def files_under(folder) -> set[str]:
+    """The files under a data folder, but the device store's own (its SQLite file, journal and lock files): a
+    download must add none."""
+    store = (".sqlite", ".sqlite-wal", ".sqlite-shm", ".sqlite-journal", ".lock", ".db", ".db-wal", ".db-shm")
+    return {str(p.relative_to(folder)) for p in Path(folder).rglob("*") if p.is_file() and not p.name.endswith(store)}

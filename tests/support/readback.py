@@ -16,9 +16,15 @@ def csv_rows(data: bytes) -> list[dict]:
 
 
 def xlsx_sheets(data: bytes) -> dict[str, list[tuple]]:
+    """Every sheet's rows, empty cells as "", each row as long as its header (a row's empty last cells are not
+    written, so a reader sees a shorter row)."""
     book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
-    return {ws.title: [tuple("" if v is None else v for v in row) for row in ws.iter_rows(values_only=True)]
-            for ws in book.worksheets}
+    sheets = {}
+    for ws in book.worksheets:
+        rows = [tuple("" if v is None else v for v in row) for row in ws.iter_rows(values_only=True)]
+        width = len(rows[0]) if rows else 0
+        sheets[ws.title] = [r + ("",) * (width - len(r)) for r in rows]
+    return sheets
 
 
 def cells(fmt: str, data: bytes) -> set[tuple]:

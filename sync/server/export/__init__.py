@@ -5,11 +5,12 @@ Every query goes through the caller's Scope (sync.server.scope); columns are doc
 """
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import BinaryIO, Callable, Iterator
 
 from sqlalchemy.engine import Engine
 
-from sync.protocol.export import ExportError, ExportFilters
+from sync.protocol.export import ExportError, ExportFilters, export_download_name
 from sync.server.export import csv_out, jsonl_out, queries, xlsx_out
 from sync.server.export.source import ExportSource
 
@@ -34,11 +35,10 @@ def media_type(fmt: str) -> str:
     return FORMATS[fmt][1]
 
 
-def file_name(fmt: str, filters: ExportFilters) -> str:
+def file_name(fmt: str, filters: ExportFilters, school_name: str | None = None) -> str:
+    """The download's name, as the app names it (sync.protocol.export.export_download_name)."""
     check_format(fmt)
-    tag = "-wide" if fmt == "csv-wide" else ""
-    span = "".join(f"-{v}" for v in (filters.date_from, filters.date_to) if v)
-    return f"learnwalk-ratings{tag}{span}.{FORMATS[fmt][2]}"
+    return export_download_name(fmt, filters, school_name, datetime.now(timezone.utc).date())
 
 
 def iter_export(engine: Engine, fmt: str, scope, filters: ExportFilters | None = None,

@@ -15,7 +15,7 @@ from sync.server.export.queries import (R_CLASS_TYPE, R_CYCLE_LABEL, R_GRADE, R_
                                         R_VISIT_ID, R_VISIT_NO, R_WALK_DATE, R_WALK_ID)
 from sync.server.export.rows import (LONG_COLUMNS, NOT_OBSERVED, VISIT_COLUMNS, grade_band, iso_date, iso_time,
                                      visit_values)
-from sync.server.export.source import BATCH, ExportSource
+from sync.server.export.source import ExportSource
 
 BOM = "\ufeff".encode()
 _RISKY = ("=", "+", "-", "@", "\t", "\r")
@@ -63,14 +63,16 @@ def long_csv(src: ExportSource) -> Iterator[bytes]:
     (the same values long_values gives), which makes this about three times faster than csv.writer per row."""
     yield BOM
     parts = [",".join(LONG_COLUMNS)]
-    size, done = 0, 0
+    size = 0
     lookfor_parts: dict[tuple, tuple] = {}
-    for group in src.rating_groups():
+    for v, group, notes in src.rated_visits():
         r = group[0]
         band = grade_band(r[R_GRADE])
         head = ",".join([field(r[R_WALK_ID]), field(r[R_VISIT_ID]), str(r[R_VISIT_NO]), field(r[R_SCHOOL_ID]), iso_date(r[R_WALK_DATE]), field(r[R_GRADE] or ""),
                          field(r[R_SUBJECT] or ""), field(r[R_RUBRIC_ID]), str(r[R_RUBRIC_VERSION])])
         mid = ",".join([field(r[R_CYCLE_LABEL]), field(r[R_PHASE]), band, field(r[R_CLASS_TYPE] or "")])
+        school_name, observer_no = src.visit_extra(v)
+        tail = f"{field(school_name)},{field(observer_no)}"
         for r in group:
             key = (r[R_RUBRIC_ID], r[R_RUBRIC_VERSION], r[R_LOOKFOR_ID])
             lf = lookfor_parts.get(key)
@@ -80,17 +82,13 @@ def long_csv(src: ExportSource) -> Iterator[bytes]:
                                            {v: field(label) for v, label in info.labels.items()})
             value = r[R_VALUE]
             line = (f"{head},{lf[0]},{field(value)},{1 if r[R_NOT_OBSERVED] else 0},{mid},{lf[1]},"
-                    f"{lf[2].get(value, '') if value else ''},{iso_time(r[R_UPDATED_AT])}")
+                    f"{lf[2].get(value, '') if value else ''},{iso_time(r[R_UPDATED_AT])},{tail},"
+                    f"{field(notes.get(r[R_LOOKFOR_ID], ''))}")
             parts.append(line)
             size += len(line)
         if size >= _FLUSH_AT:
             yield ("\r\n".join(parts) + "\r\n").encode()
             parts, size = [], 0
-        done += len(group)
-        if done >= BATCH:
-            src.progress(done)
-            done = 0
-    src.progress(done)
     if parts:
         yield ("\r\n".join(parts) + "\r\n").encode()
 
@@ -109,7 +107,7 @@ def wide_csv(src: ExportSource) -> Iterator[bytes]:
     out.row(header)
     for v, ratings, _ in src.visits_with(ratings=True):
         cells = {r[R_LOOKFOR_ID]: (NOT_OBSERVED if r[R_NOT_OBSERVED] else (r[R_VALUE] or "")) for r in ratings}
-        chunk = out.row(visit_values(v) + [cells.get(i, "") for i in ids])
+        chunk = out.row(visit_values(v, src.visit_extra(v)) + [cells.get(i, "") for i in ids])
         if chunk:
             yield chunk
     yield out.take()

@@ -15,7 +15,7 @@ _FLUSH_AT = 64 * 1024
 
 def visit_record(src: ExportSource, v, ratings, notes) -> dict:
     info = src.catalog.info
-    record = dict(zip(VISIT_COLUMNS, visit_values(v)))
+    record = dict(zip(VISIT_COLUMNS, visit_values(v, src.visit_extra(v))))
     record["note"] = v[V_NOTE] or ""
     record["calibration_code"] = v[V_CALIBRATION_CODE]
     record["ratings"] = [

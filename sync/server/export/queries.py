@@ -14,7 +14,7 @@ from sqlalchemy.sql import Select
 
 from sync.protocol import tally
 from sync.protocol.export import ExportFilters
-from sync.server.models import EvidenceNote, Visit, VisitCells, Walk
+from sync.server.models import EvidenceNote, School, Visit, VisitCells, Walk
 
 VISIT_ORDER = (Walk.walk_date, Walk.id, Visit.visit_no, Visit.id)
 CELLS = (VisitCells.devices, VisitCells.cells)  # always the last two columns of a query that reads cells
@@ -113,6 +113,19 @@ def notes(scope, f: ExportFilters) -> Select:
             .join(EvidenceNote, EvidenceNote.visit_id == Visit.id)
             .where(*_visits_where(scope, f), *scope.where(EvidenceNote), EvidenceNote.deleted == False)  # noqa: E712
             .order_by(*VISIT_ORDER, EvidenceNote.id))
+
+
+def schools(scope) -> Select:
+    """(id, name) of the district's schools: exports print a school's name beside its id."""
+    return select(School.id, School.name).where(*scope.where(School))
+
+
+def walk_observers(scope, f: ExportFilters) -> Select:
+    """(walk id, observer id) of every live visit of the exported walks, whoever may see the visit: a walk's
+    observer numbers (sync.protocol.observers) are the same in every caller's export and on the lead's tablet."""
+    return (walk_visit_join(Walk.id, Visit.observer_id)
+            .where(*scope.where(Walk), Visit.district_id == scope.district_id, Visit.deleted == False,  # noqa: E712
+                   *_walk_filters(f)).distinct())
 
 
 def rubric_keys(scope, f: ExportFilters) -> Select:

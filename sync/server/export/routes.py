@@ -17,6 +17,7 @@ from sync.server.deps import CallerDep
 from sync.server.directory import admin as admin_service
 from sync.server.errors import ApiError
 from sync.server.export import FORMATS, ExportError, ExportFilters, file_name, iter_export, media_type
+from sync.server.models import School
 from sync.server.scope import Scope
 
 router = APIRouter(prefix="/api/v1/export", tags=["export"])
@@ -42,7 +43,9 @@ def export(fmt: str, request: Request, caller: CallerDep,
     with Session(writer(engine)) as s:
         admin_service.audit_export(s, caller, "ratings", fmt, filters.as_dict())
         s.commit()
-    headers = {"Content-Disposition": f'attachment; filename="{file_name(fmt, filters)}"',
+        school = Scope(caller).get(s, School, filters.school_id) if filters.school_id else None
+        name = file_name(fmt, filters, school.name if school else None)
+    headers = {"Content-Disposition": f'attachment; filename="{name}"',
                "Cache-Control": "no-store"}
     return StreamingResponse(iter_export(engine, fmt, Scope(caller), filters), media_type=media_type(fmt),
                              headers=headers)

@@ -13,10 +13,13 @@ from typing import Callable, Iterator
 from sqlalchemy.engine import Connection
 
 from sync.protocol.export import ExportFilters
+from sync.protocol.observers import observer_numbers
 from sync.server.export import queries
 from sync.server.ingest.cells import rows as cell_rows
-from sync.server.export.queries import (LONG_HEAD, LONG_TAIL, N_VISIT_ID, R_LOOKFOR_ID, R_RUBRIC_ID,
-                                        R_RUBRIC_VERSION, STORED_CELLS, V_VISIT_ID, VISIT_LONG_HEAD, VISIT_LONG_TAIL)
+from sync.server.export.queries import (LONG_HEAD, LONG_TAIL, N_LOOKFOR_ID, N_TEXT, N_VISIT_ID, R_LOOKFOR_ID,
+                                        R_RUBRIC_ID, R_RUBRIC_VERSION, STORED_CELLS, V_OBSERVER_ID, V_SCHOOL_ID,
+                                        V_VISIT_ID, V_WALK_ID, VISIT_LONG_HEAD, VISIT_LONG_TAIL)
+from sync.server.export.rows import NOTES_JOIN
 from sync.server.export.lookfors import LookforCatalog
 
 BATCH = 2000
@@ -36,6 +39,15 @@ def _rating_rows(head: tuple, tail: tuple, devices: str | None, cells: str | Non
             for c in live_cells(devices, cells)]
 
 
+def notes_by_lookfor(notes: list) -> dict[str, str]:
+    """A visit's evidence notes (queries.notes rows, in note id order) as one text per look-for."""
+    out: dict[str, list[str]] = {}
+    for n in notes:
+        if n[N_LOOKFOR_ID]:
+            out.setdefault(n[N_LOOKFOR_ID], []).append(n[N_TEXT])
+    return {k: NOTES_JOIN.join(v) for k, v in out.items()}
+
+
 class ExportSource:
     def __init__(self, conn: Connection, scope, filters: ExportFilters,
                  progress: Callable[[int], None] | None = None):
@@ -43,6 +55,37 @@ class ExportSource:
         self.progress = progress or (lambda n: None)
         keys = [tuple(r) for r in self.conn.execute(queries.rubric_keys(scope, filters))]  # (rubric_id, version)
         self.catalog = LookforCatalog(conn, scope.district_id, keys)
+        # small per-export lookups (a name per school, a few observers per walk), read once
+        self.school_names = {sid: name for sid, name in self.conn.execute(queries.schools(scope))}
+        by_walk: dict[str, list[str]] = {}
+        for walk_id, observer_id in self.conn.execute(queries.walk_observers(scope, filters)):
+            by_walk.setdefault(walk_id, []).append(observer_id)
+        self._observers = {w: observer_numbers(ids) for w, ids in by_walk.items()}
+
+    def school_name(self, school_id: str | None) -> str:
+        return self.school_names.get(school_id or "", "")
+
+    def observer_no(self, walk_id: str, observer_id: str) -> int | None:
+        """The visit's "Observer N" on its walk (sync.protocol.observers)."""
+        return self._observers.get(walk_id, {}).get(observer_id)
+
+    def visit_extra(self, v) -> tuple[str, int | None]:
+        """(school_name, observer_no) of a visits-query row: the visit columns added after the first ones."""
+        return self.school_name(v[V_SCHOOL_ID]), self.observer_no(v[V_WALK_ID], v[V_OBSERVER_ID])
+
+    def rated_visits(self) -> Iterator[tuple]:
+        """(visit row, its ratings in rubric order, {lookfor_id: its notes joined}) for every visit with ratings,
+        in export order; progress is reported in ratings (the long CSV and the XLSX Ratings sheet)."""
+        done = 0
+        for v, group, notes in self.visits_with(ratings=True, notes=True, report=False):
+            if not group:
+                continue
+            yield v, group, notes_by_lookfor(notes)
+            done += len(group)
+            if done >= BATCH:
+                self.progress(done)
+                done = 0
+        self.progress(done)
 
     def rows(self, build, **options) -> Iterator:
         """Stream the rows of queries.<build>(scope, filters, **options)."""
@@ -75,8 +118,9 @@ class ExportSource:
             if group:
                 yield self._in_rubric_order(group)
 
-    def visits_with(self, ratings: bool = True, notes: bool = False) -> Iterator[tuple]:
-        """(visit row, its ratings, its notes) for every visit, merging the ordered streams in one pass."""
+    def visits_with(self, ratings: bool = True, notes: bool = False, report: bool = True) -> Iterator[tuple]:
+        """(visit row, its ratings, its notes) for every visit, merging the ordered streams in one pass.
+        report=False: the caller reports progress itself (in ratings, not visits)."""
         ngroups = groupby(self.rows(queries.notes), key=_NOTE_VISIT) if notes else iter(())
         ncur = next(ngroups, None)
         done = 0
@@ -88,7 +132,8 @@ class ExportSource:
                 ns, ncur = list(ncur[1]), next(ngroups, None)
             yield v, rs, ns
             done += 1
-            if done == BATCH:
+            if done == BATCH and report:
                 self.progress(done)
                 done = 0
-        self.progress(done)
+        if report:
+            self.progress(done)

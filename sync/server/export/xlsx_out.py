@@ -1,4 +1,4 @@
-"""XLSX workbook: sheets Visits, Ratings, Look-fors (the dictionary of ids, text and scales) and Tallies."""
+"""XLSX workbook: sheets Visits, Ratings, Look-fors (the dictionary of ids, text and scales), Tallies and Notes."""
 from __future__ import annotations
 
 from itertools import groupby
@@ -9,29 +9,44 @@ from sync.protocol.intervals import wilson
 from sync.protocol.tally import Kind, TallyRules, VisitFacts, counted_of, is_mark
 from sync.server.export import queries
 from sync.server.export.lookfors import DICTIONARY_COLUMNS
-from sync.server.export.queries import R_LOOKFOR_ID, R_RUBRIC_ID, R_RUBRIC_VERSION, STORED_CELLS
-from sync.server.export.rows import LONG_COLUMNS, TALLY_COLUMNS, VISIT_COLUMNS, iso_date, long_values, visit_values
+from sync.server.export.queries import (N_ID, N_LOOKFOR_ID, N_TEXT, N_UPDATED_AT, R_LOOKFOR_ID, R_RUBRIC_ID,
+                                        R_RUBRIC_VERSION, STORED_CELLS, V_NOTE, V_RUBRIC_ID, V_RUBRIC_VERSION,
+                                        V_SCHOOL_ID, V_UPDATED_AT, V_VISIT_ID, V_VISIT_NO, V_WALK_DATE, V_WALK_ID)
+from sync.server.export.rows import (LONG_COLUMNS, NOTE_COLUMNS, TALLY_COLUMNS, VISIT_COLUMNS, iso_date, iso_time,
+                                     long_values, visit_values)
 from sync.server.export.sink import ChunkSink
-from sync.server.export.source import BATCH, ExportSource
+from sync.server.export.source import ExportSource
 from sync.server.export.xlsx_stream import XlsxStream
 from sync.server.ingest.cells import decode
 
 
 def _visit_rows(src: ExportSource):
     for v, _, _ in src.visits_with(ratings=False):
-        yield visit_values(v)
+        yield visit_values(v, src.visit_extra(v))
 
 
 def _rating_rows(src: ExportSource):
-    info, done = src.catalog.info, 0
-    for group in src.rating_groups():
+    info = src.catalog.info
+    for v, group, notes in src.rated_visits():
+        school_name, observer_no = src.visit_extra(v)
         for r in group:
-            yield long_values(r, info(r[R_RUBRIC_ID], r[R_RUBRIC_VERSION], r[R_LOOKFOR_ID]))
-        done += len(group)
-        if done >= BATCH:
-            src.progress(done)
-            done = 0
-    src.progress(done)
+            yield long_values(r, info(r[R_RUBRIC_ID], r[R_RUBRIC_VERSION], r[R_LOOKFOR_ID]),
+                              (school_name, observer_no, notes.get(r[R_LOOKFOR_ID], "")))
+
+
+def _note_rows(src: ExportSource):
+    """Every live evidence note of every visit (note id order), then the visit's own note when it has one."""
+    info = src.catalog.info
+    for v, _, notes in src.visits_with(ratings=False, notes=True, report=False):
+        school_name, observer_no = src.visit_extra(v)
+        head = [v[V_WALK_ID], v[V_VISIT_ID], v[V_VISIT_NO], observer_no, v[V_SCHOOL_ID], school_name,
+                iso_date(v[V_WALK_DATE])]
+        for n in notes:
+            lookfor = n[N_LOOKFOR_ID] or ""
+            label = info(v[V_RUBRIC_ID], v[V_RUBRIC_VERSION], lookfor).label if lookfor else ""
+            yield head + [lookfor, label, n[N_ID], n[N_TEXT], iso_time(n[N_UPDATED_AT])]
+        if v[V_NOTE]:
+            yield head + ["", "", "", v[V_NOTE], iso_time(v[V_UPDATED_AT])]
 
 
 def _walk_counts(src: ExportSource):
@@ -84,7 +99,8 @@ def tally_rows(src: ExportSource):
             c = rule.count(rule.base(kinds), cell["values"], cell["not_observed"])
             yield [walk_id, iso_date(walk_date), school_id, cycle, phase, rubric_id, version, lookfor_id,
                    src.catalog.info(rubric_id, version, lookfor_id).label, c.visits, c.rated, c.not_observed,
-                   c.evident, "; ".join(f"{v}={n}" for v, n in c.counts.items()), *_share(c.evident, c.share_base)]
+                   c.evident, "; ".join(f"{v}={n}" for v, n in c.counts.items()), *_share(c.evident, c.share_base),
+                   src.school_name(school_id)]
 
 
 def _share(evident: int, of: int) -> list:
@@ -102,7 +118,8 @@ def xlsx(src: ExportSource) -> Iterator[bytes]:
     for name, header, rows in (("Visits", VISIT_COLUMNS, _visit_rows(src)),
                                ("Ratings", LONG_COLUMNS, _rating_rows(src)),
                                ("Look-fors", DICTIONARY_COLUMNS, src.catalog.dictionary_rows()),
-                               ("Tallies", TALLY_COLUMNS, tally_rows(src))):
+                               ("Tallies", TALLY_COLUMNS, tally_rows(src)),
+                               ("Notes", NOTE_COLUMNS, _note_rows(src))):  # added later: last, so sheet order holds
         for _ in book.sheet(name, header, rows):
             chunk = sink.drain()
             if chunk:

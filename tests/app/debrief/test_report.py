@@ -72,8 +72,8 @@ def test_report_embeds_the_apps_own_font_and_prints_non_latin_notes(store, hand_
     assert "学生互相讨论 · Los estudiantes explicaron su razonamiento" in " ".join(pdftotext(out).split())
 
 
-def test_the_apps_debrief_pdf_is_built_in_memory_with_its_date_in_the_name(store, hand_walk, tmp_path):
+def test_the_apps_debrief_pdf_is_built_in_memory_with_its_school_and_date_in_the_name(store, hand_walk, tmp_path):
     before = sorted(p.name for p in tmp_path.rglob("*.pdf"))
     name, data = store.device.debrief.report_pdf(hand_walk.id)
-    assert name == "debrief-2026-11-20.pdf" and data.startswith(b"%PDF-")
+    assert name == "learnwalk-test-school-2026-11-20-debrief.pdf" and data.startswith(b"%PDF-")
     assert sorted(p.name for p in tmp_path.rglob("*.pdf")) == before

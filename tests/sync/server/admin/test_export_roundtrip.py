@@ -75,7 +75,7 @@ def test_wide_csv_keeps_a_column_for_lookfors_only_older_versions_had(world, ser
 
 def test_xlsx_has_visits_ratings_lookfors_and_tallies_sheets(world):
     sheets = readback.xlsx_sheets(download(world, world.north.members["admin"], "xlsx"))
-    assert list(sheets) == ["Visits", "Ratings", "Look-fors", "Tallies"]
+    assert list(sheets) == ["Visits", "Ratings", "Look-fors", "Tallies", "Notes"]
     assert list(sheets["Visits"][0]) == VISIT_COLUMNS
     dictionary = {(r[0], r[1], r[4]) for r in sheets["Look-fors"][1:]}
     assert ("coherence", 1, "cr.pace") in dictionary and ("coherence", 2, "cr.exit-ticket") in dictionary
