@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from app.store.services import LOCAL_USER, CaptureService, ServiceError
 from app.viewmodels._format import day, plural
+from app.viewmodels.observers import observer_label
 from sync.protocol.vocabulary import phase_label
 
 
@@ -52,10 +53,9 @@ class WalkVM:
     def refresh(self) -> None:
         counts = self.service.rated_counts(self.walk_id)
         visits = self.service.visits(self.walk_id)
-        observers = sorted({v.observer_id for v in visits})  # the debrief's "Observer N" order
         me = self.service.user_id()
         self.rows = [VisitRow(v.id, v.visit_no, counts.get(v.id, 0), v.ended_at is not None, v.grade, v.subject,
-                              "" if v.observer_id in (me, LOCAL_USER) else f"Observer {observers.index(v.observer_id) + 1}")
+                              "" if v.observer_id in (me, LOCAL_USER) else observer_label(visits, v.observer_id))
                      for v in visits]
 
     @property
