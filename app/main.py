@@ -100,6 +100,11 @@ class Shell:
                 said = message_of(exc, f"building screen {path.split('/')[1] or '/'}", unexpected=OPEN_FAILED)
                 view = walks.build(self.ctx)
                 self.ctx.error(said)
+        if view.appbar is not None:  # every screen says whether the device is online, in its app bar
+            try:
+                view.appbar.actions = [self.ctx.badge(), *(view.appbar.actions or [])]
+            except Exception as exc:  # the badge must never keep a screen from opening
+                message_of(exc, "drawing the connection badge")
         self.page.views.clear()
         self.page.views.append(view)
         self.page.update()

@@ -109,6 +109,11 @@ class SyncService:
                           running=self._running,
                           district_name=m["district_name"])
 
+    @property
+    def offline(self) -> bool:
+        """The last round failed because the server could not be reached (the network, or the server is down)."""
+        return self._offline
+
     def connection(self) -> dict[str, str | None]:
         """server_url, token and role of this device's enrollment (each None before it is enrolled)."""
         return self.store.meta("server_url", "token", "role")
@@ -158,6 +163,7 @@ class SyncService:
             finally:
                 self._running = False
         self.last_error_unsaved = None
+        self._offline = False
         self.store.set_meta(last_sync_at=utcnow().isoformat(), last_sync_error="")
         self.last_report = report
         return report

@@ -81,18 +81,51 @@ class MessageLine:
         self.control.visible = bool(text)
 
 
+class StatusBadge:
+    """The connection badge in every app bar: "Online", "Offline" or "This device" (not enrolled), with what
+    waits to be sent as its screen-reader name (identifier `connection`)."""
+
+    ICONS = {"online": ft.Icons.CLOUD_DONE_OUTLINED, "offline": ft.Icons.CLOUD_OFF, "local": ft.Icons.PHONE_ANDROID}
+
+    def __init__(self):
+        self.icon = ft.Icon(ft.Icons.CLOUD_OFF, size=20)
+        self.text = ft.Text("", size=14, weight=ft.FontWeight.W_600, no_wrap=True)
+        self.box = ft.Container(ft.Row([self.icon, self.text], spacing=4, tight=True),
+                                padding=ft.Padding.symmetric(horizontal=10), height=32, border_radius=16,
+                                alignment=ft.Alignment.CENTER)
+        # not a control: no tap, so no touch target; a screen reader reads its words
+        self.control = ft.Semantics(identifier="connection", content=self.box)
+
+    def show(self, badge) -> None:
+        self.icon.name = self.ICONS.get(badge.state, ft.Icons.CLOUD_OFF)
+        self.text.value = badge.label
+        self.control.label = badge.says
+        offline = badge.state == "offline"
+        self.box.bgcolor = ft.Colors.ERROR_CONTAINER if offline else ft.Colors.SECONDARY_CONTAINER
+        self.text.color = self.icon.color = (ft.Colors.ON_ERROR_CONTAINER if offline
+                                             else ft.Colors.ON_SECONDARY_CONTAINER)
+
+
 def screen(route: str, title: str, body: list[ft.Control], *, back: Callable | None = None,
            actions: list[ft.Control] | None = None, message: MessageLine | None = None,
-           scroll: bool = True) -> ft.View:
+           scroll: bool = True, header: list[ft.Control] | None = None,
+           body_column: ft.Column | None = None) -> ft.View:
+    """header: controls that stay put above the scrolling body (the capture screen's timer and progress).
+    body_column: the scrolling column to use (a screen that scrolls it to a control passes its own)."""
     leading = icon_button(ft.Icons.ARROW_BACK, "Back", back) if back else None
     controls = ([message.control] if message else []) + body
+    column = body_column or ft.Column()
+    column.controls = controls
+    column.spacing, column.expand = 12, True
+    column.scroll = ft.ScrollMode.AUTO if scroll else None
+    column.horizontal_alignment = ft.CrossAxisAlignment.STRETCH
     return ft.View(
         route=route,
-        appbar=ft.AppBar(title=ft.Text(title, size=20), leading=leading, automatically_imply_leading=False,
-                         actions=actions or []),
-        controls=[ft.Column(controls, spacing=12, scroll=ft.ScrollMode.AUTO if scroll else None, expand=True,
-                            horizontal_alignment=ft.CrossAxisAlignment.STRETCH)],
+        appbar=ft.AppBar(title=ft.Text(title, size=20, overflow=ft.TextOverflow.ELLIPSIS, max_lines=1),
+                         leading=leading, automatically_imply_leading=False, actions=actions or []),
+        controls=[*(header or []), column],
         padding=ft.Padding.symmetric(horizontal=12, vertical=8),
+        spacing=6,
     )
 
 

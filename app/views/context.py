@@ -33,6 +33,8 @@ class AppContext:
     server_hint: str = ""  # the server address Settings offers before enrollment (a web build's config)
     # set by the shell for each screen: where its one-line messages go
     message: Callable[[str, bool], None] = field(default=lambda text, error=False: None)
+    # set with each screen's badge: re-reads it and returns its control (to update after a local change)
+    refresh_badge: Callable[[], Any] = field(default=lambda: None)
 
     @property
     def service(self) -> CaptureService:
@@ -85,6 +87,29 @@ class AppContext:
         done = []
         self.guard(lambda: (action(), done.append(True)))
         return bool(done)
+
+    def badge(self) -> ft.Control:
+        """The connection badge for a screen's app bar; it changes after each background sync round while its
+        screen is on show."""
+        from app.viewmodels.status import badge_of
+        from app.views._widgets import StatusBadge
+
+        badge = StatusBadge()
+        badge.show(badge_of(self.sync, self.service.engine))
+        listeners = self.sync_listeners
+
+        def heard():
+            on_show = any(badge.control in (v.appbar.actions or []) for v in self.page.views if v.appbar)
+            if not on_show:  # its screen was left: stop listening
+                listeners.remove(heard)
+                return
+            badge.show(badge_of(self.sync, self.service.engine))
+            badge.control.update()  # a closed browser tab raises here: SyncListeners drops this one
+
+        if listeners is not None:
+            listeners.add(heard)
+        self.refresh_badge = lambda: (badge.show(badge_of(self.sync, self.service.engine)), badge.control)[1]
+        return badge.control
 
     def after_finish(self) -> None:
         if self.sync is not None:

@@ -28,7 +28,8 @@ def test_new_walk_on_an_empty_device_adds_a_school_by_name_and_starts_the_walk(s
         "deeper-learning", ["dl.interactive", "dl.affirming"], ["Ms Rivera", "Mr Chen"], "six-week")
     rows = WalksVM(service).rows
     assert [(r.school, r.phase, r.visits) for r in rows] == [("Lincoln Elementary", "six-week", 0)]
-    assert rows[0].unsynced == 1
+    from app.store.pending import Pending
+    assert rows[0].pending == Pending(visits=0, walks=1) and rows[0].summary.endswith("1 walk waiting to send")
 
 
 def test_new_walk_refuses_bad_input_in_words_and_writes_nothing(service):
@@ -301,3 +302,17 @@ def test_a_teammates_visit_opens_read_only_under_its_observers_name(service, wal
     assert vm.read_only_text.startswith("Recorded by Observer 2")
     with pytest.raises(ServiceError, match="another observer"):
         vm.tap("dl.interactive", "3")
+
+
+def test_what_waits_to_be_sent_is_counted_in_visits_and_walks_not_changes(service, walk_id):
+    from app.store.pending import pending_work
+    from app.viewmodels.status import pending_words
+
+    vm = CaptureVM(service, WalkVM(service, walk_id).new_visit())
+    for lookfor_id in ("dl.interactive", "dl.engaged", "dl.relevant"):
+        vm.tap(lookfor_id, "3")
+    vm.set_note("dl.interactive", "Pairs explain")
+    assert service.pending_count() > 5  # the outbox holds one entry per change
+    assert pending_words(pending_work(service.engine)) == "1 visit and 1 walk waiting to send"
+    [row] = WalksVM(service).rows
+    assert row.summary.endswith("1 visit and 1 walk waiting to send")
