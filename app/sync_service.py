@@ -10,6 +10,7 @@ setting LEARNWALK_LIVE_SYNC_SECONDS shortens it for tests), so a teammate's visi
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import platform
@@ -149,6 +150,7 @@ class SyncService:
             try:
                 with SyncClient(m["server_url"], m["token"], transport=self._transport) as client:
                     report = client.sync(self.store)
+                    self._keep_people(client)
             except SyncFailed as exc:
                 self._offline = exc.status is None and exc.retryable
                 self.store.set_meta(last_sync_error=str(exc))
@@ -167,6 +169,18 @@ class SyncService:
         self.store.set_meta(last_sync_at=utcnow().isoformat(), last_sync_error="")
         self.last_report = report
         return report
+
+    def _keep_people(self, client: SyncClient) -> None:
+        """Keep the district's people for the New walk team picker; a server without the list, or a failure
+        here, leaves the kept list as it was (the round itself went through)."""
+        try:
+            people = client.people()
+        except SyncFailed:
+            return
+        if people is not None:
+            self.store.set_meta(people=json.dumps(
+                [{"id": p["id"], "email": str(p.get("email", "")), "role": str(p.get("role", ""))}
+                 for p in people]))
 
     def _remember_error(self, words: str) -> None:
         """Keep the sentence for the Sync screen, if the store can still take it (a full disk may not)."""

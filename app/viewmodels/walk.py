@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.store.people import known_people
 from app.store.services import LOCAL_USER, CaptureService, ServiceError
 from app.viewmodels._format import day, plural
 from app.viewmodels.observers import observer_label
@@ -101,7 +102,8 @@ class WalkVM:
     def team(self) -> list[tuple[str, str]]:
         """(entry, how it is shown) of the walk's team; ids as each person's Settings screen shows theirs."""
         me = self.service.user_id()
-        return [(t, "You" if t == me else t) for t in self.walk.team]
+        emails = {p.id: p.email for p in known_people(self.service.engine) if p.email}
+        return [(t, "You" if t == me else emails.get(t, t)) for t in self.walk.team]
 
     @property
     def can_change_team(self) -> bool:

@@ -17,20 +17,29 @@ class ChoiceChip:
     never lands on a node that is being replaced.
     """
 
-    def __init__(self, identifier: str, label: str, selected: bool, on_click: Callable, *,
-                 tooltip: str | None = None, min_width: int = MIN_TARGET):
+    def __init__(self, identifier: str, label: str, selected: bool, on_click: Callable | None, *,
+                 tooltip: str | None = None, min_width: int = MIN_TARGET, name: str | None = None):
+        """name: the screen-reader name when the label alone is not enough ("Students learn with each other:
+        Not yet"); the label's own text is then left out of the tree, so it is not read twice. on_click None:
+        a read-only chip (a teammate's visit), shown but not tappable."""
         short = len(label) <= 3
-        self.text = ft.Text(label, size=16, text_align=ft.TextAlign.CENTER)
+        self.text = ft.Text(label, size=16, text_align=ft.TextAlign.CENTER, max_lines=2,
+                            overflow=ft.TextOverflow.ELLIPSIS)
+        shown = ft.Semantics(exclude_semantics=True, content=self.text) if name else self.text
+        if not short:  # a long label (a rubric's title) wraps, then ends in "…", at phone width: never cut
+            shown.expand, shown.expand_loose = True, True
+        self.read_only = on_click is None
         self.box = ft.Container(
-            content=ft.Row([self.text], tight=True, alignment=ft.MainAxisAlignment.CENTER,
+            content=ft.Row([shown], tight=True, alignment=ft.MainAxisAlignment.CENTER,
                            vertical_alignment=ft.CrossAxisAlignment.CENTER),
-            on_click=on_click, ink=True, height=CHIP_HEIGHT, padding=ft.Padding.symmetric(horizontal=16),
+            on_click=on_click, ink=on_click is not None, height=CHIP_HEIGHT, padding=ft.Padding.symmetric(horizontal=16),
             border_radius=10,
             # short labels ("K", "4") get a fixed width so the target stays at least min_width wide; an aligned
             # container without a width would stretch to the whole row
             width=max(min_width, 56 if len(label) <= 2 else 64) if short else None,
             alignment=ft.Alignment.CENTER if short else None)
-        self.control = ft.Semantics(identifier=identifier, tooltip=tooltip, content=self.box)
+        self.control = ft.Semantics(identifier=identifier, tooltip=tooltip, label=name, content=self.box,
+                                    read_only=True if self.read_only else None)
         self.set(selected)
 
     def set(self, selected: bool) -> None:
@@ -39,6 +48,9 @@ class ChoiceChip:
         self.text.color = ft.Colors.ON_PRIMARY if selected else ft.Colors.ON_SURFACE
         self.box.bgcolor = ft.Colors.PRIMARY if selected else None
         self.box.border = ft.Border.all(2, ft.Colors.PRIMARY if selected else ft.Colors.OUTLINE_VARIANT)
+        if self.read_only:  # a teammate's rating: greyed, so it does not look like something to tap
+            self.box.bgcolor = ft.Colors.OUTLINE if selected else ft.Colors.SURFACE_CONTAINER_HIGHEST
+            self.box.border = ft.Border.all(2, ft.Colors.OUTLINE if selected else ft.Colors.SURFACE_CONTAINER_HIGHEST)
 
 
 def choice_chip(identifier: str, label: str, selected: bool, on_click: Callable, **kw) -> ft.Control:
@@ -125,17 +137,20 @@ def screen(route: str, title: str, body: list[ft.Control], *, back: Callable | N
                          leading=leading, automatically_imply_leading=False, actions=actions or []),
         controls=[*(header or []), column],
         padding=ft.Padding.symmetric(horizontal=12, vertical=8),
-        spacing=6,
+        spacing=6, horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
     )
 
 
 class ChoiceGroup:
     """A row of chips of which at most one is chosen; `select` restyles them in place."""
 
-    def __init__(self, prefix: str, choices, chosen, on_pick, min_width: int = 48):
-        """on_pick(value) may be async (Flet awaits a handler only when it is a coroutine function itself)."""
+    def __init__(self, prefix: str, choices, chosen, on_pick, min_width: int = 48,
+                 name: Callable[[str], str] | None = None):
+        """on_pick(value) may be async (Flet awaits a handler only when it is a coroutine function itself);
+        on_pick None makes read-only chips. name(label): each chip's screen-reader name, when given."""
         self.chips = {c.value: ChoiceChip(f"{prefix}:{c.value}", c.label, c.value == chosen,
-                                          picker(on_pick, c.value), min_width=min_width)
+                                          picker(on_pick, c.value) if on_pick else None, min_width=min_width,
+                                          name=name(c.label) if name else None)
                       for c in choices}
         self.control = chip_row([c.control for c in self.chips.values()])
 
@@ -163,8 +178,10 @@ def list_row(identifier: str, title: str, subtitle: str, on_click: Callable, *, 
 
     Not a ListTile: a ListTile merges its children into one node, which hides the icon buttons' names.
     """
-    texts = ft.Column([ft.Text(title, size=17, weight=ft.FontWeight.W_600), ft.Text(subtitle, size=14)],
-                      spacing=2, tight=True)
+    # the texts take the row's free width, so at phone width they wrap between words instead of being cut
+    texts = ft.Column([ft.Text(title, size=17, weight=ft.FontWeight.W_600, max_lines=2,
+                               overflow=ft.TextOverflow.ELLIPSIS),
+                       ft.Text(subtitle, size=14)], spacing=2, tight=True, expand=True)
     main = ft.Container(ft.Row(([ft.Icon(icon)] if icon else []) + [texts], spacing=12),
                         on_click=on_click, ink=True, expand=True, border_radius=10,
                         padding=ft.Padding.symmetric(horizontal=12, vertical=10))

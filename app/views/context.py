@@ -13,6 +13,7 @@ from app.store.services import CaptureService
 from sync.errors import LearnwalkError
 
 log = logging.getLogger("learnwalk.app")
+OWN_BADGE = "own-badge"  # a View's data when the screen placed the connection badge itself (the shell adds none)
 UNEXPECTED = "Something went wrong and nothing was changed; try again, or restart the app."
 
 
