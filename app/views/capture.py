@@ -88,8 +88,9 @@ class LookForCard:
                     ft.Row([ft.Icon(ft.Icons.EDIT_NOTE, size=22),
                             ft.Semantics(exclude_semantics=True, content=ft.Text("Add note", size=15))],
                            spacing=6, tight=True),
-                    on_click=on_note, ink=True, height=48, border_radius=24,
-                    padding=ft.Padding.symmetric(horizontal=16), border=ft.Border.all(1, ft.Colors.OUTLINE_VARIANT)))
+                    # no border: the tappable area is then the whole 48 px box, not the part inside a border
+                    on_click=on_note, ink=True, height=48, border_radius=24, bgcolor=ft.Colors.SURFACE_CONTAINER_HIGH,
+                    padding=ft.Padding.symmetric(horizontal=16)))
             parts += [ft.Row([self.note_chip]), note]
         elif item.note:
             parts.append(ft.Text(f"Note: {item.note}", size=15, italic=True))

@@ -49,10 +49,10 @@ def build(ctx: AppContext) -> ft.View:
         e.control.value = lookfor_id in vm.focus  # a refused fourth tick is undone on screen too
 
     def draw_focus():
-        # no fixed height: a long label wraps to a second line at phone width instead of being cut
+        # 48 px: a touch target, with room for a label that wraps to a second line at phone width
         focus.controls = [ft.Checkbox(label=c.label, value=c.value in vm.focus,
                                       on_change=lambda e, v=c.value: toggle(e, v),
-                                      label_style=ft.TextStyle(size=16))
+                                      label_style=ft.TextStyle(size=16), height=48)
                           for c in vm.focus_choices]
 
     def pick_phase(value):
@@ -91,7 +91,7 @@ def build(ctx: AppContext) -> ft.View:
 
     people = [ft.Semantics(identifier=f"person:{p.value}", content=ft.Checkbox(
         label=p.label, value=False, on_change=lambda e, v=p.value: toggle_person(e, v),
-        label_style=ft.TextStyle(size=16))) for p in vm.people]
+        label_style=ft.TextStyle(size=16), height=48)) for p in vm.people]
     team = ft.TextField(label="Guests (names, separated by commas)", multiline=True, min_lines=1, max_lines=3,
                         on_change=quiet(lambda e: setattr(vm, "team_text", e.control.value or "")))
     cycle = ft.TextField(label="Cycle label (optional)",
