@@ -160,3 +160,45 @@ def test_every_control_is_at_least_48_px_and_the_badge_shows_in_every_orientatio
         page.screenshot(path=str(SHOTS / f"{screen}-{name}.png"))
         count, small = measure_targets(page, width=width)
         assert count >= 3 and small == [], (name, small)
+
+
+def _day_name(d: date) -> str:
+    """How Flutter's date picker names a day button: "15, Sunday, November 15, 2026"."""
+    return f"{d.day}, {d:%A}, {d:%B} {d.day}, {d.year}"
+
+
+def test_new_walk_takes_its_date_from_the_picker_and_its_team_from_the_districts_people(
+        tmp_path, app_process, ui_page):
+    folder = tmp_path / "tablet"
+    with Device.open(folder) as device:
+        device.capture.add_school("Riverside Elementary")
+        from sqlmodel import Session
+        with Session(device.capture.engine) as s:  # as a sync round keeps them (SyncService._keep_people)
+            s.add(Meta(key="people", value=json.dumps(PEOPLE)))
+            s.commit()
+    app = app_process(folder)
+    page = ui_page(f"{app.url}walks/new", width=390, height=2400)  # phone width; tall, so nothing scrolls
+    today = date.today()
+    expect(by_id(page, "walk-date")).to_contain_text(f"{today:%a} {today.day} {today:%b} {today.year}",
+                                                     timeout=20_000)  # today unless changed
+    tap(by_id(page, "walk-date"))
+    page.get_by_role("button", name="Previous month").click()
+    earlier = (today.replace(day=1) - timedelta(days=1)).replace(day=15)
+    page.get_by_role("button", name=_day_name(earlier), exact=True).click()
+    page.get_by_role("button", name="OK", exact=True).click()
+    expect(by_id(page, "walk-date")).to_contain_text(f"{earlier.day} {earlier:%b} {earlier.year}")
+
+    page.get_by_role("checkbox", name="coach@district.example").click()
+    field = page.get_by_label("Guests (names, separated by commas)", exact=True)
+    focus_field(field)
+    field.fill("Visiting coach")
+    page.get_by_label("Students learn with each other", exact=True).click()
+    page.get_by_label("Affirming environment", exact=True).click()
+    page.get_by_role("button", name="Start walk").click()
+    page.get_by_role("button", name="New visit").wait_for(timeout=15_000)
+    with sqlite3.connect(folder / "learnwalk.sqlite") as db:
+        walk_date, team = db.execute("select walk_date, team from walk").fetchone()
+    # the chosen person by learnwalk id (what gives them access, as "Add to team" does), the guest by name
+    assert walk_date == earlier.isoformat() and json.loads(team) == ["u-coach", "Visiting coach"]
+    # the walk's team shows the person by email, not by id
+    expect(page.get_by_text("coach@district.example", exact=True)).to_be_visible()
