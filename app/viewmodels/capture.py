@@ -262,8 +262,11 @@ class CaptureVM:
 
     @property
     def rated_count(self) -> int:
-        """Look-fors shown and answered: rated, not observed, or a checklist's "Seen" or "Not seen"."""
-        return sum(1 for lf in self.visible_lookfors() if lf.id in self._ratings or self._checklist(lf))
+        """Look-fors shown and answered: rated, not observed, or a checklist's "Seen" or "Not seen". A visit
+        with nothing rated is not counted in the tallies at all, so there a blank checklist is no answer yet."""
+        blank_counts = not self.empty
+        return sum(1 for lf in self.visible_lookfors()
+                   if lf.id in self._ratings or (blank_counts and self._checklist(lf)))
 
     @property
     def hidden_rated_count(self) -> int:

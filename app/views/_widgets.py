@@ -99,9 +99,10 @@ class StatusBadge:
 
     ICONS = {"online": ft.Icons.CLOUD_DONE_OUTLINED, "offline": ft.Icons.CLOUD_OFF, "local": ft.Icons.PHONE_ANDROID}
 
-    def __init__(self):
+    def __init__(self, compact: bool = False):
+        """compact: the icon alone (its words stay its screen-reader name), for a crowded app bar."""
         self.icon = ft.Icon(ft.Icons.CLOUD_OFF, size=20)
-        self.text = ft.Text("", size=14, weight=ft.FontWeight.W_600, no_wrap=True)
+        self.text = ft.Text("", size=14, weight=ft.FontWeight.W_600, no_wrap=True, visible=not compact)
         self.box = ft.Container(ft.Row([self.icon, self.text], spacing=4, tight=True),
                                 padding=ft.Padding.symmetric(horizontal=10), height=32, border_radius=16,
                                 alignment=ft.Alignment.CENTER)

@@ -309,11 +309,10 @@ def build(ctx: AppContext, visit_id: str) -> ft.View:
     if editable:
         header_row.append(ft.Semantics(identifier="next-unrated", content=ft.FilledTonalButton(
             "Next unrated", icon=ft.Icons.ARROW_DOWNWARD, on_click=next_unrated, height=48,
-            style=ft.ButtonStyle(text_style=ft.TextStyle(size=16)))))
-    header_row.append(ctx.badge())  # here, not in the app bar: a phone's app bar has no room beside "Finish"
+            style=ft.ButtonStyle(text_style=ft.TextStyle(size=16), padding=ft.Padding.symmetric(horizontal=14)))))
     header = ft.Container(
-        ft.Row(header_row, wrap=True, spacing=16, run_spacing=4, vertical_alignment=ft.CrossAxisAlignment.CENTER),
-        padding=ft.Padding.symmetric(horizontal=12, vertical=4), border_radius=10,
+        ft.Row(header_row, wrap=True, spacing=10, run_spacing=4, vertical_alignment=ft.CrossAxisAlignment.CENTER),
+        padding=ft.Padding.symmetric(horizontal=10, vertical=4), border_radius=10,
         bgcolor=ft.Colors.SURFACE_CONTAINER)
 
     body: list[ft.Control] = []
@@ -336,9 +335,10 @@ def build(ctx: AppContext, visit_id: str) -> ft.View:
         sections,
         heading("Visit", 16), visit_note,
     ]
-    actions: list[ft.Control] = []
+    # the badge as an icon: a phone's app bar has room for it beside "Finish visit" only without its word
+    actions: list[ft.Control] = [ctx.badge(compact=True), ft.Container(width=4)]
     if editable:
-        actions = [ft.Semantics(identifier="finish-visit", content=ft.FilledButton(
+        actions += [ft.Semantics(identifier="finish-visit", content=ft.FilledButton(
             "Done" if vm.finished else "Finish visit", icon=ft.Icons.CHECK, on_click=finish, height=48,
             style=ft.ButtonStyle(text_style=ft.TextStyle(size=16)))), ft.Container(width=8)]
     view = screen(f"/visits/{visit_id}", vm.title, body, back=back, actions=actions, message=msg,

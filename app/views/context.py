@@ -89,13 +89,13 @@ class AppContext:
         self.guard(lambda: (action(), done.append(True)))
         return bool(done)
 
-    def badge(self) -> ft.Control:
+    def badge(self, compact: bool = False) -> ft.Control:
         """The connection badge for a screen's app bar; it changes after each background sync round while its
         screen is on show."""
         from app.viewmodels.status import badge_of
         from app.views._widgets import StatusBadge
 
-        badge = StatusBadge()
+        badge = StatusBadge(compact)
         badge.show(badge_of(self.sync, self.service.engine))
         listeners = self.sync_listeners
 

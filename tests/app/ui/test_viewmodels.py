@@ -140,7 +140,8 @@ def test_finish_records_the_end_time_returns_to_the_walk_and_asks_for_a_sync(ser
     assert vm.finish() == walk_id and asked == [1]
     assert service.visit(vm.visit_id).ended_at is not None and vm.finished
     walk.refresh()
-    assert [(r.number, r.rated, r.finished) for r in walk.rows] == [(1, 1, True)]
+    # one rated, and the two checklist look-fors left blank read "Not seen", as on the capture screen
+    assert [(r.number, r.rated, r.finished) for r in walk.rows] == [(1, 3, True)]
     assert service.unfinished_visit() is None
 
 
@@ -186,7 +187,8 @@ def test_a_deleted_visit_disappears_and_undo_on_the_same_screen_restores_it(serv
     assert walk.delete(second) == "Visit 2 deleted."
     assert [r.number for r in walk.rows] == [1] and walk.can_undo and walk.undo_label.endswith("visit 2")
     assert walk.undo() == "Visit 2 restored."
-    assert [(r.number, r.rated) for r in walk.rows] == [(1, 0), (2, 1)] and not walk.can_undo
+    # visit 2: one rated and 2 checklists "Not seen"; visit 1 has nothing rated, so no answer at all yet
+    assert [(r.number, r.rated) for r in walk.rows] == [(1, 0), (2, 3)] and not walk.can_undo
     with pytest.raises(ServiceError, match="nothing to undo"):
         walk.undo()
     walk.delete(first)
@@ -252,6 +254,9 @@ def test_a_checklist_lookfor_shows_its_blank_as_not_seen_and_the_tally_counts_it
     item = vm.item("dl.quality-criteria")
     assert item.checklist and [c.label for c in item.choices] == ["Seen", "Not seen"]
     assert item.chosen == "not-seen" and item.rated  # a blank is "Not seen": an answer, as the tally counts it
+    assert vm.rated_count == 0  # ... once the visit counts at all: one with nothing rated is not in the tallies
+    vm.tap("dl.interactive", "3")
+    assert vm.rated_count == 3
     rule = LookforRule.of(vm.rubric, vm.rubric.lookfor("dl.quality-criteria"))
     assert rule.checklist and rule.count(1, {}, 0).share_base == 1  # the blank visit is in the share's base
     assert vm.tap("dl.quality-criteria", "seen").chosen == "seen"
