@@ -11,7 +11,8 @@ from datetime import date, timedelta
 import flet as ft
 
 from app.viewmodels.new_walk import NewWalkVM
-from app.views._widgets import ChoiceGroup, MessageLine, big_button, heading, quiet, screen
+from app.views._widgets import (ChoiceChip, ChoiceGroup, MessageLine, big_button, chip_row, heading, picker, quiet,
+                                screen)
 from app.views.context import AppContext
 
 
@@ -85,13 +86,14 @@ def build(ctx: AppContext) -> ft.View:
         on_click=open_picker, height=48, tooltip="Change the walk's date"))
 
     # ---- team: the district's people, and guests by name ----
-    def toggle_person(e, person_id):
+    def toggle_person(person_id):
         ctx.attempt(lambda: vm.toggle_person(person_id))
-        e.control.value = person_id in vm.team_ids
+        person_chips[person_id].set(person_id in vm.team_ids)
 
-    people = [ft.Semantics(identifier=f"person:{p.value}", content=ft.Checkbox(
-        label=p.label, value=False, on_change=lambda e, v=p.value: toggle_person(e, v),
-        label_style=ft.TextStyle(size=16), height=48)) for p in vm.people]
+    # large chips, each its own check box for a screen reader (several can be chosen); a long email wraps
+    person_chips = {p.value: ChoiceChip(f"person:{p.value}", p.label, False, picker(toggle_person, p.value))
+                    for p in vm.people}
+    people = [chip_row([c.control for c in person_chips.values()])] if person_chips else []
     team = ft.TextField(label="Guests (names, separated by commas)", multiline=True, min_lines=1, max_lines=3,
                         on_change=quiet(lambda e: setattr(vm, "team_text", e.control.value or "")))
     cycle = ft.TextField(label="Cycle label (optional)",

@@ -194,6 +194,9 @@ def test_new_walk_takes_its_date_from_the_picker_and_its_team_from_the_districts
     field.fill("Visiting coach")
     page.get_by_label("Students learn with each other", exact=True).click()
     page.get_by_label("Affirming environment", exact=True).click()
+    expect(page.get_by_role("checkbox", name="Affirming environment")).to_be_checked()
+    page.wait_for_timeout(1000)  # the tick's animation
+    page.screenshot(path=str(SHOTS / "new-walk-team-phone.png"))  # the whole screen at phone width
     page.get_by_role("button", name="Start walk").click()
     page.get_by_role("button", name="New visit").wait_for(timeout=15_000)
     with sqlite3.connect(folder / "learnwalk.sqlite") as db:

@@ -206,25 +206,27 @@ INTERACTIVE = ("flt-semantics[role=button], flt-semantics[role=checkbox], flt-se
                "flt-semantics[role=switch], flt-semantics[role=slider], flt-semantics[role=link], "
                "flt-semantics[role=tab], flt-semantics[role=menuitem], [flt-tappable], input, textarea")
 
-_MEASURE = """(sel) => [...document.querySelectorAll(sel)]
+_MEASURE = """([sel, bottom]) => [...document.querySelectorAll(sel)]
     .map(el => [el.getAttribute('aria-label') || el.getAttribute('flt-semantics-identifier')
                 || el.textContent.trim().slice(0, 40) || el.tagName, el.getBoundingClientRect()])
     // only controls wholly on screen: one cut by an edge reports just its visible part
     .filter(([name, r]) => r.width > 0 && r.height > 0 && r.top >= 0 && r.left >= 0
-                           && r.bottom <= window.innerHeight + 0.5 && r.right <= window.innerWidth + 0.5)
+                           && r.bottom <= bottom && r.right <= window.innerWidth + 0.5)
     .map(([name, r]) => [name, Math.round(r.width * 10) / 10, Math.round(r.height * 10) / 10])"""
 
 
-def measure_targets(page, *, width: int, tall: int = 5000, min_size: float = 48) -> tuple[int, list[str]]:
+def measure_targets(page, *, width: int, tall: int = 9000, min_size: float = 48) -> tuple[int, list[str]]:
     """(controls measured, those smaller than min_size x min_size) on the current screen laid out at this width.
 
-    Measured in a viewport tall enough for the whole screen: a control scrolled half under a sticky header or
-    the app bar reports only its visible part, which is not its size. The width decides the layout (columns,
+    Measured in a viewport tall enough for the whole screen (the capture screen is about 7,000 px at phone
+    width): a control scrolled half under a sticky header or the app bar, or cut by the bottom of a screen
+    taller still, reports only its visible part, which is not its size; controls within a few pixels of the
+    bottom edge are left out for that reason. The width decides the layout (columns,
     wrapping); the viewport is set back afterwards."""
     before = page.viewport_size
     page.set_viewport_size({"width": width, "height": tall})
     page.wait_for_timeout(800)  # the first frame after a resize can still show the previous layout
-    found = page.evaluate(_MEASURE, INTERACTIVE)
+    found = page.evaluate(_MEASURE, [INTERACTIVE, tall - 16])
     page.set_viewport_size(before)
     page.wait_for_timeout(400)
     small = [f"{name} {w:g}x{h:g}" for name, w, h in found if w < min_size - 0.5 or h < min_size - 0.5]
