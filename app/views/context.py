@@ -34,8 +34,7 @@ class AppContext:
     server_hint: str = ""  # the server address Settings offers before enrollment (a web build's config)
     # set by the shell for each screen: where its one-line messages go
     message: Callable[[str, bool], None] = field(default=lambda text, error=False: None)
-    # set with each screen's badge: re-reads it and returns its control (to update after a local change)
-    refresh_badge: Callable[[], Any] = field(default=lambda: None)
+    _badge_heard: Any = None  # the sync listener of the badge on show
 
     @property
     def service(self) -> CaptureService:
@@ -108,8 +107,11 @@ class AppContext:
             badge.control.update()  # a closed browser tab raises here: SyncListeners drops this one
 
         if listeners is not None:
+            # one screen at a time per session: the badge of the screen before stops listening now
+            if self._badge_heard is not None:
+                listeners.remove(self._badge_heard)
             listeners.add(heard)
-        self.refresh_badge = lambda: (badge.show(badge_of(self.sync, self.service.engine)), badge.control)[1]
+            self._badge_heard = heard
         return badge.control
 
     def after_finish(self) -> None:
