@@ -32,7 +32,8 @@ class ChoiceChip:
         self.box = ft.Container(
             content=ft.Row([shown], tight=True, alignment=ft.MainAxisAlignment.CENTER,
                            vertical_alignment=ft.CrossAxisAlignment.CENTER),
-            on_click=on_click, ink=on_click is not None, height=CHIP_HEIGHT, padding=ft.Padding.symmetric(horizontal=16),
+            on_click=on_click, ink=on_click is not None, height=CHIP_HEIGHT,
+            padding=ft.Padding.symmetric(horizontal=16),
             border_radius=10,
             # short labels ("K", "4") get a fixed width so the target stays at least min_width wide; an aligned
             # container without a width would stretch to the whole row
