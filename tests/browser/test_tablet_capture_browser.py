@@ -92,6 +92,12 @@ def test_a_note_being_typed_survives_a_sigkill_two_seconds_later(tmp_path, app_p
     chip = by_id(page, "note:dl.interactive")
     chip.wait_for(timeout=20_000)
     assert page.get_by_label("Note: Students learn with each other", exact=True).count() == 0  # folded
+    # each choice is named with its look-for, not by its level alone; the identifiers stay as they were
+    chip_named = page.get_by_role("checkbox", name="Students learn with each other: Not yet", exact=True)
+    expect(chip_named).to_have_count(1)
+    assert chip_named.get_attribute("flt-semantics-identifier") == "rate:dl.interactive:1"
+    assert page.get_by_role("checkbox", name="Not yet", exact=True).count() == 0
+    expect(page.get_by_role("button", name="Add a note: Students learn with each other", exact=True)).to_have_count(1)
     tap(chip)
     field = page.get_by_label("Note: Students learn with each other", exact=True)
     focus_field(field)
