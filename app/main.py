@@ -19,7 +19,7 @@ from app.store.integrity import StoreDamaged
 from app.views import admin, capture, debrief, new_walk, settings, walk, walks
 from app.views import sync as sync_screen
 from app.views._widgets import screen
-from app.views.context import AppContext, message_of
+from app.views.context import OWN_BADGE, AppContext, message_of
 
 log = logging.getLogger("learnwalk.app")
 ASSETS = Path(__file__).parent / "assets"
@@ -100,6 +100,12 @@ class Shell:
                 said = message_of(exc, f"building screen {path.split('/')[1] or '/'}", unexpected=OPEN_FAILED)
                 view = walks.build(self.ctx)
                 self.ctx.error(said)
+        # every screen says whether the device is online: in its app bar, unless it placed the badge itself
+        if view.appbar is not None and view.data != OWN_BADGE:
+            try:
+                view.appbar.actions = [self.ctx.badge(), *(view.appbar.actions or [])]
+            except Exception as exc:  # the badge must never keep a screen from opening
+                message_of(exc, "drawing the connection badge")
         self.page.views.clear()
         self.page.views.append(view)
         self.page.update()

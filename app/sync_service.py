@@ -12,6 +12,7 @@ Debrief minutes behind.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import platform
@@ -111,6 +112,11 @@ class SyncService:
                           running=self._running,
                           district_name=m["district_name"])
 
+    @property
+    def offline(self) -> bool:
+        """The last round failed because the server could not be reached (the network, or the server is down)."""
+        return self._offline
+
     def connection(self) -> dict[str, str | None]:
         """server_url, token and role of this device's enrollment (each None before it is enrolled)."""
         return self.store.meta("server_url", "token", "role")
@@ -146,6 +152,7 @@ class SyncService:
             try:
                 with SyncClient(m["server_url"], m["token"], transport=self._transport) as client:
                     report = client.sync(self.store)
+                    self._keep_people(client)
             except SyncFailed as exc:
                 self._offline = exc.status is None and exc.retryable
                 self.store.set_meta(last_sync_error=str(exc))
@@ -160,9 +167,22 @@ class SyncService:
             finally:
                 self._running = False
         self.last_error_unsaved = None
+        self._offline = False
         self.store.set_meta(last_sync_at=utcnow().isoformat(), last_sync_error="")
         self.last_report = report
         return report
+
+    def _keep_people(self, client: SyncClient) -> None:
+        """Keep the district's people for the New walk team picker; a server without the list, or a failure
+        here, leaves the kept list as it was (the round itself went through)."""
+        try:
+            people = client.people()
+        except SyncFailed:
+            return
+        if people is not None:
+            self.store.set_meta(people=json.dumps(
+                [{"id": p["id"], "email": str(p.get("email", "")), "role": str(p.get("role", ""))}
+                 for p in people]))
 
     def _remember_error(self, words: str) -> None:
         """Keep the sentence for the Sync screen, if the store can still take it (a full disk may not)."""

@@ -245,6 +245,15 @@ class SyncClient(HttpClient):
             if not page.more:
                 return
 
+    def people(self) -> list[dict] | None:
+        """The district's active people ({id, email, role}), or None from a server that does not list them."""
+        resp = self.request("GET", "/api/v1/people", accept=(404,))
+        if resp.status_code == 404:
+            return None
+        people = resp.json().get("people")
+        return [p for p in people if isinstance(p, dict) and isinstance(p.get("id"), str)] if isinstance(
+            people, list) else None
+
     def sync(self, store: LocalStore) -> RoundReport:
         """One round: push everything pending, then pull until nothing is left."""
         report = RoundReport()

@@ -139,4 +139,4 @@ def _not_saved(failure: BaseException) -> DurabilityError:
 def _cause(exc: BaseException) -> str:
     """The browser's own words, first line only (never data: a storage error names no record)."""
     text = str(exc).strip()
-    return text.splitlines()[0][:160] if text else type(exc).__name__
+    return text.splitlines()[0][:160] if text else "the browser gave no reason"  # words, never a class name

@@ -11,13 +11,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable
 
-from app.store.services import CaptureService, ServiceError
+from app.store.services import LOCAL_USER, CaptureService, ServiceError
 from app.viewmodels._format import clock, elapsed_seconds, plural
+from app.viewmodels.observers import observer_label
 from rubrics import LookFor
+from sync.protocol.tally import is_checklist
 from sync.protocol.vocabulary import (CLASS_TYPES, GRADES, NOT_OBSERVED_LABEL,  # noqa: F401 (the view's word)
-                                      SUBJECTS, class_type_label)
+                                      NOT_SEEN_LABEL, SUBJECTS, class_type_label)
 
 NOT_OBSERVED = "na"  # the value part of a "Not observed" choice's identifier: rate:<lookfor_id>:na
+# the value part of a checklist's "Not seen" choice: rate:<lookfor_id>:not-seen. Not seen is a checklist's blank
+# cell (sync.protocol.tally counts a blank as not seen), shown as a choice so the card never looks unanswered
+NOT_SEEN = "not-seen"
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,7 @@ class LookForItem:
     source: str = ""  # "Document — section" for the info sheet
     source_url: str = ""
     short_visit: bool | None = None
+    checklist: bool = False  # a one-level scale ("Seen"): its blank cell is an answer, "Not seen"
 
     @property
     def has_details(self) -> bool:
@@ -67,13 +73,27 @@ class LookForItem:
 
     @property
     def rated(self) -> bool:
-        return self.value is not None or self.not_observed
+        """Answered: a value, "Not observed", or (on a checklist) "Not seen", which is its blank."""
+        return self.value is not None or self.not_observed or self.checklist
+
+    @property
+    def chosen(self) -> str | None:
+        """The choice shown as chosen: a value, "na" (not observed), "not-seen" (a checklist's blank) or None."""
+        if self.not_observed:
+            return NOT_OBSERVED
+        if self.value is None and self.checklist:
+            return NOT_SEEN
+        return self.value
+
+    def choice_name(self, label: str) -> str:
+        """A choice's screen-reader name: the look-for with the level, so a row of chips is told apart."""
+        return f"{self.label}: {label}"
 
     def is_chosen(self, choice: str | None) -> bool:
         """choice None (or "na") means the "Not observed" choice."""
         if choice in (None, NOT_OBSERVED):
             return self.not_observed
-        return self.value == choice
+        return self.chosen == choice
 
 
 @dataclass
@@ -96,6 +116,10 @@ class CaptureVM:
         self._after_finish = after_finish
         self._ratings = service.ratings(visit_id)
         self._notes = {n.lookfor_id: n.text for n in service.notes(visit_id)}
+        self._drafts: dict[str | None, str] = {}  # note text typed and not saved yet, by look-for id
+        self.mine = self.visit.observer_id in (service.user_id(), LOCAL_USER)
+        # a teammate's visit is read-only here (the service refuses changes to it): it says whose it is
+        self.observer = "" if self.mine else observer_label(service.visits(self.walk.id), self.visit.observer_id)
 
     # ---- header -----------------------------------------------------------------------------------
 
@@ -105,7 +129,14 @@ class CaptureVM:
 
     @property
     def title(self) -> str:
-        return f"Visit {self.visit.visit_no}"
+        # visit numbers are per observer: a teammate's "Visit 1" is told apart by its observer
+        return f"{self.observer} · Visit {self.visit.visit_no}" if self.observer else f"Visit {self.visit.visit_no}"
+
+    @property
+    def read_only_text(self) -> str:
+        """What a teammate's visit says at its top ("" for this device's own visits)."""
+        return (f"Recorded by {self.observer}: you can read it here; only they can change it." if self.observer
+                else "")
 
     @property
     def finished(self) -> bool:
@@ -159,8 +190,12 @@ class CaptureVM:
         scale = self.rubric.scale(lf.scale)
         r = self._ratings.get(lf.id)
         src = lf.source
+        checklist = is_checklist(scale)
+        choices = [Choice(lv.value, lv.label) for lv in scale.levels]
+        if checklist:
+            choices.append(Choice(NOT_SEEN, NOT_SEEN_LABEL))
         return LookForItem(id=lf.id, label=lf.label, text=lf.text, focus=lf.id in self.walk.focus,
-                           choices=[Choice(lv.value, lv.label) for lv in scale.levels],
+                           choices=choices, checklist=checklist,
                            not_observed_allowed=scale.not_observed, value=r.value if r else None,
                            not_observed=bool(r and r.not_observed), note=self._notes.get(lf.id, ""),
                            visible=lf.applies_to(self.visit.subject, self.visit.grade),
@@ -205,7 +240,16 @@ class CaptureVM:
             raise ServiceError(f"Look-for {lookfor_id} is not in {self.rubric.key}.") from None
 
     def tap(self, lookfor_id: str, choice: str | None) -> LookForItem:
-        """One tap on a scale value, or on "Not observed" (None or "na"); a tap on the chosen one clears it."""
+        """One tap on a scale value, or on "Not observed" (None or "na"); a tap on the chosen one clears it.
+        On a checklist, "Not seen" clears the cell (a blank is not seen) and "Seen" again clears it too."""
+        if choice == NOT_SEEN:
+            if not self.item(lookfor_id).checklist:
+                raise ServiceError(f"{NOT_SEEN_LABEL} is only a choice of a checklist look-for ({lookfor_id} is "
+                                   "rated on a scale).")
+            if lookfor_id in self._ratings:
+                self.service.clear_rating(self.visit.id, lookfor_id)
+                self._ratings.pop(lookfor_id, None)
+            return self.item(lookfor_id)
         row = self.service.tap(self.visit.id, lookfor_id, None if choice == NOT_OBSERVED else choice)
         if row.deleted:
             self._ratings.pop(lookfor_id, None)
@@ -213,15 +257,27 @@ class CaptureVM:
             self._ratings[lookfor_id] = row
         return self.item(lookfor_id)
 
+    def _checklist(self, lf: LookFor) -> bool:
+        return is_checklist(self.rubric.scale(lf.scale))
+
     @property
     def rated_count(self) -> int:
-        visible = {lf.id for lf in self.visible_lookfors()}
-        return sum(1 for k in self._ratings if k in visible)
+        """Look-fors shown and answered: rated, not observed, or a checklist's "Seen" or "Not seen". A visit
+        with nothing rated is not counted in the tallies at all, so there a blank checklist is no answer yet."""
+        blank_counts = not self.empty
+        return sum(1 for lf in self.visible_lookfors()
+                   if lf.id in self._ratings or (blank_counts and self._checklist(lf)))
 
     @property
     def hidden_rated_count(self) -> int:
         """Ratings kept for look-fors of another subject or grade (after the subject or grade was changed)."""
-        return len(self._ratings) - self.rated_count
+        visible = {lf.id for lf in self.visible_lookfors()}
+        return sum(1 for k in self._ratings if k not in visible)
+
+    @property
+    def progress_short(self) -> str:
+        """The sticky header's progress: "5 of 16 rated"."""
+        return f"{self.rated_count} of {len(self.visible_lookfors())} rated"
 
     @property
     def progress_text(self) -> str:
@@ -229,6 +285,26 @@ class CaptureVM:
         if self.hidden_rated_count:
             text += f" ({self.hidden_rated_count} more kept for another subject or grade)"
         return text
+
+    @property
+    def kept_text(self) -> str:
+        """Ratings kept for another subject or grade, in words ("" when none)."""
+        n = self.hidden_rated_count
+        return f"{plural(n, 'rating')} kept for another subject or grade." if n else ""
+
+    def shown_order(self) -> list[str]:
+        """The look-fors shown, in screen order (focus first, then by domain)."""
+        return [i.id for s in self.sections() for i in s.items]
+
+    def next_unrated(self, after: str | None = None) -> str | None:
+        """The first look-for shown without an answer after `after` (from the top when None, wrapping round),
+        or None when every one shown is answered."""
+        order = self.shown_order()
+        start = order.index(after) + 1 if after in order else 0
+        for lookfor_id in order[start:] + order[:start]:
+            if lookfor_id not in self._ratings and not self._checklist(self.rubric.lookfor(lookfor_id)):
+                return lookfor_id
+        return None
 
     # ---- notes and finish -------------------------------------------------------------------------
 
@@ -246,6 +322,27 @@ class CaptureVM:
             self._notes[lookfor_id] = text.strip()
         else:
             self._notes.pop(lookfor_id, None)
+
+    def draft_note(self, lookfor_id: str | None, text: str) -> None:
+        """Note text as typed: kept until save_drafts (the screen calls it a moment after typing pauses)."""
+        self._drafts[lookfor_id] = text
+
+    @property
+    def has_drafts(self) -> bool:
+        return bool(self._drafts)
+
+    def save_drafts(self) -> None:
+        """Save every note typed since the last save, through the service (so it syncs like any note). A note
+        that is refused (too long) is dropped from the drafts and the first refusal raised after the rest."""
+        drafts, self._drafts = self._drafts, {}
+        refused = None
+        for lookfor_id, text in drafts.items():
+            try:
+                self.set_note(lookfor_id, text)
+            except ServiceError as exc:
+                refused = refused or exc
+        if refused is not None:
+            raise refused
 
     @property
     def unrated_count(self) -> int:

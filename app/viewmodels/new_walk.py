@@ -1,10 +1,17 @@
-"""The New walk screen: school, date, rubric, 2-3 focus look-fors, team, cycle label and phase."""
+"""The New walk screen: school, date, rubric, 2-3 focus look-fors, team, cycle label and phase.
+
+The team is chosen from the district's people (as the last sync brought them): a chosen person's learnwalk id
+goes on the walk's team, which lets them add visits and, as a lead, see everyone's (what "Add to team" on the
+Walk screen does). Guests with no learnwalk account are typed by name.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
+from app.store.people import known_people
 from app.store.services import CaptureService, ServiceError
+from app.viewmodels._format import day
 from sync.protocol.vocabulary import PHASES, phase_label
 
 MAX_FOCUS = 3
@@ -23,7 +30,10 @@ class NewWalkVM:
         self.rubrics = service.catalog.latest()
         self.rubric_key: str | None = self.rubrics[0].key if self.rubrics else None
         self.focus: list[str] = []
-        self.team_text = ""
+        self.team_text = ""  # guests: names of people without a learnwalk account, separated by commas
+        self.team_ids: list[str] = []  # people of the district chosen for the team
+        me = service.user_id()
+        self.people = [Choice(p.id, p.email or p.id) for p in known_people(service.engine) if p.id != me]
         self.cycle_label = ""
         self.phase = "baseline"
         self.schools: list[Choice] = []
@@ -71,6 +81,43 @@ class NewWalkVM:
             raise ServiceError(f"Choose at most {MAX_FOCUS} focus look-fors; untick one first.")
         self.focus.append(lookfor_id)
 
+    def toggle_person(self, person_id: str) -> None:
+        if person_id in self.team_ids:
+            self.team_ids.remove(person_id)
+            return
+        if person_id not in {p.value for p in self.people}:
+            raise ServiceError("That person is not in this district's list on this device; sync, then choose again.")
+        self.team_ids.append(person_id)
+
+    @property
+    def team_help(self) -> str:
+        if self.people:
+            return ("People you choose can add visits to this walk, and a lead among them sees everyone's. "
+                    "Type the names of guests without a learnwalk account below.")
+        return ("The district's people appear here after this device syncs. Type the names of the team "
+                "(or guests) below.")
+
+    # ---- date -------------------------------------------------------------------------------------
+
+    def choose_date(self, value: date | datetime) -> None:
+        """The day picked in the date picker (a datetime from the picker, in the device's own time zone)."""
+        if isinstance(value, datetime):
+            value = (value.astimezone() if value.tzinfo else value).date()
+        self.date_text = value.isoformat()
+
+    @property
+    def walk_date(self) -> date | None:
+        try:
+            return date.fromisoformat(self.date_text.strip())
+        except ValueError:
+            return None
+
+    @property
+    def date_label(self) -> str:
+        """The chosen day as people read it: "Thu 3 Dec 2026"."""
+        d = self.walk_date
+        return day(d) if d else self.date_text
+
     @property
     def phase_choices(self) -> list[Choice]:
         return [Choice(p, phase_label(p)) for p in PHASES]
@@ -92,7 +139,8 @@ class NewWalkVM:
             raise ServiceError("Choose a rubric.")
         if len(self.focus) < 2:
             raise ServiceError("Choose 2 or 3 focus look-fors (the walk's instructional priorities).")
-        team = [t.strip() for t in self.team_text.replace("\n", ",").split(",")]
+        guests = [t.strip() for t in self.team_text.replace("\n", ",").split(",")]
+        team = list(self.team_ids) + [g for g in guests if g and g not in self.team_ids]
         walk = self.service.create_walk(school_id=self.school_id, rubric_id=self.rubric.id,
                                         rubric_version=self.rubric.version, focus=list(self.focus),
                                         walk_date=walk_date, team=team, cycle_label=self.cycle_label,

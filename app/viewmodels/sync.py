@@ -5,7 +5,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from app.store.services import ServiceError
+from app.store.pending import Pending, pending_work
 from app.viewmodels._format import plural
+from app.viewmodels.status import pending_words
 from sync.protocol.times import aware, local_display
 
 KIND_LABELS = {"walk": "Walk", "visit": "Visit", "rating": "Rating", "note": "Note"}
@@ -63,14 +65,14 @@ class SyncVM:
             return f"The last sync did not work: {self.status.last_error}"
         if self.status.last_success is None:
             return "Not synced yet."
-        return "Everything is sent." if self.status.pending == 0 else "Waiting to send."
+        return "Everything is sent." if self.status.pending == 0 else f"Waiting to send: {self.waiting}."
 
     @property
     def facts(self) -> list[tuple[str, str]]:
         if not self.status:
             return []
         s = self.status
-        out = [("Waiting to send", plural(s.pending, "change")), ("Last successful sync", when(s.last_success))]
+        out = [("Waiting to send", self.waiting), ("Last successful sync", when(s.last_success))]
         if s.enrolled:
             out.insert(0, ("Server", s.server_url or ""))
             if s.district_name:
@@ -78,6 +80,12 @@ class SyncVM:
         if s.rejected:
             out.append(("Refused by the server", plural(len(s.rejected), "change")))
         return out
+
+    @property
+    def waiting(self) -> str:
+        """What waits to be sent, in visits and walks ("1 visit", "Nothing")."""
+        p = pending_work(self.sync.engine)
+        return "Nothing" if p.nothing else pending_words(p).removesuffix(" waiting to send")
 
     @property
     def rejected(self) -> list[RejectedRow]:
@@ -91,12 +99,15 @@ class SyncVM:
         if not self.available:
             raise ServiceError("Sync could not start on this device, so nothing was sent; restart the app "
                                "to try again.")
+        before = pending_work(self.sync.engine)
         try:
             report = self.sync.sync_once()  # a failure is a SyncError: its sentence is shown as it is
         finally:
             self.refresh()
-        sent = report.applied + report.duplicate
-        text = f"Synced: {plural(sent, 'change')} sent, {plural(report.pulled, 'change')} received."
+        left = pending_work(self.sync.engine)
+        sent = Pending(max(0, before.visits - left.visits), max(0, before.walks - left.walks))
+        sent_words = "nothing to send" if sent.nothing else pending_words(sent).replace(" waiting to send", " sent")
+        text = f"Synced: {sent_words}, {plural(report.pulled, 'change')} received."
         if report.rejected:
             text += f" {plural(report.rejected, 'change')} refused; see below."
         if report.skipped:

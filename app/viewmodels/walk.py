@@ -3,8 +3,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.store.people import known_people
 from app.store.services import LOCAL_USER, CaptureService, ServiceError
 from app.viewmodels._format import day, plural
+from app.viewmodels.observers import observer_label
+from sync.protocol.tally import is_checklist
 from sync.protocol.vocabulary import phase_label
 
 
@@ -49,13 +52,25 @@ class WalkVM:
         self._deleted: list[tuple[str, int]] = []  # undo stack for this screen only
         self.refresh()
 
-    def refresh(self) -> None:
+    def _answered(self, visits) -> dict[str, int]:
+        """Visit id -> look-fors answered, as its capture screen counts them: rated or not observed, plus the
+        checklist look-fors shown for its subject and grade and left blank ("Not seen")."""
         counts = self.service.rated_counts(self.walk_id)
+        checklists = [lf for lf in self.rubric.lookfors if is_checklist(self.rubric.scale(lf.scale))]
+        if not checklists:
+            return counts
+        marked = self.service.marked_lookfors(self.walk_id)
+        # a visit with nothing rated is not counted in the tallies: there a blank checklist is no answer yet
+        return {v.id: counts.get(v.id, 0) + sum(1 for lf in checklists if lf.applies_to(v.subject, v.grade)
+                                                 and lf.id not in marked.get(v.id, ()))
+                for v in visits if v.id in marked}
+
+    def refresh(self) -> None:
         visits = self.service.visits(self.walk_id)
-        observers = sorted({v.observer_id for v in visits})  # the debrief's "Observer N" order
+        counts = self._answered(visits)
         me = self.service.user_id()
         self.rows = [VisitRow(v.id, v.visit_no, counts.get(v.id, 0), v.ended_at is not None, v.grade, v.subject,
-                              "" if v.observer_id in (me, LOCAL_USER) else f"Observer {observers.index(v.observer_id) + 1}")
+                              "" if v.observer_id in (me, LOCAL_USER) else observer_label(visits, v.observer_id))
                      for v in visits]
 
     @property
@@ -101,7 +116,8 @@ class WalkVM:
     def team(self) -> list[tuple[str, str]]:
         """(entry, how it is shown) of the walk's team; ids as each person's Settings screen shows theirs."""
         me = self.service.user_id()
-        return [(t, "You" if t == me else t) for t in self.walk.team]
+        emails = {p.id: p.email for p in known_people(self.service.engine) if p.email}
+        return [(t, "You" if t == me else emails.get(t, t)) for t in self.walk.team]
 
     @property
     def can_change_team(self) -> bool:

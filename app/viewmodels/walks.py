@@ -4,8 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.store import integrity
+from app.store.pending import Pending, pending_by_walk
 from app.store.services import CaptureService
 from app.viewmodels._format import day, plural
+from app.viewmodels.status import pending_words
 from sync.protocol.vocabulary import phase_label
 
 
@@ -17,7 +19,7 @@ class WalkRow:
     phase: str
     cycle_label: str
     visits: int
-    unsynced: int
+    pending: Pending  # what of this walk waits to be sent, in visits and walks
 
     @property
     def title(self) -> str:
@@ -27,7 +29,7 @@ class WalkRow:
     def summary(self) -> str:
         cycle = f" ({self.cycle_label})" if self.cycle_label else ""
         parts = [phase_label(self.phase) + cycle, plural(self.visits, "visit")]
-        parts.append(f"{self.unsynced} unsynced" if self.unsynced else "all synced")
+        parts.append("all sent" if self.pending.nothing else pending_words(self.pending))
         return " · ".join(parts)
 
 
@@ -49,11 +51,11 @@ class WalksVM:
     def refresh(self) -> None:
         self.store_notice = integrity.pending_notice(self.service.engine)
         schools = {s.id: s.name for s in self.service.schools()}
-        pending = self.service.pending_by_walk()
+        pending = pending_by_walk(self.service.engine)
         self.rows = [
             WalkRow(walk_id=w.id, school=schools.get(w.school_id, "Unknown school"), date=day(w.walk_date),
                     phase=w.phase, cycle_label=w.cycle_label, visits=len(self.service.visits(w.id)),
-                    unsynced=pending.get(w.id, 0))
+                    pending=pending.get(w.id, Pending()))
             for w in self.service.walks()
         ]
         v = self.service.unfinished_visit()

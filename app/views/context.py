@@ -13,6 +13,7 @@ from app.store.services import CaptureService
 from sync.errors import LearnwalkError
 
 log = logging.getLogger("learnwalk.app")
+OWN_BADGE = "own-badge"  # a View's data when the screen placed the connection badge itself (the shell adds none)
 UNEXPECTED = "Something went wrong and nothing was changed; try again, or restart the app."
 
 
@@ -33,6 +34,7 @@ class AppContext:
     server_hint: str = ""  # the server address Settings offers before enrollment (a web build's config)
     # set by the shell for each screen: where its one-line messages go
     message: Callable[[str, bool], None] = field(default=lambda text, error=False: None)
+    _badge_heard: Any = None  # the sync listener of the badge on show
 
     @property
     def service(self) -> CaptureService:
@@ -85,6 +87,32 @@ class AppContext:
         done = []
         self.guard(lambda: (action(), done.append(True)))
         return bool(done)
+
+    def badge(self, compact: bool = False) -> ft.Control:
+        """The connection badge for a screen's app bar; it changes after each background sync round while its
+        screen is on show."""
+        from app.viewmodels.status import badge_of
+        from app.views._widgets import StatusBadge
+
+        badge = StatusBadge(compact)
+        badge.show(badge_of(self.sync, self.service.engine))
+        listeners = self.sync_listeners
+
+        def heard():
+            on_show = any(badge.control in (v.appbar.actions or []) for v in self.page.views if v.appbar)
+            if not on_show:  # its screen was left: stop listening
+                listeners.remove(heard)
+                return
+            badge.show(badge_of(self.sync, self.service.engine))
+            badge.control.update()  # a closed browser tab raises here: SyncListeners drops this one
+
+        if listeners is not None:
+            # one screen at a time per session: the badge of the screen before stops listening now
+            if self._badge_heard is not None:
+                listeners.remove(self._badge_heard)
+            listeners.add(heard)
+            self._badge_heard = heard
+        return badge.control
 
     def after_finish(self) -> None:
         if self.sync is not None:

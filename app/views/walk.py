@@ -56,7 +56,7 @@ def build(ctx: AppContext, walk_id: str) -> ft.View:
                                         identifier="undo")] if vm.can_undo else []
 
     team_box = ft.Column(spacing=6)
-    person = ft.TextField(label="Teammate's learnwalk id", expand=True)
+    person = ft.TextField(label="Teammate's learnwalk id")
 
     def change_team(action):
         said = ctx.guard(action)
@@ -74,9 +74,11 @@ def build(ctx: AppContext, walk_id: str) -> ft.View:
         team_box.controls = [heading("Team"), ft.Text(vm.team_help, size=14)] + (
             entries or [ft.Text("No one on the team yet.", size=15)])
         if vm.can_change_team:
-            team_box.controls.append(ft.Row([person, big_button(
-                "Add to team", lambda e: change_team(lambda: vm.add_to_team(person.value or "")),
-                icon=ft.Icons.PERSON_ADD, primary=False, identifier="add-to-team")]))
+            # side by side on a tablet, one above the other on a phone (the field's label is not squeezed)
+            team_box.controls.append(ft.ResponsiveRow([ft.Container(person, col={"xs": 12, "md": 8}), ft.Container(
+                big_button("Add to team", lambda e: change_team(lambda: vm.add_to_team(person.value or "")),
+                           icon=ft.Icons.PERSON_ADD, primary=False, identifier="add-to-team"),
+                col={"xs": 12, "md": 4})], run_spacing=8, vertical_alignment=ft.CrossAxisAlignment.CENTER))
 
     draw()
     draw_team()

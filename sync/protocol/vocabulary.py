@@ -40,3 +40,7 @@ def phase_label(phase: str) -> str:
 
 def class_type_label(class_type: str) -> str:
     return CLASS_TYPE_LABELS.get(class_type, class_type)
+
+# "Not seen": a checklist look-for (a one-level scale, "Seen") left blank. sync.protocol.tally counts a blank
+# checklist cell as not seen, so the capture screen shows the blank as this choice, not as "not rated".
+NOT_SEEN_LABEL = "Not seen"

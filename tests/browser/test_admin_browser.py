@@ -18,7 +18,7 @@ from sync.server import directory
 from sync.server.db import writer
 from tests.support import readback, serverdata
 from tests.support import serverproc as harness
-from tests.support.browser import by_id, files_under, interactive_boxes, learnwalk_exe, settle, small_targets, tap, type_into
+from tests.support.browser import by_id, files_under, measure_targets, learnwalk_exe, settle, tap, type_into
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 # screenshots go to a scratch folder, so a test run leaves the checkout as it was; to refresh the documented
@@ -117,8 +117,9 @@ def test_every_control_on_the_admin_screen_is_at_least_48_px_and_screenshots(wor
     for name, (width, height) in VIEWPORTS.items():
         page = open_admin(ui_page, app, width=width, height=4000)
         page.wait_for_timeout(1000)
-        assert len(interactive_boxes(page)) >= 20, name  # the check sees the controls
-        assert small_targets(page) == [], name
+        count, small = measure_targets(page, width=page.viewport_size["width"])
+        assert count >= 20, name  # the check sees the controls
+        assert small == [], name
         if name != "phone":
             page.set_viewport_size({"width": width, "height": height})
             page.wait_for_timeout(1500)

@@ -5,8 +5,8 @@ import json
 import os
 import re
 import subprocess
-import time
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,7 @@ import pytest
 from app.store.db import open_engine
 from app.store.seed import seed
 from app.store.services import CaptureService
-from tests.support.browser import by_id, files_under, interactive_boxes, learnwalk_exe, small_targets, tap
+from tests.support.browser import by_id, files_under, measure_targets, learnwalk_exe, tap
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -217,5 +217,6 @@ def test_every_control_on_the_debrief_screen_is_at_least_48_px_in_every_section_
             tap(by_id(page, f"section:{section}"))
             by_id(page, f"section:{section}").and_(page.locator('[aria-checked="true"]')).wait_for(timeout=10_000)
             page.wait_for_timeout(500)
-            assert len(interactive_boxes(page)) >= 10, (name, section)  # the check sees the controls
-            assert small_targets(page) == [], (name, section)
+            count, small = measure_targets(page, width=page.viewport_size["width"])
+            assert count >= 10, (name, section)  # the check sees the controls
+            assert small == [], (name, section)

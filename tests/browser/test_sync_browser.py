@@ -34,6 +34,7 @@ def test_an_observer_enrolls_in_settings_syncs_now_and_gets_the_district_school(
     page.get_by_role("button", name="Sync now").click()
     expect(by_id(page, "message")).to_contain_text("Synced:", timeout=15_000)
     expect(page.get_by_text("Everything is sent.")).to_be_visible()
+    expect(by_id(page, "connection")).to_contain_text("Online")  # the badge, in every app bar
 
     # the district's school came down with the sync: a new walk offers it
     page.get_by_label("Back", exact=True).click()

@@ -198,29 +198,47 @@ def type_into(page, label: str, text: str) -> None:
     expect(field).to_have_value(text)
 
 
-# ---- touch targets ----------------------------------------------------------------------------------------
+# ---- touch targets, measured in Flutter's semantics DOM ------------------------------------------------------
 
-# what a finger can act on, as Flutter's semantics DOM exposes it: buttons, chips (checkbox), switches, links,
-# tabs, sliders, any node with a tap action, and text fields (their input element)
-INTERACTIVE = ('flt-semantics[role="button"], flt-semantics[role="checkbox"], flt-semantics[role="switch"], '
-               'flt-semantics[role="radio"], flt-semantics[role="link"], flt-semantics[role="tab"], '
-               'flt-semantics[role="slider"], flt-semantics[flt-tappable], flt-semantics input, '
-               'flt-semantics textarea')
+# every control a finger can use: Flutter gives each a role (or flt-tappable) on its flt-semantics node; text
+# fields are input/textarea elements
+INTERACTIVE = ("flt-semantics[role=button], flt-semantics[role=checkbox], flt-semantics[role=radio], "
+               "flt-semantics[role=switch], flt-semantics[role=slider], flt-semantics[role=link], "
+               "flt-semantics[role=tab], flt-semantics[role=menuitem], [flt-tappable], input, textarea")
 
-
-def interactive_boxes(page) -> list[dict]:
-    """Every interactive node on the screen with its name and its box in CSS px (the semantics DOM)."""
-    return page.evaluate("""sel => [...document.querySelectorAll(sel)].map(el => {
-        const r = el.getBoundingClientRect();
-        return {role: el.getAttribute('role') || el.tagName.toLowerCase(),
-                name: (el.getAttribute('aria-label') || el.innerText || '').trim().slice(0, 60),
-                width: r.width, height: r.height};
-    })""", INTERACTIVE)
+_MEASURE = """([sel, bottom]) => [...document.querySelectorAll(sel)]
+    .map(el => [el.getAttribute('aria-label') || el.getAttribute('flt-semantics-identifier')
+                || el.textContent.trim().slice(0, 40) || el.tagName, el.getBoundingClientRect()])
+    // only controls wholly on screen: one cut by an edge reports just its visible part
+    .filter(([name, r]) => r.width > 0 && r.height > 0 && r.top >= 0 && r.left >= 0
+                           && r.bottom <= bottom && r.right <= window.innerWidth + 0.5)
+    .map(([name, r]) => [name, Math.round(r.width * 10) / 10, Math.round(r.height * 10) / 10])"""
 
 
-def small_targets(page, minimum: int = 48) -> list[dict]:
-    """The interactive nodes whose box is under minimum x minimum px (half a pixel forgiven for rounding)."""
-    return [b for b in interactive_boxes(page) if b["width"] < minimum - 0.5 or b["height"] < minimum - 0.5]
+def measure_targets(page, *, width: int, tall: int = 9000, min_size: float = 48) -> tuple[int, list[str]]:
+    """(controls measured, those smaller than min_size x min_size) on the current screen laid out at this width.
+
+    Measured in a viewport tall enough for the whole screen (the capture screen is about 7,000 px at phone
+    width): a control scrolled half under a sticky header or the app bar, or cut by the bottom of a screen
+    taller still, reports only its visible part, which is not its size; controls within a few pixels of the
+    bottom edge are left out for that reason. The width decides the layout (columns,
+    wrapping); the viewport is set back afterwards."""
+    before = page.viewport_size
+    page.set_viewport_size({"width": width, "height": tall})
+    page.wait_for_timeout(800)  # the first frame after a resize can still show the previous layout
+    found = page.evaluate(_MEASURE, [INTERACTIVE, tall - 16])
+    page.set_viewport_size(before)
+    page.wait_for_timeout(400)
+    small = [f"{name} {w:g}x{h:g}" for name, w, h in found if w < min_size - 0.5 or h < min_size - 0.5]
+    return len(found), small
+
+
+def in_view(locator) -> bool:
+    """Whether the control is wholly inside the viewport (not scrolled away)."""
+    box = locator.bounding_box()
+    size = locator.page.viewport_size
+    return (box is not None and box["y"] >= 0 and box["x"] >= 0 and box["y"] + box["height"] <= size["height"]
+            and box["x"] + box["width"] <= size["width"])
 
 
 def files_under(folder) -> set[str]:

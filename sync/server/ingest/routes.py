@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import ValidationError
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from rubrics.limits import MAX_LOOKFORS
 from sync.protocol import (MAX_OP_SEQ, PROTOCOL_VERSION, EnrollRequest, EnrollResponse, PullResponse, PushRequest,
@@ -210,3 +210,15 @@ def pull(caller: CallerDep, request: Request,
             mark_synced(w, caller.device_id)
             w.commit()
     return Response(body, media_type="application/json")
+
+
+@router.get("/people")
+def people(caller: CallerDep, request: Request) -> dict:
+    """The district's active people (id, email, role), so a device offers them when a walk's team is chosen.
+    Scoped to the caller's district; a device keeps the list from its last sync."""
+    from sync.server.models import User
+
+    with Session(request.app.state.engine) as s:
+        q = (select(User).where(User.district_id == caller.district_id, User.active == True)  # noqa: E712
+             .order_by(User.email))
+        return {"people": [{"id": u.id, "email": u.email, "role": u.role} for u in s.exec(q)]}

@@ -132,3 +132,60 @@ def test_a_sync_that_meets_a_full_disk_shows_the_same_sentence_as_the_cli(device
         vm.sync_now()  # the first round pulls the district's schools: more than the file can take
     assert str(caught.value) == full
     assert vm.headline == f"The last sync did not work: {full}"
+
+
+def test_a_sync_brings_the_districts_people_and_choosing_one_for_a_walk_grants_them_the_walk(
+        service, sync, sync_server):
+    from app.store.people import known_people
+    from app.viewmodels.new_walk import NewWalkVM
+
+    district = sync_server.db.district()
+    lead = district.user("lead")
+    settings = SettingsVM(sync)
+    settings.server_url, settings.code = sync_server.url, district.code(district.user("observer"))
+    settings.enroll()
+    assert known_people(service.engine) == []
+    SyncVM(sync).sync_now()
+    people = {p.id: p for p in known_people(service.engine)}
+    assert lead in people and people[lead].role == "lead" and "@" in people[lead].email
+    vm = NewWalkVM(service)
+    assert service.user_id() not in {p.value for p in vm.people}  # the creator is on the walk already
+    vm.choose_rubric("deeper-learning@2")
+    vm.toggle_focus("dl.interactive")
+    vm.toggle_focus("dl.affirming")
+    vm.toggle_person(lead)
+    vm.team_text = "Visiting coach"
+    walk_id = vm.start()
+    assert service.walk(walk_id).team == [lead, "Visiting coach"]
+    SyncVM(sync).sync_now()
+    from sqlmodel import Session, select
+    from sync.server.models import WalkMember
+    with Session(sync_server.db.engine) as s:  # the server made the chosen person a member of the walk
+        members = set(s.exec(select(WalkMember.user_id).where(WalkMember.walk_id == walk_id)))
+    assert lead in members
+
+
+def test_an_unreachable_server_is_told_in_words_and_the_badge_says_offline(service, sync, sync_server):
+    import re
+    import socket
+
+    from app.viewmodels.status import badge_of
+
+    district = sync_server.db.district()
+    settings = SettingsVM(sync)
+    settings.server_url, settings.code = sync_server.url, district.code(district.user("observer"))
+    settings.enroll()
+    SyncVM(sync).sync_now()
+    assert badge_of(sync, service.engine).label == "Online"
+    with socket.socket() as free:  # a port nothing listens on: the network is there, the server is not
+        free.bind(("127.0.0.1", 0))
+        closed = free.getsockname()[1]
+    sync.store.set_meta(server_url=f"http://127.0.0.1:{closed}")
+    vm = SyncVM(sync)
+    with pytest.raises(LearnwalkError) as caught:
+        vm.sync_now()
+    said = str(caught.value)
+    assert "could not be reached" in said and not re.search(r"[A-Z][a-z]+(Error|Exception)\b", said)
+    assert vm.headline == f"The last sync did not work: {said}"
+    badge = badge_of(sync, service.engine)
+    assert badge.label == "Offline" and badge.says.startswith("Offline:")

@@ -28,7 +28,8 @@ def test_new_walk_on_an_empty_device_adds_a_school_by_name_and_starts_the_walk(s
         "deeper-learning", ["dl.interactive", "dl.affirming"], ["Ms Rivera", "Mr Chen"], "six-week")
     rows = WalksVM(service).rows
     assert [(r.school, r.phase, r.visits) for r in rows] == [("Lincoln Elementary", "six-week", 0)]
-    assert rows[0].unsynced == 1
+    from app.store.pending import Pending
+    assert rows[0].pending == Pending(visits=0, walks=1) and rows[0].summary.endswith("1 walk waiting to send")
 
 
 def test_new_walk_refuses_bad_input_in_words_and_writes_nothing(service):
@@ -112,7 +113,8 @@ def test_focus_look_fors_come_first_and_subject_specific_ones_show_only_for_thei
     vm.tap("dl.math-problem", "3")
     vm.choose_subject("ELA")
     assert "dl.ela-text" in shown() and "dl.math-problem" not in shown()
-    assert vm.rated_count == 0 and vm.hidden_rated_count == 1 and "another subject" in vm.progress_text
+    # the two checklist look-fors shown count as answered ("Not seen"); the math rating is kept aside
+    assert vm.rated_count == 2 and vm.hidden_rated_count == 1 and "another subject" in vm.progress_text
     assert len(shown()) == 16
     vm.choose_subject("ELA")  # a second tap clears the subject
     assert service.visit(vm.visit_id).subject is None and service.visit(vm.visit_id).grade == "4"
@@ -138,7 +140,8 @@ def test_finish_records_the_end_time_returns_to_the_walk_and_asks_for_a_sync(ser
     assert vm.finish() == walk_id and asked == [1]
     assert service.visit(vm.visit_id).ended_at is not None and vm.finished
     walk.refresh()
-    assert [(r.number, r.rated, r.finished) for r in walk.rows] == [(1, 1, True)]
+    # one rated, and the two checklist look-fors left blank read "Not seen", as on the capture screen
+    assert [(r.number, r.rated, r.finished) for r in walk.rows] == [(1, 3, True)]
     assert service.unfinished_visit() is None
 
 
@@ -149,7 +152,8 @@ def test_finishing_with_unrated_lookfors_asks_once_and_an_empty_visit_can_be_dis
     vm.tap("dl.interactive", "3")
     vm.tap("dl.engaged", None)
     shown = len(vm.visible_lookfors())
-    assert vm.finish_question() == f"{shown - 2} look-fors not rated: finish anyway?"
+    # two rated, and the two checklist look-fors read "Not seen" (their blank), which is an answer
+    assert vm.finish_question() == f"{shown - 4} look-fors not rated: finish anyway?"
     vm.finish()
     assert vm.finish_question() is None  # already finished: "Done" goes back without asking
     empty = CaptureVM(service, walk.new_visit())
@@ -183,7 +187,8 @@ def test_a_deleted_visit_disappears_and_undo_on_the_same_screen_restores_it(serv
     assert walk.delete(second) == "Visit 2 deleted."
     assert [r.number for r in walk.rows] == [1] and walk.can_undo and walk.undo_label.endswith("visit 2")
     assert walk.undo() == "Visit 2 restored."
-    assert [(r.number, r.rated) for r in walk.rows] == [(1, 0), (2, 1)] and not walk.can_undo
+    # visit 2: one rated and 2 checklists "Not seen"; visit 1 has nothing rated, so no answer at all yet
+    assert [(r.number, r.rated) for r in walk.rows] == [(1, 0), (2, 3)] and not walk.can_undo
     with pytest.raises(ServiceError, match="nothing to undo"):
         walk.undo()
     walk.delete(first)
@@ -240,3 +245,79 @@ def test_someone_elses_walk_offers_no_team_changes_to_an_observer(service, walk_
         s.commit()
     vm = WalkVM(service, walk_id)
     assert not vm.can_change_team and vm.team == [(service.user_id(), "You")]
+
+
+def test_a_checklist_lookfor_shows_its_blank_as_not_seen_and_the_tally_counts_it_so(service, walk_id):
+    from sync.protocol.tally import LookforRule
+
+    vm = CaptureVM(service, WalkVM(service, walk_id).new_visit())
+    item = vm.item("dl.quality-criteria")
+    assert item.checklist and [c.label for c in item.choices] == ["Seen", "Not seen"]
+    assert item.chosen == "not-seen" and item.rated  # a blank is "Not seen": an answer, as the tally counts it
+    assert vm.rated_count == 0  # ... once the visit counts at all: one with nothing rated is not in the tallies
+    vm.tap("dl.interactive", "3")
+    assert vm.rated_count == 3
+    rule = LookforRule.of(vm.rubric, vm.rubric.lookfor("dl.quality-criteria"))
+    assert rule.checklist and rule.count(1, {}, 0).share_base == 1  # the blank visit is in the share's base
+    assert vm.tap("dl.quality-criteria", "seen").chosen == "seen"
+    assert service.ratings(vm.visit_id)["dl.quality-criteria"].value == "seen"
+    assert vm.tap("dl.quality-criteria", "not-seen").chosen == "not-seen"
+    assert "dl.quality-criteria" not in service.ratings(vm.visit_id)  # stored as the blank the tally reads
+    with pytest.raises(ServiceError, match="only a choice of a checklist"):
+        vm.tap("dl.interactive", "not-seen")
+    assert item.choice_name("Not seen") == f"{item.label}: Not seen"
+
+
+def test_next_unrated_goes_down_the_screen_skipping_answered_ones_and_wraps(service, walk_id):
+    vm = CaptureVM(service, WalkVM(service, walk_id).new_visit())
+    order = [i for i in vm.shown_order() if not vm.item(i).checklist]
+    assert vm.next_unrated() == order[0]
+    vm.tap(order[1], "3")
+    assert vm.next_unrated(order[0]) == order[2]  # the rated one is skipped
+    assert vm.next_unrated(order[-1]) == order[0]  # past the last, back to the top
+    for i in order:
+        if i != order[1]:
+            vm.tap(i, None if vm.item(i).not_observed_allowed else vm.item(i).choices[0].value)
+    assert vm.next_unrated() is None and vm.unrated_count == 0
+
+
+def test_notes_typed_are_saved_by_save_drafts_and_a_refused_one_changes_nothing(service, walk_id):
+    vm = CaptureVM(service, WalkVM(service, walk_id).new_visit())
+    vm.draft_note("dl.interactive", "Pairs explain")
+    assert vm.has_drafts and service.notes(vm.visit_id) == []
+    vm.save_drafts()
+    assert not vm.has_drafts and [n.text for n in service.notes(vm.visit_id)] == ["Pairs explain"]
+    vm.draft_note("dl.interactive", "x" * 100_000)
+    with pytest.raises(ServiceError, match="at most"):
+        vm.save_drafts()
+    assert [n.text for n in service.notes(vm.visit_id)] == ["Pairs explain"] and not vm.has_drafts
+
+
+def test_a_teammates_visit_opens_read_only_under_its_observers_name(service, walk_id):
+    from sqlmodel import Session
+
+    from app.store.models import Visit
+
+    service.start_visit(walk_id)
+    with Session(service.engine) as s:  # as a pull from the server would write a teammate's visit
+        s.add(Visit(id="teammate-visit", walk_id=walk_id, visit_no=1, observer_id="zz-teammate"))
+        s.commit()
+    vm = CaptureVM(service, "teammate-visit")
+    assert not vm.mine and vm.title == "Observer 2 · Visit 1"
+    assert vm.read_only_text.startswith("Recorded by Observer 2")
+    with pytest.raises(ServiceError, match="another observer"):
+        vm.tap("dl.interactive", "3")
+
+
+def test_what_waits_to_be_sent_is_counted_in_visits_and_walks_not_changes(service, walk_id):
+    from app.store.pending import pending_work
+    from app.viewmodels.status import pending_words
+
+    vm = CaptureVM(service, WalkVM(service, walk_id).new_visit())
+    for lookfor_id in ("dl.interactive", "dl.engaged", "dl.relevant"):
+        vm.tap(lookfor_id, "3")
+    vm.set_note("dl.interactive", "Pairs explain")
+    assert service.pending_count() > 5  # the outbox holds one entry per change
+    assert pending_words(pending_work(service.engine)) == "1 visit and 1 walk waiting to send"
+    [row] = WalksVM(service).rows
+    assert row.summary.endswith("1 visit and 1 walk waiting to send")

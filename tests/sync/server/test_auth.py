@@ -117,3 +117,22 @@ def test_the_server_log_holds_no_token_code_or_email(db_url, server_db, tmp_path
     for secret in (harness.token_of(dev), code, user.email, "wrong-token"):
         assert secret not in log
     dev.engine.dispose()
+
+
+def test_the_people_list_holds_only_the_callers_districts_active_people(server, server_db, district, device):
+    from sqlmodel import Session
+
+    from sync.server.models import User
+
+    mine = device("observer")
+    other = server_db.district()
+    stranger = other.user("lead")
+    gone = district.user("observer")
+    with Session(server_db.engine) as s:  # an admin deactivated this one
+        s.get(User, gone).active = False
+        s.commit()
+    with harness.api(server.url, harness.token_of(mine)) as http:
+        people = http.get("/api/v1/people").json()["people"]
+    ids = {p["id"] for p in people}
+    assert mine.capture.user_id() in ids and stranger not in ids and gone not in ids
+    assert all(set(p) == {"id", "email", "role"} for p in people)
