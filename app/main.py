@@ -6,6 +6,7 @@ Navigation is an explicit table: a screen plugs in with one Route line. A path n
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import re
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ import flet as ft
 
 from app.device import Device
 from app.store.integrity import StoreDamaged
-from app.views import admin, capture, debrief, new_walk, settings, walk, walks
+from app.views import admin, capture, new_walk, settings, walk, walks
 from app.views import sync as sync_screen
 from app.views._widgets import screen
 from app.views.context import OWN_BADGE, AppContext, message_of
@@ -31,7 +32,10 @@ OPEN_FAILED = "That screen could not be opened; nothing was changed. Try again, 
 @dataclass(frozen=True)
 class Route:
     pattern: str  # "/walks/:walk_id": ":name" parts become keyword arguments of build
-    build: Callable[..., ft.View]
+    build: Callable[..., ft.View] | str  # or the name of a module whose build() is imported when first shown
+
+    def screen(self) -> Callable[..., ft.View]:
+        return importlib.import_module(self.build).build if isinstance(self.build, str) else self.build
 
     def match(self, path: str) -> dict | None:
         regex = "^" + re.sub(r":(\w+)", r"(?P<\1>[^/]+)", self.pattern) + "/?$"
@@ -43,7 +47,8 @@ ROUTES: list[Route] = [
     Route("/", walks.build),
     Route("/walks/new", new_walk.build),
     Route("/walks/:walk_id", walk.build),
-    Route("/walks/:walk_id/debrief", debrief.build),
+    # flet-charts and the debrief's own modules load when a Debrief first opens: a shorter start in the browser
+    Route("/walks/:walk_id/debrief", "app.views.debrief"),
     Route("/visits/:visit_id", capture.build),
     Route("/sync", sync_screen.build),
     Route("/settings", settings.build),
@@ -55,7 +60,7 @@ def resolve(path: str) -> tuple[Callable[..., ft.View], dict] | None:
     for r in ROUTES:
         params = r.match(path)
         if params is not None:
-            return r.build, params
+            return r.screen(), params
     return None
 
 
@@ -111,9 +116,11 @@ class Shell:
         self.page.update()
 
 
-def make_main(device: Device, listeners=None, *, server_hint: str = "") -> Callable[[ft.Page], None]:
+def make_main(device: Device, listeners=None, *, server_hint: str = "",
+              storage_persistent: bool | None = None) -> Callable[[ft.Page], None]:
     def main(page: ft.Page) -> None:
-        Shell(page, AppContext(page=page, device=device, sync_listeners=listeners, server_hint=server_hint)).start()
+        Shell(page, AppContext(page=page, device=device, sync_listeners=listeners, server_hint=server_hint,
+                               storage_persistent=storage_persistent)).start()
     return main
 
 
@@ -137,12 +144,14 @@ class SyncListeners:
                 self.remove(fn)
 
 
-def session_handlers(device: Device, *, server_hint: str = "") -> tuple[Callable, Callable]:
+def session_handlers(device: Device, *, server_hint: str = "",
+                     storage_persistent: bool | None = None) -> tuple[Callable, Callable]:
     """(main, before_main) for ft.run over an open device: what the window, web mode and the browser build
-    (app/web/boot.py) all run. server_hint: the server address Settings offers before enrollment."""
+    (app/web/boot.py) all run. server_hint: the server address Settings offers before enrollment;
+    storage_persistent: the browser build's answer to whether its storage is kept (False: Walks warns)."""
     sync = device.sync
     listeners = SyncListeners()
-    main = make_main(device, listeners, server_hint=server_hint)
+    main = make_main(device, listeners, server_hint=server_hint, storage_persistent=storage_persistent)
     started = []
 
     async def before_main(page: ft.Page) -> None:

@@ -572,6 +572,12 @@ class CaptureService:
         with Session(self.engine) as s:
             return dict(s.exec(select(Outbox.walk_id, func.count()).group_by(Outbox.walk_id)).all())
 
+    def unsent_visits(self) -> int:
+        """How many visits have a change (the visit, a rating, a note) still in the outbox: not yet on the server."""
+        with Session(self.engine) as s:
+            rows = s.exec(select(Outbox.kind, Outbox.record_id, Outbox.data).where(Outbox.kind != "walk")).all()
+        return len({rid if kind == "visit" else (data or {}).get("visit_id") for kind, rid, data in rows} - {None})
+
 
 def _as_date(value) -> date:
     if not isinstance(value, date):

@@ -40,16 +40,35 @@ class ResumeTarget:
     label: str
 
 
+STORAGE_AT_RISK_TITLE = "Visits on this tablet can still be lost"
+STORAGE_AT_RISK = ("This browser has not agreed to keep learnwalk's storage, so it may delete the visits on this "
+                   "tablet (for example when space runs low, or after days without use) until they are synced. "
+                   "{unsent}To keep them: open learnwalk from its Home Screen icon (in Safari: Share, then Add to "
+                   "Home Screen; in Chrome: Install app), not from a browser tab, and sync often.")
+
+
+def storage_at_risk_text(unsent: int) -> str:
+    said = (f"{plural(unsent, 'visit')} {'is' if unsent == 1 else 'are'} not yet sent to the server. " if unsent
+            else "No visit on this tablet is waiting to be sent. ")
+    return STORAGE_AT_RISK.format(unsent=said)
+
+
 class WalksVM:
-    def __init__(self, service: CaptureService):
+    def __init__(self, service: CaptureService, *, storage_persistent: bool | None = None):
         self.service = service
+        # the browser build: False when the browser refused to keep its storage (navigator.storage.persist);
+        # None elsewhere (a file on disk is not evicted)
+        self.storage_persistent = storage_persistent
         self.rows: list[WalkRow] = []
         self.resume: ResumeTarget | None = None
         self.store_notice: str | None = None  # a damaged or emptied store was replaced: what happened, what to do
+        self.storage_warning: str | None = None  # storage the browser may evict: the risk, the count, the fix
         self.refresh()
 
     def refresh(self) -> None:
         self.store_notice = integrity.pending_notice(self.service.engine)
+        self.storage_warning = (storage_at_risk_text(self.service.unsent_visits())
+                                if self.storage_persistent is False else None)
         schools = {s.id: s.name for s in self.service.schools()}
         pending = pending_by_walk(self.service.engine)
         self.rows = [

@@ -32,6 +32,7 @@ class AppContext:
     device: Device
     sync_listeners: Any = None  # add(fn)/remove(fn): called after each background sync round
     server_hint: str = ""  # the server address Settings offers before enrollment (a web build's config)
+    storage_persistent: bool | None = None  # browser build: whether the browser agreed to keep its storage
     # set by the shell for each screen: where its one-line messages go
     message: Callable[[str, bool], None] = field(default=lambda text, error=False: None)
     _badge_heard: Any = None  # the sync listener of the badge on show

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import flet as ft
 
-from app.viewmodels.walks import WalksVM
+from app.viewmodels.walks import STORAGE_AT_RISK_TITLE, WalksVM
 from app.views._widgets import MessageLine, big_button, icon_button, list_row, screen
 from app.views.context import AppContext
 
 
 def build(ctx: AppContext) -> ft.View:
-    vm = WalksVM(ctx.service)
+    vm = WalksVM(ctx.service, storage_persistent=ctx.storage_persistent)
     msg = MessageLine()
     ctx.message = msg.show
     body: list[ft.Control] = []
@@ -25,6 +25,12 @@ def build(ctx: AppContext) -> ft.View:
                        ft.Text(vm.store_notice, size=16),
                        ft.Row([big_button("I have read this", dismiss, identifier="dismiss-store-notice")])]),
             bgcolor=ft.Colors.ERROR_CONTAINER, border_radius=10, padding=12, key="store-notice"))
+    if vm.storage_warning:
+        body.append(ft.Semantics(identifier="storage-warning", container=True, content=ft.Container(
+            ft.Column([ft.Row([ft.Icon(ft.Icons.WARNING_AMBER), ft.Text(STORAGE_AT_RISK_TITLE, size=18,
+                                                                        weight=ft.FontWeight.BOLD)]),
+                       ft.Text(vm.storage_warning, size=16)]),
+            bgcolor=ft.Colors.ERROR_CONTAINER, border_radius=10, padding=12)))
     if vm.resume:
         r = vm.resume
         body.append(ft.Container(

@@ -24,6 +24,7 @@ NO_LOCKS = ("This browser is too old to keep learnwalk's walks safe (it cannot t
             "the tablet (iPadOS 15.4 or later) or its browser, then open learnwalk again.")
 OPEN_FAILED = "learnwalk could not open its storage in this browser; reload the page, or reinstall the app."
 
+MARK = "learnwalk start-up:"
 log = logging.getLogger("learnwalk.app")
 _held: list = []  # the lock callback's proxy: kept for the page's life, so the lock is never released
 
@@ -105,14 +106,17 @@ class Boot:
             from app.web import storage
 
             await storage.mount(DATA)
+            mark("storage mounted")
             os.environ["FLET_APP_STORAGE_DATA"] = DATA
             install_durability()
             from app.main import open_device, session_handlers
             from app.store.db import default_data_dir
 
             device = open_device(default_data_dir())
+            mark("store open")
             config = await read_config()
-            self.main, before_main = session_handlers(device, server_hint=str(config.get("server_url") or ""))
+            self.main, before_main = session_handlers(device, server_hint=str(config.get("server_url") or ""),
+                                                      storage_persistent=await storage.persisted())
         except LearnwalkError as exc:
             self.refusal = (str(exc), "boot-error")
             return
@@ -129,9 +133,28 @@ class Boot:
             plain_screen(page, *(self.refusal or (OPEN_FAILED, "boot-error")))
             return
         self.main(page)
+        mark("first screen built")
+
+
+def mark(phase: str) -> None:
+    """One line of the start-up timeline in the browser's console (bench/pwa.py reads it); nothing identifying."""
+    try:
+        import js
+
+        js.console.info(f"{MARK} {phase}")
+    except ImportError:  # not in a browser
+        pass
 
 
 def start() -> None:
     """Run the app in this tab (called by the site's launcher script)."""
+    mark("python started")
+    # The app's modules (SQLAlchemy, pydantic, flet's controls) load here, before ft.run: python.js starts this
+    # worker while Flutter's engine is still loading, so this import overlaps it instead of following it.
+    try:
+        import app.main  # noqa: F401
+    except Exception:  # before_main imports it again and shows the failure on the screen
+        log.exception("the app's modules did not import")
+    mark("modules imported")
     boot = Boot()
     ft.run(boot.run_main, before_main=boot.before_main)

@@ -4,9 +4,12 @@
 
 Steps, all on this machine, downloading only the pinned wheels from PyPI (kept in a cache for the next build):
 1. wheels (app/web/wheels.txt) for Pyodide's platform, unpacked into the app's __pypackages__, which flet's
-   Python worker puts on sys.path; the requirements list is empty, so nothing is installed at run time;
+   Python worker puts on sys.path, less what no client import reaches (TRIM_PACKAGES); the requirements list is
+   empty, so nothing is installed at run time;
 2. the client staged: app (without the CLI and the demo), sync (without the server), rubrics, and a launcher
-   that calls app.web.boot.start; with Node, precompiled to .pyc by Pyodide's own CPython;
+   that calls app.web.boot.start; with Node, precompiled to .pyc by Pyodide's own CPython, and Pyodide's
+   standard library zip too; then the pure-Python wheels packed into one zip (pack_packages: fewer files to
+   unpack at every start);
 3. two flet publish 1.0.5 downloads from GitHub replaced by what the flet-web wheel already bundles: a local
    python-build manifest (FLET_PYTHON_BUILD_MANIFEST) naming its Pyodide, and flet's Pyodide cache pre-filled
    from it (re-check both on a flet upgrade: a release that fixes them makes them no-ops);
@@ -36,26 +39,60 @@ WHEELS = HERE / "wheels.txt"
 PLATFORM = "pyemscripten_2026_0_wasm32"
 PYTHON = "3.14"
 APP_NAME = "learnwalk"
-LAUNCHER = '"""Started by the web build\'s Python worker: the learnwalk app in this tab."""\n' \
-           "from app.web.boot import start\n\nstart()\n"
+PACKAGES_ZIP = "__pypackages__.zip"  # the pure-Python wheels, zipped by pack_packages
+# packages whose data files go into the zip too: they read them with importlib.resources, which reads zips
+# (flet: its icon tables); every other package with data files stays a folder (they may open them by path)
+RESOURCES_IN_ZIP = {"flet"}
+LAUNCHER = f'''"""Started by the web build's Python worker: the learnwalk app in this tab."""
+import os
+import sys
+
+sys.path.insert(1, os.path.abspath("{PACKAGES_ZIP}"))  # after the worker's __pypackages__ folder
+
+from app.web.boot import start
+
+start()
+'''
 # what the browser does not need of the client: the CLI and demo (typer, subprocesses), this build itself
 SKIP_APP = {"cli", "demo.py", "__main__.py", "cli_errors.py", "assets"}
-SKIP_WEB = {"build.py", "postprocess.py", "wheels.txt", "sw.js", "icons"}
+SKIP_WEB = {"build.py", "postprocess.py", "wheels.txt", "sw.js", "python.js", "icons"}
 SKIP_ALWAYS = {"__pycache__"}
+# What no import of the client reaches in the wheels (checked by importing every client module and opening a
+# store in Pyodide; the browser tests run the rest): flet extensions' Dart sources (for `flet build`), man pages,
+# the database dialects other than SQLite, test suites and helpers, the mypy plugin, pydantic's v1 copy, Cython
+# declarations, and wheel bookkeeping (RECORD, licence files) that nothing reads at run time.
+TRIM_PACKAGES = ["flutter", "*.data", "sqlalchemy/testing", "sqlalchemy/ext/mypy",
+                 *(f"sqlalchemy/dialects/{d}" for d in ("mysql", "postgresql", "oracle", "mssql")),
+                 "pydantic/v1", "flet/testing", "certifi/tests", "sqlmodel/.agents", "**/*.pxd", "**/*.pyx",
+                 "**/*.jinja2", "sqlalchemy/dialects/type_migration_guidelines.txt",
+                 "fontTools/ttLib/tables/table_API_readme.txt", "*.dist-info/RECORD", "*.dist-info/licenses",
+                 "*.dist-info/LICENSE*", "*.dist-info/sboms", "**/*.pyi", "**/py.typed"]
 UI_FONTS = ["LearnwalkSans-Regular.ttf", "OFL.txt"]  # the Flutter side draws with these (app/main.py FONTS)
 PYC_COMPILE = """
-const [, , pyodideMjs, dir] = process.argv;
+const [, , pyodideMjs, dir, outDir] = process.argv;
 const { loadPyodide } = await import(pyodideMjs);
 const py = await loadPyodide();
 py.FS.mkdir("/stage");
 py.FS.mount(py.FS.filesystems.NODEFS, { root: dir }, "/stage");
+py.FS.mkdir("/out");
+py.FS.mount(py.FS.filesystems.NODEFS, { root: outDir }, "/out");
 py.runPython(`
-import compileall, py_compile
+import compileall, importlib.util, py_compile, sys, zipfile
+from importlib._bootstrap_external import _code_to_hash_pyc
 compileall.compile_dir("/stage", quiet=1, workers=1, legacy=True,
                             invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+# the standard library ships as sources in one zip, compiled again at every start (most of Pyodide's boot)
+stdlib = next(p for p in sys.path if p.endswith(".zip"))
+with zipfile.ZipFile(stdlib) as src, zipfile.ZipFile("/out/python_stdlib.zip", "w", zipfile.ZIP_DEFLATED) as out:
+    for info in src.infolist():
+        data = src.read(info)
+        if info.filename.endswith(".py"):
+            code = compile(data, stdlib + "/" + info.filename, "exec", dont_inherit=True)
+            out.writestr(info.filename + "c", _code_to_hash_pyc(code, importlib.util.source_hash(data), False))
+        else:
+            out.writestr(info, data)
 `);
 """
-
 
 class BuildError(LearnwalkError):
     """The web build could not be made."""
@@ -140,8 +177,13 @@ def stage(dest: Path, wheels: list[Path], *, root: Path = ROOT) -> None:
     for whl in wheels:
         with zipfile.ZipFile(whl) as z:
             z.extractall(packages)
-    for junk in [*packages.rglob("*.pyi"), *packages.rglob("py.typed")]:
-        junk.unlink()
+    trim_packages(packages)
+
+
+def trim_packages(packages: Path) -> None:
+    for pattern in TRIM_PACKAGES:
+        for junk in list(packages.glob(pattern)):
+            shutil.rmtree(junk) if junk.is_dir() else junk.unlink()
 
 
 def ui_assets(dest: Path, *, root: Path = ROOT) -> None:
@@ -181,21 +223,56 @@ def offline_flet_env(work: Path) -> dict[str, str]:
     return {**os.environ, "FLET_CACHE_DIR": str(cache), "FLET_PYTHON_BUILD_MANIFEST": str(manifest)}
 
 
-def precompile(stage_dir: Path, pyodide_mjs: Path) -> bool:
-    """Replace every .py of the stage by its .pyc from Pyodide's CPython (under Node); False without Node."""
+def precompile(stage_dir: Path, pyodide_mjs: Path, runtime: Path) -> bool:
+    """Replace every .py of the stage by its .pyc from Pyodide's CPython (under Node), and Pyodide's standard
+    library zip in runtime (the copy flet publish ships) by a compiled one; False without Node."""
     node = shutil.which("node")
     if node is None:
         return False
     script = stage_dir.parent / "pyc_compile.mjs"
     script.write_text(PYC_COMPILE, encoding="utf-8")
-    done = subprocess.run([node, str(script), str(pyodide_mjs), str(stage_dir)], capture_output=True, text=True)
+    out = stage_dir.parent / "stdlib"
+    out.mkdir(exist_ok=True)
+    done = subprocess.run([node, str(script), str(pyodide_mjs), str(stage_dir), str(out)], capture_output=True,
+                          text=True)
     if done.returncode != 0:
         raise BuildError(f"Node could not precompile the app with Pyodide ({(done.stderr or done.stdout)[-200:]!r}); "
                          "build without Node on the PATH to skip that step.")
     for py in stage_dir.rglob("*.py"):
         if py != stage_dir / "main.py" and py.with_suffix(".pyc").exists():
             py.unlink()  # legacy=True wrote the .pyc beside it, where the import system finds it sourceless
+    shutil.copyfile(out / "python_stdlib.zip", runtime / "python_stdlib.zip")
     return True
+
+
+def _code_only(folder: Path) -> bool:
+    return all(p.suffix in (".py", ".pyc") for p in folder.rglob("*") if p.is_file())
+
+
+def pack_packages(stage_dir: Path) -> list[str]:
+    """Move every pure-Python package of __pypackages__ into one uncompressed zip beside it (PACKAGES_ZIP).
+
+    The worker unpacks app.tar.gz into the browser's memory at every start; one zip is one file to write, and
+    Python reads from it only the modules it imports. What holds anything but code stays a folder (but
+    RESOURCES_IN_ZIP): compiled extensions (they cannot load from a zip), and data files a package may open by
+    path.
+    Returns the names moved."""
+    packages = stage_dir / "__pypackages__"
+    moved = []
+    with zipfile.ZipFile(stage_dir / PACKAGES_ZIP, "w", zipfile.ZIP_STORED) as z:
+        for entry in sorted(packages.iterdir()):
+            if entry.name.endswith(".dist-info"):
+                continue  # metadata stays beside: importlib.metadata finds it without opening the zip
+            if entry.is_dir() and not _code_only(entry) and entry.name not in RESOURCES_IN_ZIP:
+                continue
+            files = sorted(p for p in entry.rglob("*") if p.is_file()) if entry.is_dir() else [entry]
+            for f in files:
+                z.write(f, f.relative_to(packages).as_posix())
+            moved.append(entry.name)
+    for name in moved:
+        entry = packages / name
+        shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+    return moved
 
 
 def flet_executable() -> list[str]:
@@ -223,7 +300,9 @@ def build_web(out: Path, *, server_url: str | None = None, cache: Path | None = 
         env = offline_flet_env(work)
         app_dir = work / "stage"
         stage(app_dir, wheels)
-        compiled = pyc and precompile(app_dir, bundled_pyodide()[0] / "pyodide.mjs")
+        runtime = Path(env["FLET_CACHE_DIR"]) / "pyodide" / bundled_pyodide()[1]
+        compiled = pyc and precompile(app_dir, bundled_pyodide()[0] / "pyodide.mjs", runtime)
+        pack_packages(app_dir)
         # flet publish takes the assets from <script folder>/assets (an absolute --assets is ignored in 1.0.5),
         # copies them to the site and leaves them out of app.tar.gz
         ui_assets(app_dir / "assets")

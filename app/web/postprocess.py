@@ -1,8 +1,9 @@
 """What turns `flet publish --no-cdn` output into learnwalk's offline web app (app/web/build.py runs it).
 
 Each step is a function of the site folder so tests can check it alone: the pyodideUrl fix, trimming, the Rive
-script kept on our own origin, the web app manifest, the optional config file, index.html's storage request
-and worker registration, and the service worker that precaches every file.
+script kept on our own origin, the Python worker started while Flutter loads (app/web/python.js), the web app
+manifest, the optional config file, index.html's storage request and worker registration, and the service
+worker that precaches every file.
 """
 from __future__ import annotations
 
@@ -38,6 +39,10 @@ PYODIDE_URL_FIXED = 'flet.pyodideUrl="./pyodide/pyodide.mjs";'
 RIVE_CDN = "https://cdn.jsdelivr.net/npm/@rive-app/flutter-native-wasm@44.0.0/"
 RIVE_LOCAL = "rive-not-bundled/"
 MARKER = "<!-- learnwalk offline -->"
+# app/web/python.js replaces flet's python.js (it starts the Python worker while Flutter loads); it was written
+# from this exact file of flet-web 1.0.5, so any other python.js stops the build until ours is re-checked.
+FLET_PYTHON_JS_SHA256 = "067edcca8116732076fb2962067d3b5e739658ccf103cef7932f62904d32fbd5"
+EARLY_MARK = "learnwalk's python.js"
 
 
 class PostprocessError(RuntimeError):
@@ -73,6 +78,17 @@ def keep_rive_local(site: Path) -> None:
                                    "app/web/postprocess.py after a flet upgrade.")
         return
     main_js.write_text(text.replace(RIVE_CDN, RIVE_LOCAL), encoding="utf-8")
+
+
+def start_python_early(site: Path) -> None:
+    path = site / "python.js"
+    text = path.read_bytes()
+    if EARLY_MARK.encode() in text:
+        return
+    if hashlib.sha256(text).hexdigest() != FLET_PYTHON_JS_SHA256:
+        raise PostprocessError("python.js is not the one flet-web 1.0.5 ships; re-check app/web/python.js against "
+                               "it after a flet upgrade, then update FLET_PYTHON_JS_SHA256.")
+    shutil.copyfile(HERE / "python.js", path)
 
 
 def manifest() -> dict:
@@ -146,6 +162,7 @@ def postprocess(site: Path, *, server_url: str | None = None) -> dict:
     site = Path(site)
     trim(site)
     keep_rive_local(site)
+    start_python_early(site)
     bootstrap = (site / "flutter_bootstrap.js").read_text(encoding="utf-8")
     m = re.search(r'serviceWorkerVersion:\s*"(\d+)"', bootstrap)
     index = site / "index.html"

@@ -69,3 +69,18 @@ async def flush() -> None:
     """Copy the store's folder to the browser's IndexedDB; the commits before it are durable when it returns."""
     await _run(False, "This browser refused to save the last change (its storage may be full or blocked); free "
                       "space or leave private browsing, then tap again.")
+
+
+async def persisted() -> bool:
+    """Whether the browser agreed to keep this site's storage (the page asks with navigator.storage.persist()
+    at every start; browsers grant it to installed apps). False when it refused or cannot say: the Walks screen
+    then warns that unsynced visits could be deleted."""
+    import js
+
+    manager = getattr(js.navigator, "storage", None)
+    if manager is None or not hasattr(manager, "persisted"):
+        return False
+    try:
+        return bool(await manager.persisted())
+    except Exception:  # a browser that cannot answer has promised nothing
+        return False

@@ -24,7 +24,15 @@ def test_the_built_app_shows_the_walks_screen_and_asks_nothing_of_the_internet(p
     expect(by_id(page, "new-walk")).to_be_visible()
     expect(page.get_by_label("Settings", exact=True)).to_be_visible()
     # the page asked the browser to keep its storage (the answer is the browser's: headless says no)
-    assert page.evaluate("window.learnwalkStoragePersisted.then((granted) => typeof granted)") == "boolean"
+    granted = page.evaluate("window.learnwalkStoragePersisted")
+    assert isinstance(granted, bool)
+    if granted:  # kept storage: no warning
+        expect(by_id(page, "storage-warning")).to_have_count(0)
+    else:  # refused: the Walks screen says the visits could be deleted, how many are unsent, and the fix
+        warning = by_id(page, "storage-warning")
+        expect(warning).to_contain_text("may delete the visits on this tablet")
+        expect(warning).to_contain_text("No visit on this tablet is waiting to be sent.")
+        expect(warning).to_contain_text("Add to Home Screen")
     page.get_by_label("Settings", exact=True).click()
     expect(page.get_by_label("Server address", exact=True)).to_be_visible()
     expect(page.get_by_text("Walks are kept in /data on this device.")).to_be_visible()

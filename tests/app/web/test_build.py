@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+import zipfile
 
 import pytest
 
@@ -57,3 +58,32 @@ def test_refusals_name_the_option_and_the_fix(tmp_path):
     assert (tmp_path / "mine" / "notes.txt").exists()
     with pytest.raises(build.BuildError, match="would replace the source folder"):
         build.build_web(ROOT)
+
+
+def test_junk_is_trimmed_and_pure_packages_go_into_one_zip_beside_what_must_stay_a_folder(tmp_path):
+    stage = tmp_path / "stage"
+    packages = stage / "__pypackages__"
+    for rel in ("sqlalchemy/__init__.pyc", "sqlalchemy/dialects/sqlite/base.pyc",
+                "sqlalchemy/dialects/postgresql/base.pyc", "sqlalchemy/testing/__init__.pyc",
+                "sqlalchemy/util/_collections_cy.pxd", "flutter/flet_charts/pubspec.yaml",
+                "pydantic_core/__init__.pyc", "pydantic_core/_pydantic_core.cpython-314-wasm32-emscripten.so",
+                "flet/__init__.pyc", "flet/controls/material/icons.json", "six.pyc",
+                "sqlalchemy-2.1.9.dist-info/METADATA", "sqlalchemy-2.1.9.dist-info/RECORD"):
+        (packages / rel).parent.mkdir(parents=True, exist_ok=True)
+        (packages / rel).write_bytes(b"x")
+    build.trim_packages(packages)
+    for gone in ("sqlalchemy/dialects/postgresql", "sqlalchemy/testing", "sqlalchemy/util/_collections_cy.pxd",
+                 "flutter", "sqlalchemy-2.1.9.dist-info/RECORD"):
+        assert not (packages / gone).exists(), gone
+    assert build.pack_packages(stage) == ["flet", "six.pyc", "sqlalchemy"]
+    with zipfile.ZipFile(stage / build.PACKAGES_ZIP) as z:
+        assert sorted(z.namelist()) == ["flet/__init__.pyc", "flet/controls/material/icons.json", "six.pyc",
+                                        "sqlalchemy/__init__.pyc", "sqlalchemy/dialects/sqlite/base.pyc"]
+        assert {i.compress_type for i in z.infolist()} == {zipfile.ZIP_STORED}  # app.tar.gz compresses it
+    # a compiled extension stays a folder (so would data files but flet's, read as resources); metadata beside
+    assert sorted(p.name for p in packages.iterdir()) == ["pydantic_core", "sqlalchemy-2.1.9.dist-info"]
+
+
+def test_the_launcher_puts_the_zip_on_the_path_before_it_starts_the_app():
+    assert f'sys.path.insert(1, os.path.abspath("{build.PACKAGES_ZIP}"))' in build.LAUNCHER
+    assert build.LAUNCHER.index("sys.path.insert") < build.LAUNCHER.index("from app.web.boot import start")

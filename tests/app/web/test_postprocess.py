@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
+import flet_web
 import pytest
 
 from app.web import postprocess as pp
@@ -28,6 +30,7 @@ def site(tmp_path):
         "icons/icon-192.png": "flet", "pyodide/pyodide.mjs": "", "pyodide/python.exe": "x" * 100,
         "canvaskit/canvaskit.wasm": "", "canvaskit/skwasm.wasm": "", "canvaskit/chromium/canvaskit.js": "",
         "main.dart.wasm": "", "canvaskit/canvaskit.js.symbols": "",
+        "python.js": (Path(flet_web.get_package_web_dir()) / "python.js").read_text(),  # the real one
     }.items():
         (s / rel).parent.mkdir(parents=True, exist_ok=True)
         (s / rel).write_text(text)
@@ -99,3 +102,14 @@ def test_the_config_offers_the_server_only_when_one_was_given(site):
     assert json.loads((site / pp.CONFIG_FILE).read_text()) == {}
     pp.postprocess(site, server_url="https://walks.district.org")
     assert json.loads((site / pp.CONFIG_FILE).read_text()) == {"server_url": "https://walks.district.org"}
+
+
+def test_pythons_worker_starts_while_flutter_loads_and_an_unknown_python_js_stops_the_build(site):
+    pp.postprocess(site)
+    ours = (site / "python.js").read_text()
+    assert pp.EARLY_MARK in ours and "startWorker(EARLY_ARGS)" in ours
+    pp.postprocess(site)  # a second pass keeps ours
+    assert (site / "python.js").read_text() == ours
+    (site / "python.js").write_text("// some other flet's python.js")
+    with pytest.raises(pp.PostprocessError, match="python.js is not the one flet-web 1.0.5 ships"):
+        pp.postprocess(site)
