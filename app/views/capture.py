@@ -16,7 +16,7 @@ import asyncio
 import flet as ft
 
 from app.viewmodels.capture import NOT_OBSERVED, NOT_OBSERVED_LABEL, CaptureVM, LookForItem
-from app.views._widgets import ChoiceChip, ChoiceGroup, MessageLine, heading, picker, quiet, screen
+from app.views._widgets import ChoiceChip, ChoiceGroup, MessageLine, heading, picker, screen
 from app.views.context import OWN_BADGE, AppContext
 
 
