@@ -6,6 +6,7 @@ import flet as ft
 from app.viewmodels.new_walk import NewWalkVM
 from app.views._widgets import ChoiceGroup, MessageLine, big_button, heading, quiet, screen
 from app.views.context import AppContext
+from app.views.cycle_picker import CyclePicker
 
 
 def build(ctx: AppContext) -> ft.View:
@@ -18,6 +19,9 @@ def build(ctx: AppContext) -> ft.View:
     def pick_school(value):
         vm.school_id = value
         schools.select(value)
+        vm.cycle.for_school(value)
+        cycle.draw()
+        draw_focus()
 
     def draw_schools():
         nonlocal schools
@@ -30,11 +34,14 @@ def build(ctx: AppContext) -> ft.View:
             new_school.value = ""
             msg.show("")
             draw_schools()
+            vm.cycle.for_school(vm.school_id)
+            cycle.draw()
 
     def pick_rubric(key):
         ctx.attempt(lambda: vm.choose_rubric(key))
         rubrics.select(vm.rubric_key)
         draw_focus()
+        cycle.draw()
 
     def toggle(e, lookfor_id):
         if ctx.attempt(lambda: vm.toggle_focus(lookfor_id)):
@@ -42,6 +49,9 @@ def build(ctx: AppContext) -> ft.View:
         e.control.value = lookfor_id in vm.focus  # a refused fourth tick is undone on screen too
 
     def draw_focus():
+        if vm.cycle.chosen() is not None:  # a walk of a cycle takes its priorities as its focus
+            focus.controls = [ft.Text("From the cycle's priorities (see Cycle below).", size=15)]
+            return
         focus.controls = [ft.Checkbox(label=c.label, value=c.value in vm.focus,
                                       on_change=lambda e, v=c.value: toggle(e, v),
                                       label_style=ft.TextStyle(size=16), height=48)
@@ -60,8 +70,7 @@ def build(ctx: AppContext) -> ft.View:
                         on_change=quiet(lambda e: setattr(vm, "date_text", e.control.value or "")))
     team = ft.TextField(label="Team names (optional, separated by commas)",
                         on_change=quiet(lambda e: setattr(vm, "team_text", e.control.value or "")))
-    cycle = ft.TextField(label="Cycle label (optional)",
-                         on_change=quiet(lambda e: setattr(vm, "cycle_label", e.control.value or "")))
+    cycle = CyclePicker(ctx, vm, on_change=lambda: (rubrics.select(vm.rubric_key), draw_focus()))
 
     def start(e):
         walk_id = ctx.guard(vm.start)
@@ -74,7 +83,7 @@ def build(ctx: AppContext) -> ft.View:
         heading("Date"), date,
         heading("Rubric"), rubrics.control,
         heading("Focus look-fors (choose 2 or 3)"), focus,
-        heading("Team"), team, cycle,
+        heading("Team"), team, cycle.control,
         heading("Phase"), phases.control,
         ft.Row([big_button("Start walk", start, icon=ft.Icons.PLAY_ARROW, identifier="start-walk")]),
     ]
