@@ -17,9 +17,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from app.debrief.tally import TallyError, WalkTally, walk_tally
+from app.debrief.text import pct
 from app.store.catalog import RubricCatalog
 from app.store.models import Cycle, Walk
 from sync.protocol import PHASES
+from sync.protocol.vocabulary import phase_label
 from sync.protocol.intervals import TOO_CLOSE, interval_text, overlap
 
 REACHED, BELOW, UNDECIDED = "target reached", "below target", "too close to call against the target"
@@ -91,6 +93,14 @@ class CycleTrend:
     visits: list[int | None]
     rows: list[TrendRow]
     cycle: Cycle | None = None  # the cycle record, when the walk names one this device holds
+
+    def sentence(self, r: TrendRow) -> str:
+        """A priority's trend against its target in words, the same on the screen and in the PDF: 'Priority 1,
+        Students learn with each other: Baseline 25%, Six-week 50%, End of cycle 100%; change +75 pts. Target 60%
+        by the end-of-cycle walk · latest 100% (95% interval 68-100%): target reached.'"""
+        trend = ", ".join(f"{phase_label(w.phase)} {pct(s)}" for w, s in zip(self.walks, r.shares))
+        target = r.target_text or "No target set for this priority (a lead can set one on the cycle)"
+        return f"Priority {r.priority}, {r.label}: {trend}; change {r.change_text}. {target}."
 
     def to_json(self) -> dict:
         return {"school": self.school_id, "cycle": self.cycle_label,

@@ -264,14 +264,7 @@ class DebriefVM:
     def trend_targets(self) -> list[tuple[str, str]]:
         """(look-for id, sentence) per priority look-for of the cycle: its trend against its target in words."""
         t = self.trend()
-        out = []
-        for r in t.rows:
-            if r.priority is None:
-                continue
-            trend = " → ".join(f"{phase_label(w.phase)} {pct(s)}" for w, s in zip(t.walks, r.shares))
-            target = r.target_text or "No target set for this priority (a lead can set one on the cycle)"
-            out.append((r.lookfor_id, f"Priority {r.priority}, {r.label}: {trend}; change {r.change_text}. "
-                                      f"{target}."))
+        out = [(r.lookfor_id, t.sentence(r)) for r in t.rows if r.priority is not None]
         return out
 
     def calibration(self) -> Calibration:
