@@ -8,7 +8,7 @@ from app.store.services import ServiceError
 from app.viewmodels._format import plural
 from sync.protocol.times import aware, local_display
 
-KIND_LABELS = {"walk": "Walk", "visit": "Visit", "rating": "Rating", "note": "Note"}
+KIND_LABELS = {"cycle": "Cycle", "walk": "Walk", "visit": "Visit", "rating": "Rating", "note": "Note"}
 
 
 @dataclass(frozen=True)

@@ -8,22 +8,14 @@ import pytest
 from app import demo
 from app.device import Device
 from app.viewmodels.debrief import DebriefVM
-from tests.support import serverproc as harness
+from tests.support.demo_world import build_demo
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def demo_lead(tmp_path_factory):
-    root = tmp_path_factory.mktemp("demo")
-    db_url = f"sqlite:///{root / 'server.sqlite'}"
-    facts = demo.build_directory(db_url)  # the server's own CLI, as the demo runs it
-    server = harness.ServerProc(db_url).start()
-    try:
-        demo.record_walks(root, server.url, facts)
-    finally:
-        server.stop()
-    lead = Device.open(root / "devices" / "lead")
+    lead = Device.open(build_demo(tmp_path_factory.mktemp("demo")))
     yield lead
     lead.close()
 
