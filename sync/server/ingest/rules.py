@@ -187,6 +187,10 @@ class Rules:
         current = self.state[kind].get(record_id)
         if current is not None and current["district_id"] != self.caller.district_id:
             raise Refused(f"{kind} {record_id} cannot be changed from this district")
+        if kind == "cycle" and current is not None and row["migrated"] is True:
+            # a copy a device's migration made of an old label the server holds already (whoever sends it): the
+            # server's version stands
+            return "duplicate", None
         try:
             self._by_kind[kind](row, current)
         except RuleBroken as broken:
@@ -194,9 +198,6 @@ class Rules:
         if kind == "visit":
             self._changed_at[record_id] = op_seq
         if current is not None and same(row, current, kind):
-            return "duplicate", None
-        if kind == "cycle" and current is not None and row["migrated"]:
-            # a copy a device's migration made of an old label the server holds already: the server's stands
             return "duplicate", None
         self._stored.setdefault((kind, record_id), current)  # the first state seen is the stored one
         row["district_id"] = self.caller.district_id
