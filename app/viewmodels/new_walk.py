@@ -31,7 +31,7 @@ class NewWalkVM:
         self.school_id: str | None = None
         self.cycle = CycleChoiceVM(service, today or date.today())
         self._load_schools()
-        self.cycle.for_school(self.school_id)
+        self.choose_school(self.school_id)
 
     # ---- choices ----------------------------------------------------------------------------------
 
@@ -40,11 +40,21 @@ class NewWalkVM:
         if self.school_id is None and len(self.schools) == 1:
             self.school_id = self.schools[0].value
 
+    def choose_school(self, school_id: str | None) -> None:
+        """The school of the walk: its newest cycle is picked, with that cycle's rubric."""
+        self.school_id = school_id
+        self.cycle.for_school(school_id)
+        if self.cycle.chosen() is not None:
+            try:
+                self.pick_cycle(self.cycle.cycle_id)
+            except ServiceError:
+                pass  # the cycle's rubric is not here yet: "No cycle" stays picked, the chips say so
+
     def add_school(self, name: str) -> Choice:
         """An unenrolled device has no schools: the observer names one here."""
         school = self.service.add_school(name)
         self._load_schools()
-        self.school_id = school.id
+        self.choose_school(school.id)
         return Choice(school.id, school.name)
 
     @property

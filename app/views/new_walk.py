@@ -17,9 +17,9 @@ def build(ctx: AppContext) -> ft.View:
     new_school = ft.TextField(label="New school name", expand=True)
 
     def pick_school(value):
-        vm.school_id = value
+        vm.choose_school(value)
         schools.select(value)
-        vm.cycle.for_school(value)
+        rubrics.select(vm.rubric_key)
         cycle.draw()
         draw_focus()
 
@@ -34,7 +34,6 @@ def build(ctx: AppContext) -> ft.View:
             new_school.value = ""
             msg.show("")
             draw_schools()
-            vm.cycle.for_school(vm.school_id)
             cycle.draw()
 
     def pick_rubric(key):
