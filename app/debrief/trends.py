@@ -24,6 +24,7 @@ from sync.protocol import PHASES
 from sync.protocol.vocabulary import phase_label
 from sync.protocol.intervals import TOO_CLOSE, interval_text, overlap
 
+NO_TARGET = 'No target set for this priority (a lead sets it with "Change this cycle" on the New walk screen)'
 REACHED, BELOW, UNDECIDED = "target reached", "below target", "too close to call against the target"
 
 
@@ -99,7 +100,7 @@ class CycleTrend:
         Students learn with each other: Baseline 25%, Six-week 50%, End of cycle 100%; change +75 pts. Target 60%
         by the end-of-cycle walk · latest 100% (95% interval 68-100%): target reached.'"""
         trend = ", ".join(f"{phase_label(w.phase)} {pct(s)}" for w, s in zip(self.walks, r.shares))
-        target = r.target_text or "No target set for this priority (a lead can set one on the cycle)"
+        target = r.target_text or NO_TARGET
         return f"Priority {r.priority}, {r.label}: {trend}; change {r.change_text}. {target}."
 
     def to_json(self) -> dict:

@@ -23,6 +23,7 @@ class CycleOption:
 class PriorityDraft:
     lookfor_id: str | None = None
     target_text: str = ""
+    more: list[str] = field(default_factory=list)  # a priority's further look-fors (kept as they are when edited)
 
 
 @dataclass
@@ -35,6 +36,7 @@ class CycleChoiceVM:
     name: str = ""
     start_text: str = ""
     drafts: list[PriorityDraft] = field(default_factory=lambda: [PriorityDraft(), PriorityDraft()])
+    editing: str | None = None  # the id of the cycle the form changes; None: the form makes a new one
 
     def __post_init__(self):
         self.start_text = self.today.isoformat()
@@ -90,18 +92,35 @@ class CycleChoiceVM:
             raise ServiceError(CYCLE_RULE)
         self.form_open = True
 
+    def open_edit(self) -> None:
+        """The form filled with the chosen cycle, to change its name, start or priorities and targets."""
+        if not self.may_edit:
+            raise ServiceError(CYCLE_RULE)
+        cycle = self.chosen()
+        if cycle is None:
+            raise ServiceError("Choose the cycle to change first.")
+        self.editing, self.form_open = cycle.id, True
+        self.name, self.start_text = cycle.name, cycle.start_date.isoformat()
+        self.drafts = [PriorityDraft(p["lookfors"][0], "" if p.get("target") is None else str(p["target"]),
+                                     list(p["lookfors"][1:])) for p in cycle.priorities]
+
+    def close_form(self) -> None:
+        self.form_open, self.editing = False, None
+        self.name, self.drafts = "", [PriorityDraft(), PriorityDraft()]
+
     def add_priority(self) -> None:
         if len(self.drafts) >= PRIORITIES_ASKED[1]:
             raise ServiceError(f"A cycle has at most {PRIORITIES_ASKED[1]} priorities.")
         self.drafts.append(PriorityDraft())
 
     def remove_priority(self) -> None:
-        if len(self.drafts) <= PRIORITIES_ASKED[0]:
+        if len(self.drafts) <= (1 if self.editing else PRIORITIES_ASKED[0]):
             raise ServiceError(f"A new cycle has at least {PRIORITIES_ASKED[0]} priorities.")
         self.drafts.pop()
 
     def create(self, rubric) -> Cycle:
-        """Make the cycle from the form and pick it; nothing is written when a field is wrong."""
+        """Make the cycle from the form (or save the cycle it changes) and pick it; nothing is written when a field
+        is wrong."""
         if not self.school_id:
             raise ServiceError("Choose the school first: a cycle belongs to a school.")
         if rubric is None:
@@ -118,9 +137,13 @@ class CycleChoiceVM:
             if not text.isdigit():
                 raise ServiceError(f"Write the target of priority {n} as a whole percent, e.g. 60 (the share of "
                                    "classrooms where it should be evident by the end-of-cycle walk).")
-            priorities.append({"lookfors": [d.lookfor_id], "target": int(text)})
-        cycle = self.service.create_cycle(school_id=self.school_id, name=self.name, start_date=start,
-                                          rubric_id=rubric.id, rubric_version=rubric.version, priorities=priorities)
-        self.cycle_id, self.form_open = cycle.id, False
-        self.name, self.drafts = "", [PriorityDraft(), PriorityDraft()]
+            priorities.append({"lookfors": [d.lookfor_id, *d.more], "target": int(text)})
+        if self.editing:
+            cycle = self.service.update_cycle(self.editing, name=self.name, start_date=start, priorities=priorities)
+        else:
+            cycle = self.service.create_cycle(school_id=self.school_id, name=self.name, start_date=start,
+                                              rubric_id=rubric.id, rubric_version=rubric.version,
+                                              priorities=priorities)
+        self.cycle_id = cycle.id
+        self.close_form()
         return cycle

@@ -32,8 +32,11 @@ class CyclePicker:
                 [ft.Text(line, size=15) for line in lines], spacing=2)))
         out.append(ft.Text(cyc.rule, size=13, color=ft.Colors.ON_SURFACE_VARIANT))
         if cyc.may_edit and not cyc.form_open:
-            out.append(ft.Row([big_button("New cycle", self._open, icon=ft.Icons.ADD, primary=False,
-                                          identifier="new-cycle")]))
+            buttons = [big_button("New cycle", self._open, icon=ft.Icons.ADD, primary=False, identifier="new-cycle")]
+            if lines:  # a cycle is chosen: its lead may set or change its targets
+                buttons.append(big_button("Change this cycle", self._edit, icon=ft.Icons.EDIT, primary=False,
+                                          identifier="edit-cycle"))
+            out.append(ft.Row(buttons, wrap=True))
         if cyc.form_open:
             out.append(self._form())
         self.control.controls = out
@@ -52,6 +55,10 @@ class CyclePicker:
         self.ctx.attempt(self.vm.cycle.open_form)
         self._refresh()
 
+    def _edit(self, e) -> None:
+        self.ctx.attempt(self.vm.cycle.open_edit)
+        self._refresh()
+
     def _form(self) -> ft.Control:
         cyc, rubric = self.vm.cycle, self.vm.rubric
         options = [ft.dropdown.Option(key=lf.id, text=lf.label) for lf in rubric.lookfors] if rubric else []
@@ -67,9 +74,16 @@ class CyclePicker:
                 ft.TextField(label="Target % by the end-of-cycle walk", value=d.target_text, width=220,
                              keyboard_type=ft.KeyboardType.NUMBER, on_change=quiet(set_target))], wrap=True))
 
+        editing = cyc.editing is not None
+
         def create(e):
             if self.ctx.guard(lambda: cyc.create(self.vm.rubric)) is not None:
-                self.ctx.say("Cycle made; this walk belongs to it.")
+                self.ctx.say("Cycle saved; this walk belongs to it." if editing else
+                             "Cycle made; this walk belongs to it.")
+            self._refresh()
+
+        def cancel(e):
+            cyc.close_form()
             self._refresh()
 
         def more(e):
@@ -81,7 +95,7 @@ class CyclePicker:
             self._refresh()
 
         return ft.Container(ft.Column([
-            ft.Text("New cycle", size=16, weight=ft.FontWeight.W_600),
+            ft.Text("Change cycle" if editing else "New cycle", size=16, weight=ft.FontWeight.W_600),
             ft.TextField(label="Cycle name (e.g. Fall 2026)", value=cyc.name,
                          on_change=quiet(lambda e: setattr(cyc, "name", e.control.value or ""))),
             ft.TextField(label="Start date (YYYY-MM-DD)", value=cyc.start_text,
@@ -89,7 +103,9 @@ class CyclePicker:
             ft.Text("2 or 3 priorities: each a look-for of the rubric and the share of classrooms where it should be "
                     "evident by the end-of-cycle walk (e.g. 60).", size=14),
             *rows,
-            ft.Row([big_button("Make cycle", create, icon=ft.Icons.CHECK, identifier="make-cycle"),
-                    ft.TextButton("Add a priority", on_click=more), ft.TextButton("One fewer", on_click=fewer)],
+            ft.Row([big_button("Save cycle" if editing else "Make cycle", create, icon=ft.Icons.CHECK,
+                               identifier="make-cycle"),
+                    ft.TextButton("Add a priority", on_click=more), ft.TextButton("One fewer", on_click=fewer),
+                    ft.TextButton("Cancel", on_click=cancel)],
                    wrap=True),
         ], spacing=8), padding=8, border=ft.Border.all(1, "#dee2e6"), border_radius=8)

@@ -62,7 +62,7 @@ def test_the_trend_rows_are_the_priorities_with_their_targets(cycle_store):
     talk, questions = t.rows
     assert talk.shares == [0.0, 0.0, 1.0] and talk.status == REACHED  # 8 of 8 at the end: 68-100%
     assert questions.status == "" and t.sentence(questions).endswith(
-        "No target set for this priority (a lead can set one on the cycle).")
+        'No target set for this priority (a lead sets it with "Change this cycle" on the New walk screen).')
     assert t.to_json()["lookfors"][0]["target"] == 0.6 and t.to_json()["cycle_id"] == cycle.id
 
 

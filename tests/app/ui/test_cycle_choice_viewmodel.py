@@ -80,3 +80,23 @@ def test_an_observer_reads_the_rule_and_cannot_open_the_form(service):
     assert vm.cycle.rule == "Leads and admins create and change cycles; observers pick one for their walks."
     with pytest.raises(ServiceError, match="Leads and admins"):
         vm.cycle.open_form()
+
+
+def test_a_lead_sets_the_target_of_a_cycle_that_has_none(service):
+    cycle = service.create_cycle(school_id="s1", name="fall 2026", start_date=date(2026, 9, 7),
+                                 rubric_id="deeper-learning", rubric_version=1,
+                                 priorities=[{"lookfors": ["dl.interactive", "dl.relevant"], "target": None}])
+    vm = NewWalkVM(service, today=TODAY)
+    vm.choose_school("s1")
+    assert vm.cycle.focus_lines(vm.rubric) == [
+        "Priority 1: Students learn with each other, Relevant to students, no target set"]
+    vm.cycle.open_edit()
+    assert (vm.cycle.name, vm.cycle.drafts[0].lookfor_id, vm.cycle.drafts[0].target_text) == (
+        "fall 2026", "dl.interactive", "")
+    with pytest.raises(ServiceError, match="target of priority 1"):
+        vm.cycle.create(vm.rubric)
+    vm.cycle.name, vm.cycle.drafts[0].target_text = "Fall 2026", "65"
+    saved = vm.cycle.create(vm.rubric)
+    assert saved.id == cycle.id and not vm.cycle.form_open
+    assert service.cycle(cycle.id).priorities == [{"lookfors": ["dl.interactive", "dl.relevant"], "target": 65}]
+    assert service.cycle(cycle.id).name == "Fall 2026" and len(service.cycles()) == 1
