@@ -66,13 +66,6 @@ def legacy_cycle_id(school_id: str, label: str) -> str:
     return str(uuid.uuid5(_LEGACY_CYCLE_NS, f"{school_id}/{cycle_key(label)}"))
 
 
-class PriorityData(BaseModel):
-    """One instructional priority of a cycle: its focus look-fors and a target, "evident in `target`% of
-    classrooms by the end-of-cycle walk" (None: no target set, as for a cycle migrated from a label)."""
-    lookfors: list[str]
-    target: int | None = None
-
-
 class CycleData(SQLModel):
     """A school's 12-week cycle: a name, a start date, the rubric its walks use and its 1-3 priorities (the screen
     asks for 2-3; a cycle migrated from an old label has one per focus look-for of its first walk). Its walks name
@@ -83,7 +76,9 @@ class CycleData(SQLModel):
     start_date: date
     rubric_id: str = Field(max_length=64)
     rubric_version: int
-    priorities: list[dict] = Field(default_factory=list, sa_type=JSON)  # PriorityData as dicts
+    # each priority {"lookfors": [look-for id, ...], "target": whole percent 1-100 or None}: "evident in `target`% of
+    # classrooms by the end-of-cycle walk" (None: no target set yet); the rules: sync.protocol.rules.check_cycle
+    priorities: list[dict] = Field(default_factory=list, sa_type=JSON)
     created_by: str = Field(default="", max_length=64)
     migrated: bool = False  # made from an old free-text cycle label (sync.protocol.legacy_cycle_id)
     updated_at: datetime = Field(default_factory=utcnow)
