@@ -22,7 +22,8 @@ from sqlmodel import Session
 
 from app.store.catalog import RubricCatalog
 from app.store.db import writer
-from app.store.models import Cycle, EvidenceNote, Meta, Outbox, Rating, School, Visit, Walk
+from app.store.models import EvidenceNote, Meta, Outbox, Rating, School, Visit, Walk
+from app.store.models import Cycle
 from app.store.services import LOCAL_USER
 from sync.client import Answer, Applied, PendingEntry
 from sync.protocol import RECORD_SHAPES, Change, EnrollResponse, utcnow

@@ -36,8 +36,9 @@ from sync.server.db import writer
 from sync.server.deps import Caller
 from sync.server.directory import audit
 from sync.server.ingest.cells import decode, devices_text
-from sync.server.models import (AuditLog, Cycle, DistrictSettings, EvidenceNote, RubricVersion, School, Visit,
-                                VisitCells, Walk)
+from sync.server.models import (AuditLog, DistrictSettings, EvidenceNote, RubricVersion, School, Visit, VisitCells,
+                                Walk)
+from sync.server.models import Cycle
 from sync.server.scope import Scope
 
 _SETTINGS_FIELDS = ("small_cell_threshold", "record_class_type", "allow_identifying_fields")

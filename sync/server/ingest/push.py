@@ -24,8 +24,9 @@ from sync.server.bulk import load_by, upsert
 from sync.server.deps import Caller
 from sync.server.directory import audit
 from sync.server.ingest.cells import CellRow, devices_text, merge, new_visit, rows as cell_rows
-from sync.server.models import (Cycle, Device, EvidenceNote, OpResult, School, User, Visit, VisitCells, Walk,
+from sync.server.models import (Device, EvidenceNote, OpResult, School, User, Visit, VisitCells, Walk,
                                 WalkMember)
+from sync.server.models import Cycle
 from sync.server.ingest.rules import CellRules, Refused, Rules
 from sync.server.rubrics.registry import KnownRubrics
 
