@@ -4,9 +4,11 @@ The server is driven only through its own CLI (`learnwalk admin ...`, `learnwalk
 admin would; each tablet is this install's device core (app.device.Device) on its own data folder.
 
 First run builds the district (three schools, an admin, a debrief lead and two observers), enrolls four device
-data folders, records a 12-week cycle of walks (the lead's own visits plus two observers' visits on the same
-walks, all synced), then serves the lead's, the admin's and an observer's tablet as web apps. Later runs reuse
-the data. Everything is synthetic: no real school, teacher or student appears anywhere.
+data folders, records a 12-week cycle (a cycle record with two priorities and targets) of three walks (the lead's
+own visits plus two observers' visits on the same walks, all synced), then serves the lead's, the admin's and an
+observer's tablet as web apps. Later runs reuse the data. Each walk has two inclusion and two English-learner
+classrooms: under the small-cell threshold on one walk, shown when the equity pause pools the cycle's walks.
+Everything is synthetic: no real school, teacher or student appears anywhere.
 
 The tablets do not depend on the server process: when it stops (Enter in the demo's terminal, or it is killed)
 they keep running and recording, as tablets in a school without Wi-Fi do, and send what they kept once it is
@@ -101,6 +103,27 @@ def build_directory(db_url: str) -> dict:
     return {"district": district, "schools": schools, "codes": codes}
 
 
+# the class types of each tablet's visits per walk, in turn: 2 inclusion and 2 English-learner classrooms of 14 per
+# walk (fewer than the threshold of 3: a walk alone suppresses them), 6 of each over the cycle's three walks
+LEAD_TYPES = ("general", None, "general", "inclusion", "general", "special-education")
+OBSERVER_TYPES = (("general", "english-learners", None, "general"),
+                  ("inclusion", "general", "english-learners", "general"))
+CYCLE_NAME = "Fall 2026 cycle"
+# (look-for, target %): structured talk and engagement, evident in this share of classrooms by the end of the cycle
+PRIORITIES = (("dl.interactive", 60), ("dl.what-and-why", 50))
+
+
+def demo_cycle(lead):
+    """The lead's cycle at the first school, with its two priorities and targets."""
+    from app.store.seed import CYCLE_START
+
+    school = next(s.id for s in lead.capture.schools() if s.name == SCHOOLS[0])
+    rubric = next(r for r in lead.capture.catalog.latest() if r.id == "deeper-learning")  # what a new walk gets
+    return lead.capture.create_cycle(school_id=school, name=CYCLE_NAME, start_date=CYCLE_START,
+                                     rubric_id=rubric.id, rubric_version=rubric.version,
+                                     priorities=[{"lookfors": [lf], "target": t} for lf, t in PRIORITIES])
+
+
 def record_walks(root: Path, server_url: str, facts: dict) -> str:
     """Enroll the four devices, record the cycle's walks and sync everyone; returns a summary line."""
     from app.device import Device
@@ -118,8 +141,8 @@ def record_walks(root: Path, server_url: str, facts: dict) -> str:
         lead = devices["lead"]
         lead.sync.sync_once()  # receive the district's schools before walking them
         # the newest deeper-learning version: what a new walk on a tablet gets (its title says whose words)
-        summary = seed(lead.capture, walks=3, visits=6, school_id=facts["schools"][0], seed=7,
-                       rubric_key="deeper-learning")
+        cycle = demo_cycle(lead)
+        summary = seed(lead.capture, walks=3, visits=6, seed=7, cycle_id=cycle.id, class_types=LEAD_TYPES)
         observers = [devices[dev].sync.store.meta("user_id")["user_id"] for dev in ("observer-a", "observer-b")]
         for walk in lead.capture.walks():  # membership is explicit: the lead puts both observers on the team
             lead.capture.update_walk(walk.id, team=[*walk.team, *observers])
@@ -128,7 +151,8 @@ def record_walks(root: Path, server_url: str, facts: dict) -> str:
             observer = devices[dev]
             observer.sync.sync_once()  # the lead's walks arrive as walk metadata
             for walk in observer.capture.walks():
-                seed_visits(observer.capture, walk.id, visits=4, seed=100 * n + walk.walk_date.toordinal() % 97)
+                seed_visits(observer.capture, walk.id, visits=4, seed=100 * n + walk.walk_date.toordinal() % 97,
+                            class_types=OBSERVER_TYPES[n - 1])
             observer.sync.sync_once()
         lead.sync.sync_once()  # teammates' visits arrive: the debrief shows the whole team
         devices["admin"].sync.sync_once()

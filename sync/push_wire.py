@@ -53,7 +53,7 @@ def build_push(entries: list[PendingEntry]) -> PushBatch:
     order). Raises ValueError with a sentence if an entry cannot be sent."""
     if not entries:
         raise ValueError("A push needs at least one outbox entry.")
-    latest: dict[str, dict[str, PendingEntry]] = {"walk": {}, "visit": {}, "note": {}, "rating": {}}
+    latest: dict[str, dict[str, PendingEntry]] = {"cycle": {}, "walk": {}, "visit": {}, "note": {}, "rating": {}}
     for e in entries:
         by_id = latest.get(e.kind)
         if by_id is None:
@@ -65,9 +65,17 @@ def build_push(entries: list[PendingEntry]) -> PushBatch:
     cells = _cells(ratings)
     walks, visits, notes = (",".join(f"[{e.seq},{e.data_json}]" for e in latest[k].values()) for k in _SNAPSHOT_KINDS)
     head = f'{{"from_seq":{entries[0].seq},"to_seq":{entries[-1].seq},"walks":[{walks}],"visits":[{visits}],"cells":'
-    body = b"".join((head.encode(), cells, f',"notes":[{notes}]}}'.encode()))
-    items = len(ratings) + sum(len(latest[k]) for k in _SNAPSHOT_KINDS)
+    tail = f',"notes":[{notes}]' + _cycles(latest["cycle"]) + "}"
+    body = b"".join((head.encode(), cells, tail.encode()))
+    items = len(ratings) + sum(len(latest[k]) for k in (*_SNAPSHOT_KINDS, "cycle"))
     return PushBatch(entries[0].seq, entries[-1].seq, body, items)
+
+
+def _cycles(cycles: dict[str, PendingEntry]) -> str:
+    """',"cycles":[...]' when the batch holds cycles (the server applies them before walks), else nothing."""
+    if not cycles:
+        return ""
+    return ',"cycles":[' + ",".join(f"[{e.seq},{e.data_json}]" for e in cycles.values()) + "]"
 
 
 def _cells(ratings: list[PendingEntry]) -> bytes:

@@ -243,7 +243,7 @@ def observer_drift(engine: Engine, catalog: RubricCatalog, walk_id: str) -> tupl
 
     A falling share across the walks is drift: the observer's reading of the rubric moving away from the team's.
     """
-    from app.debrief.trends import cycle_walks  # trends imports tally, as this module does: no cycle
+    from app.debrief.trends import walks_of  # trends imports tally, as this module does: no cycle
 
     with Session(engine) as s:
         walk = s.get(Walk, walk_id)
@@ -251,7 +251,7 @@ def observer_drift(engine: Engine, catalog: RubricCatalog, walk_id: str) -> tupl
             raise TallyError(f"Walk {walk_id} is not on this device (or was deleted).")
         s.expunge(walk)
         observers = observer_ids(s, walk_id)
-        walks = cycle_walks(engine, walk.school_id, walk.cycle_label) if walk.cycle_label else [walk]
+        walks = walks_of(engine, walk)
         per_walk = []
         for w in walks:
             rubric = catalog.get(w.rubric_id, w.rubric_version)

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.debrief.calibration import Calibration, calibration
-from app.debrief.equity import PROMPTS as EQUITY_PROMPTS, equity_pause
+from app.debrief.equity import PROMPTS as EQUITY_PROMPTS, equity_pause, pooled_equity
 from app.debrief.notes import MEANING_PROMPTS, walk_notes
 from app.debrief.palette import EMPTY, OUTLINE, level_colors, rgb
 from app.debrief.tally import Cell, LookforTally, WalkTally, is_checklist, walk_tally
@@ -201,15 +201,23 @@ def _trend(pdf: _Pdf, trend: CycleTrend) -> None:
     col0 = pdf.width * 0.40
     cols = len(trend.walks) + 1
     cw = (pdf.width - col0) / cols
-    _header(pdf, "Focus look-for (share evident)", col0,
+    _header(pdf, "Priority (share evident)" if trend.cycle else "Focus look-for (share evident)", col0,
             [f"{PHASE_WORDS.get(w.phase, w.phase)}\n{w.walk_date.strftime('%b %-d')}" for w in trend.walks]
             + ["Change"], cw, size=9)
     pdf.font(9)
     for r in trend.rows:
-        pdf.cell(col0, 6, pdf.t(r.label))
+        pdf.cell(col0, 6, pdf.t(f"P{r.priority}: {r.label}" if r.priority else r.label))
         for s in r.shares:
             pdf.cell(cw, 6, pct(s), align="R")
         pdf.cell(cw, 6, pdf.t(r.change_text), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    if trend.cycle is not None:  # each priority against its target, in the screen's words
+        pdf.ln(1)
+        for r in trend.rows:
+            if r.priority is not None:
+                pdf.para(trend.sentence(r), size=9, h=4.5)
+        pdf.para("A target is reached when the whole 95% interval of the latest share is at or above it, and "
+                 "missed when the whole interval is under it; otherwise it is too close to call. Leads and admins "
+                 "set the priorities and targets.", size=8, h=4)
     pdf.para("Each share's 95% interval is in the look-for's section; a change whose first and last intervals "
              f"overlap is marked \"{TOO_CLOSE}\": the walks cannot tell it from chance.", size=8, h=4)
 
@@ -302,10 +310,40 @@ def _equity(pdf: _Pdf, engine, catalog, walk_id: str) -> None:
             pdf.cell(cw, 5.5, pdf.t(text), align="R")
         pdf.ln(5.5)
     pdf.ln(2)
+    _pooled_equity(pdf, engine, catalog, walk_id)
     if pdf.will_page_break(6 * len(EQUITY_PROMPTS)):  # keep the questions together
         pdf.add_page()
     for q in EQUITY_PROMPTS:
         pdf.para(f"• {q}", size=9.5)
+
+
+def _pooled_equity(pdf: _Pdf, engine, catalog, walk_id: str) -> None:
+    """The same look-fors by class type over the cycle's walks, with the sentence saying which walks and why."""
+    p = pooled_equity(engine, catalog, walk_id)
+    if not p.useful:
+        return
+    if pdf.will_page_break(30 + 9 * len(p.lookfors)):
+        pdf.add_page()
+    pdf.heading("Equity pause, pooled over the cycle's walks", size=12)
+    pdf.para(p.why(), size=9, h=4.2)
+    col0 = pdf.width * 0.30
+    cw = (pdf.width - col0) / max(1, len(p.groups))
+    _header(pdf, "Look-for", col0, [f"{label}\n" + (f"<{p.threshold} visits" if hidden else f"{n} visits")
+                                    for _, label, n, hidden in p.groups], cw, size=8)
+    for lf, label in p.lookfors:
+        pdf.font(8.5)
+        pdf.cell(col0, 4.5, pdf.t(label))
+        y = pdf.get_y()
+        for i, (key, _, _, _) in enumerate(p.groups):
+            c = p.cells[lf][key]
+            text = (f"<{p.threshold} visits" if c.suppressed else "-" if not c.base else
+                    f"{c.evident}/{c.base} {pct(c.share)}\n{round(c.interval[0] * 100)}-{round(c.interval[1] * 100)}%")
+            pdf.set_xy(pdf.l_margin + col0 + i * cw, y)
+            pdf.multi_cell(cw, 4.5, pdf.t(text), align="R", new_x=XPos.RIGHT, new_y=YPos.TOP)
+        pdf.set_xy(pdf.l_margin, y + 9.5)
+    pdf.para("Under each pooled share: its 95% interval. Suppression applies to the pooled cells as to a walk's.",
+             size=8, h=4)
+    pdf.ln(1)
 
 
 def build_report(engine: Engine, catalog: RubricCatalog, walk_id: str) -> _Pdf:

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.debrief.calibration import Calibration, calibration, observer_drift
-from app.debrief.equity import EquityPause, equity_pause
+from app.debrief.equity import EquityPause, PooledEquity, equity_pause, pooled_equity
 from app.debrief.notes import NoteGroup, walk_notes
 from app.debrief.tally import Filters, WalkTally, walk_tally
 from app.debrief.trends import CycleTrend, cycle_trend
@@ -43,6 +43,10 @@ class Debrief:
 
     def equity(self, walk_id: str, filters: Filters | None = None) -> EquityPause:
         return equity_pause(self._engine, self._catalog, walk_id, filters)
+
+    def pooled_equity(self, walk_id: str) -> PooledEquity:
+        """The equity look-fors by class type over the walks of this walk's cycle."""
+        return pooled_equity(self._engine, self._catalog, walk_id)
 
     def write_report(self, walk_id: str, out: Path | str) -> int:
         """Write the walk's debrief PDF to `out`; return its page count."""

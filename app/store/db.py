@@ -26,6 +26,7 @@ from sqlmodel import create_engine
 
 from app.store import durability
 from sync.errors import LearnwalkError
+from sync.protocol import legacy_cycle_id
 
 DB_FILENAME = "learnwalk.sqlite"
 
@@ -139,6 +140,12 @@ def _on_connect(dbapi_con: sqlite3.Connection, _record) -> None:
     # synced batch write every outbox page twice; FAST still zeroes what is deleted on each page it writes
     # anyway, so a freed page keeps no old snapshot around for long, at no extra I/O
     dbapi_con.execute("PRAGMA secure_delete=FAST")
+    # migration 0002 names the cycle an old free-text label becomes with the id the server's migration gives it
+    dbapi_con.create_function("lw_legacy_cycle_id", 2, _legacy_cycle_id, deterministic=True)
+
+
+def _legacy_cycle_id(school_id, label):
+    return legacy_cycle_id(school_id, label) if school_id is not None and label is not None else None
 
 
 def _on_begin(conn) -> None:

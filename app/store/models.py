@@ -6,7 +6,11 @@ from datetime import datetime
 from sqlalchemy import JSON, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from sync.protocol import NoteData, RatingData, VisitData, WalkData, utcnow
+from sync.protocol import CycleData, NoteData, RatingData, VisitData, WalkData, utcnow
+
+
+class Cycle(CycleData, table=True):
+    __tablename__ = "cycle"
 
 
 class Walk(WalkData, table=True):

@@ -148,8 +148,15 @@ class _Model:
 
 
 def seed(service: CaptureService, *, walks: int, visits: int, rubric_key: str = "deeper-learning@1",
-         school_id: str | None = None, seed: int = 0) -> SeedSummary:
-    """Record `walks` walks of `visits` finished visits each; deterministic content for a given seed."""
+         school_id: str | None = None, seed: int = 0, cycle_id: str | None = None,
+         class_types: tuple | None = None) -> SeedSummary:
+    """Record `walks` walks of `visits` finished visits each; deterministic content for a given seed.
+
+    cycle_id: the walks belong to this cycle (its school, rubric and priorities; school_id and rubric_key are then
+    the cycle's). class_types: the visits' class types in turn, instead of drawn at random."""
+    if cycle_id is not None:
+        cycle = service.cycle(cycle_id)
+        school_id, rubric_key = cycle.school_id, f"{cycle.rubric_id}@{cycle.rubric_version}"
     if walks < 1 or visits < 0:
         raise ServiceError("Seed at least 1 walk, with 0 or more visits per walk.")
     started = time.perf_counter()
@@ -167,19 +174,21 @@ def seed(service: CaptureService, *, walks: int, visits: int, rubric_key: str = 
         with service.batch():
             walk = service.create_walk(school_id=sid, rubric_id=rubric.id, rubric_version=rubric.version,
                                        focus=focus_of[sid], walk_date=walk_date, team=TEAM[:rng.choice((2, 3))],
-                                       cycle_label=CYCLE_LABEL, phase=phase)
+                                       cycle_label=CYCLE_LABEL, phase=phase, cycle_id=cycle_id)
         summary.walks += 1
         summary.changes += 1
         focus = set(walk.focus)
         for first in range(0, visits, CHUNK_VISITS):
             with service.batch():
-                for _ in range(first, min(visits, first + CHUNK_VISITS)):
-                    _seed_visit(service, rng, model, walk.id, grades, focus, FOCUS_GAIN[phase], summary)
+                for n in range(first, min(visits, first + CHUNK_VISITS)):
+                    _seed_visit(service, rng, model, walk.id, grades, focus, FOCUS_GAIN[phase], summary,
+                                class_types[n % len(class_types)] if class_types else False)
     summary.seconds = time.perf_counter() - started
     return summary
 
 
-def seed_visits(service: CaptureService, walk_id: str, *, visits: int, seed: int = 0) -> SeedSummary:
+def seed_visits(service: CaptureService, walk_id: str, *, visits: int, seed: int = 0,
+                class_types: tuple | None = None) -> SeedSummary:
     """Record `visits` finished visits by this device's observer in an existing walk (a teammate joining a
     walk the lead created): the walk's rubric, focus and phase drive the ratings as in seed()."""
     if visits < 0:
@@ -195,16 +204,20 @@ def seed_visits(service: CaptureService, walk_id: str, *, visits: int, seed: int
     gain = FOCUS_GAIN.get(walk.phase, 0.0)
     for first in range(0, visits, CHUNK_VISITS):
         with service.batch():
-            for _ in range(first, min(visits, first + CHUNK_VISITS)):
-                _seed_visit(service, rng, model, walk.id, grades, set(walk.focus), gain, summary)
+            for n in range(first, min(visits, first + CHUNK_VISITS)):
+                _seed_visit(service, rng, model, walk.id, grades, set(walk.focus), gain, summary,
+                            class_types[n % len(class_types)] if class_types else False)
     summary.seconds = time.perf_counter() - started
     return summary
 
 
 def _seed_visit(service: CaptureService, rng: random.Random, model: _Model, walk_id: str,
-                grades: tuple[str, ...], focus: set[str], gain: float, summary: SeedSummary) -> None:
+                grades: tuple[str, ...], focus: set[str], gain: float, summary: SeedSummary,
+                given_type=False) -> None:
     subject = _pick(rng, SUBJECTS)
     class_type = _pick(rng, CLASS_TYPES)
+    if given_type is not False:  # the caller's class type (None: not recorded); the draw above keeps the sequence
+        class_type = given_type
     small = class_type == "special-education"
     count = None if rng.random() < 0.1 else (rng.randint(6, 12) if small else rng.randint(14, 30))
     visit = service.start_visit(walk_id, grade=rng.choice(grades), subject=subject, class_type=class_type,

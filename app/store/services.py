@@ -19,12 +19,12 @@ from sqlmodel import Session, SQLModel, select
 from app.store import integrity
 from app.store.catalog import RubricCatalog
 from app.store.db import StoreError, writer
-from app.store.models import EvidenceNote, Meta, Outbox, Rating, School, Visit, Walk
+from app.store.models import Cycle, EvidenceNote, Meta, Outbox, Rating, School, Visit, Walk
 from rubrics import Rubric
 from sync.errors import LearnwalkError
 from sync.protocol import new_id, rating_id, times, utcnow
-from sync.protocol.rules import (RuleBroken, check_note_text, check_storable, check_time, check_visit, check_walk,
-                                 rubric_rules)
+from sync.protocol.rules import (RuleBroken, check_cycle, check_note_text, check_storable, check_time, check_visit,
+                                 check_walk, cycle_focus, rubric_rules)
 
 LOCAL_USER = "local"  # the observer id of a device that is not enrolled yet
 
@@ -72,7 +72,7 @@ def _storage_error(exc: Exception) -> StorageError:
                         "restart the app if it keeps happening.")
 
 
-_KIND = {Walk: "walk", Visit: "visit", Rating: "rating", EvidenceNote: "note"}
+_KIND = {Cycle: "cycle", Walk: "walk", Visit: "visit", Rating: "rating", EvidenceNote: "note"}
 
 # how the device words each rule of the rule book (sync.protocol.rules) to its user; the server words the same
 # rules as the lowercase reasons of its push answers
@@ -97,7 +97,20 @@ _SAYS = {
     "note_text": "An evidence note needs some text.",
     "nul": "The {field} holds a NUL character, which cannot be saved; remove it.",
     "time": "This cannot be saved: {why}.",
+    "cycle_name": "A cycle needs a name, e.g. Fall 2026.",
+    "priority_count": "A cycle has {min} to {max} priorities; this one has {count}.",
+    "priority_form": "Priority {n} needs a look-for and a target (a whole percent, or none).",
+    "priority_lookfors": "The priorities name {count} look-fors; name {min} to {max} in all, each once (every walk "
+                         "of the cycle takes them as its focus).",
+    "priority_target": "The target of priority {n} is {value}; write a whole percent from 1 to 100.",
+    "cycle_rubric": "This walk uses another rubric than cycle {cycle} ({rubric}); choose the cycle's rubric.",
+    "cycle_school": "Cycle {cycle} belongs to another school; choose one of this school's cycles.",
 }
+
+# who may create and change a cycle (the server holds the same rule, sync.server.ingest.rules): leads and admins;
+# observers pick one for their walks. A device not enrolled yet may (its records go to its user at enrollment).
+CYCLE_EDITORS = ("lead", "admin")
+CYCLE_RULE = "Leads and admins create and change cycles; observers pick one for their walks."
 
 
 @contextmanager
@@ -229,11 +242,99 @@ class CaptureService:
         with Session(self.engine) as s:
             return list(s.exec(select(School).order_by(School.name)).all())
 
+    # ---- cycles -----------------------------------------------------------------------------------
+
+    def role(self) -> str | None:
+        """This device's user's role (observer, lead, admin), or None before enrollment."""
+        with Session(self.engine) as s:
+            m = s.get(Meta, "role")
+            return m.value if m else None
+
+    def may_edit_cycles(self) -> bool:
+        role = self.role()
+        return role is None or role in CYCLE_EDITORS
+
+    def _cycle_fields(self, name: str, rubric: Rubric, priorities) -> list[dict]:
+        if not self.may_edit_cycles():
+            raise ServiceError(f"{CYCLE_RULE} Ask a lead to make or change this cycle (nothing was saved).")
+        if not isinstance(priorities, list):
+            raise ServiceError("A cycle's priorities must be a list.")
+        clean = [{"lookfors": list(p.get("lookfors") or []), "target": p.get("target")}
+                 if isinstance(p, dict) else p for p in priorities]
+        with _in_words():
+            check_cycle(rubric_rules(rubric), name=name, priorities=clean)
+        return clean
+
+    def create_cycle(self, *, school_id: str, name: str, start_date: date, rubric_id: str, rubric_version: int,
+                     priorities: list[dict]) -> Cycle:
+        """A school's cycle with its priorities (each {"lookfors": [...], "target": percent or None})."""
+        rubric = self.catalog.get(rubric_id, rubric_version)
+        if rubric is None:
+            raise ServiceError(f"Rubric {rubric_id}@{rubric_version} is not installed; choose one from the list "
+                               "or sync to receive it.")
+        name = name.strip() if isinstance(name, str) else name
+        clean = self._cycle_fields(name, rubric, priorities)
+        start = _as_date(start_date)
+        with self._tx() as s:
+            if s.get(School, school_id) is None:
+                raise ServiceError(f"School {school_id} is not known on this device; choose one from the list.")
+            cycle = Cycle(id=new_id(), school_id=school_id, name=name, start_date=start, rubric_id=rubric_id,
+                          rubric_version=rubric_version, priorities=clean, created_by=self.user_id())
+            self._record(s, cycle, cycle.id)
+        return cycle
+
+    def update_cycle(self, cycle_id: str, **fields) -> Cycle:
+        """Change a cycle's name, start date or priorities (targets); its walks keep their own focus."""
+        bad = set(fields) - {"name", "start_date", "priorities"}
+        if bad:
+            raise ServiceError(f"Cycle field {sorted(bad)[0]} cannot be changed here.")
+        with self._tx() as s:
+            cycle = self._live(s, Cycle, cycle_id, "Cycle")
+            rubric = self.catalog.get(cycle.rubric_id, cycle.rubric_version)
+            if rubric is None:
+                raise ServiceError(f"Rubric {cycle.rubric_id}@{cycle.rubric_version} is not on this device; "
+                                   "sync with the server to receive it.")
+            name = fields.get("name", cycle.name)
+            name = name.strip() if isinstance(name, str) else name
+            fields["priorities"] = self._cycle_fields(name, rubric, fields.get("priorities", cycle.priorities))
+            fields["name"] = name
+            if "start_date" in fields:
+                fields["start_date"] = _as_date(fields["start_date"])
+            if all(getattr(cycle, k) == v for k, v in fields.items()):
+                return cycle
+            for k, v in fields.items():
+                setattr(cycle, k, v)
+            cycle.migrated = False  # a lead's edit: the server takes it as a change, not a migration's copy
+            self._record(s, cycle, cycle.id)
+        return cycle
+
+    def cycle(self, cycle_id: str) -> Cycle:
+        with Session(self.engine) as s:
+            return self._live(s, Cycle, cycle_id, "Cycle")
+
+    def cycles(self, school_id: str | None = None) -> list[Cycle]:
+        """The live cycles (of a school), newest start first."""
+        with Session(self.engine) as s:
+            q = select(Cycle).where(Cycle.deleted == False)  # noqa: E712
+            if school_id is not None:
+                q = q.where(Cycle.school_id == school_id)
+            return list(s.exec(q.order_by(Cycle.start_date.desc(), Cycle.name)).all())
+
     # ---- walks ------------------------------------------------------------------------------------
 
     def create_walk(self, *, school_id: str, rubric_id: str, rubric_version: int, focus: list[str],
                     walk_date: date | None = None, team: list[str] | None = None, cycle_label: str = "",
-                    phase: str = "baseline") -> Walk:
+                    phase: str = "baseline", cycle_id: str | None = None) -> Walk:
+        """A new walk; with cycle_id it takes the cycle's rubric check, name and its priorities' look-fors as its
+        focus (the `focus` given is then ignored)."""
+        if cycle_id is not None:
+            cycle = self.cycle(cycle_id)
+            if cycle.school_id != school_id:
+                raise ServiceError(_SAYS["cycle_school"].format(cycle=cycle.name))
+            if (cycle.rubric_id, cycle.rubric_version) != (rubric_id, rubric_version):
+                raise ServiceError(_SAYS["cycle_rubric"].format(cycle=cycle.name,
+                                                                rubric=f"{cycle.rubric_id}@{cycle.rubric_version}"))
+            focus, cycle_label = cycle_focus(cycle.priorities), cycle.name
         rubric = self.catalog.get(rubric_id, rubric_version)
         if rubric is None:
             raise ServiceError(f"Rubric {rubric_id}@{rubric_version} is not installed; "
@@ -247,7 +348,7 @@ class CaptureService:
                 raise ServiceError(f"School {school_id} is not known on this device; choose one from the list.")
             walk = Walk(id=new_id(), school_id=school_id, walk_date=walk_date,
                         rubric_id=rubric_id, rubric_version=rubric_version, focus=list(focus),
-                        team=team, cycle_label=cycle_label.strip(),
+                        team=team, cycle_label=cycle_label.strip(), cycle_id=cycle_id,
                         phase=phase, created_by=self.user_id())
             self._record(s, walk, walk.id)
         return walk

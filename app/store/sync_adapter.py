@@ -23,6 +23,7 @@ from sqlmodel import Session
 from app.store.catalog import RubricCatalog
 from app.store.db import writer
 from app.store.models import EvidenceNote, Meta, Outbox, Rating, School, Visit, Walk
+from app.store.models import Cycle
 from app.store.services import LOCAL_USER
 from sync.client import Answer, Applied, PendingEntry
 from sync.protocol import RECORD_SHAPES, Change, EnrollResponse, utcnow
@@ -30,7 +31,7 @@ from sync.protocol.cells import BadCell, rating_row
 
 log = logging.getLogger("learnwalk.sync")
 
-TABLES = {"walk": Walk, "visit": Visit, "rating": Rating, "note": EvidenceNote}
+TABLES = {"cycle": Cycle, "walk": Walk, "visit": Visit, "rating": Rating, "note": EvidenceNote}
 ENROLLMENT_KEYS = ("server_url", "device_id", "token", "user_id", "role", "district_id", "district_name")
 SETTINGS_KEYS = ("small_cell_threshold", "record_class_type", "allow_identifying_fields")
 CURSOR = "pull_cursor"
@@ -126,7 +127,7 @@ class DeviceSyncStore:
                         if k in c.data:
                             set_meta(s, k, str(c.data[k]))
                     applied += 1
-            for kind in ("walk", "visit", "rating", "note"):
+            for kind in ("cycle", "walk", "visit", "rating", "note"):
                 if rows[kind]:
                     applied += _upsert(s, TABLES[kind], rows[kind])
             set_meta(s, CURSOR, str(cursor))
@@ -153,7 +154,8 @@ class DeviceSyncStore:
                 set_meta(s, k, v)
             s.execute(update(Visit).where(Visit.observer_id == LOCAL_USER).values(observer_id=e.user_id))
             s.execute(update(Walk).where(Walk.created_by == LOCAL_USER).values(created_by=e.user_id))
-            for kind, key in (("visit", "observer_id"), ("walk", "created_by")):
+            s.execute(update(Cycle).where(Cycle.created_by == LOCAL_USER).values(created_by=e.user_id))
+            for kind, key in (("visit", "observer_id"), ("walk", "created_by"), ("cycle", "created_by")):
                 s.execute(text(f"UPDATE outbox SET data = json_set(data, '$.{key}', :u) "
                                f"WHERE kind = :k AND json_extract(data, '$.{key}') = :local"),
                           {"u": e.user_id, "k": kind, "local": LOCAL_USER})

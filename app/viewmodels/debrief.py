@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from app.debrief import Filters, TallyError
 from app.debrief.bands import BAND_NAMES
 from app.debrief.calibration import Calibration, descriptors_for
-from app.debrief.equity import PROMPTS as EQUITY_PROMPTS, EquityPause
+from app.debrief.equity import PROMPTS as EQUITY_PROMPTS, EquityPause, PooledEquity
 from app.debrief.notes import MEANING_PROMPTS, NoteGroup
 from app.debrief.palette import level_colors
 from app.debrief.tally import LookforTally, WalkTally, is_checklist
@@ -245,12 +245,27 @@ class DebriefVM:
     def trend_table(self) -> tuple[list[str], list[list[str]]]:
         """Header and rows of the cycle trend: one column per walk, then the change."""
         t = self.trend()
-        head = ["Focus look-for"] + [f"{phase_label(w.phase)}\n{day(w.walk_date)}" for w in t.walks]
+        head = ["Priority" if t.cycle else "Focus look-for"]
+        head += [f"{phase_label(w.phase)}\n{day(w.walk_date)}" for w in t.walks]
         head.append("Change")
-        rows = [[r.label] + [pct(s) if iv is None else f"{pct(s)}\n{round(iv[0] * 100)}-{round(iv[1] * 100)}%"
-                             for s, iv in zip(r.shares, r.intervals)] + [r.change_text]
-                for r in t.rows]
+        if t.cycle:
+            head.append("Target")
+        rows = []
+        for r in t.rows:
+            name = f"Priority {r.priority}: {r.label}" if r.priority else r.label
+            row = [name] + [pct(s) if iv is None else f"{pct(s)}\n{round(iv[0] * 100)}-{round(iv[1] * 100)}%"
+                            for s, iv in zip(r.shares, r.intervals)] + [r.change_text]
+            if t.cycle:
+                row.append(f"{r.target}%\n{r.status}" if r.target is not None and r.status else
+                           f"{r.target}%" if r.target is not None else "no target set")
+            rows.append(row)
         return head, rows
+
+    def trend_targets(self) -> list[tuple[str, str]]:
+        """(look-for id, sentence) per priority look-for of the cycle: its trend against its target in words."""
+        t = self.trend()
+        out = [(r.lookfor_id, t.sentence(r)) for r in t.rows if r.priority is not None]
+        return out
 
     def calibration(self) -> Calibration:
         return self._once("calibration", lambda: self.debrief.calibration(self.walk_id))
@@ -281,6 +296,31 @@ class DebriefVM:
 
     def equity(self) -> EquityPause:
         return self._once("equity", lambda: self.debrief.equity(self.walk_id, self.filters))
+
+    def pooled_equity(self) -> PooledEquity:
+        return self._once("pooled_equity", lambda: self.debrief.pooled_equity(self.walk_id))
+
+    def pooled_equity_table(self) -> tuple[list[str], list[list[str]]]:
+        """The equity look-fors by class type over the cycle's walks: share evident, its count and 95% interval."""
+        p = self.pooled_equity()
+        head = ["Look-for"] + [label + ("" if hidden else f" ({n})") for _, label, n, hidden in p.groups]
+        rows = []
+        for lf, label in p.lookfors:
+            cells = []
+            for key, _, _, _ in p.groups:
+                c = p.cells[lf][key]
+                cells.append(f"fewer than {p.threshold} visits" if c.suppressed else "-" if not c.base else
+                             f"{pct(c.share)} ({c.evident} of {c.base})\n{interval_text(c.interval)}")
+            rows.append([label] + cells)
+        return head, rows
+
+    def pooled_equity_gains(self) -> str:
+        """Which groups the pooling shows that a single walk hides, in words ('' when none)."""
+        p = self.pooled_equity()
+        shown = [label for key, label, _, hidden in p.groups if not hidden and p.single_hidden.get(key)]
+        if not shown:
+            return ""
+        return ("Shown here, hidden on at least one walk alone: " + ", ".join(shown) + ".")
 
     def equity_table(self) -> tuple[list[str], list[list[str]]]:
         t = self.equity().tally

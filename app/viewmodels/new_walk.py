@@ -1,4 +1,4 @@
-"""The New walk screen: school, date, rubric, 2-3 focus look-fors, team, cycle label and phase.
+"""The New walk screen: school, date, rubric, 2-3 focus look-fors (or the cycle's priorities), team, cycle, phase.
 
 The team is chosen from the district's people (as the last sync brought them): a chosen person's learnwalk id
 goes on the walk's team, which lets them add visits and, as a lead, see everyone's (what "Add to team" on the
@@ -12,6 +12,7 @@ from datetime import date, datetime
 from app.store.people import known_people
 from app.store.services import CaptureService, ServiceError
 from app.viewmodels._format import day
+from app.viewmodels.cycle_choice import CycleChoiceVM
 from sync.protocol.vocabulary import PHASES, phase_label
 
 MAX_FOCUS = 3
@@ -38,7 +39,9 @@ class NewWalkVM:
         self.phase = "baseline"
         self.schools: list[Choice] = []
         self.school_id: str | None = None
+        self.cycle = CycleChoiceVM(service, today or date.today())
         self._load_schools()
+        self.choose_school(self.school_id)
 
     # ---- choices ----------------------------------------------------------------------------------
 
@@ -47,11 +50,21 @@ class NewWalkVM:
         if self.school_id is None and len(self.schools) == 1:
             self.school_id = self.schools[0].value
 
+    def choose_school(self, school_id: str | None) -> None:
+        """The school of the walk: its newest cycle is picked, with that cycle's rubric."""
+        self.school_id = school_id
+        self.cycle.for_school(school_id)
+        if self.cycle.chosen() is not None:
+            try:
+                self.pick_cycle(self.cycle.cycle_id)
+            except ServiceError:
+                pass  # the cycle's rubric is not here yet: "No cycle" stays picked, the chips say so
+
     def add_school(self, name: str) -> Choice:
         """An unenrolled device has no schools: the observer names one here."""
         school = self.service.add_school(name)
         self._load_schools()
-        self.school_id = school.id
+        self.choose_school(school.id)
         return Choice(school.id, school.name)
 
     @property
@@ -65,6 +78,8 @@ class NewWalkVM:
     def choose_rubric(self, key: str) -> None:
         if key not in {r.key for r in self.rubrics}:
             raise ServiceError(f"Rubric {key} is not on this device; choose one from the list.")
+        if self.cycle.chosen() is not None:
+            raise ServiceError("A walk of a cycle uses the cycle's rubric; choose \"No cycle\" to use another.")
         if key != self.rubric_key:
             self.rubric_key, self.focus = key, []
 
@@ -72,6 +87,20 @@ class NewWalkVM:
     def focus_choices(self) -> list[Choice]:
         r = self.rubric
         return [Choice(lf.id, lf.label) for lf in r.lookfors] if r else []
+
+    def pick_cycle(self, cycle_id: str) -> None:
+        """Pick a cycle of the school (or "No cycle"); a cycle's walk takes the cycle's rubric."""
+        self.cycle.pick(cycle_id)
+        cycle = self.cycle.chosen()
+        if cycle is not None:
+            key = f"{cycle.rubric_id}@{cycle.rubric_version}"
+            if key not in {r.key for r in self.rubrics}:
+                rubric = self.service.catalog.get(cycle.rubric_id, cycle.rubric_version)
+                if rubric is None:
+                    self.cycle.cycle_id = ""
+                    raise ServiceError(f"Rubric {key} of this cycle is not on this device; sync to receive it.")
+                self.rubrics.append(rubric)
+            self.rubric_key = key
 
     def toggle_focus(self, lookfor_id: str) -> None:
         if lookfor_id in self.focus:
@@ -137,12 +166,14 @@ class NewWalkVM:
         walk_date = self._walk_date()
         if self.rubric is None:
             raise ServiceError("Choose a rubric.")
-        if len(self.focus) < 2:
+        cycle = self.cycle.chosen()
+        if cycle is None and len(self.focus) < 2:
             raise ServiceError("Choose 2 or 3 focus look-fors (the walk's instructional priorities).")
         guests = [t.strip() for t in self.team_text.replace("\n", ",").split(",")]
         team = list(self.team_ids) + [g for g in guests if g and g not in self.team_ids]
-        walk = self.service.create_walk(school_id=self.school_id, rubric_id=self.rubric.id,
-                                        rubric_version=self.rubric.version, focus=list(self.focus),
+        rubric_id, version = (cycle.rubric_id, cycle.rubric_version) if cycle else (self.rubric.id, self.rubric.version)
+        walk = self.service.create_walk(school_id=self.school_id, rubric_id=rubric_id,
+                                        rubric_version=version, focus=list(self.focus),
                                         walk_date=walk_date, team=team, cycle_label=self.cycle_label,
-                                        phase=self.phase)
+                                        phase=self.phase, cycle_id=cycle.id if cycle else None)
         return walk.id

@@ -10,7 +10,7 @@ from app.viewmodels._format import plural
 from app.viewmodels.status import pending_words
 from sync.protocol.times import aware, local_display
 
-KIND_LABELS = {"walk": "Walk", "visit": "Visit", "rating": "Rating", "note": "Note"}
+KIND_LABELS = {"cycle": "Cycle", "walk": "Walk", "visit": "Visit", "rating": "Rating", "note": "Note"}
 
 
 @dataclass(frozen=True)

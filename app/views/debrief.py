@@ -124,8 +124,16 @@ def build(ctx: AppContext, walk_id: str) -> ft.View:
         if len(t.walks) < 2:
             out.append(ft.Text("This is the only walk of its cycle on this device so far; the change appears "
                                "after the six-week walk.", size=15))
+        if t.cycle is not None:
+            out.append(_legend("Each priority's share of classrooms where its look-for was evident, per walk of the "
+                               "cycle, with its 95% interval, against the priority's target for the end-of-cycle "
+                               "walk: reached when the whole interval is at or above the target, below when it is "
+                               "all under it, else too close to call. Leads and admins set the priorities and "
+                               "targets; observers read them."))
         head, rows = vm.trend_table()
         out.append(_table(head, rows))
+        out.extend(ft.Semantics(identifier=f"target:{lf_id}", content=ft.Text(text, size=15))
+                   for lf_id, text in vm.trend_targets())
         return out
 
     def draw_calibration() -> list[ft.Control]:
@@ -169,6 +177,17 @@ def build(ctx: AppContext, walk_id: str) -> ft.View:
             return out
         out.append(_legend(f"Share evident by class type; cells under {pause.tally.threshold} visits are not shown."))
         out.append(_table(*vm.equity_table()))
+        pooled = vm.pooled_equity()
+        if pooled.useful:
+            out.append(ft.Text("Pooled over the cycle's walks", size=16, weight=ft.FontWeight.W_600))
+            out.append(ft.Semantics(identifier="pooled-why", content=_legend(pooled.why())))
+            gains = vm.pooled_equity_gains()
+            if gains:
+                out.append(ft.Semantics(identifier="pooled-gains", content=ft.Text(gains, size=15)))
+            head, rows = vm.pooled_equity_table()
+            out.append(ft.Semantics(identifier="pooled-equity", container=True, content=_table(head, rows),
+                                    label=" · ".join(" ".join(c.replace("\n", " ") for c in [h] + [r[i] for r in rows])
+                                                     for i, h in enumerate(head))))
         out.extend(ft.Text(f"• {q}", size=15) for q in vm.equity_prompts)
         return out
 

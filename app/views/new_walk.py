@@ -14,6 +14,7 @@ from app.viewmodels.new_walk import NewWalkVM
 from app.views._widgets import (ChoiceChip, ChoiceGroup, MessageLine, big_button, chip_row, heading, picker, quiet,
                                 screen)
 from app.views.context import AppContext
+from app.views.cycle_picker import CyclePicker
 
 
 def build(ctx: AppContext) -> ft.View:
@@ -24,8 +25,11 @@ def build(ctx: AppContext) -> ft.View:
     new_school = ft.TextField(label="New school name")
 
     def pick_school(value):
-        vm.school_id = value
+        vm.choose_school(value)
         schools.select(value)
+        rubrics.select(vm.rubric_key)
+        cycle.draw()
+        draw_focus()
 
     def draw_schools():
         nonlocal schools
@@ -38,11 +42,13 @@ def build(ctx: AppContext) -> ft.View:
             new_school.value = ""
             msg.show("")
             draw_schools()
+            cycle.draw()
 
     def pick_rubric(key):
         ctx.attempt(lambda: vm.choose_rubric(key))
         rubrics.select(vm.rubric_key)
         draw_focus()
+        cycle.draw()
 
     def toggle(e, lookfor_id):
         if ctx.attempt(lambda: vm.toggle_focus(lookfor_id)):
@@ -50,6 +56,9 @@ def build(ctx: AppContext) -> ft.View:
         e.control.value = lookfor_id in vm.focus  # a refused fourth tick is undone on screen too
 
     def draw_focus():
+        if vm.cycle.chosen() is not None:  # a walk of a cycle takes its priorities as its focus
+            focus.controls = [ft.Text("From the cycle's priorities (see Cycle below).", size=15)]
+            return
         # 48 px: a touch target, with room for a label that wraps to a second line at phone width
         focus.controls = [ft.Checkbox(label=c.label, value=c.value in vm.focus,
                                       on_change=lambda e, v=c.value: toggle(e, v),
@@ -96,8 +105,7 @@ def build(ctx: AppContext) -> ft.View:
     people = [chip_row([c.control for c in person_chips.values()])] if person_chips else []
     team = ft.TextField(label="Guests (names, separated by commas)", multiline=True, min_lines=1, max_lines=3,
                         on_change=quiet(lambda e: setattr(vm, "team_text", e.control.value or "")))
-    cycle = ft.TextField(label="Cycle label (optional)",
-                         on_change=quiet(lambda e: setattr(vm, "cycle_label", e.control.value or "")))
+    cycle = CyclePicker(ctx, vm, on_change=lambda: (rubrics.select(vm.rubric_key), draw_focus()))
 
     def start(e):
         walk_id = ctx.guard(vm.start)
@@ -115,7 +123,7 @@ def build(ctx: AppContext) -> ft.View:
         heading("Rubric"), rubrics.control,
         heading("Focus look-fors (choose 2 or 3)"), focus,
         heading("Team"), ft.Text(vm.team_help, size=14), *people, team,
-        heading("Cycle"), cycle,
+        cycle.control,
         heading("Phase"), phases.control,
         ft.Row([big_button("Start walk", start, icon=ft.Icons.PLAY_ARROW, identifier="start-walk")]),
     ]

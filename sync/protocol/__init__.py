@@ -25,7 +25,7 @@ from sync.protocol.vocabulary import (BAND_OF_GRADE, CLASS_TYPES, GRADE_BANDS, G
 PROTOCOL_VERSION = 2  # v2: a push carries each record once and ratings as compact cells per visit
 PROTOCOL_HEADER = "X-Learnwalk-Protocol"
 
-RecordKind = Literal["walk", "visit", "rating", "note"]
+RecordKind = Literal["cycle", "walk", "visit", "rating", "note"]
 
 _RATING_NS = uuid.UUID("6f1c2a52-8d7e-4a36-9b8f-2f4c1b0e7a11")
 
@@ -52,6 +52,39 @@ def rating_id(visit_id: str, lookfor_id: str) -> str:
     return f"{x[:8]}-{x[8:12]}-5{x[13:16]}-{_VARIANT[x[16]]}{x[17:20]}-{x[20:32]}"
 
 
+_LEGACY_CYCLE_NS = uuid.UUID("2b7d4e0c-9a61-4f0e-8c3a-5d1e7f9b6a24")
+
+
+def cycle_key(label: str) -> str:
+    """A free-text cycle label as one key: spaces collapsed, case folded ("Fall  2026 " and "fall 2026" are one)."""
+    return " ".join(str(label).split()).casefold()
+
+
+def legacy_cycle_id(school_id: str, label: str) -> str:
+    """The id of the cycle an old free-text label becomes: derived from (school, label key), so the device store's
+    migration and the server's name the same cycle the same way without talking to each other."""
+    return str(uuid.uuid5(_LEGACY_CYCLE_NS, f"{school_id}/{cycle_key(label)}"))
+
+
+class CycleData(SQLModel):
+    """A school's 12-week cycle: a name, a start date, the rubric its walks use and its 1-3 priorities (the screen
+    asks for 2-3; a cycle migrated from an old label has one per focus look-for of its first walk). Its walks name
+    it (WalkData.cycle_id) and carry their phase (baseline, six-week, end-of-cycle)."""
+    id: str = Field(primary_key=True, max_length=36)
+    school_id: str = Field(index=True, max_length=64)
+    name: str = Field(max_length=120)
+    start_date: date
+    rubric_id: str = Field(max_length=64)
+    rubric_version: int
+    # each priority {"lookfors": [look-for id, ...], "target": whole percent 1-100 or None}: "evident in `target`% of
+    # classrooms by the end-of-cycle walk" (None: no target set yet); the rules: sync.protocol.rules.check_cycle
+    priorities: list[dict] = Field(default_factory=list, sa_type=JSON)
+    created_by: str = Field(default="", max_length=64)
+    migrated: bool = False  # made from an old free-text cycle label (sync.protocol.legacy_cycle_id)
+    updated_at: datetime = Field(default_factory=utcnow)
+    deleted: bool = False
+
+
 class WalkData(SQLModel):
     id: str = Field(primary_key=True, max_length=36)
     school_id: str = Field(index=True, max_length=64)
@@ -60,7 +93,8 @@ class WalkData(SQLModel):
     rubric_version: int
     focus: list[str] = Field(default_factory=list, sa_type=JSON)
     team: list[str] = Field(default_factory=list, sa_type=JSON)
-    cycle_label: str = Field(default="", max_length=120)
+    cycle_label: str = Field(default="", max_length=120)  # the cycle's name (an old walk's free text)
+    cycle_id: str | None = Field(default=None, max_length=36)  # CycleData.id, or None: a walk of no cycle
     phase: str = Field(default="baseline", max_length=20)
     created_by: str = Field(default="", max_length=64)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -106,6 +140,7 @@ class NoteData(SQLModel):
 
 
 RECORD_SHAPES: dict[str, type[SQLModel]] = {
+    "cycle": CycleData,
     "walk": WalkData,
     "visit": VisitData,
     "rating": RatingData,
@@ -139,6 +174,7 @@ class PushRequest(BaseModel):
     cells: list[tuple[str, list[PushCell]]] = PField(default_factory=list,
                                                      description="[visit_id, [cell, ...]] per visit")
     notes: list[Snapshot] = PField(default_factory=list)
+    cycles: list[Snapshot] = PField(default_factory=list, description="Cycles (CycleData), applied before walks")
 
 
 EntryStatus = Literal["applied", "duplicate", "rejected", "out_of_order"]
@@ -159,7 +195,7 @@ class PushResponse(BaseModel):
 # ---- pull -------------------------------------------------------------------------------------------
 # A visit's change carries its rating cells changed since the cursor (PULL_CELL_FIELDS) under "cells".
 
-ChangeKind = Literal["walk", "visit", "note", "school", "rubric", "settings"]
+ChangeKind = Literal["cycle", "walk", "visit", "note", "school", "rubric", "settings"]
 
 
 class Change(BaseModel):

@@ -23,7 +23,7 @@ from typing import Any
 
 from rubrics import Rubric
 from sync.errors import LearnwalkError
-from sync.protocol import CLASS_TYPES, GRADES, PHASES, SUBJECTS, VisitData, WalkData, times
+from sync.protocol import CLASS_TYPES, GRADES, PHASES, SUBJECTS, CycleData, VisitData, WalkData, times
 
 FOCUS_MIN, FOCUS_MAX = 1, 3  # a walk's focus look-fors: its instructional priorities
 STUDENTS_MAX = 200
@@ -39,6 +39,7 @@ NOTE_MAX = 4000  # characters of an evidence note or a visit's note: a page of t
 # free text with a limit: (record kind, field) -> characters; the record shapes define some (the server reads a
 # record with its shape first), the rule book the notes
 TEXT_LIMITS = {("walk", "cycle_label"): _max_length(WalkData, "cycle_label"),
+               ("cycle", "name"): _max_length(CycleData, "name"),
                ("visit", "calibration_code"): _max_length(VisitData, "calibration_code"),
                ("visit", "note"): NOTE_MAX,
                ("note", "text"): NOTE_MAX}
@@ -65,6 +66,15 @@ REASONS = {
     "note_text": "an evidence note needs some text",
     "nul": "the {field} holds a NUL character (\\x00), which no database can store; remove it",
     "time": "{why}",
+    "cycle_name": "a cycle needs a name",
+    "priority_count": "a cycle has {min} to {max} priorities, not {count}",
+    "priority_form": "priority {n} must name its look-fors as a list of look-for ids and its target as a whole "
+                     "percent or null",
+    "priority_lookfors": "priority {n} names {count} look-fors; the cycle's priorities name {min} to {max} "
+                         "look-fors in all, each once, since every walk of the cycle takes them as its focus",
+    "priority_target": "the target of priority {n} is {value}; a target is a whole percent from 1 to 100",
+    "cycle_rubric": "walk names cycle {cycle}, whose walks use rubric {rubric}; a walk of a cycle uses its rubric",
+    "cycle_school": "walk names cycle {cycle} of another school; a walk of a cycle is at its school",
 }
 
 
@@ -98,6 +108,41 @@ def check_walk(rubric: "RubricRules", *, phase: Any, focus: Any, cycle_label: An
     if len(set(focus)) != len(focus):
         raise RuleBroken("focus_twice", lookfor=next(f for f in focus if focus.count(f) > 1))
     _check_text("walk", "cycle_label", cycle_label)
+
+
+PRIORITIES_MIN, PRIORITIES_MAX = 1, 3  # the screen asks for 2-3; a cycle migrated from a label may have one
+TARGET_MIN, TARGET_MAX = 1, 100
+
+
+def check_cycle(rubric: "RubricRules", *, name: Any, priorities: Any) -> None:
+    """A name; 1-3 priorities, each naming look-fors of the cycle's rubric and a target (a whole percent, or None);
+    the look-fors of all priorities together 1 to FOCUS_MAX, each once: every walk of the cycle takes them as its
+    focus."""
+    _check_text("cycle", "name", name)
+    if not name.strip():
+        raise RuleBroken("cycle_name")
+    if not isinstance(priorities, list) or not PRIORITIES_MIN <= len(priorities) <= PRIORITIES_MAX:
+        raise RuleBroken("priority_count", min=PRIORITIES_MIN, max=PRIORITIES_MAX,
+                         count=len(priorities) if isinstance(priorities, list) else "a list")
+    seen: list[str] = []
+    for n, p in enumerate(priorities, 1):
+        lookfors, target = (p.get("lookfors"), p.get("target")) if isinstance(p, dict) else (None, None)
+        if not isinstance(p, dict) or set(p) - {"lookfors", "target"} or not isinstance(lookfors, list) \
+                or not lookfors or not all(type(f) is str for f in lookfors):
+            raise RuleBroken("priority_form", n=n)
+        if target is not None and (type(target) is not int or not TARGET_MIN <= target <= TARGET_MAX):
+            raise RuleBroken("priority_target", n=n, value=_shown(target))
+        for f in lookfors:
+            if f not in rubric.lookfors:
+                raise RuleBroken("focus_unknown", lookfor=f, rubric=rubric.key)
+        seen += lookfors
+    if len(set(seen)) != len(seen) or not FOCUS_MIN <= len(seen) <= FOCUS_MAX:
+        raise RuleBroken("priority_lookfors", n=len(priorities), count=len(seen), min=FOCUS_MIN, max=FOCUS_MAX)
+
+
+def cycle_focus(priorities: list[dict]) -> list[str]:
+    """The focus look-fors a walk of the cycle takes: its priorities' look-fors, in order."""
+    return [f for p in priorities for f in p["lookfors"]]
 
 
 _VOCABULARY = {"grade": frozenset(GRADES), "subject": frozenset(SUBJECTS), "class_type": frozenset(CLASS_TYPES)}

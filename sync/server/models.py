@@ -12,7 +12,7 @@ from sqlalchemy import JSON, Index, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
-from sync.protocol import NoteData, VisitData, WalkData, utcnow
+from sync.protocol import CycleData, NoteData, VisitData, WalkData, utcnow
 
 
 class ServerTable(SQLModel, registry=registry()):
@@ -28,6 +28,11 @@ class _Synced(ServerTable):
     change_seq: int = 0
     server_updated_at: datetime = Field(default_factory=utcnow)
     device_id: str = Field(default="", max_length=36)  # the device that wrote the current version
+
+
+class Cycle(CycleData, _Synced, table=True):
+    """A school's cycle and its priorities: every user of the district sees them (sync.server.scope)."""
+    __tablename__ = "cycle"
 
 
 class Walk(WalkData, _Synced, table=True):
@@ -162,6 +167,7 @@ class EnrollAttempt(ServerTable, table=True):
 
 
 Index("ix_walk_district_seq", Walk.district_id, Walk.change_seq)
+Index("ix_cycle_district_seq", Cycle.district_id, Cycle.change_seq)
 Index("ix_visit_district_seq", Visit.district_id, Visit.change_seq)
 Index("ix_note_district_seq", EvidenceNote.district_id, EvidenceNote.change_seq)
 Index("ix_school_district_seq", School.district_id, School.change_seq)

@@ -38,6 +38,7 @@ from sync.server.directory import audit
 from sync.server.ingest.cells import decode, devices_text
 from sync.server.models import (AuditLog, DistrictSettings, EvidenceNote, RubricVersion, School, Visit, VisitCells,
                                 Walk)
+from sync.server.models import Cycle
 from sync.server.scope import Scope
 
 _SETTINGS_FIELDS = ("small_cell_threshold", "record_class_type", "allow_identifying_fields")
@@ -323,6 +324,7 @@ def changes_since(s: Session, caller: Caller, since: int, limit: int) -> PullRes
         return PullResponse(changes=[], cursor=hi, more=False)
     w = _Window(s, caller, since, hi, limit)
     own = caller.device_id
+    w.plain("cycle", Cycle, _record("cycle"), Cycle.device_id != own)
     w.plain("walk", Walk, _record("walk"), Walk.device_id != own)
     w.visits()
     w.plain("note", EvidenceNote, _record("note"), EvidenceNote.device_id != own)

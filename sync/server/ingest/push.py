@@ -26,6 +26,7 @@ from sync.server.directory import audit
 from sync.server.ingest.cells import CellRow, devices_text, merge, new_visit, rows as cell_rows
 from sync.server.models import (Device, EvidenceNote, OpResult, School, User, Visit, VisitCells, Walk,
                                 WalkMember)
+from sync.server.models import Cycle
 from sync.server.ingest.rules import CellRules, Refused, Rules
 from sync.server.rubrics.registry import KnownRubrics
 
@@ -50,6 +51,7 @@ class Batch(NamedTuple):
     cells: list   # [visit_id, [push cell, ...]] (sync.protocol.cells)
     notes: list
     items: int
+    cycles: list = []  # [op_seq, snapshot dict], applied before walks
 
 
 def answers_json(results: list[Answer], applied: int, last_op_seq: int) -> bytes:
@@ -59,7 +61,7 @@ def answers_json(results: list[Answer], applied: int, last_op_seq: int) -> bytes
     return f'{{"last_op_seq":{last_op_seq},"applied":{applied},"results":[{",".join(parts)}]}}'.encode()
 
 
-TABLES = {"walk": Walk, "visit": Visit, "note": EvidenceNote}
+TABLES = {"cycle": Cycle, "walk": Walk, "visit": Visit, "note": EvidenceNote}
 
 
 def _answered(s: Session, device_id: str, lo: int, hi: int) -> dict[int, Answer]:
@@ -76,10 +78,12 @@ def _key(value) -> bool:
 
 def _load_state(s: Session, b: Batch, last: int) -> tuple[dict[str, dict], dict[str, tuple[str, str]]]:
     ids: dict[str, set[str]] = {k: set() for k in TABLES}
-    for kind, records in (("walk", b.walks), ("visit", b.visits), ("note", b.notes)):
+    for kind, records in (("cycle", b.cycles), ("walk", b.walks), ("visit", b.visits), ("note", b.notes)):
         for q, data in records:
             if q > last and _key(data.get("id")):
                 ids[kind].add(data["id"])
+                if kind == "walk" and _key(data.get("cycle_id")):
+                    ids["cycle"].add(data["cycle_id"])
                 if kind == "visit" and _key(data.get("walk_id")):
                     ids["walk"].add(data["walk_id"])
                 elif kind == "note" and _key(data.get("visit_id")):
@@ -89,6 +93,7 @@ def _load_state(s: Session, b: Batch, last: int) -> tuple[dict[str, dict], dict[
     ids["walk"].update(v["walk_id"] for v in state["visit"].values())
     state["walk"] = load_by(s, Walk, Walk.id, ids["walk"])
     state["note"] = load_by(s, EvidenceNote, EvidenceNote.id, ids["note"]) if ids["note"] else {}
+    state["cycle"] = load_by(s, Cycle, Cycle.id, ids["cycle"]) if ids["cycle"] else {}
     # cells already on the server: only visits the server had before this push can have any
     had = [vid for vid, _ in b.cells if vid in state["visit"]]
     cells: dict[str, tuple[str, str]] = {}
@@ -113,6 +118,7 @@ def ingest(s: Session, caller: Caller, b: Batch) -> tuple[list[Answer], int, int
         state, cells = _load_state(s, b, last)
         schools = set(s.exec(select(School.id).where(School.district_id == caller.district_id)).scalars())
         work.rules = Rules(caller, KnownRubrics(s, caller.district_id), schools, state)
+        work.records("cycle", b.cycles)
         work.records("walk", b.walks)
         work.records("visit", b.visits)
         work.cells(b.cells, cells)
@@ -159,7 +165,7 @@ class _Work:
         self.stored.append({"device_id": self.caller.device_id, "op_seq": q, "status": status, "reason": reason})
 
     def replay(self, b: Batch) -> None:
-        for records in (b.walks, b.visits, b.notes):
+        for records in (b.cycles, b.walks, b.visits, b.notes):
             for q, _ in records:
                 self._old(q)
         for _, cells in b.cells:
@@ -250,7 +256,7 @@ class _Work:
             n = seq.reserve(s, caller.district_id, count)
             now = utcnow()
             numbers: dict[str, int] = {}
-            for kind in ("walk", "visit", "note"):
+            for kind in ("cycle", "walk", "visit", "note"):
                 rows = list(dirty[kind].values())
                 for row in rows:
                     row["change_seq"], row["server_updated_at"], row["device_id"] = n, now, caller.device_id

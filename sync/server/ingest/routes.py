@@ -108,11 +108,12 @@ def _batch(raw: bytes) -> Batch | None:
     lo, hi = body.get("from_seq"), body.get("to_seq")
     if not (type(lo) is int and type(hi) is int and 1 <= lo <= hi <= MAX_OP_SEQ):
         return None
-    walks, visits, notes = (_records(body.get(k, []), lo, hi) for k in ("walks", "visits", "notes"))
+    walks, visits, notes, cycles = (_records(body.get(k, []), lo, hi) for k in ("walks", "visits", "notes", "cycles"))
     cells = _cells(body.get("cells", []), lo, hi)
-    if walks is None or visits is None or notes is None or cells is None:
+    if walks is None or visits is None or notes is None or cycles is None or cells is None:
         return None
-    return Batch(lo, hi, walks, visits, cells[0], notes, len(walks) + len(visits) + len(notes) + cells[1])
+    return Batch(lo, hi, walks, visits, cells[0], notes, len(walks) + len(visits) + len(notes) + len(cycles) + cells[1],
+                 cycles)
 
 
 def _from_model(req: PushRequest) -> Batch:
@@ -120,9 +121,10 @@ def _from_model(req: PushRequest) -> Batch:
     if dump["to_seq"] < dump["from_seq"]:
         raise ApiError(422, "The push covers from_seq to to_seq, so to_seq cannot be below from_seq; "
                             "send the entries as the outbox holds them.")
-    items = len(dump["walks"]) + len(dump["visits"]) + len(dump["notes"]) + sum(len(c) for _, c in dump["cells"])
+    items = len(dump["walks"]) + len(dump["visits"]) + len(dump["notes"]) + len(dump["cycles"]) \
+        + sum(len(c) for _, c in dump["cells"])
     return Batch(dump["from_seq"], dump["to_seq"], dump["walks"], dump["visits"], dump["cells"], dump["notes"],
-                 items)
+                 items, dump["cycles"])
 
 
 # a visit has at most one cell per look-for of its rubric, and a rubric at most MAX_LOOKFORS look-fors
@@ -157,7 +159,8 @@ def _parse_push(raw: bytes, settings) -> Batch:
         raise ApiError(413, f"This push has {batch.items} records and cells; the limit is "
                             f"{settings.max_push_entries}. Send the entries in smaller batches.")
     _check_cells_per_visit(batch.cells)
-    seqs = [q for q, _ in batch.walks] + [q for q, _ in batch.visits] + [q for q, _ in batch.notes]
+    seqs = [q for q, _ in batch.walks] + [q for q, _ in batch.visits] + [q for q, _ in batch.notes] \
+        + [q for q, _ in batch.cycles]
     seqs.extend(op_seqs(chain.from_iterable(cells for _, cells in batch.cells)))
     if seqs and (len(set(seqs)) != len(seqs) or min(seqs) < batch.from_seq or max(seqs) > batch.to_seq):
         raise ApiError(422, "Each op_seq of a push must be unique and within from_seq..to_seq (one answer per "

@@ -16,8 +16,8 @@ from pydantic import ValidationError
 from sync.errors import LearnwalkError
 from sync.protocol import RECORD_SHAPES, times
 from sync.protocol.cells import op_seqs
-from sync.protocol.rules import (NOTE_MAX, RubricRules, RuleBroken, Triple, check_note_text, check_storable,
-                                 check_time, check_visit, check_walk, rubric_rules)
+from sync.protocol.rules import (NOTE_MAX, RubricRules, RuleBroken, Triple, check_cycle, check_note_text,
+                                 check_storable, check_time, check_visit, check_walk, rubric_rules)
 from sync.server.deps import Caller
 from sync.server.rubrics.registry import KnownRubrics
 
@@ -68,8 +68,9 @@ def _generic(kind: str, data: dict) -> dict:
     for key in _TIME_FIELDS:
         if key in row:
             row[key] = check_time(row[key], key, data.get(key))
-    if isinstance(row.get("walk_date"), date):
-        check_time(row["walk_date"], "walk_date")
+    for key in ("walk_date", "start_date"):
+        if isinstance(row.get(key), date):
+            check_time(row[key], key)
     return row
 
 
@@ -172,7 +173,7 @@ class Rules:
         self._compiled: dict[tuple[str, int], RubricRules] = {}
         self._changed_at: dict[str, int] = {}  # visit id -> op_seq of its snapshot taken in this push
         self._visits_ok: dict[str, tuple[dict, dict]] = {}  # visit id -> (its row, its walk) once checked
-        self._by_kind = {"walk": self._walk, "visit": self._visit, "note": self._note}
+        self._by_kind = {"cycle": self._cycle, "walk": self._walk, "visit": self._visit, "note": self._note}
         self._stored: dict[tuple[str, str], dict | None] = {}  # (kind, id) -> the row stored before this push
 
     def apply(self, kind: str, data: dict, op_seq: int = 0) -> tuple[str, dict | None]:
@@ -186,6 +187,10 @@ class Rules:
         current = self.state[kind].get(record_id)
         if current is not None and current["district_id"] != self.caller.district_id:
             raise Refused(f"{kind} {record_id} cannot be changed from this district")
+        if kind == "cycle" and current is not None and row["migrated"] is True:
+            # a copy a device's migration made of an old label the server holds already (whoever sends it): the
+            # server's version stands
+            return "duplicate", None
         try:
             self._by_kind[kind](row, current)
         except RuleBroken as broken:
@@ -221,7 +226,42 @@ class Rules:
 
     # ---- per kind: complete `row` with server-owned fields, or refuse --------------------------------
 
+    def _cycle(self, row: dict, current: dict | None) -> None:
+        """Leads and admins create and change cycles; observers read them. A cycle migrated from an old label
+        (no targets: it says only what the walks' labels said) may be sent by anyone of the district."""
+        role = self.caller.role
+        as_label = current is None and row["migrated"] and all(
+            isinstance(p, dict) and p.get("target") is None for p in row["priorities"] or [])
+        if role not in ("lead", "admin") and not as_label:
+            raise Refused(f"cycle {row['id']} can be created or changed only by a lead or an admin; observers "
+                          "pick a cycle for their walks")
+        row["created_by"] = current["created_by"] if current is not None else self.caller.user_id
+        if current is not None and (row["rubric_id"], row["rubric_version"], row["school_id"]) != (
+                current["rubric_id"], current["rubric_version"], current["school_id"]):
+            raise Refused(f"the rubric and school of cycle {row['id']} cannot change; start a new cycle instead")
+        known_range = 1 <= row["rubric_version"] <= 2**31 - 1
+        rubric = self.rubrics.get(row["rubric_id"], row["rubric_version"]) if known_range else None
+        if rubric is None:
+            raise Refused(f"rubric {row['rubric_id']}@{row['rubric_version']} is not known to this district; "
+                          "ask an admin to publish it, then sync again")
+        if row["school_id"] not in self.schools:
+            raise Refused(f"school {row['school_id']} is not a school of this district; "
+                          "pick a school received from the server")
+        check_cycle(self.rubric_rules(row), name=row["name"], priorities=row["priorities"])
+
+    def _walk_cycle(self, row: dict) -> None:
+        """A walk names a cycle of its school and rubric. A cycle the server does not hold yet is accepted (it may
+        arrive in a later push; until then the walk is read by its label)."""
+        cycle = self.state.get("cycle", {}).get(row["cycle_id"]) if row.get("cycle_id") else None
+        if cycle is None or cycle["district_id"] != self.caller.district_id:
+            return
+        if cycle["school_id"] != row["school_id"]:
+            raise RuleBroken("cycle_school", cycle=cycle["name"])
+        if cycle["rubric_id"] != row["rubric_id"]:
+            raise RuleBroken("cycle_rubric", cycle=cycle["name"], rubric=cycle["rubric_id"])
+
     def _walk(self, row: dict, current: dict | None) -> None:
+        self._walk_cycle(row)
         me = self.caller.user_id
         if current is None:
             row["created_by"] = me
