@@ -11,7 +11,7 @@ from sync.protocol import PROTOCOL_VERSION
 from sync.server import cors, errors
 from sync.server.config import Settings, parse_origins
 from sync.server.db import make_engine
-from sync.server.deps import storable_params
+from sync.server.deps import state_storable_params, storable_params
 from sync.server.directory import routes as routes_admin
 from sync.server.export import routes as routes_export
 from sync.server.ingest import routes as routes_sync
@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.engine = engine or make_engine(settings.db_url, settings.pool())
     app.state.synced = {}  # device id -> when this process last recorded its sync (sync.server.ingest.routes)
     errors.install(app)
+    state_storable_params(app)
     app.add_middleware(BodyLimit, settings=settings)  # every body bounded before a route reads it
     app.add_middleware(SendDeadline, settings=settings)  # answers written in parts; a stalled reader dropped
     for router in ROUTERS:
