@@ -32,9 +32,10 @@ def _storable(value: str) -> str:
     return value
 
 
-# the same rule as a JSON Schema pattern (ECMA and Python regex alike), for the OpenAPI document; the server checks
-# with unstorable(), whose message says what to fix
-STORABLE_CHAR = "[^\\u0000\\ud800-\\udfff]"
+# the rule as a JSON Schema pattern, for the OpenAPI document: no NUL (a JSON Schema string is characters, which a
+# lone surrogate is not; generators also drop a pattern that names surrogates); the server checks with
+# unstorable(), whose message says what to fix
+STORABLE_CHAR = "[^\\u0000]"
 STORABLE_PATTERN = f"^{STORABLE_CHAR}*$"
 
 StoredText = Annotated[str, AfterValidator(_storable), Field(json_schema_extra={"pattern": STORABLE_PATTERN})]

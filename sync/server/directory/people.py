@@ -24,7 +24,7 @@ from sync.server.security import digest, new_code, new_token, normalize_code
 
 # an email as stored (trimmed, lower case): name@domain.tld, no spaces; the API states the form it takes before
 # trimming (EMAIL_PATTERN, spaces around allowed)
-_EMAIL_PART = "[^@\\s\\u0000\\ud800-\\udfff]+"
+_EMAIL_PART = "[^@\\s\\u0000]+"
 _EMAIL_FORM = f"{_EMAIL_PART}@{_EMAIL_PART}\\.{_EMAIL_PART}"
 _EMAIL = re.compile(f"^{_EMAIL_FORM}$")
 EMAIL_PATTERN = f"^\\s*{_EMAIL_FORM}\\s*$"

@@ -44,7 +44,7 @@ def _run(fn, *args):
 RUBRIC_FILENAME = f"^{STORABLE_CHAR}*\\.([yY][aA]?[mM][lL]|[cC][sS][vV])$"
 _RUBRIC_FILENAME = re.compile(RUBRIC_FILENAME)
 # text that is not only spaces once trimmed (the server trims names)
-NOT_BLANK = f"^{STORABLE_CHAR}*[^\\s\\u0000\\ud800-\\udfff]{STORABLE_CHAR}*$"
+NOT_BLANK = f"^{STORABLE_CHAR}*[^\\s\\u0000]{STORABLE_CHAR}*$"
 
 
 class RubricUpload(BaseModel):

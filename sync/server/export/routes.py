@@ -27,7 +27,7 @@ router = APIRouter(prefix="/api/v1/export", tags=["export"])
 # the forms the filters take, stated in the schema and checked here (the dates strictly: YYYY-MM-DD)
 DATE = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _DATE = re.compile(DATE)
-RUBRIC = f"^\\s*[^@\\u0000\\ud800-\\udfff]*(@[0-9]{{1,9}})?\\s*$"
+RUBRIC = f"^\\s*[^@\\u0000]*(@[0-9]{{1,9}})?\\s*$"
 _DATE_PARAM = {"format": "date", "pattern": DATE}
 
 
