@@ -37,5 +37,8 @@ def _storable(value: str) -> str:
 # unstorable(), whose message says what to fix
 STORABLE_CHAR = "[^\\u0000]"
 STORABLE_PATTERN = f"^{STORABLE_CHAR}*$"
+# the characters str.strip() takes away (str.isspace), spelt out: generators read \s more narrowly than Python does
+SPACES = ("\\t\\n\\u000b\\u000c\\r\\u001c-\\u001f \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f"
+          "\\u205f\\u3000")
 
 StoredText = Annotated[str, AfterValidator(_storable), Field(json_schema_extra={"pattern": STORABLE_PATTERN})]

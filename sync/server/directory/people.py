@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from sync.errors import LearnwalkError
 from sync.protocol import new_id, utcnow
+from sync.protocol.text import SPACES
 from sync.server import seq
 from sync.server.deps import ROLES
 from sync.server.directory import attempts, audit
@@ -24,10 +25,10 @@ from sync.server.security import digest, new_code, new_token, normalize_code
 
 # an email as stored (trimmed, lower case): name@domain.tld, no spaces; the API states the form it takes before
 # trimming (EMAIL_PATTERN, spaces around allowed)
-_EMAIL_PART = "[^@\\s\\u0000]+"
+_EMAIL_PART = f"[^@\\u0000{SPACES}]+"
 _EMAIL_FORM = f"{_EMAIL_PART}@{_EMAIL_PART}\\.{_EMAIL_PART}"
 _EMAIL = re.compile(f"^{_EMAIL_FORM}$")
-EMAIL_PATTERN = f"^\\s*{_EMAIL_FORM}\\s*$"
+EMAIL_PATTERN = f"^[{SPACES}]*{_EMAIL_FORM}[{SPACES}]*$"
 
 
 CONSOLE = "cli"  # the actor of a `learnwalk` command run on the server's database

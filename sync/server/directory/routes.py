@@ -19,7 +19,7 @@ from sqlmodel import Session
 import re
 
 from rubrics import RubricInvalid
-from sync.protocol.text import STORABLE_CHAR, StoredText
+from sync.protocol.text import SPACES, STORABLE_CHAR, StoredText
 from sync.server.db import writer
 from sync.server.deps import CallerDep, SessionDep, WriteSessionDep
 from sync.server.directory import admin as svc
@@ -44,7 +44,7 @@ def _run(fn, *args):
 RUBRIC_FILENAME = f"^{STORABLE_CHAR}*\\.([yY][aA]?[mM][lL]|[cC][sS][vV])$"
 _RUBRIC_FILENAME = re.compile(RUBRIC_FILENAME)
 # text that is not only spaces once trimmed (the server trims names)
-NOT_BLANK = f"^{STORABLE_CHAR}*[^\\s\\u0000]{STORABLE_CHAR}*$"
+NOT_BLANK = f"^{STORABLE_CHAR}*[^\\u0000{SPACES}]{STORABLE_CHAR}*$"
 
 
 class RubricUpload(BaseModel):

@@ -17,7 +17,7 @@ from sqlmodel import Session
 from sync.server.db import writer
 from sync.server.deps import CallerDep
 from sync.server.directory import admin as admin_service
-from sync.protocol.text import STORABLE_CHAR
+from sync.protocol.text import SPACES
 from sync.server.errors import DATE_RANGE, ApiError
 from sync.server.export import FORMATS, ExportError, ExportFilters, file_name, iter_export, media_type
 from sync.server.scope import Scope
@@ -27,7 +27,7 @@ router = APIRouter(prefix="/api/v1/export", tags=["export"])
 # the forms the filters take, stated in the schema and checked here (the dates strictly: YYYY-MM-DD)
 DATE = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _DATE = re.compile(DATE)
-RUBRIC = f"^\\s*[^@\\u0000]*(@[0-9]{{1,9}})?\\s*$"
+RUBRIC = f"^[^@\\u0000]*(@([0-9]{{1,9}})?[{SPACES}]*)?$"  # ID, or ID@ and a version of up to 9 digits
 _DATE_PARAM = {"format": "date", "pattern": DATE}
 
 
