@@ -7,8 +7,9 @@ machine's load.
     PYTHONPATH=. python bench/slow_readers.py [--db postgresql+psycopg://...] [--stalled 20] [--repeats 3]
         [--reading]   also a phase where the N readers read their pages (the cost of building them, no stall)
 
-Figures (docs/sync-protocol.md, "Pool and slow clients") vary with the load of the machine: compare the two
-phases of one run, never figures of different runs.
+Figures (docs/sync-protocol.md, "What a pull costs and what a slow reader holds") vary with the load of the
+machine: compare the two phases of one run, never figures of different runs. `--env LEARNWALK_PULL_BUILDERS=16
+--env LEARNWALK_PULL_QUICK_CHANGES=1000000000` turns the pull lane off, for the comparison.
 """
 from __future__ import annotations
 
