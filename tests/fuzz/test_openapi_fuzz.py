@@ -20,7 +20,7 @@ from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION
 from sync.server import errors
 from sync.server.app import create_app
 
-EXAMPLES = 100  # per operation and backend: well under a minute per backend on a loaded 2-core machine
+EXAMPLES = 100  # per operation and backend: 35-40 s of CPU per backend (about 3 minutes at a load of 25)
 
 # Refusals of schema-valid requests for what JSON Schema cannot state, each with its problem type
 # (sync.server.errors) and named in its operation's description in the schema: one field against another, a code
