@@ -166,15 +166,24 @@ MAX_OP_SEQ = 2**31 - 1  # the databases keep op_seq in a 32-bit INTEGER
 MAX_PUSH_ENTRIES = 20_000
 
 
+_PER_RECORD = ("[op_seq, {0} snapshot] per {0}; a snapshot the rule book refuses (its shape, ranges, rubric, owner) is "
+               "answered per record (\"rejected\" with its reason in results, in a 200), never by refusing the push")
+
+
 class PushRequest(BaseModel):
     from_seq: int = PField(ge=1, le=MAX_OP_SEQ, description="The first outbox entry this push covers")
     to_seq: int = PField(ge=1, le=MAX_OP_SEQ, description="The last outbox entry this push covers")
-    walks: list[Snapshot] = PField(default_factory=list)
-    visits: list[Snapshot] = PField(default_factory=list)
-    cells: list[tuple[str, list[PushCell]]] = PField(default_factory=list,
-                                                     description="[visit_id, [cell, ...]] per visit")
-    notes: list[Snapshot] = PField(default_factory=list)
-    cycles: list[Snapshot] = PField(default_factory=list, description="Cycles (CycleData), applied before walks")
+    # a record's content is checked per record: one the rule book refuses is answered "rejected" in the 200's
+    # results, the rest applied (docs/sync-protocol.md, Push)
+    walks: list[Snapshot] = PField(default_factory=list, description=_PER_RECORD.format("walk"))
+    visits: list[Snapshot] = PField(default_factory=list, description=_PER_RECORD.format("visit"))
+    cells: list[tuple[str, list[PushCell]]] = PField(
+        default_factory=list, description="[visit_id, [cell, ...]] per visit; a cell is [op_seq, lookfor_id, value, "
+        "not_observed, deleted, updated_at], and one whose content is refused is answered per cell (\"rejected\" in "
+        "results, in a 200)")
+    notes: list[Snapshot] = PField(default_factory=list, description=_PER_RECORD.format("note"))
+    cycles: list[Snapshot] = PField(default_factory=list,
+                                    description="Cycles (CycleData), applied before walks; " + _PER_RECORD.format("cycle"))
 
 
 EntryStatus = Literal["applied", "duplicate", "rejected", "out_of_order"]

@@ -37,9 +37,9 @@ class ExportFilters:
         if rubric:
             rubric_id, _, raw_version = rubric.strip().partition("@")
             if raw_version:
-                if not raw_version.isdigit():
-                    raise ExportError(f"Rubric '{rubric}' has a version that is not a number; write it as "
-                                      "ID or ID@VERSION, e.g. sample-district@1.")
+                if not (raw_version.isascii() and raw_version.isdigit() and len(raw_version) <= 9):
+                    raise ExportError(f"Rubric '{rubric}' has a version that is not a number (of at most 9 "
+                                      "digits); write it as ID or ID@VERSION, e.g. sample-district@1.")
                 version = int(raw_version)
         return cls(school_id=_text(school), date_from=start, date_to=end, walk_id=_text(walk),
                    rubric_id=_text(rubric_id), rubric_version=version)

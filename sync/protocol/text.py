@@ -1,13 +1,14 @@
 """Text a database can hold: no NUL character (PostgreSQL refuses the whole statement, SQLite's readers stop at it)
 and no lone surrogate (half of a UTF-16 pair, which no UTF-8 store can encode; stdlib JSON parsing lets one through
 from a `\\ud800` escape). `StoredText` is the pydantic type of every request text field the server may store or
-look up; `unstorable(text)` says why a text cannot be kept (None when it can)."""
+look up; `unstorable(text)` says why a text cannot be kept (None when it can); STORABLE_PATTERN is the rule as the
+OpenAPI document states it."""
 from __future__ import annotations
 
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -31,4 +32,13 @@ def _storable(value: str) -> str:
     return value
 
 
-StoredText = Annotated[str, AfterValidator(_storable)]
+# the rule as a JSON Schema pattern, for the OpenAPI document: no NUL (a JSON Schema string is characters, which a
+# lone surrogate is not; generators also drop a pattern that names surrogates); the server checks with
+# unstorable(), whose message says what to fix
+STORABLE_CHAR = "[^\\u0000]"
+STORABLE_PATTERN = f"^{STORABLE_CHAR}*$"
+# the characters str.strip() takes away (str.isspace), spelt out: generators read \s more narrowly than Python does
+SPACES = ("\\t\\n\\u000b\\u000c\\r\\u001c-\\u001f \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f"
+          "\\u205f\\u3000")
+
+StoredText = Annotated[str, AfterValidator(_storable), Field(json_schema_extra={"pattern": STORABLE_PATTERN})]

@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     # the pool is sized from the threads that serve requests: none waits for a connection another thread could
     # not give back
     workers: int = Field(16, ge=1, le=200, description="Requests served at once (threads); sizes the database pool")
+    pull_builders: int | None = Field(None, ge=1, le=200, description="Pull pages built at once (the others wait "
+                                      "without a thread, sync.server.lanes); default: an eighth of the workers")
+    pull_quick_changes: int = Field(500, ge=0, description="A pull whose window holds at most this many change "
+                                    "numbers is built at once; a larger one waits for one of pull_builders")
     db_pool_size: int | None = Field(None, ge=1, description="Pooled connections; default: workers")
     db_pool_timeout: float = Field(10.0, gt=0, description="Longest wait for a pooled connection (else the request "
                                                             "fails); default 10 s")
@@ -74,6 +78,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(2 * 1024 * 1024, ge=1024,
                                 description="Largest request body in bytes outside push, e.g. a rubric upload (else 413)")
     body_read_seconds: float = Field(60.0, gt=0, description="Longest wait for the next part of a request body (else 408)")
+    send_seconds: float = Field(60.0, gt=0, description="Longest wait for a client to take the next part of an "
+                                                         "answer (else its connection is dropped)")
     # failed enrollment attempts, counted in the database so every worker sees the same counts (else 429)
     enroll_window_seconds: int = Field(600, ge=1, description="Window over which failed enrollments are counted")
     enroll_failures_per_address: int = Field(
@@ -86,6 +92,11 @@ class Settings(BaseSettings):
     cors_origins: str = Field("", description="Comma-separated origins of the offline web app allowed to call "
                                               "this server from a browser, e.g. https://walks.district.org; "
                                               "empty (the default): none")
+
+    def builders(self) -> int:
+        """Pull pages built at once: pull_builders, or a quarter of the workers (at least one), never more than
+        the workers."""
+        return min(self.workers, self.pull_builders or max(1, self.workers // 8))
 
     def pool(self) -> "PoolSize":
         """The database pool for these settings: workers connections, as many again in overflow."""

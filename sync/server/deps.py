@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION
-from sync.protocol.text import unstorable
+from sync.protocol.text import STORABLE_PATTERN, unstorable
 from sync.server.db import writer
 from sync.server.errors import ApiError
 from sync.server.models import Device, User
@@ -62,6 +62,29 @@ def storable_params(request: Request) -> None:
             if why is not None:
                 shown = name if unstorable(name) is None else "a parameter name"
                 raise ApiError(422, f"The {where} parameter {shown} {why}.")
+
+
+def _storable_strings(schema: dict) -> None:
+    if schema.get("type") == "string" and "pattern" not in schema and "enum" not in schema:
+        schema["pattern"] = STORABLE_PATTERN
+    for alternative in schema.get("anyOf", ()):
+        _storable_strings(alternative)
+
+
+def state_storable_params(app) -> None:
+    """/openapi.json states storable_params' rule: every text path and query parameter without a pattern of its
+    own gets sync.protocol.text.STORABLE_PATTERN (no NUL, no lone surrogate)."""
+    build = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            for item in build().get("paths", {}).values():
+                for op in item.values():
+                    for param in op.get("parameters", ()):
+                        _storable_strings(param.get("schema", {}))
+        return app.openapi_schema
+
+    app.openapi = openapi
 
 
 def check_protocol(request: Request) -> int:

@@ -18,10 +18,20 @@ _TITLES = {400: "Bad request", 401: "Not signed in", 403: "Not allowed", 404: "N
            500: "Server error", 503: "Unavailable"}
 
 
+# Problem types (RFC 9457 `type`) of the refusals of requests the OpenAPI schema calls well formed: what they break
+# is something JSON Schema cannot say (one field against another, a code the server must look up, a rubric file's
+# content). Each operation's description in /openapi.json names the ones it may answer; every other refusal is
+# "about:blank" and means the request broke its schema.
+PUSH_ENVELOPE = "urn:learnwalk:problem:push-envelope"      # to_seq below from_seq; op_seqs out of range or twice
+ENROLLMENT_CODE = "urn:learnwalk:problem:enrollment-code"  # a code of the right form that is unknown, used or expired
+RUBRIC_CONTENT = "urn:learnwalk:problem:rubric-content"    # the file breaks the rubric format (problems: file:line)
+DATE_RANGE = "urn:learnwalk:problem:date-range"            # an export's from date after its to date
+
+
 class ApiError(LearnwalkError):
-    def __init__(self, status: int, detail: str, headers: dict[str, str] | None = None):
+    def __init__(self, status: int, detail: str, headers: dict[str, str] | None = None, type: str = "about:blank"):
         super().__init__(detail)
-        self.status, self.detail, self.headers = status, detail, headers
+        self.status, self.detail, self.headers, self.type = status, detail, headers, type
 
 
 def printable(detail: str) -> str:
@@ -29,9 +39,10 @@ def printable(detail: str) -> str:
     return detail.replace("\x00", "\\x00").encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def problem(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+def problem(status: int, detail: str, headers: dict[str, str] | None = None, type: str = "about:blank",
+            **more) -> JSONResponse:
     detail = printable(detail)
-    body = {"type": "about:blank", "title": _TITLES.get(status, "Error"), "status": status, "detail": detail}
+    body = {"type": type, "title": _TITLES.get(status, "Error"), "status": status, "detail": detail, **more}
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
@@ -94,7 +105,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def _api_error(_req: Request, exc: ApiError):
-        return problem(exc.status, exc.detail, exc.headers)
+        return problem(exc.status, exc.detail, exc.headers, exc.type)
 
     @app.exception_handler(LearnwalkError)
     async def _refusal(_req: Request, exc: LearnwalkError):

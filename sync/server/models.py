@@ -61,7 +61,7 @@ class EvidenceNote(NoteData, _Synced, table=True):
 
 
 class WalkMember(ServerTable, table=True):
-    """Who takes part in a walk (its creator, its team, anyone with a visit in it): a lead sees their visits."""
+    """Who takes part in a walk (its creator and its team: sync.server.membership): a lead sees their visits."""
     __tablename__ = "walk_member"
     walk_id: str = Field(primary_key=True, max_length=36)
     user_id: str = Field(primary_key=True, index=True, max_length=64)

@@ -26,6 +26,15 @@ class Worker:
     school_id: str
     seq: int = 0
     cursor: int = 0
+    answers: list[dict] = field(default_factory=list)  # each push's answer body, in order
+    visit_ids: list[str] = field(default_factory=list)  # every visit this device has put in a push body
+    pulled: list[tuple[str, str]] = field(default_factory=list)  # (kind, record id) of every change it received
+
+    def take(self, page: dict) -> bool:
+        """Apply a pull page as a device does (its changes noted, its cursor kept); whether there is more."""
+        self.pulled.extend((ch["kind"], ch["record_id"]) for ch in page["changes"])
+        self.cursor = page["cursor"]
+        return page["more"]
     walk_id: str = field(default_factory=lambda: str(uuid.uuid4()))
 
     def walk(self) -> dict:
@@ -41,6 +50,7 @@ class Worker:
             body["walks"].append([self.seq, self.walk()])
         for n in range(visits):
             vid = str(uuid.uuid4())
+            self.visit_ids.append(vid)
             self.seq += 1
             body["visits"].append([self.seq, {"id": vid, "walk_id": self.walk_id, "visit_no": self.seq,
                                               "observer_id": self.user_id, "grade": "3", "subject": "ELA",
@@ -61,7 +71,7 @@ class Worker:
 def district_with_a_large_page(url: str, server_db, workers: int, visits: int = 300, notes_per_visit: int = 4,
                                note_chars: int = 3_000):
     """A district whose admin's first pull page is several MB (notes of a few thousand characters), and `workers`
-    enrolled observer devices. Returns (the district, the admin's token, the workers)."""
+    enrolled observer devices that have pulled once. Returns (the district, the admin's token, the workers)."""
     d = server_db.district()
     admin = serverdata.enroll(url, d.code(d.user("admin")))["token"]
     made = []
@@ -73,6 +83,10 @@ def district_with_a_large_page(url: str, server_db, workers: int, visits: int = 
         for _ in range(visits // 100):
             r = c.post("/api/v1/push", json=writer.push_body(100, notes_per_visit, note_chars))
             assert r.status_code == 200 and r.json()["results"] == [], r.text[:500]
+    for w in made:  # devices in step with the server: each has pulled what it may see (the walks) before
+        with client(url, w.token) as c:
+            while w.take(c.get("/api/v1/changes", params={"since": w.cursor}).raise_for_status().json()):
+                pass
     return d, admin, made
 
 
@@ -94,7 +108,13 @@ def stall(url: str, token: str, n: int) -> list[socket.socket]:
 def traffic(url: str, workers: list[Worker], rounds: int) -> tuple[list[float], list[str]]:
     """Each worker, in its own thread, pushes a visit and pulls to the end, `rounds` times. Returns every
     request's seconds and every error (a status that is not 200, or an exception)."""
-    latencies: list[float] = []
+    timed, errors = traffic_by_kind(url, workers, rounds)
+    return timed["push"] + timed["pull"], errors
+
+
+def traffic_by_kind(url: str, workers: list[Worker], rounds: int) -> tuple[dict[str, list[float]], list[str]]:
+    """traffic(), with the seconds of pushes and of pulls apart: {"push": [...], "pull": [...]}."""
+    latencies: dict[str, list[float]] = {"push": [], "pull": []}
     errors: list[str] = []
     lock = threading.Lock()
 
@@ -107,23 +127,20 @@ def traffic(url: str, workers: list[Worker], rounds: int) -> tuple[list[float], 
                 errors.append(f"{method} {path}: {type(exc).__name__}")
             return None
         with lock:
-            latencies.append(time.perf_counter() - started)
+            latencies["push" if method == "POST" else "pull"].append(time.perf_counter() - started)
             if r.status_code != 200:
                 errors.append(f"{method} {path}: {r.status_code} {r.text[:200]}")
         return r if r.status_code == 200 else None
 
     def run(w: Worker) -> None:
-        with serverdata.client(url, w.token) as c:
-            c.timeout = 60
+        with client(url, w.token) as c:
             for _ in range(rounds):
-                timed(c, "POST", "/api/v1/push", json=w.push_body())
+                r = timed(c, "POST", "/api/v1/push", json=w.push_body())
+                if r is not None:
+                    w.answers.append(r.json())
                 while True:
                     r = timed(c, "GET", "/api/v1/changes", params={"since": w.cursor})
-                    if r is None:
-                        break
-                    page = r.json()
-                    w.cursor = page["cursor"]
-                    if not page["more"]:
+                    if r is None or not w.take(r.json()):
                         break
 
     threads = [threading.Thread(target=run, args=(w,)) for w in workers]
@@ -132,6 +149,13 @@ def traffic(url: str, workers: list[Worker], rounds: int) -> tuple[list[float], 
     for t in threads:
         t.join()
     return latencies, errors
+
+
+def client(url: str, token: str) -> httpx.Client:
+    """A device's client with a timeout long enough that only the server's own limits end a request."""
+    c = serverdata.client(url, token)
+    c.timeout = 60
+    return c
 
 
 def p95(values: list[float]) -> float:

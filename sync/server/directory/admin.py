@@ -114,7 +114,7 @@ def _wrap(fn, *args):
     try:
         return fn(*args)
     except directory.DirectoryError as exc:
-        raise AdminError(str(exc)) from None
+        raise AdminError(str(exc), exc.status) from None
 
 
 def list_schools(s: Session, caller: Caller) -> list[dict]:
@@ -191,10 +191,14 @@ def check_settings(changes: Any) -> dict:
     setting."""
     if not isinstance(changes, dict):
         raise AdminError("The settings change must be a JSON object such as {\"small_cell_threshold\": 5}.", 422)
-    changes = {name: value for name, value in changes.items() if value is not None}
-    unknown = sorted(set(changes) - set(SETTINGS_FIELDS))
+    unknown = sorted(set(changes) - set(SETTINGS_FIELDS))  # a misspelt name is refused, even with a null
     if unknown:
         raise AdminError(f"Unknown setting {', '.join(unknown)}; the settings are {', '.join(SETTINGS_FIELDS)}.")
+    changes = {name: value for name, value in changes.items() if value is not None}
+    # JSON has one kind of number: 5.0 is the whole number 5 (as JSON Schema's "integer" says); true is not
+    whole = changes.get("small_cell_threshold")
+    if type(whole) is float and whole.is_integer():
+        changes["small_cell_threshold"] = int(whole)
     for name, kind in SETTINGS_FIELDS.items():
         if name in changes and type(changes[name]) is not kind:
             shown = json.dumps(changes[name])[:40]

@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from sync.errors import LearnwalkError
 from sync.protocol import new_id, utcnow
+from sync.protocol.text import SPACES
 from sync.server import seq
 from sync.server.deps import ROLES
 from sync.server.directory import attempts, audit
@@ -22,14 +23,25 @@ from sync.server.models import District, DistrictSettings, Device, EnrollmentCod
 from sync.server.rubrics import registry as rubric_registry
 from sync.server.security import digest, new_code, new_token, normalize_code
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# an email as stored (trimmed, lower case): name@domain.tld, no spaces; the API states the form it takes before
+# trimming (EMAIL_PATTERN, spaces around allowed)
+_EMAIL_PART = f"[^@\\u0000{SPACES}]+"
+_EMAIL_FORM = f"{_EMAIL_PART}@{_EMAIL_PART}\\.{_EMAIL_PART}"
+_EMAIL = re.compile(f"^{_EMAIL_FORM}$")
+EMAIL_PATTERN = f"^[{SPACES}]*{_EMAIL_FORM}[{SPACES}]*$"
 
 
 CONSOLE = "cli"  # the actor of a `learnwalk` command run on the server's database
 
 
 class DirectoryError(LearnwalkError):
-    """Input that cannot be used; the message says what and how to fix it."""
+    """Input that cannot be used; the message says what and how to fix it. `status` is the HTTP status that fits:
+    400, or 409 when the district already has it."""
+    status = 400
+
+
+class Duplicate(DirectoryError):
+    status = 409
 
 
 def create_district(s: Session, name: str, actor: str = CONSOLE) -> District:
@@ -71,7 +83,7 @@ def create_user(s: Session, district_id: str, role: str, email: str, actor: str 
     if not _EMAIL.match(email):
         raise DirectoryError("The email address is not valid; write it as name@school.org.")
     if s.exec(select(User).where(User.district_id == district_id, User.email == email)).first():
-        raise DirectoryError("A user with that email already exists in this district.")
+        raise Duplicate("A user with that email already exists in this district.")
     user = User(id=new_id(), district_id=district_id, email=email, role=role)
     s.add(user)
     audit.record(s, district_id, actor, "user.create", "user", user.id, after={"role": user.role})

@@ -12,16 +12,19 @@ import json
 from typing import Annotated, Any, Iterator, Literal
 
 from fastapi import APIRouter, Body, Path, Query, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
+import re
+
 from rubrics import RubricInvalid
-from sync.protocol.text import StoredText
+from sync.protocol.text import SPACES, STORABLE_CHAR, StoredText
 from sync.server.db import writer
 from sync.server.deps import CallerDep, SessionDep, WriteSessionDep
 from sync.server.directory import admin as svc
-from sync.server.errors import PROBLEM, ApiError, printable
+from sync.server.directory.people import EMAIL_PATTERN
+from sync.server.errors import RUBRIC_CONTENT, ApiError, printable, problem
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 
@@ -37,17 +40,28 @@ def _run(fn, *args):
         raise ApiError(exc.status, str(exc)) from None
 
 
+# a rubric file's name ends in .yaml, .yml or .csv, in any case (the same pattern in the schema and here)
+RUBRIC_FILENAME = f"^{STORABLE_CHAR}*\\.([yY][aA]?[mM][lL]|[cC][sS][vV])$"
+_RUBRIC_FILENAME = re.compile(RUBRIC_FILENAME)
+# text that is not only spaces once trimmed (the server trims names)
+NOT_BLANK = f"^{STORABLE_CHAR}*[^\\u0000{SPACES}]{STORABLE_CHAR}*$"
+
+
 class RubricUpload(BaseModel):
-    filename: StoredText = Field(min_length=1, max_length=200, description="Ends in .yaml, .yml or .csv")
-    text: str = Field(max_length=2_000_000, description="The file's text (UTF-8)")
+    filename: StoredText = Field(min_length=1, max_length=200, description="Ends in .yaml, .yml or .csv",
+                                 json_schema_extra={"pattern": RUBRIC_FILENAME})
+    text: str = Field(max_length=2_000_000, description="The file's text (UTF-8); its content is checked by the "
+                                                        "rubric format (docs/rubric-format.md), which this schema "
+                                                        "does not state: see the 422 of type " + RUBRIC_CONTENT)
 
 
 class NewSchool(BaseModel):
-    name: StoredText = Field(min_length=1, max_length=200)
+    name: StoredText = Field(min_length=1, max_length=200, json_schema_extra={"pattern": NOT_BLANK})
 
 
 class NewUser(BaseModel):
-    email: StoredText = Field(min_length=3, max_length=254)
+    email: StoredText = Field(min_length=3, max_length=254, json_schema_extra={"pattern": EMAIL_PATTERN},
+                              description="name@domain.tld (trimmed and stored in lower case)")
     role: Literal["observer", "lead", "admin"]
 
 
@@ -82,9 +96,11 @@ def rubric_text(rubric_id: str, version: Annotated[int, Path(ge=1, le=2**31 - 1)
 
 @router.post("/rubrics", status_code=201)
 def publish_rubric(body: RubricUpload, caller: CallerDep, s: WriteSessionDep):
-    """Validate an uploaded YAML or CSV rubric and publish it as a new version; devices get it on their next pull."""
+    """Validate an uploaded YAML or CSV rubric and publish it as a new version; devices get it on their next pull.
+    A file whose content breaks the rubric format (which this schema does not state) is answered 422 of type
+    urn:learnwalk:problem:rubric-content, with `problems` (file:line: what; how to fix); nothing is published."""
     _admin(caller)
-    if not body.filename.lower().endswith((".yaml", ".yml", ".csv")):
+    if not _RUBRIC_FILENAME.match(body.filename):
         raise ApiError(422, f"{body.filename} is not a rubric file; upload a .yaml, .yml or .csv file.")
     try:
         row = svc.publish_rubric(s, caller, body.text, body.filename)
@@ -92,8 +108,7 @@ def publish_rubric(body: RubricUpload, caller: CallerDep, s: WriteSessionDep):
         problems = [printable(str(p)) for p in exc.problems]
         detail = (f"The rubric was not published: {len(problems)} problem{'s' if len(problems) != 1 else ''} "
                   f"to fix. {problems[0]}")
-        return JSONResponse({"type": "about:blank", "title": "Invalid input", "status": 422, "detail": detail,
-                             "problems": problems}, status_code=422, media_type=PROBLEM)
+        return problem(422, detail, type=RUBRIC_CONTENT, problems=problems)
     s.commit()
     return {"rubric_id": row.rubric_id, "version": row.version, "content_hash": row.content_hash}
 

@@ -19,7 +19,7 @@ from sqlmodel import Session
 from sync.protocol import rating_id, utcnow
 from sync.protocol.cells import (LOOKFOR, all_good, canonical_cell, cell_problem, lookfor_of, op_seq_of, op_seqs,
                                  rating_fields, same_rating)
-from sync.server import seq
+from sync.server import membership, seq
 from sync.server.bulk import load_by, upsert
 from sync.server.deps import Caller
 from sync.server.directory import audit
@@ -342,7 +342,7 @@ def _membership(s: Session, dirty: dict[str, dict[str, dict]]):
     of each walk whose members changed, for the audit log. Visits never add members."""
     wanted: dict[str, set[str]] = {}
     for w in dirty["walk"].values():
-        wanted[w["id"]] = {w["created_by"]} | {u for u in w["team"] or [] if isinstance(u, str) and u}
+        wanted[w["id"]] = membership.members(w["created_by"], w["team"])
     if not wanted:
         return [], [], []
     have: dict[str, set[str]] = {w: set() for w in wanted}

@@ -18,7 +18,7 @@ from rubrics.limits import MAX_LOOKFORS
 from sync.protocol import (MAX_OP_SEQ, PROTOCOL_VERSION, EnrollRequest, EnrollResponse, PullResponse, PushRequest,
                            PushResponse)
 from sync.protocol.cells import envelope_ok, op_seqs
-from sync.server import errors
+from sync.server import errors, seq
 from sync.server.db import writer
 from sync.server.deps import CallerDep, ProtocolDep, WriteSessionDep
 from sync.server.directory.attempts import EnrollLimited, Limits
@@ -26,6 +26,7 @@ from sync.server.directory.people import DirectoryError, enroll_limited, mark_sy
 from sync.server.errors import ApiError
 from sync.server.ingest.pull import changes_since
 from sync.server.ingest.push import Batch, answers_json, ingest
+from sync.server.lanes import build_pull
 
 router = APIRouter(prefix="/api/v1", tags=["sync"])
 
@@ -52,8 +53,10 @@ async def health(request: Request) -> dict:
 
 @router.post("/enroll", response_model=EnrollResponse, responses={429: errors.documented(429, retry_after=True)})
 def enroll_device(body: EnrollRequest, s: WriteSessionDep, _p: ProtocolDep, request: Request) -> EnrollResponse:
-    """Exchange a one-time enrollment code for a device token (shown once); after too many failed attempts from
-    an address or for a district, 429 with Retry-After until the window ends."""
+    """Exchange a one-time enrollment code for a device token (shown once). A code that is unknown, already used or
+    expired is answered 400 of type urn:learnwalk:problem:enrollment-code (the schema states a code's form, not
+    which codes exist); after too many failed attempts from an address or for a district, 429 with Retry-After
+    until the window ends."""
     address = request.client.host if request.client else ""
     try:
         device, user, district, token = enroll_limited(s, body.code, body.device_name, address,
@@ -61,7 +64,7 @@ def enroll_device(body: EnrollRequest, s: WriteSessionDep, _p: ProtocolDep, requ
     except EnrollLimited as exc:
         raise errors.too_many(str(exc), exc.retry_after) from None
     except DirectoryError as exc:
-        raise ApiError(400, str(exc)) from None
+        raise ApiError(400, str(exc), type=errors.ENROLLMENT_CODE) from None
     s.commit()
     return EnrollResponse(device_id=device.id, token=token, user_id=user.id, role=user.role,
                           district_id=district.id, district_name=district.name)
@@ -120,7 +123,7 @@ def _from_model(req: PushRequest) -> Batch:
     dump = req.model_dump(mode="json")
     if dump["to_seq"] < dump["from_seq"]:
         raise ApiError(422, "The push covers from_seq to to_seq, so to_seq cannot be below from_seq; "
-                            "send the entries as the outbox holds them.")
+                            "send the entries as the outbox holds them.", type=errors.PUSH_ENVELOPE)
     items = len(dump["walks"]) + len(dump["visits"]) + len(dump["notes"]) + len(dump["cycles"]) \
         + sum(len(c) for _, c in dump["cells"])
     return Batch(dump["from_seq"], dump["to_seq"], dump["walks"], dump["visits"], dump["cells"], dump["notes"],
@@ -139,7 +142,7 @@ def _check_cells_per_visit(groups: list) -> None:
     if most[1] > MAX_CELLS_PER_VISIT:
         raise ApiError(422, f"This push carries {most[1]} rating cells for one visit; a visit has at most "
                             f"{MAX_CELLS_PER_VISIT} (one per look-for of its rubric). Send each look-for's rating "
-                            "once.")
+                            "once.", type=errors.PUSH_ENVELOPE)
 
 
 def _parse_push(raw: bytes, settings) -> Batch:
@@ -164,7 +167,7 @@ def _parse_push(raw: bytes, settings) -> Batch:
     seqs.extend(op_seqs(chain.from_iterable(cells for _, cells in batch.cells)))
     if seqs and (len(set(seqs)) != len(seqs) or min(seqs) < batch.from_seq or max(seqs) > batch.to_seq):
         raise ApiError(422, "Each op_seq of a push must be unique and within from_seq..to_seq (one answer per "
-                            "change); send each record once, in its latest state.")
+                            "change); send each record once, in its latest state.", type=errors.PUSH_ENVELOPE)
     return batch
 
 
@@ -173,7 +176,13 @@ def _parse_push(raw: bytes, settings) -> Batch:
                  "schema": PushRequest.model_json_schema(ref_template="#/components/schemas/{model}")}}}})
 async def push(request: Request, caller: CallerDep) -> Response:
     """Apply a batch of outbox entries in one transaction; answer each record and cell (replays get the same
-    answers; the body lists the answers that are not "applied")."""
+    answers; the body lists the answers that are not "applied").
+
+    The schema states the envelope; a record or cell inside it is checked by the rule book (sync/protocol/rules.py)
+    and a refused one is answered per record in `results` (status "rejected", with its reason), in a 200 with the
+    rest applied. What the schema cannot state of the envelope is answered 422 of type
+    urn:learnwalk:problem:push-envelope: to_seq below from_seq, an op_seq outside from_seq..to_seq or used twice,
+    more cells for one visit than a rubric has look-fors; more records and cells than the server's limit is 413."""
     settings = request.app.state.settings
     raw = await request.body()  # bounded by max_push_bytes as it arrives (sync.server.limits)
     started = time.perf_counter()
@@ -196,23 +205,43 @@ async def push(request: Request, caller: CallerDep) -> Response:
     return Response(body, media_type="application/json", headers={"Server-Timing": f"ingest;dur={ms:.1f}"})
 
 
+MARK_EVERY_S = 60.0  # the admins' device list shows the last sync to the minute
+
+
+def _mark_due(marks: dict[str, float], device_id: str) -> bool:
+    """Whether this server process has not recorded the device's sync within MARK_EVERY_S: on SQLite every write
+    takes the one write lock pushes wait for, and a device that pulls again and again need not take it each time."""
+    return time.monotonic() - marks.get(device_id, -MARK_EVERY_S) >= MARK_EVERY_S
+
+
 @router.get("/changes", response_model=PullResponse)
-def pull(caller: CallerDep, request: Request,
-         since: Annotated[int, Query(description="The cursor of the last page applied (0 at first)")] = 0,
-         limit: Annotated[int | None, Query(ge=1, le=50_000)] = None) -> Response:
+async def pull(caller: CallerDep, request: Request,
+               since: Annotated[int, Query(description="The cursor of the last page applied (0 at first)")] = 0,
+               limit: Annotated[int | None, Query(ge=1, le=50_000)] = None) -> Response:
     """The changes this device may see after `since`, oldest first; repeat with the returned cursor while more."""
     page = min(limit or request.app.state.settings.pull_page, request.app.state.settings.pull_page)
     engine = request.app.state.engine
-    with Session(engine) as s:
-        result = changes_since(s, caller, since, page)
-    # the page is built whole and its connection is back in the pool before a byte is written: a client that
-    # reads slowly (or stops reading) holds no connection, only its page's bytes in the send buffer
-    body = result.model_dump_json().encode()
-    if not result.more:  # a round ends with its last page: a device that only pulls still shows when it synced
-        with Session(writer(engine)) as w:
-            mark_synced(w, caller.device_id)
-            w.commit()
-    return Response(body, media_type="application/json")
+
+    def build() -> bytes:
+        with Session(engine) as s:
+            result = changes_since(s, caller, since, page)
+        body = result.model_dump_json().encode()
+        # a round ends with its last page: a device that only pulls still shows when it synced
+        if not result.more and _mark_due(request.app.state.synced, caller.device_id):
+            with Session(writer(engine)) as w:
+                mark_synced(w, caller.device_id)
+                w.commit()
+            request.app.state.synced[caller.device_id] = time.monotonic()
+        return body
+
+    def window() -> int:  # the change numbers after since: at most one row each
+        with Session(engine) as s:
+            return seq.high_water(s, caller.district_id) - since
+
+    # a large window is built in the pull lane (a few at once, sync.server.lanes); a page is built whole, so its
+    # connection (and slot) is given back before a byte is written: a client that reads slowly (or stops reading)
+    # holds only its page's bytes
+    return Response(await build_pull(request, window, build), media_type="application/json")
 
 
 @router.get("/people")

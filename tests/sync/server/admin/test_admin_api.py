@@ -116,7 +116,7 @@ def test_users_get_roles_and_an_admin_cannot_demote_themselves(world, admin):
     email = f"u-{uuid.uuid4().hex[:6]}@x.org"
     made = admin.post("/api/v1/admin/users", json={"email": email, "role": "observer"}).json()
     dup = admin.post("/api/v1/admin/users", json={"email": email, "role": "lead"})
-    assert dup.status_code == 400 and "already exists" in dup.json()["detail"]
+    assert dup.status_code == 409 and "already exists" in dup.json()["detail"]
     assert admin.patch(f"/api/v1/admin/users/{made['id']}", json={"role": "lead"}).json()["role"] == "lead"
     me = world.north.members["admin"].user_id
     own = admin.patch(f"/api/v1/admin/users/{me}", json={"role": "observer"})
