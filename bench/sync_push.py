@@ -245,7 +245,7 @@ def _fig(xs: list[float]) -> str:
     return f"median {statistics.median(xs):.3f} s, min {min(xs):.3f} s"
 
 
-def run(visits: int, repeats: int, peer: bool, peer_dir: Path | None) -> list[str]:
+def run(visits: int, repeats: int, with_peer: bool, peer_dir: Path | None) -> list[str]:
     print(f"{visits:,} visits:", flush=True)
     with tempfile.TemporaryDirectory() as d:
         world = build_world(Path(d), visits)
@@ -256,7 +256,7 @@ def run(visits: int, repeats: int, peer: bool, peer_dir: Path | None) -> list[st
             steps = ["push", "pull", "peer"]
             for step in steps[rep % 3:] + steps[:rep % 3]:
                 if step == "peer":
-                    if peer and (got := peer_round(visits, peer_dir)) is not None:
+                    if with_peer and (got := peer_round(visits, peer_dir)) is not None:
                         peer.append(got)
                 else:
                     ours[step].append(app_round(world, rep, step))
