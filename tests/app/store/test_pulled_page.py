@@ -194,3 +194,15 @@ def test_prepare_reads_nothing_from_the_store(svc_store, tmp_path):
         con.execute("ROLLBACK")
         con.close()
     assert len(page.fast_cells) == 12
+
+
+def test_a_page_commits_without_its_own_fsync_and_every_connection_is_full_again_after(svc_store):
+    """A pulled page is committed with synchronous=NORMAL (the server still holds it); the connection goes back to
+    the pool FULL, so the tap that uses it next is durable when it returns."""
+    svc, store, walk, data_dir = svc_store
+    seen = []
+    event.listen(svc.engine, "commit", lambda conn: seen.append(conn.exec_driver_sql("PRAGMA synchronous").scalar()))
+    store.apply_changes(_big_page(walk.id, 2), cursor=4)
+    svc.rate(svc.start_visit(walk.id, grade="4", subject="Math").id, "t.talk", "some")
+    assert seen[0] == 1 and set(seen[1:]) == {2}  # NORMAL for the page, FULL for the visit and the tap after it
+    assert store.cursor() == 4
