@@ -4,17 +4,15 @@ thread, as the app runs it) while the lead taps a rating every 20 ms in a visit 
 The world is bench/sync_push.py's (an observer's N visits pushed to a real SQLite server on loopback; the lead on
 the walk's team, enrolled, empty). Before the round the lead starts a walk and a visit of their own with the same
 rubric; the same taps with no sync running are the baseline, measured in the same run. Goal: p95 <= 20 ms during
-the pull, none refused. Run through bench/tap_latency.py (--pull-visits), or alone:
+the pull, none refused. Run through bench/tap_latency.py:
 
-    .venv/bin/python bench/tap_pull.py [--visits 10000]
+    .venv/bin/python bench/tap_latency.py --pull-visits 10000
 """
 from __future__ import annotations
 
-import argparse
 import sqlite3
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -107,16 +105,3 @@ def pull_case(base: Path, visits: int) -> bool:
     print(f"  p95 during the pull {b95:.1f} ms = {b95 / i95:.1f}x the baseline (goal <= {GOAL_P95_MS:g} ms, none "
           f"refused: {'met' if ok else 'NOT met'})", flush=True)
     return ok
-
-
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--visits", type=int, default=10_000)
-    ap.add_argument("--dir", type=Path, default=None, help="folder for the test files (default: a temp folder)")
-    args = ap.parse_args()
-    with tempfile.TemporaryDirectory(prefix="tap-pull-", dir=args.dir) as d:
-        pull_case(Path(d), args.visits)
-
-
-if __name__ == "__main__":
-    main()
