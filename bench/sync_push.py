@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import signal
 import socket
 import sqlite3
@@ -179,9 +178,14 @@ def build_world(tmp: Path, visits: int) -> World:
     return world
 
 
-def rss_kb() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
+def rss_kb(field: str = "VmRSS") -> int:
+    """This process's resident set (VmRSS) or its peak (VmHWM), in kB. Not getrusage's ru_maxrss: Linux carries
+    that across fork and exec, so a child would report the parent's peak."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no {field} in /proc/self/status")
 
 
 def child(data_dir: str) -> None:
@@ -193,7 +197,7 @@ def child(data_dir: str) -> None:
     started = time.perf_counter()
     report = device.sync.sync_once()
     seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = rss_kb("VmHWM")
     pending = device.sync.status().pending
     device.close()
     print(json.dumps({"seconds": seconds, "rss_growth_mb": max(0, peak - before) / 1024, "peak_mb": peak / 1024,
