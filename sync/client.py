@@ -231,7 +231,12 @@ class SyncClient(HttpClient):
             page = PullResponse.model_validate_json(resp.content)
         except ValidationError:
             raise SyncFailed("The server's list of changes could not be read; try again later.") from None
-        return page, (None if page.reset_required else store.prepare_changes(page.changes))
+        if page.reset_required:
+            return page, None
+        try:
+            return page, store.prepare_changes(page.changes)
+        except ValueError as exc:  # as apply_changes: the page could not be read for storing; nothing of it was
+            raise SyncFailed(str(exc), retryable=False) from None
 
     def pull(self, store: LocalStore, report: RoundReport, settled: Callable[[], None] = lambda: None) -> None:
         """Pull pages until more=false; `settled` is called before anything is written to the store.
