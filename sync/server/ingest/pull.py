@@ -144,9 +144,10 @@ class _Window:
         self.rows: list[tuple[int, int, str, str, dict | None, list[Skip]]] = []
         self.cell_skips: dict[str, list[Skip]] = {}  # visit id -> its cells left out
 
-    def base(self, model, *extra):
+    def base(self, model, *extra, since: int | None = None):
+        since = self.since if since is None else since
         return (self.scope.select(model, model.__table__)
-                .where(model.change_seq > self.since, model.change_seq <= self.hi, *extra))
+                .where(model.change_seq > since, model.change_seq <= self.hi, *extra))
 
     def fetch(self, q, table) -> list:
         """The rows of q; if a stored value of one cannot be read, every row alone, those that fail as their keys
@@ -235,7 +236,8 @@ class _Window:
         # a cell by another device <=> the row's devices list is not exactly [own] (compact JSON compared as
         # text: one key lookup per visit, no decoding in SQL)
         others_cell = exists().where(_CELLS.c.visit_id == Visit.id, _CELLS.c.devices != self.own_devices)
-        base = self.base(Visit, or_(Visit.device_id != self.caller.device_id, others_cell))
+        mine = or_(Visit.device_id != self.caller.device_id, others_cell)
+        base = self.base(Visit, mine)
         visits = Visit.__table__
         # visits are read a chunk at a time, in (number, id) order, each chunk with its cells, only until the page's
         # weight is reached; each chunk is sized from the cells per visit seen so far, so few visits and cells are
@@ -246,8 +248,9 @@ class _Window:
         weight, size, exhausted = 0, 32, False
         while weight <= self.limit:
             q = base
-            if taken:
-                q = q.where(tuple_(Visit.change_seq, Visit.id) > (taken[-1]["change_seq"], taken[-1]["id"]))
+            if taken:  # the range starts at the last number read, so the index is searched from there
+                last_seq, last_id = taken[-1]["change_seq"], taken[-1]["id"]
+                q = self.base(Visit, mine, tuple_(Visit.change_seq, Visit.id) > (last_seq, last_id), since=last_seq - 1)
             chunk = self.fetch(q.order_by(Visit.change_seq, Visit.id).limit(size), visits)
             exhausted = len(chunk) < size
             if chunk:
