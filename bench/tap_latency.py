@@ -4,10 +4,11 @@ Every figure comes from this run on this machine: the raw insert+commit is the b
 the disk set), and the service's ratio to it is the cost of our layers (ORM, checks, outbox row). The goal is a
 service p95 of at most 5 ms with synchronous=FULL (what the app uses).
 
-    .venv/bin/python bench/tap_latency.py [--taps 1000] [--dir FOLDER]
+    .venv/bin/python bench/tap_latency.py [--taps 1000] [--dir FOLDER] [--pull-visits 10000]
 
 cpu ms is this process's CPU time per call (mean): the part of a tap that does not depend on the disk.
 --dir chooses the disk: the default is a temporary folder; on tmpfs fsync is free and FULL looks like NORMAL.
+Taps during a big pull (--pull-visits, 0 skips it): bench/tap_pull.py.
 """
 from __future__ import annotations
 
@@ -88,6 +89,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--taps", type=int, default=1000)
     ap.add_argument("--dir", type=Path, default=None, help="folder for the test files (default: a temp folder)")
+    ap.add_argument("--pull-visits", type=int, default=10_000, help="visits pulled while tapping (0: skip)")
     args = ap.parse_args()
     base = Path(tempfile.mkdtemp(prefix="tap-latency-", dir=args.dir))
 
@@ -113,6 +115,11 @@ def main() -> None:
     verdict = "met" if full <= GOAL_P95_MS else "NOT met"
     print(f"service p95 with FULL: {full:.2f} ms (goal <= {GOAL_P95_MS} ms: {verdict}); "
           f"FULL costs {full - normal:+.2f} ms at p95 over NORMAL ({full / normal:.1f}x)")
+    if args.pull_visits:
+        from bench.tap_pull import pull_case
+
+        with tempfile.TemporaryDirectory(prefix="tap-pull-", dir=args.dir) as d:
+            pull_case(Path(d), args.pull_visits)
 
 
 if __name__ == "__main__":

@@ -59,9 +59,14 @@ class LocalStore(Protocol):
 
     def cursor(self) -> int: ...
 
-    def apply_changes(self, changes: list[Change], cursor: int) -> "Applied":
-        """In one transaction: apply pulled changes (never over a pending local change) and store the cursor;
-        a change (or a visit's cell) the device cannot read is left out and counted, never fails the page."""
+    def prepare_changes(self, changes: list[Change]) -> object:
+        """A pulled page read and checked for apply_changes, touching nothing in the store (it runs beside the
+        previous page's write)."""
+
+    def apply_changes(self, changes: object, cursor: int) -> "Applied":
+        """In one transaction: apply pulled changes (as prepare_changes made them, or as pulled; never over a
+        pending local change) and store the cursor; a change (or a visit's cell) the device cannot read is left
+        out and counted, never fails the page."""
 
     def reset_cursor(self) -> None: ...
 
@@ -219,31 +224,54 @@ class SyncClient(HttpClient):
 
     # ---- pull -----------------------------------------------------------------------------------
 
+    def _page(self, store: LocalStore, since: int) -> tuple[PullResponse, object]:
+        """The page after `since`, asked for, read and prepared for the store (runs in the pull's second thread)."""
+        resp = self.request("GET", "/api/v1/changes", params={"since": since})
+        try:
+            page = PullResponse.model_validate_json(resp.content)
+        except ValidationError:
+            raise SyncFailed("The server's list of changes could not be read; try again later.") from None
+        if page.reset_required:
+            return page, None
+        try:
+            return page, store.prepare_changes(page.changes)
+        except ValueError as exc:  # as apply_changes: the page could not be read for storing; nothing of it was
+            raise SyncFailed(str(exc), retryable=False) from None
+
     def pull(self, store: LocalStore, report: RoundReport, settled: Callable[[], None] = lambda: None) -> None:
-        """Pull pages until more=false; `settled` is called before anything is written to the store."""
+        """Pull pages until more=false; `settled` is called before anything is written to the store.
+
+        While one page is written (one device transaction), a second thread already asks for the next one and
+        reads it: the server builds page n+1 and the device prepares it while page n commits. Only the write and
+        its cursor are in order; a page that fails stops the round before the next one is written."""
         cursor, was_reset = store.cursor(), False
-        while True:
-            resp = self.request("GET", "/api/v1/changes", params={"since": cursor})
-            settled()
-            try:
-                page = PullResponse.model_validate_json(resp.content)
-            except ValidationError:
-                raise SyncFailed("The server's list of changes could not be read; try again later.") from None
-            if page.reset_required:
-                if was_reset:
-                    raise SyncFailed("The server asked to start over twice in one sync; try again later.")
-                store.reset_cursor()  # the outbox is kept: nothing pending is lost
-                cursor, was_reset = 0, True
-                continue
-            try:
-                got = store.apply_changes(page.changes, page.cursor)
-            except ValueError as exc:  # the page could not be stored; nothing of it was
-                raise SyncFailed(str(exc), retryable=False) from None
-            report.pulled += got.stored
-            report.skipped += got.skipped
-            cursor = page.cursor
-            if not page.more:
-                return
+        with _worker("learnwalk-pull") as fetcher:
+            ahead = fetcher.submit(self._page, store, cursor)
+            while True:
+                page, prepared = ahead.result()
+                settled()
+                if page.reset_required:
+                    if was_reset:
+                        raise SyncFailed("The server asked to start over twice in one sync; try again later.")
+                    store.reset_cursor()  # the outbox is kept: nothing pending is lost
+                    cursor, was_reset = 0, True
+                    ahead = fetcher.submit(self._page, store, cursor)
+                    continue
+                if page.more:  # the next page is on its way while this one is written
+                    ahead = fetcher.submit(self._page, store, page.cursor)
+                try:
+                    got = store.apply_changes(prepared, page.cursor)
+                except ValueError as exc:  # the page could not be stored; nothing of it was
+                    ahead.cancel()
+                    raise SyncFailed(str(exc), retryable=False) from None
+                except BaseException:
+                    ahead.cancel()
+                    raise
+                report.pulled += got.stored
+                report.skipped += got.skipped
+                cursor = page.cursor
+                if not page.more:
+                    return
 
     def people(self) -> list[dict] | None:
         """The district's active people ({id, email, role}), or None from a server that does not list them."""

@@ -13,6 +13,7 @@ class RubricCatalog:
         self._engine = engine
         self._cache: dict[str, Rubric] = dict(builtin_rubrics())
         self._loaded_docs = False
+        self._hashes: dict[str, str] = {}  # key -> content hash of the cached rubric (computed once)
 
     def _load_docs(self) -> None:
         if self._loaded_docs:
@@ -44,10 +45,31 @@ class RubricCatalog:
                 newest[r.id] = r
         return sorted(newest.values(), key=lambda r: r.title.casefold())  # as people read them: "learnwalk" < "Sample"
 
+    def cached(self, key: str) -> Rubric | None:
+        """The rubric id@version already in memory (a built-in, or one read before), without reading the store."""
+        return self._cache.get(key)
+
+    def content_hash(self, rubric: Rubric) -> str:
+        if self._cache.get(rubric.key) is not rubric:
+            return rubric.content_hash()
+        if rubric.key not in self._hashes:
+            self._hashes[rubric.key] = rubric.content_hash()
+        return self._hashes[rubric.key]
+
+    @staticmethod
+    def parse(yaml_text: str, source: str) -> Rubric:
+        return parse_rubric(yaml_text, source=source)
+
+    def store(self, session: Session, rubric: Rubric, yaml_text: str) -> None:
+        """Keep a parsed rubric version received from the server (inside the caller's transaction)."""
+        if session.get(RubricDoc, rubric.key) is None:
+            session.add(RubricDoc(key=rubric.key, yaml_text=yaml_text, content_hash=self.content_hash(rubric)))
+        if self._cache.get(rubric.key) is not rubric:
+            self._cache[rubric.key] = rubric
+            self._hashes.pop(rubric.key, None)
+
     def remember(self, session: Session, yaml_text: str, source: str) -> Rubric:
         """Store a rubric version received from the server (inside the caller's transaction)."""
-        rubric = parse_rubric(yaml_text, source=source)
-        if session.get(RubricDoc, rubric.key) is None:
-            session.add(RubricDoc(key=rubric.key, yaml_text=yaml_text, content_hash=rubric.content_hash()))
-        self._cache[rubric.key] = rubric
+        rubric = self.parse(yaml_text, source)
+        self.store(session, rubric, yaml_text)
         return rubric

@@ -15,6 +15,8 @@ from app.store import db
 from app.store.db import StoreError, db_path, load_migrations, open_engine, store_pragmas
 from tests.support.storetest import connect, count, make_service, pragma
 
+NEXT = max(n for n, _ in load_migrations()) + 1  # the number a new migration would take after the shipped ones
+
 SHIPPED = Path(app.store.models.__file__).parent / "migrations"
 
 
@@ -30,7 +32,7 @@ def test_the_migrated_schema_equals_the_models(data_dir):
 
 
 def test_the_schema_comparison_catches_a_column_the_models_lack(data_dir, tmp_path):
-    folder = _copy_migrations(tmp_path, {"0003_drift.sql": "ALTER TABLE visit ADD COLUMN teacher VARCHAR;\n"})
+    folder = _copy_migrations(tmp_path, {f"{NEXT:04d}_drift.sql": "ALTER TABLE visit ADD COLUMN teacher VARCHAR;\n"})
     engine = open_engine(data_dir, migrations_dir=folder)
     try:
         with engine.connect() as con:
@@ -115,17 +117,17 @@ def _snapshot(data_dir: Path) -> dict[str, list]:
 def test_reopening_a_v1_store_with_a_new_migration_keeps_every_row(data_dir, tmp_path):
     _v1_store_with_data(data_dir)
     before = _snapshot(data_dir)
-    folder = _copy_migrations(tmp_path, {"0003_visit_room_kind.sql":
+    folder = _copy_migrations(tmp_path, {f"{NEXT:04d}_visit_room_kind.sql":
                                          "ALTER TABLE visit ADD COLUMN room_kind VARCHAR(40);\n"
                                          "CREATE INDEX ix_outbox_kind ON outbox (kind);\n"})
     open_engine(data_dir, migrations_dir=folder).dispose()
-    assert pragma(data_dir, "user_version") == 3
+    assert pragma(data_dir, "user_version") == NEXT
     after = _snapshot(data_dir)
     after["visit"] = [row[:-1] for row in after["visit"]]  # the new column, NULL for old rows
     assert after == before
-    backup = data_dir / "learnwalk.sqlite.v2.bak"  # the file as it was before the upgrade
+    backup = data_dir / f"learnwalk.sqlite.v{NEXT - 1}.bak"  # the file as it was before the upgrade
     with sqlite3.connect(backup) as con:
-        assert con.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert con.execute("PRAGMA user_version").fetchone()[0] == NEXT - 1
         assert con.execute("SELECT count(*) FROM rating").fetchone()[0] == 1
 
 
@@ -133,12 +135,12 @@ def test_a_failing_migration_leaves_the_file_at_its_old_version_and_data(data_di
     _v1_store_with_data(data_dir)
     before = _snapshot(data_dir)
     folder = _copy_migrations(tmp_path, {
-        "0003_good.sql": "ALTER TABLE visit ADD COLUMN room_kind VARCHAR(40);\n",
-        "0004_broken.sql": "CREATE TABLE extra (id INTEGER PRIMARY KEY);\nALTER TABLE no_such_table ADD x INT;\n",
+        f"{NEXT:04d}_good.sql": "ALTER TABLE visit ADD COLUMN room_kind VARCHAR(40);\n",
+        f"{NEXT + 1:04d}_broken.sql": "CREATE TABLE extra (id INTEGER PRIMARY KEY);\nALTER TABLE no_such_table ADD x INT;\n",
     })
     with pytest.raises(StoreError, match="could not be opened or upgraded.*left unchanged"):
         open_engine(data_dir, migrations_dir=folder)
-    assert pragma(data_dir, "user_version") == 2
+    assert pragma(data_dir, "user_version") == NEXT - 1
     assert _snapshot(data_dir) == before
     with connect(data_dir) as con:
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}

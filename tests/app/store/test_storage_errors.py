@@ -19,9 +19,10 @@ def _snapshot(data_dir):
 
 def _cap_file_size(svc, extra_pages: int = 0) -> None:
     """Make the file 'full' at its current size: SQLite answers SQLITE_FULL as on a full disk."""
-    with svc.engine.connect() as con:
-        pages = con.exec_driver_sql("PRAGMA page_count").scalar()
     svc.engine.dispose()  # every connection from now on carries the cap
+    with sqlite3.connect(svc.engine.url.database) as con:
+        con.execute("VACUUM")  # no free pages left inside the file (a migration that drops an index leaves one)
+        pages = con.execute("PRAGMA page_count").fetchone()[0]
     event.listen(svc.engine, "connect",
                  lambda dbapi_con, _r: dbapi_con.execute(f"PRAGMA max_page_count = {pages + extra_pages}"))
 

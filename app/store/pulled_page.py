@@ -1,0 +1,262 @@
+"""A pulled page made ready to store, and stored: records read, cells turned into rating rows, outside the lock.
+
+`prepare` does all the reading and checking a page needs (record shapes, cells, rubric YAML) before the write
+transaction, so the transaction itself holds only set-based statements: a tap on another thread waits for the
+store's write lock as short a time as the page's rows take to write. `write` runs inside the caller's transaction.
+
+Cells have two paths that store the same rows (tests/app/store/test_pulled_page.py holds them equal):
+- fast: every cell of the page is checked column by column (set and map operations in C; one regex over the joined
+  times: the canonical text the server sends, 2026-11-25T09:30:00.000000Z) and the page's cells are written by one
+  executemany of plain tuples; SQLite turns each time into the stored text and checks it is a real instant
+  (datetime(julianday(t)) gives the same text back: no 30 February) - no datetime object per cell in Python. Why:
+  at 1,000 visits the pull spent 38% of the device's time making a dict and a datetime per cell and having
+  SQLAlchemy bind each one (py-spy); the tuples go to the driver as they are.
+- reference: each cell through the codec (sync.protocol.cells.rating_row, a datetime each), a cell it refuses left
+  out and counted, the rows upserted through SQLAlchemy. A page goes this way when any of its cells is not in the
+  common form, or when SQLite refuses a time (the fast statement is rolled back to its savepoint first).
+"""
+from __future__ import annotations
+
+import logging
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from pydantic import ValidationError
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects.sqlite import insert
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from app.store.catalog import RubricCatalog
+from app.store.models import EvidenceNote, Outbox, Rating, School, Visit, Walk
+from app.store.models import Cycle
+from rubrics import Rubric
+from sync.protocol import RECORD_SHAPES, Change, rating_id
+from sync.protocol import times
+from sync.protocol.cells import PULL_CELL_FIELDS, BadCell, rating_row
+
+log = logging.getLogger("learnwalk.sync")
+
+TABLES = {"cycle": Cycle, "walk": Walk, "visit": Visit, "rating": Rating, "note": EvidenceNote}
+SETTINGS_KEYS = ("small_cell_threshold", "record_class_type", "allow_identifying_fields")
+
+# a rating row as the fast path binds it: the time is the cell's canonical text, stored by SQLite as the text
+# SQLAlchemy's DateTime reads back ("2026-11-25 09:30:00.000000"), or NULL (refused: NOT NULL) when it is not a
+# real instant
+RATING_COLUMNS = ("id", "visit_id", "lookfor_id", "value", "not_observed", "updated_at", "deleted")
+_STORED_TIME = "substr(?6, 1, 10) || ' ' || substr(?6, 12, 15)"
+FAST_RATINGS_SQL = (
+    "INSERT INTO rating (id, visit_id, lookfor_id, value, not_observed, updated_at, deleted) "
+    f"VALUES (?, ?, ?, ?, ?, CASE WHEN datetime(julianday(substr(?6, 1, 19))) = replace(substr(?6, 1, 19), 'T', ' ') "
+    f"THEN {_STORED_TIME} END, ?) "
+    "ON CONFLICT (id) DO UPDATE SET visit_id = excluded.visit_id, lookfor_id = excluded.lookfor_id, "
+    "value = excluded.value, not_observed = excluded.not_observed, updated_at = excluded.updated_at, "
+    "deleted = excluded.deleted")
+_CANONICAL_TIMES = re.compile(f"{times.CANONICAL}(?:\\|{times.CANONICAL})*")
+_VALUE_TYPES = {str, type(None)}
+
+
+@dataclass
+class Prepared:
+    """A page read and checked, ready for `write`. skipped: (kind, record id, why) of what was left out."""
+    records: list[tuple[Change, dict]] = field(default_factory=list)  # walks, visits, notes: (change, table row)
+    fast_cells: list[tuple] | None = None  # RATING_COLUMNS tuples, when every cell passed the column-wise check
+    cells: list[dict] = field(default_factory=list)  # reference rows (rating_row), when not fast
+    raw_cells: list[tuple[str, list]] = field(default_factory=list)  # (visit id, its pulled cells) for a fallback
+    schools: list[Change] = field(default_factory=list)
+    rubrics: list[tuple[Change, Rubric | None]] = field(default_factory=list)  # None: unreadable here (skipped)
+    settings: list[Change] = field(default_factory=list)
+    skipped: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def ids(self) -> list[str]:
+        """Every record and rating id the page writes (to find those held by a pending local change)."""
+        out = [c.record_id for c, _ in self.records]
+        out += [r[0] for r in self.fast_cells] if self.fast_cells is not None else [r["id"] for r in self.cells]
+        return out
+
+
+def prepare(changes: list[Change], catalog: RubricCatalog, *, fast: bool = True) -> Prepared:
+    """Read a page (no database access): fast=False sends every cell through the reference path."""
+    p = Prepared()
+    for c in changes:
+        if c.kind in TABLES:
+            row = record_row(c, p.skipped)
+            if row is not None:
+                p.records.append((c, row))
+                if c.kind == "visit":
+                    p.raw_cells.append((c.record_id, c.data.get("cells") or []))
+        elif c.kind == "school":
+            p.schools.append(c)
+        elif c.kind == "rubric":
+            p.rubrics.append((c, _rubric(c, catalog)))
+        elif c.kind == "settings":
+            p.settings.append(c)
+    p.fast_cells = fast_rating_rows(p.raw_cells) if fast else None
+    if p.fast_cells is None:
+        p.cells = reference_rating_rows(p.raw_cells, p.skipped)
+    return p
+
+
+def _rubric(c: Change, catalog: RubricCatalog) -> Rubric | None:
+    """The rubric of a pulled version, parsed here (outside the write lock); one known with the same content (a
+    built-in every district registers) is not parsed again. None, with a warning, if this app cannot read it."""
+    known = catalog.cached(c.record_id)
+    if known is not None and c.data.get("content_hash") == catalog.content_hash(known):
+        return known
+    try:
+        return catalog.parse(c.data["yaml_text"], source=c.record_id)
+    except Exception as exc:  # noqa: BLE001 - one unreadable rubric must not stop every sync
+        log.warning("rubric %s could not be read on this device (%s); update the app", c.record_id,
+                    type(exc).__name__)
+        return None
+
+
+def record_row(c: Change, skipped: list) -> dict | None:
+    """The table row of a pulled walk, visit or note; None (noted in skipped) if this device cannot read it."""
+    try:
+        return RECORD_SHAPES[c.kind].model_validate({k: v for k, v in c.data.items() if k != "cells"}).model_dump()
+    except ValidationError as exc:
+        fields = sorted({".".join(map(str, e.get("loc", ()))) or "record" for e in exc.errors()})  # names, no values
+        skipped.append((c.kind, c.record_id, "cannot read " + ", ".join(fields)))
+        return None
+
+
+def fast_rating_rows(visits: list[tuple[str, list]]) -> list[tuple] | None:
+    """The rating rows (RATING_COLUMNS) of these visits' pulled cells if every cell is in the common form: a list of
+    five, text look-for, text or null value, two booleans, a canonical time from year 1 (checked column by column:
+    whether it is a real instant is SQLite's check, in FAST_RATINGS_SQL); None sends them to the reference path."""
+    rows: list[tuple] = []
+    for vid, cells in visits:
+        if not cells:
+            continue
+        if set(map(type, cells)) != {list} or set(map(len, cells)) != {len(PULL_CELL_FIELDS)}:
+            return None
+        lfs, values, nos, dels, stamps = zip(*cells)
+        if set(map(type, lfs)) != {str} or not set(map(type, values)) <= _VALUE_TYPES \
+                or set(map(type, nos)) != {bool} or set(map(type, dels)) != {bool} or set(map(type, stamps)) != {str}:
+            return None
+        if _CANONICAL_TIMES.fullmatch("|".join(stamps)) is None or min(stamps) < "0001":
+            return None
+        vids = (vid,) * len(cells)
+        rows.extend(zip(map(rating_id, vids, lfs), vids, lfs, values, nos, stamps, dels))
+    # in key order: the inserts walk the rating id index from one end instead of at random (measured about 10%
+    # less CPU for a 5,000-rating page); the order is done here, outside the write lock
+    rows.sort()
+    return rows
+
+
+def reference_rating_rows(visits: list[tuple[str, list]], skipped: list) -> list[dict]:
+    """Rating rows for pulled cells through the codec, one by one (sync.protocol.cells.rating_row); a cell this
+    device cannot read is noted in skipped."""
+    out = []
+    for vid, cells in visits:
+        for cell in cells:
+            try:
+                out.append(rating_row(vid, cell))
+            except BadCell as why:
+                skipped.append(("rating", vid, str(why)))
+    return out
+
+
+def held(s: Session, ids: list[str]) -> set[str]:
+    """The ids among these that have an outbox row on this device (pending or rejected): read inside the write
+    transaction, so a tap that commits before it is seen and one after it waits."""
+    if not ids or s.connection().exec_driver_sql("SELECT NOT EXISTS (SELECT 1 FROM outbox)").scalar():
+        return set()
+    found: set[str] = set()
+    for i in range(0, len(ids), 5000):  # SQLite's limit on bound parameters
+        found.update(s.execute(Outbox.__table__.select().with_only_columns(Outbox.record_id)
+                               .where(Outbox.record_id.in_(ids[i:i + 5000]))).scalars())
+    return found
+
+
+def write(s: Session, p: Prepared, catalog: RubricCatalog, set_meta) -> int:
+    """Store a prepared page inside the caller's write transaction (never over a record or rating with a pending
+    local change); returns the rows stored. Cells the fast statement cannot store go the reference way."""
+    keep = held(s, p.ids())
+    stored = 0
+    for c in p.schools:
+        s.merge(School(id=c.record_id, name=c.data["name"], district_id=c.data.get("district_id", "")))
+        stored += 1
+    for c, rubric in p.rubrics:
+        if rubric is None:
+            continue
+        try:
+            catalog.store(s, rubric, c.data["yaml_text"])
+        except sa_exc.DBAPIError:
+            raise  # the store could not write (full, read-only, damaged): the round says so in words
+        stored += 1
+    for c in p.settings:
+        for k in SETTINGS_KEYS:
+            if k in c.data:
+                set_meta(s, k, str(c.data[k]))
+        stored += 1
+    rows: dict[str, list[dict]] = {k: [] for k in ("cycle", "walk", "visit", "note")}
+    for c, row in p.records:
+        if c.record_id not in keep:  # a pending local change wins; the visit's cells are taken on their own
+            rows[c.kind].append(row)
+    for kind in ("cycle", "walk", "visit"):  # a walk's cycle before the walk
+        if rows[kind]:
+            stored += upsert(s, TABLES[kind], rows[kind])
+    stored += _write_cells(s, p, keep)
+    if rows["note"]:
+        stored += upsert(s, EvidenceNote, rows["note"])
+    return stored
+
+
+def _write_cells(s: Session, p: Prepared, keep: set[str]) -> int:
+    if p.fast_cells is not None:
+        rows = [r for r in p.fast_cells if r[0] not in keep] if keep else p.fast_cells
+        if not rows:
+            return 0
+        try:
+            with _refusal_undone(s):
+                s.connection().exec_driver_sql(FAST_RATINGS_SQL, rows)
+            return len(rows)
+        except IntegrityError:  # a time SQLite says is no real instant: the codec finds it and says why
+            p.cells = reference_rating_rows(p.raw_cells, p.skipped)
+    cells = [r for r in p.cells if r["id"] not in keep]
+    return upsert(s, Rating, cells) if cells else 0
+
+
+def upsert(s: Session, model, rows: list[dict]) -> int:
+    stmt = insert(model.__table__)
+    cols = [c for c in rows[0] if c != "id"]
+    stmt = stmt.on_conflict_do_update(index_elements=["id"], set_={c: stmt.excluded[c] for c in cols})
+    try:
+        with _refusal_undone(s):
+            s.execute(stmt, rows)
+        return len(rows)
+    except IntegrityError:
+        pass
+    # a row clashed with another unique key (e.g. the same visit number from two devices of one observer):
+    # keep every row that fits, and say how many did not (the server still holds them)
+    done = 0
+    for row in rows:
+        try:
+            with _refusal_undone(s):
+                s.execute(stmt, [row])
+            done += 1
+        except IntegrityError:
+            pass
+    log.warning("%d pulled %s record(s) clash with records on this device and were not stored", len(rows) - done,
+                model.__tablename__)
+    return done
+
+
+@contextmanager
+def _refusal_undone(s: Session) -> Iterator[None]:
+    """A savepoint undone when a row is refused (IntegrityError, re-raised for the caller to go another way). Any
+    other error is left as it is: SQLite may already have rolled the whole transaction back (a full disk), and a
+    ROLLBACK TO would then fail with "no such savepoint" in place of the error that says what happened."""
+    conn = s.connection()
+    conn.exec_driver_sql("SAVEPOINT lw_rows")
+    try:
+        yield
+    except IntegrityError:
+        conn.exec_driver_sql("ROLLBACK TO lw_rows")
+        conn.exec_driver_sql("RELEASE lw_rows")
+        raise
+    conn.exec_driver_sql("RELEASE lw_rows")

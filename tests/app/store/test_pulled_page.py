@@ -1,0 +1,208 @@
+"""A pulled page on a real store: the fast cell path stores exactly what the reference path stores, and a page that
+fails half-way leaves neither its rows nor its cursor."""
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import event
+
+from app.store import pulled_page
+from app.store.sync_adapter import DeviceSyncStore
+from sync.protocol import Change, VisitData
+from tests.support.storetest import connect, count, make_service
+
+AT = "2026-11-25T17:09:57.515698Z"
+LOOKFORS = ["t.talk", "t.explain", "t.objective", "t.math"]
+
+
+def _visit(visit_id: str, walk_id: str, cells: list, no: int = 7) -> Change:
+    data = VisitData(id=visit_id, walk_id=walk_id, visit_no=no, observer_id="u-other", grade="4",
+                     subject="Math").model_dump(mode="json")
+    return Change(kind="visit", record_id=visit_id, seq=no, data=data | {"cells": cells})
+
+
+def _table(data_dir, name: str) -> list[tuple]:
+    with connect(data_dir) as con:
+        return [tuple(r) for r in con.execute(f"SELECT * FROM {name} ORDER BY id").fetchall()]
+
+
+class Two:
+    """Two stores, the same walk on each: one applies pages the fast way, the other the reference way."""
+
+    def __init__(self, root):
+        self.dirs = root / "fast", root / "reference"
+        self.svcs = [make_service(d) for d in self.dirs]
+        self.stores = [DeviceSyncStore(s.engine, s.catalog) for s in self.svcs]
+        for svc in self.svcs:
+            svc.add_school("Lincoln Elementary", school_id="s-1")
+        self.walk = self.svcs[0].create_walk(school_id="s-1", rubric_id="test-walk", rubric_version=1,
+                                             focus=["t.talk"])
+        with connect(self.dirs[0]) as a, connect(self.dirs[1]) as b:
+            row = a.execute("SELECT * FROM walk").fetchone()
+            b.execute(f"INSERT INTO walk VALUES ({','.join('?' * len(row))})", tuple(row))
+
+    def apply(self, changes: list[Change], cursor: int) -> tuple:
+        fast, ref = self.stores
+        page = pulled_page.prepare(changes, fast.catalog)
+        got_fast = fast.apply_changes(page, cursor)
+        got_ref = ref.apply_changes(pulled_page.prepare(changes, ref.catalog, fast=False), cursor)
+        assert got_fast == got_ref
+        for table in ("rating", "visit"):
+            assert _table(self.dirs[0], table) == _table(self.dirs[1], table)
+        return page, got_fast
+
+    def close(self):
+        for svc in self.svcs:
+            svc.engine.dispose()
+
+
+@pytest.fixture
+def two(tmp_path):
+    t = Two(tmp_path)
+    yield t
+    t.close()
+
+
+def test_common_cells_take_the_fast_path_and_store_the_reference_rows(two):
+    cells = [["t.talk", "most", False, False, AT], ["t.objective", None, True, False, AT],
+             ["t.explain", None, False, True, "2000-01-01T00:00:00.000000Z"]]
+    page, got = two.apply([_visit("v-1", two.walk.id, cells), _visit("v-2", two.walk.id, [], no=8)], cursor=5)
+    assert page.fast_cells is not None and got == (5, 0)
+    with connect(two.dirs[0]) as con:
+        assert con.execute("SELECT updated_at FROM rating WHERE lookfor_id = 't.talk'").fetchone()[0] == \
+            "2026-11-25 17:09:57.515698"  # the text SQLAlchemy's DateTime writes and reads back
+    # pulled again with other values: updated in place, the same on both paths
+    cells[0][1], cells[0][4] = "all", "2026-11-26T08:00:00.000001Z"
+    page, got = two.apply([_visit("v-1", two.walk.id, cells)], cursor=6)
+    assert page.fast_cells is not None and got == (4, 0)
+    assert two.svcs[0].ratings("v-1")["t.talk"].value == "all"
+
+
+@pytest.mark.parametrize("bad", [
+    "2026-02-30T00:00:00.000000Z",  # the canonical form, but no such day: SQLite's check refuses it
+    "2026-11-25T24:00:00.000000Z",
+    "0000-01-01T00:00:00.000000Z",
+])
+def test_a_canonical_text_that_is_no_real_time_falls_back_to_the_codec_which_leaves_that_cell_out(two, bad):
+    cells = [["t.talk", "most", False, False, AT], ["t.explain", "some", False, False, bad]]
+    page, got = two.apply([_visit("v-1", two.walk.id, cells)], cursor=3)
+    assert got == (2, 1)  # the visit and its good cell; the bad one counted
+    assert set(two.svcs[0].ratings("v-1")) == {"t.talk"}
+
+
+@pytest.mark.parametrize("cells", [
+    [["t.talk", "most", False, False, "2026-11-25T17:09:57Z"]],  # a time in another ISO form: the codec reads it
+    [["t.talk", "most", False, False, "2026-11-25T17:09:57.515698+00:00"]],
+    [["t.talk", 3, False, False, AT]],
+    [["t.talk", "most", 0, False, AT]],
+    [["t.talk", "most", False, False]],
+    [["t.talk", "most", False, False, AT], "not a cell"],
+])
+def test_cells_not_in_the_common_form_take_the_reference_path(two, cells):
+    page, _ = two.apply([_visit("v-1", two.walk.id, cells)], cursor=3)
+    assert page.fast_cells is None
+
+
+def test_a_rating_with_a_pending_local_change_is_kept_on_both_paths(two):
+    local = two.svcs[0].start_visit(two.walk.id, grade="4", subject="Math")
+    with connect(two.dirs[0]) as a, connect(two.dirs[1]) as b:  # the same pending visit and tap on both stores
+        two.svcs[0].rate(local.id, "t.talk", "some")
+        for table in ("visit", "rating", "outbox"):
+            b.execute(f"DELETE FROM {table}")
+            for row in a.execute(f"SELECT * FROM {table}").fetchall():
+                b.execute(f"INSERT INTO {table} VALUES ({','.join('?' * len(row))})", tuple(row))
+    cells = [["t.talk", "all", False, False, AT], ["t.explain", "none", False, False, AT]]
+    page, got = two.apply([_visit(local.id, two.walk.id, cells)], cursor=4)
+    assert page.fast_cells is not None and got.stored == 1  # only t.explain: the visit and t.talk are held
+    assert {k: r.value for k, r in two.svcs[0].ratings(local.id).items()} == {"t.talk": "some", "t.explain": "none"}
+
+
+_times = st.one_of(
+    st.datetimes(min_value=__import__("datetime").datetime(1, 1, 1)).map(lambda d: d.strftime("%Y-%m-%dT%H:%M:%S.%fZ")),
+    st.sampled_from(["2026-02-29T00:00:00.000000Z", "2024-02-29T23:59:59.999999Z", "2026-11-25T09:30:00Z",
+                     "2026-13-01T00:00:00.000000Z", "not a time"]))
+_cells = st.lists(st.tuples(st.sampled_from(LOOKFORS), st.one_of(st.none(), st.sampled_from(["none", "most", "x"])),
+                            st.booleans(), st.booleans(), _times).map(list),
+                  max_size=4, unique_by=lambda c: c[0])
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pages=st.lists(st.lists(_cells, min_size=1, max_size=3), min_size=1, max_size=3))
+def test_the_fast_path_and_the_reference_store_the_same_rows_for_any_pages(two, pages):
+    for n, visits in enumerate(pages):
+        two.apply([_visit(f"v-{i}", two.walk.id, cells, no=i + 1) for i, cells in enumerate(visits)], cursor=n + 1)
+
+
+# ---- all or nothing per page -------------------------------------------------------------------------------------
+
+@pytest.fixture
+def svc_store(tmp_path):
+    svc = make_service(tmp_path / "device")
+    svc.add_school("Lincoln Elementary", school_id="s-1")
+    walk = svc.create_walk(school_id="s-1", rubric_id="test-walk", rubric_version=1, focus=["t.talk"])
+    yield svc, DeviceSyncStore(svc.engine, svc.catalog), walk, tmp_path / "device"
+    svc.engine.dispose()
+
+
+def _big_page(walk_id: str, visits: int) -> list[Change]:
+    return [_visit(f"v-{i:04d}", walk_id, [[lf, "most", False, False, AT] for lf in LOOKFORS], no=i + 1)
+            for i in range(visits)]
+
+
+def test_a_page_whose_disk_fills_half_way_through_its_cells_leaves_neither_rows_nor_cursor(svc_store):
+    svc, store, walk, data_dir = svc_store
+    store.apply_changes([], cursor=3)
+    with connect(data_dir) as con:
+        pages_now = con.execute("PRAGMA page_count").fetchone()[0]
+    # the store may grow by a few pages only: the visits fit, the ratings after them do not (SQLITE_FULL)
+    event.listen(svc.engine, "connect", lambda c, _r: c.execute(f"PRAGMA max_page_count = {pages_now + 12}"))
+    svc.engine.dispose()
+    with pytest.raises(Exception) as failed:
+        store.apply_changes(_big_page(walk.id, 200), cursor=9)
+    assert "full" in str(failed.value).lower()
+    assert count(data_dir, "visit") == 0 and count(data_dir, "rating") == 0
+    assert store.cursor() == 3
+
+
+def test_a_page_that_fails_after_its_rows_before_its_cursor_leaves_neither(svc_store):
+    svc, store, walk, data_dir = svc_store
+    store.apply_changes([], cursor=3)
+    with connect(data_dir) as con:  # the cursor write, the page's last statement, is refused
+        con.execute("CREATE TRIGGER no_cursor BEFORE UPDATE ON meta WHEN NEW.key = 'pull_cursor' "
+                    "BEGIN SELECT RAISE(ABORT, 'refused'); END")
+    with pytest.raises(Exception, match="refused"):
+        store.apply_changes(_big_page(walk.id, 50), cursor=9)
+    assert count(data_dir, "visit") == 0 and count(data_dir, "rating") == 0
+    with connect(data_dir) as con:
+        con.execute("DROP TRIGGER no_cursor")
+    assert store.cursor() == 3
+    assert store.apply_changes(_big_page(walk.id, 50), cursor=9).stored == 50 * 5
+    assert count(data_dir, "rating") == 50 * 4 and store.cursor() == 9
+
+
+def test_prepare_reads_nothing_from_the_store(svc_store, tmp_path):
+    """The page is read and checked with the store locked by another writer: prepare never waits for it."""
+    svc, store, walk, data_dir = svc_store
+    con = sqlite3.connect(data_dir / "learnwalk.sqlite", isolation_level=None)
+    con.execute("BEGIN EXCLUSIVE")
+    try:
+        page = store.prepare_changes(_big_page(walk.id, 3))
+    finally:
+        con.execute("ROLLBACK")
+        con.close()
+    assert len(page.fast_cells) == 12
+
+
+def test_a_page_commits_without_its_own_fsync_and_every_connection_is_full_again_after(svc_store):
+    """A pulled page is committed with synchronous=NORMAL (the server still holds it); the connection goes back to
+    the pool FULL, so the tap that uses it next is durable when it returns."""
+    svc, store, walk, data_dir = svc_store
+    seen = []
+    event.listen(svc.engine, "commit", lambda conn: seen.append(conn.exec_driver_sql("PRAGMA synchronous").scalar()))
+    store.apply_changes(_big_page(walk.id, 2), cursor=4)
+    svc.rate(svc.start_visit(walk.id, grade="4", subject="Math").id, "t.talk", "some")
+    assert seen[0] == 1 and set(seen[1:]) == {2}  # NORMAL for the page, FULL for the visit and the tap after it
+    assert store.cursor() == 4
