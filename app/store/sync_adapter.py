@@ -34,6 +34,8 @@ TABLES = {"walk": Walk, "visit": Visit, "rating": Rating, "note": EvidenceNote}
 ENROLLMENT_KEYS = ("server_url", "device_id", "token", "user_id", "role", "district_id", "district_name")
 SETTINGS_KEYS = ("small_cell_threshold", "record_class_type", "allow_identifying_fields")
 CURSOR = "pull_cursor"
+# outbox seqs deleted per acknowledging transaction: a few ms each, so a tap never queues behind a long one
+ACK_CHUNK = 2_000
 
 
 def get_meta(s: Session, key: str) -> str | None:
@@ -72,18 +74,30 @@ class DeviceSyncStore:
         return [PendingEntry(*r) for r in rows]
 
     def record_results(self, from_seq: int, to_seq: int, results: list[Answer]) -> None:
-        now = utcnow()
-        with Session(self._writer) as s:
-            rejected = [r for r in results if r.status == "rejected"]
-            if rejected:
-                marks = _rejection_marks(s, from_seq, rejected, now)
-                if marks:
-                    t = Outbox.__table__
-                    s.execute(update(t).where(t.c.seq == bindparam("b_seq"))
-                              .values(rejected_reason=bindparam("b_why"), rejected_at=bindparam("b_at")), marks)
-            # every other entry the server has processed in this range was applied or a duplicate: gone
-            s.execute(delete(Outbox).where(Outbox.seq.between(from_seq, to_seq), Outbox.rejected_reason.is_(None)))
-            s.commit()
+        """Mark the rejected entries, then delete the acknowledged ones with plain range DELETEs (no RETURNING:
+        nothing is read back), at most ACK_CHUNK outbox seqs per write transaction, so a tap waits for at most one
+        short commit. The marks commit with the first chunk; a crash between chunks leaves entries the server has
+        processed, which the next round resends and the server answers as before (duplicate or the stored answer),
+        never applied twice."""
+        rejected = [r for r in results if r.status == "rejected"]
+        lo = from_seq
+        while True:
+            hi = min(to_seq, lo + ACK_CHUNK - 1)
+            with Session(self._writer) as s:
+                if rejected:
+                    marks = _rejection_marks(s, from_seq, rejected, utcnow())
+                    if marks:
+                        t = Outbox.__table__
+                        s.execute(update(t).where(t.c.seq == bindparam("b_seq"))
+                                  .values(rejected_reason=bindparam("b_why"), rejected_at=bindparam("b_at")), marks)
+                    rejected = []
+                # every other entry the server has processed in this range was applied or a duplicate: gone
+                s.connection().exec_driver_sql(
+                    "DELETE FROM outbox WHERE seq BETWEEN ? AND ? AND rejected_reason IS NULL", (lo, hi))
+                s.commit()
+            if hi >= to_seq:
+                return
+            lo = hi + 1
 
     # ---- pull side ------------------------------------------------------------------------------
 
