@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app.store.catalog import RubricCatalog
-from app.store.db import writer
+from app.store.db import JOURNAL_MODE, writer
 from app.store.models import EvidenceNote, Meta, Outbox, Rating, School, Visit, Walk
 from app.store.services import LOCAL_USER
 from sync.client import Answer, Applied, PendingEntry
@@ -77,27 +77,34 @@ class DeviceSyncStore:
         """Mark the rejected entries, then delete the acknowledged ones with plain range DELETEs (no RETURNING:
         nothing is read back), at most ACK_CHUNK outbox seqs per write transaction, so a tap waits for at most one
         short commit. The marks commit with the first chunk; a crash between chunks leaves entries the server has
-        processed, which the next round resends and the server answers as before (duplicate or the stored answer),
-        never applied twice."""
+        processed, which the next round resends and the server answers as it did then (the stored answer),
+        applying nothing twice.
+
+        Then a passive checkpoint, outside any transaction: it copies the log into the file beside the writers
+        without holding them up, so a tap's commit does not find the log past SQLite's automatic checkpoint
+        threshold and copy the acknowledgements' pages itself."""
         rejected = [r for r in results if r.status == "rejected"]
         lo = from_seq
-        while True:
-            hi = min(to_seq, lo + ACK_CHUNK - 1)
-            with Session(self._writer) as s:
-                if rejected:
-                    marks = _rejection_marks(s, from_seq, rejected, utcnow())
-                    if marks:
-                        t = Outbox.__table__
-                        s.execute(update(t).where(t.c.seq == bindparam("b_seq"))
-                                  .values(rejected_reason=bindparam("b_why"), rejected_at=bindparam("b_at")), marks)
-                    rejected = []
-                # every other entry the server has processed in this range was applied or a duplicate: gone
-                s.connection().exec_driver_sql(
-                    "DELETE FROM outbox WHERE seq BETWEEN ? AND ? AND rejected_reason IS NULL", (lo, hi))
-                s.commit()
-            if hi >= to_seq:
-                return
-            lo = hi + 1
+        with self._writer.connect() as c:
+            while True:
+                hi = min(to_seq, lo + ACK_CHUNK - 1)
+                with Session(c) as s:
+                    if rejected:
+                        marks = _rejection_marks(s, from_seq, rejected, utcnow())
+                        if marks:
+                            t = Outbox.__table__
+                            s.execute(update(t).where(t.c.seq == bindparam("b_seq"))
+                                      .values(rejected_reason=bindparam("b_why"), rejected_at=bindparam("b_at")), marks)
+                        rejected = []
+                    # every other entry the server has processed in this range was applied or a duplicate: gone
+                    s.connection().exec_driver_sql(
+                        "DELETE FROM outbox WHERE seq BETWEEN ? AND ? AND rejected_reason IS NULL", (lo, hi))
+                    s.commit()
+                if hi >= to_seq:
+                    break
+                lo = hi + 1
+            if JOURNAL_MODE == "WAL":
+                c.connection.dbapi_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")  # autocommit: no transaction
 
     # ---- pull side ------------------------------------------------------------------------------
 

@@ -9,6 +9,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import create_engine
 
+from sync.fair_lock import FairLock
+
 _HERE = Path(__file__).parent
 
 
@@ -46,7 +48,7 @@ def writer(engine: Engine) -> Engine:
     return engine.execution_options(lw_write=True)
 
 
-_GATES: dict[str, threading.Lock] = {}
+_GATES: dict[str, FairLock] = {}
 _GATES_LOCK = threading.Lock()
 
 
@@ -57,7 +59,7 @@ def write_gate(engine: Engine):
     SQLite has one writer at a time; a writer that finds the file locked sleeps in its busy handler and polls (1,
     2, 5 ... up to 100 ms between tries), so under 100 concurrent pushes most of the time went to sleeping past the
     moment the lock came free: concurrent pushes were slower than the same pushes one after another. Queued on
-    this lock, the next push starts the moment the previous one commits. Other writers (enrollment, admin) still
+    this lock (in arrival order), the next push starts the moment the previous one commits. Other writers (enrollment, admin) still
     queue in SQLite's busy handler, which stays as the guard between processes."""
     if engine.dialect.name != "sqlite":
         return nullcontext()
@@ -65,7 +67,7 @@ def write_gate(engine: Engine):
     with _GATES_LOCK:
         gate = _GATES.get(key)
         if gate is None:
-            gate = _GATES[key] = threading.Lock()
+            gate = _GATES[key] = FairLock()
     return gate
 
 
