@@ -110,12 +110,18 @@ class SyncService:
                 old.close()
         return self._client
 
-    def close(self) -> None:
-        """Close the kept client (the app is shutting down); a later round builds a new one."""
-        with self._lock:
+    def close(self, wait: float = 10.0) -> None:
+        """Close the kept client (the app is shutting down); a later round builds a new one. A round under way
+        gets `wait` seconds to finish first (its acknowledgements commit); past that its request fails and the
+        entries it had not acknowledged stay for the next start."""
+        got = self._lock.acquire(timeout=wait)
+        try:
             if self._client is not None:
                 self._client.close()
             self._client, self._client_for = None, None
+        finally:
+            if got:
+                self._lock.release()
 
     # ---- status ---------------------------------------------------------------------------------
 
