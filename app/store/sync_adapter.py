@@ -1,7 +1,9 @@
 """The device side of sync: outbox reading and acknowledgement, pulled changes, cursor and enrollment facts.
 
-Implements sync.client.LocalStore over the device store. Each method is one SQLite transaction: acknowledged
-entries are deleted and rejected ones marked in the same commit; a pulled page and its cursor land together;
+Implements sync.client.LocalStore over the device store. Each method is one SQLite transaction, except the
+acknowledgement: short range deletes of ACK_CHUNK seqs each, rejections marked in the first (a tap never waits
+for a long one; what a crash between them leaves is resent and answered as before); a pulled page and its cursor
+land together;
 a pulled record never overwrites a local record that still has an outbox entry (pending or rejected). Pulled
 ratings arrive as cells of their visit's change; each is stored as the Rating row rating_id(visit, look-for).
 A pulled record or cell this device cannot read is left out and logged, and the rest of the page and its cursor
