@@ -38,8 +38,9 @@ postgres:
 pwa: $(STAMP)
 	$(BIN)/learnwalk build-web --out build/pwa $(if $(SERVER_URL),--server-url $(SERVER_URL))
 
+# every bench/*.py, then one table of their headline figures (bench/run_all.py)
 bench: $(STAMP)
-	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	$(BIN)/python bench/run_all.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

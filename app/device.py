@@ -71,6 +71,8 @@ class Device:
         return integrity.pending_notice(self.engine)
 
     def close(self) -> None:
+        if self.sync is not None:
+            self.sync.close()  # the sync client kept across rounds
         self.engine.dispose()
 
     def __enter__(self) -> "Device":

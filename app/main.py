@@ -173,6 +173,10 @@ def open_device(data_dir: Path) -> Device:
 
 
 def run(data_dir: Path, *, web: bool, host: str = "127.0.0.1", port: int = 8550) -> None:
-    main, before_main = session_handlers(open_device(data_dir))
-    ft.run(main, before_main=before_main, host=host, port=port,
-           view=ft.AppView.WEB_BROWSER if web else ft.AppView.FLET_APP, assets_dir=str(ASSETS), no_cdn=True)
+    device = open_device(data_dir)
+    main, before_main = session_handlers(device)
+    try:
+        ft.run(main, before_main=before_main, host=host, port=port,
+               view=ft.AppView.WEB_BROWSER if web else ft.AppView.FLET_APP, assets_dir=str(ASSETS), no_cdn=True)
+    finally:
+        device.close()  # the sync client kept across rounds, then the store's connections

@@ -8,6 +8,8 @@ that shows team data is open (watch()), it also pulls about every minute (live_e
 setting LEARNWALK_LIVE_SYNC_SECONDS shortens it for tests), so a teammate's visit arrives without a tap; the
 backoff after failures is capped at that interval meanwhile, so a passing server error cannot leave an open
 Debrief minutes behind.
+One SyncClient (its connection pool, TLS session and headers) serves every round for the app's life: it is
+built again only when the enrollment's server or token changes, and closed by close() (Device.close).
 """
 from __future__ import annotations
 
@@ -97,6 +99,32 @@ class SyncService:
         self.live_every = live_every_setting()
         self._watchers: set = set()  # the screens showing team data now (a walk, its Debrief)
         self.last_report: RoundReport | None = None  # the last successful round (what it pulled)
+        # the client of the rounds, kept across them (building one costs 20-100 ms); its key is what it was built for
+        self._client: SyncClient | None = None
+        self._client_for: tuple[str, str] | None = None
+
+    def client(self, server_url: str, token: str) -> SyncClient:
+        """The sync client of this enrollment: the one kept from earlier rounds, or a new one when the server or
+        the token changed since (re-enrollment), the old one closed. Called under the round lock."""
+        if self._client is None or self._client_for != (server_url, token):
+            old, self._client = self._client, SyncClient(server_url, token, transport=self._transport)
+            self._client_for = (server_url, token)
+            if old is not None:
+                old.close()
+        return self._client
+
+    def close(self, wait: float = 10.0) -> None:
+        """Close the kept client (the app is shutting down); a later round builds a new one. A round under way
+        gets `wait` seconds to finish first (its acknowledgements commit); past that its request fails and the
+        entries it had not acknowledged stay for the next start."""
+        got = self._lock.acquire(timeout=wait)
+        try:
+            if self._client is not None:
+                self._client.close()
+            self._client, self._client_for = None, None
+        finally:
+            if got:
+                self._lock.release()
 
     # ---- status ---------------------------------------------------------------------------------
 
@@ -150,9 +178,9 @@ class SyncService:
         with self._lock:
             self._running = True
             try:
-                with SyncClient(m["server_url"], m["token"], transport=self._transport) as client:
-                    report = client.sync(self.store)
-                    self._keep_people(client)
+                client = self.client(m["server_url"], m["token"])
+                report = client.sync(self.store)
+                self._keep_people(client)
             except SyncFailed as exc:
                 self._offline = exc.status is None and exc.retryable
                 self.store.set_meta(last_sync_error=str(exc))

@@ -4,11 +4,16 @@ Every figure comes from this run on this machine: the raw insert+commit is the b
 the disk set), and the service's ratio to it is the cost of our layers (ORM, checks, outbox row). The goal is a
 service p95 of at most 5 ms with synchronous=FULL (what the app uses).
 
-    .venv/bin/python bench/tap_latency.py [--taps 1000] [--dir FOLDER] [--pull-visits 10000]
+    .venv/bin/python bench/tap_latency.py [--taps 1000] [--dir FOLDER] [--push-visits 10000] [--pull-visits 10000]
 
 cpu ms is this process's CPU time per call (mean): the part of a tap that does not depend on the disk.
 --dir chooses the disk: the default is a temporary folder; on tmpfs fsync is free and FULL looks like NORMAL.
-Taps during a big pull (--pull-visits, 0 skips it): bench/tap_pull.py.
+
+Taps during a push: a device enrolled on a real server (SQLite, loopback) holds --push-visits finished visits x 25
+ratings; the app's own round (SyncService.sync_once, in a background thread as the app runs it) pushes them while
+the observer taps a rating every 20 ms in another visit. Each tap's time is printed against the same taps on the
+same device with no sync running (the baseline, measured in the same run); the goal is a p95 of at most 20 ms
+and no tap refused. Taps during a big pull (--pull-visits, 0 skips it): bench/tap_pull.py.
 """
 from __future__ import annotations
 
@@ -36,6 +41,8 @@ RUBRIC = Rubric(  # 20 look-fors on a four-level scale, like a real walk tool
               for i in range(20)],
 )
 GOAL_P95_MS = 5.0
+GOAL_DURING_SYNC_P95_MS = 20.0
+TAP_EVERY_S = 0.020
 
 
 def _percentiles(samples: list[float]) -> tuple[float, float, float]:
@@ -85,10 +92,109 @@ def raw_inserts(folder: Path, sync: str, taps: int) -> list[float]:
     return out[20:], cpu / taps
 
 
+def _seeded_device(base: Path, visits: int):
+    """(server process, its Db, a device enrolled on it holding `visits` finished visits x 25 ratings, the walk)."""
+    from bench.load import LOOKFORS, rubric_yaml
+    from sync.server.deps import Caller
+    from sync.server.directory.admin import publish_rubric
+    from tests.support import serverproc as harness
+
+    url = f"sqlite:///{base / 'server.sqlite'}"
+    db = harness.Db(url)
+    district = db.district()
+    admin = district.user("admin")
+    with db.write() as s:
+        publish_rubric(s, Caller("bench", admin, "admin", district.id), rubric_yaml(), "load-25.yaml")
+    server = harness.ServerProc(url).start()
+    dev = harness.new_device(base / "device", server.url, district.code(district.user("observer")))
+    dev.sync.sync_once()  # the school and the rubric
+    capture = dev.capture
+    lookfors = [lf.id for lf in capture.catalog.get("load-25", 1).lookfors]
+    assert len(lookfors) == LOOKFORS
+    with capture.batch():
+        walk = capture.create_walk(school_id=district.school_id, rubric_id="load-25", rubric_version=1,
+                                   focus=lookfors[:1])
+    started = time.perf_counter()
+    for first in range(0, visits, 200):
+        with capture.batch():
+            for i in range(first, min(visits, first + 200)):
+                v = capture.start_visit(walk.id, grade="5", subject="Math")
+                for j, lf in enumerate(lookfors):
+                    capture.rate(v.id, lf, "1234"[(i + j) % 4])
+                capture.finish_visit(v.id)
+    print(f"  seeded {visits:,} visits x {LOOKFORS} ratings in {time.perf_counter() - started:.0f} s", flush=True)
+    return server, db, dev, walk, lookfors
+
+
+def _tapping(capture, visit_id: str, lookfors: list[str], until) -> tuple[list[float], list[str]]:
+    """A tap every TAP_EVERY_S until until() is true (at least 50 taps); (each tap's ms, the refused taps' errors)."""
+    out, refused, i = [], [], 0
+    while i < 50 or not until():
+        lf, value = lookfors[i % len(lookfors)], "1234"[(i // len(lookfors)) % 4]
+        t0 = time.perf_counter()
+        try:
+            capture.tap(visit_id, lf, value)
+        except Exception as exc:  # noqa: BLE001 - a refused tap is what this measures
+            refused.append(type(exc).__name__)
+        took = time.perf_counter() - t0
+        out.append(took * 1000)
+        i += 1
+        time.sleep(max(0.0, TAP_EVERY_S - took))
+    return out, refused
+
+
+def push_case(base: Path, visits: int) -> None:
+    """Taps during the app's own round pushing `visits` visits, against the same taps with no sync running."""
+    import threading
+
+    print(f"taps every {TAP_EVERY_S * 1000:.0f} ms during a {visits:,}-visit push (the app's round, SQLite server "
+          "on loopback):", flush=True)
+    (base / "push").mkdir(parents=True, exist_ok=True)
+    server, db, dev, walk, lookfors = _seeded_device(base / "push", visits)
+    try:
+        tapped = dev.capture.start_visit(walk.id, grade="5", subject="Math")
+        idle, idle_refused = _tapping(dev.capture, tapped.id, lookfors, lambda: True)
+        done, failed = threading.Event(), []
+
+        def round_() -> None:
+            try:
+                dev.sync.sync_once()
+            except Exception as exc:  # noqa: BLE001 - reported below
+                failed.append(exc)
+            finally:
+                done.set()
+
+        worker = threading.Thread(target=round_)
+        started = time.perf_counter()
+        worker.start()
+        busy, busy_refused = _tapping(dev.capture, tapped.id, lookfors, done.is_set)
+        worker.join()
+        seconds = time.perf_counter() - started
+        left = dev.sync.status().pending
+    finally:
+        dev.sync.close()
+        dev.engine.dispose()
+        server.stop()
+        db.engine.dispose()
+    i50, i95, i99 = _percentiles(idle)
+    b50, b95, b99 = _percentiles(busy)
+    print(f"  the round took {seconds:.1f} s{'; FAILED: ' + str(failed[0]) if failed else ''}; "
+          f"{left} outbox entries left (the last taps')")
+    print(f"  {'taps':<22} {'n':>5} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'max ms':>7} {'refused':>7}")
+    print(f"  {'no sync (baseline)':<22} {len(idle):>5} {i50:7.2f} {i95:7.2f} {i99:7.2f} {max(idle):7.2f} "
+          f"{len(idle_refused):>7}")
+    print(f"  {'during the push':<22} {len(busy):>5} {b50:7.2f} {b95:7.2f} {b99:7.2f} {max(busy):7.2f} "
+          f"{len(busy_refused):>7}")
+    ok = b95 <= GOAL_DURING_SYNC_P95_MS and not busy_refused
+    print(f"  p95 during the push {b95:.1f} ms = {b95 / i95:.1f}x the baseline (goal <= {GOAL_DURING_SYNC_P95_MS:g} ms, "
+          f"none refused: {'met' if ok else 'NOT met'})")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--taps", type=int, default=1000)
     ap.add_argument("--dir", type=Path, default=None, help="folder for the test files (default: a temp folder)")
+    ap.add_argument("--push-visits", type=int, default=10_000, help="visits pushed while tapping (0: skip)")
     ap.add_argument("--pull-visits", type=int, default=10_000, help="visits pulled while tapping (0: skip)")
     args = ap.parse_args()
     base = Path(tempfile.mkdtemp(prefix="tap-latency-", dir=args.dir))
@@ -120,6 +226,13 @@ def main() -> None:
 
         with tempfile.TemporaryDirectory(prefix="tap-pull-", dir=args.dir) as d:
             pull_case(Path(d), args.pull_visits)
+
+    if args.push_visits:
+        base = Path(tempfile.mkdtemp(prefix="tap-latency-", dir=args.dir))
+        try:
+            push_case(base, args.push_visits)
+        finally:
+            shutil.rmtree(base, ignore_errors=True)
 
 
 if __name__ == "__main__":

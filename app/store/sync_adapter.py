@@ -1,7 +1,9 @@
 """The device side of sync: outbox reading and acknowledgement, pulled changes, cursor and enrollment facts.
 
-Implements sync.client.LocalStore over the device store. Each method is one SQLite transaction: acknowledged
-entries are deleted and rejected ones marked in the same commit; a pulled page and its cursor land together;
+Implements sync.client.LocalStore over the device store. Each method is one SQLite transaction, except the
+acknowledgement: short range deletes of ACK_CHUNK seqs each, rejections marked in the first (a tap never waits
+for a long one; what a crash between them leaves is resent and answered as before); a pulled page and its cursor
+land together;
 a pulled record never overwrites a local record that still has an outbox entry (pending or rejected). Pulled
 ratings arrive as cells of their visit's change; each is stored as the Rating row rating_id(visit, look-for).
 A page is read and checked before its transaction, which holds only set-based writes (app.store.pulled_page).
@@ -21,7 +23,7 @@ from sqlmodel import Session
 
 from app.store import pulled_page
 from app.store.catalog import RubricCatalog
-from app.store.db import SYNCHRONOUS, writer
+from app.store.db import JOURNAL_MODE, SYNCHRONOUS, writer
 from app.store.models import Meta, Outbox, Visit, Walk
 from app.store.models import Cycle
 from app.store.services import LOCAL_USER
@@ -33,6 +35,8 @@ log = logging.getLogger("learnwalk.sync")
 ENROLLMENT_KEYS = ("server_url", "device_id", "token", "user_id", "role", "district_id", "district_name")
 CURSOR = "pull_cursor"
 PULL_SYNCHRONOUS = "NORMAL"  # a pulled page's commit (apply_changes): the server still holds it
+# outbox seqs deleted per acknowledging transaction: a few ms each, so a tap never queues behind a long one
+ACK_CHUNK = 4_000
 
 
 def get_meta(s: Session, key: str) -> str | None:
@@ -71,18 +75,37 @@ class DeviceSyncStore:
         return [PendingEntry(*r) for r in rows]
 
     def record_results(self, from_seq: int, to_seq: int, results: list[Answer]) -> None:
-        now = utcnow()
-        with Session(self._writer) as s:
-            rejected = [r for r in results if r.status == "rejected"]
-            if rejected:
-                marks = _rejection_marks(s, from_seq, rejected, now)
-                if marks:
-                    t = Outbox.__table__
-                    s.execute(update(t).where(t.c.seq == bindparam("b_seq"))
-                              .values(rejected_reason=bindparam("b_why"), rejected_at=bindparam("b_at")), marks)
-            # every other entry the server has processed in this range was applied or a duplicate: gone
-            s.execute(delete(Outbox).where(Outbox.seq.between(from_seq, to_seq), Outbox.rejected_reason.is_(None)))
-            s.commit()
+        """Mark the rejected entries, then delete the acknowledged ones with plain range DELETEs (no RETURNING:
+        nothing is read back), at most ACK_CHUNK outbox seqs per write transaction, so a tap waits for at most one
+        short commit. The marks commit with the first chunk; a crash between chunks leaves entries the server has
+        processed, which the next round resends and the server answers as it did then (the stored answer),
+        applying nothing twice.
+
+        Then a passive checkpoint, outside any transaction: it copies the log into the file beside the writers
+        without holding them up, so a tap's commit does not find the log past SQLite's automatic checkpoint
+        threshold and copy the acknowledgements' pages itself."""
+        rejected = [r for r in results if r.status == "rejected"]
+        lo = from_seq
+        with self._writer.connect() as c:
+            while True:
+                hi = min(to_seq, lo + ACK_CHUNK - 1)
+                with Session(c) as s:
+                    if rejected:
+                        marks = _rejection_marks(s, from_seq, rejected, utcnow())
+                        if marks:
+                            t = Outbox.__table__
+                            s.execute(update(t).where(t.c.seq == bindparam("b_seq"))
+                                      .values(rejected_reason=bindparam("b_why"), rejected_at=bindparam("b_at")), marks)
+                        rejected = []
+                    # every other entry the server has processed in this range was applied or a duplicate: gone
+                    s.connection().exec_driver_sql(
+                        "DELETE FROM outbox WHERE seq BETWEEN ? AND ? AND rejected_reason IS NULL", (lo, hi))
+                    s.commit()
+                if hi >= to_seq:
+                    break
+                lo = hi + 1
+            if JOURNAL_MODE == "WAL":
+                c.connection.dbapi_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")  # autocommit: no transaction
 
     # ---- pull side ------------------------------------------------------------------------------
 

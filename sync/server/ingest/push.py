@@ -251,39 +251,38 @@ class _Work:
         members, gone, self.team_changes = _membership(s, dirty)
         restamp = _lead_walks(s, caller, members)
         count = sum(len(rows) for rows in dirty.values()) + len(touched) + len(restamp)
+        now = utcnow()
+        # Everything that needs no change number is written first: from seq.reserve to commit the district's counter
+        # row is locked, and every other push of the district waits for it, so only the numbered rows and the
+        # commit come after it.
+        self._write_cells()
+        if members:
+            upsert(s, WalkMember, [{"walk_id": w, "user_id": u} for w, u in members], ("walk_id", "user_id"))
+        for w, u in gone:  # taken off the team: no longer sees the walk's other visits
+            s.execute(delete(WalkMember).where(WalkMember.walk_id == w, WalkMember.user_id == u))
         if count:
-            # numbers are reserved after the reads; the counter row stays locked until commit (sync.server.seq)
-            n = seq.reserve(s, caller.district_id, count)
-            now = utcnow()
-            numbers: dict[str, int] = {}
-            for kind in ("cycle", "walk", "visit", "note"):
-                rows = list(dirty[kind].values())
-                for row in rows:
-                    row["change_seq"], row["server_updated_at"], row["device_id"] = n, now, caller.device_id
-                    n += 1
-                if kind == "visit":
-                    numbers = {row["id"]: row["change_seq"] for row in rows}
-                    for vid in touched:  # only cells changed: the visit gets a number for the pull to find it
-                        numbers[vid] = n
-                        n += 1
-                    if touched:
-                        t = Visit.__table__
-                        s.execute(update(t).where(t.c.id == bindparam("b_id"))
-                                  .values(change_seq=bindparam("b_n"), server_updated_at=now),
-                                  [{"b_id": vid, "b_n": numbers[vid]} for vid in touched])
-                if rows:
-                    upsert(s, TABLES[kind], rows, ("id",))
-            self._write_cells()
-            if members:
-                upsert(s, WalkMember, [{"walk_id": w, "user_id": u} for w, u in members], ("walk_id", "user_id"))
-            for w, u in gone:  # taken off the team: no longer sees the walk's other visits
-                s.execute(delete(WalkMember).where(WalkMember.walk_id == w, WalkMember.user_id == u))
-            for walk_id in restamp:
-                _renumber_walk(s, caller.district_id, walk_id, n)
-                n += 1
             self._audit(now)
         if self.stored:
             upsert(s, OpResult, self.stored, ("device_id", "op_seq"))
+        if not count:
+            return
+        n = seq.reserve(s, caller.district_id, count)
+        for kind in ("cycle", "walk", "visit", "note"):
+            rows = list(dirty[kind].values())
+            for row in rows:
+                row["change_seq"], row["server_updated_at"], row["device_id"] = n, now, caller.device_id
+                n += 1
+            if kind == "visit" and touched:  # only cells changed: the visit gets a number for the pull to find it
+                t = Visit.__table__
+                s.execute(update(t).where(t.c.id == bindparam("b_id"))
+                          .values(change_seq=bindparam("b_n"), server_updated_at=now),
+                          [{"b_id": vid, "b_n": n + i} for i, vid in enumerate(touched)])
+                n += len(touched)
+            if rows:
+                upsert(s, TABLES[kind], rows, ("id",))
+        for walk_id in restamp:
+            _renumber_walk(s, caller.district_id, walk_id, n)
+            n += 1
 
     def _write_cells(self) -> None:
         """One row per visit: new visits as their cells arrived, the others merged with what is stored."""

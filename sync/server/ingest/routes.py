@@ -19,7 +19,7 @@ from sync.protocol import (MAX_OP_SEQ, PROTOCOL_VERSION, EnrollRequest, EnrollRe
                            PushResponse)
 from sync.protocol.cells import envelope_ok, op_seqs
 from sync.server import errors, seq
-from sync.server.db import writer
+from sync.server.db import write_gate, writer
 from sync.server.deps import CallerDep, ProtocolDep, WriteSessionDep
 from sync.server.directory.attempts import EnrollLimited, Limits
 from sync.server.directory.people import DirectoryError, enroll_limited, mark_synced
@@ -193,8 +193,9 @@ async def push(request: Request, caller: CallerDep) -> Response:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            batch = _parse_push(raw, settings)
-            with Session(writer(request.app.state.engine), expire_on_commit=False) as s:
+            batch = _parse_push(raw, settings)  # outside the write transaction: other pushes write meanwhile
+            engine = request.app.state.engine
+            with write_gate(engine), Session(writer(engine), expire_on_commit=False) as s:
                 return answers_json(*ingest(s, caller, batch))
         finally:
             if collecting:

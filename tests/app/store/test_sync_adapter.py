@@ -64,6 +64,40 @@ def test_a_rejected_entry_is_no_longer_pending_but_stays_with_its_reason(store, 
     assert [(e["kind"], e["seq"]) for e in outbox(data_dir)] == [("rating", 5)]
 
 
+def _statements(engine) -> tuple[list[str], list[int]]:
+    """The SQL the engine runs from now on, and a list that grows by one at each commit."""
+    from sqlalchemy import event
+
+    sql, commits = [], []
+    event.listen(engine, "before_cursor_execute", lambda _c, _cur, statement, *_a: sql.append(statement))
+    event.listen(engine, "commit", lambda _c: commits.append(1))
+    return sql, commits
+
+
+def test_an_acknowledgement_is_plain_range_deletes_in_short_transactions_and_reads_nothing_back(store, rated,
+                                                                                               data_dir, monkeypatch):
+    from app.store import sync_adapter
+
+    monkeypatch.setattr(sync_adapter, "ACK_CHUNK", 2)
+    sql, commits = _statements(store.engine)
+    store.record_results(1, 5, [])
+    deletes = [q for q in sql if q.lstrip().upper().startswith("DELETE")]
+    assert len(deletes) == 3 and len(commits) == 3  # seqs 1-2, 3-4, 5: one short transaction each
+    assert all("RETURNING" not in q.upper() for q in deletes)
+    assert not [q for q in sql if "outbox" in q and q.lstrip().upper().startswith("SELECT")]
+    assert _rows(data_dir) == {6: None}  # only the acknowledged range went
+
+
+def test_a_chunked_acknowledgement_marks_rejections_before_any_entry_of_their_record_goes(store, rated, data_dir,
+                                                                                         monkeypatch):
+    from app.store import sync_adapter
+
+    monkeypatch.setattr(sync_adapter, "ACK_CHUNK", 1)
+    store.record_results(1, 6, [Answer(4, "rejected", "t.talk is closed")])
+    # entries 3 and 4 are the record's (one rating cell): both kept with the reason, every other entry gone
+    assert _rows(data_dir) == {3: "t.talk is closed", 4: "t.talk is closed"}
+
+
 def _pulled_visit(visit_id: str, walk_id: str, cells: list, **fields) -> Change:
     data = VisitData(id=visit_id, walk_id=walk_id, visit_no=7, observer_id="u-other", grade="4",
                      subject="Math", **fields).model_dump(mode="json")
