@@ -87,6 +87,7 @@ class Pusher:
     """One enrolled observer device of its own district, pushing bodies at its outbox position."""
 
     def __init__(self, server, server_db):
+        self.server = server
         self.district = server_db.district()
         member = serverdata.enroll(server.url, self.district.code(self.district.user("observer")))
         self.user_id = member["user_id"]
@@ -146,8 +147,9 @@ def pusher(server, server_db):
     p.http.close()
 
 
-def _check(answer) -> str:
-    assert answer.status_code < 500, f"{answer.status_code}: {answer.text[:2000]}"
+def _check(answer, server=None) -> str:
+    assert answer.status_code < 500, (f"{answer.status_code}: {answer.text[:2000]}; server log: "
+                                      f"{server.stderr_text()[-3000:] if server is not None else ''}")
     if answer.status_code == 200:
         results = answer.json()["results"]
         assert all(r["status"] in STATUSES and (r["status"] != "rejected" or r["reason"]) for r in results), results
@@ -181,7 +183,7 @@ def test_edge_values_in_every_pushed_field_are_answered_never_a_server_error(pus
     def one_push(data):
         body = data.draw(push_body(pusher))
         started = time.perf_counter()
-        outcome = _check(pusher.post(body))
+        outcome = _check(pusher.post(body), pusher.server)
         pusher.answers[outcome] += 1
         pusher.seconds[outcome] += time.perf_counter() - started
 

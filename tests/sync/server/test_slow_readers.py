@@ -118,6 +118,9 @@ def _hold_the_write_lock(server_db, district_id: str):
 
 
 def test_health_answers_503_while_the_pool_is_exhausted_and_200_once_it_is_not(tiny_pool_server, server_db):
+    if server_db.engine.url.get_backend_name() == "sqlite":
+        pytest.skip("on SQLite a push waits for the server's in-process write gate (sync.server.db.write_gate) "
+                    "before it holds a pooled connection, so blocked pushes no longer exhaust the pool there")
     url = tiny_pool_server.url
     district, _, workers = slowreaders.district_with_a_large_page(url, server_db, 2, visits=0)
     release = _hold_the_write_lock(server_db, district.id)
