@@ -17,10 +17,16 @@ REASON = ("a walk's members are its creator and its team; a visit no longer make
           "(migration 0006)")
 
 
-def members(created_by: str, team) -> set[str]:
-    """The members a walk grants: its creator and each user id on its team (a role name on an older walk's team,
-    such as "Principal", is kept as written and matches no user)."""
-    return {created_by} | {u for u in team or [] if isinstance(u, str) and u}
+def members(created_by: str, team, users: set[str]) -> set[str]:
+    """The members a walk grants: its creator and each user id on its team that is a user of the walk's district
+    (users). A guest's name or a role name ("Principal") on a team is kept on the walk as written, and grants
+    nothing."""
+    return {created_by} | {u for u in team or [] if isinstance(u, str) and u in users}
+
+
+def team_ids(team) -> set[str]:
+    """The entries of a team that could be user ids (text of an id's length), to look up among the users."""
+    return {u for u in team or [] if isinstance(u, str) and 0 < len(u) <= 64}
 
 
 def rebuild_all(c: Connection, district_id: str | None = None) -> int:
@@ -29,10 +35,14 @@ def rebuild_all(c: Connection, district_id: str | None = None) -> int:
     one audit entry per walk whose members changed (before and after, as a team change). Returns how many walks
     changed."""
     only = "" if district_id is None else " WHERE district_id = :d"
+    users: dict[str, set[str]] = {}
+    for uid, district in c.execute(text("SELECT id, district_id FROM app_user")):
+        users.setdefault(district, set()).add(uid)
     walks = {}
     for wid, district, created_by, team in c.execute(
             text(f"SELECT id, district_id, created_by, team FROM walk{only}"), {"d": district_id}):
-        walks[wid] = (district, members(created_by, json.loads(team) if isinstance(team, str) else team))
+        team = json.loads(team) if isinstance(team, str) else team
+        walks[wid] = (district, members(created_by, team, users.get(district, set())))
     have: dict[str, set[str]] = {}
     for wid, uid in c.execute(text("SELECT walk_id, user_id FROM walk_member")):
         if district_id is None or wid in walks:

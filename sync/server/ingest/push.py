@@ -248,7 +248,7 @@ class _Work:
         s, caller, dirty = self.s, self.caller, self.dirty
         touched = [vid for vid in (*self.new_cells, *self.changed_cells)
                    if vid not in dirty["visit"] and (vid in self.new_cells or self.changed_cells[vid])]
-        members, gone, self.team_changes = _membership(s, dirty)
+        members, gone, self.team_changes = _membership(s, caller, dirty)
         restamp = _lead_walks(s, caller, members)
         count = sum(len(rows) for rows in dirty.values()) + len(touched) + len(restamp)
         now = utcnow()
@@ -335,13 +335,18 @@ def _renumber_walk(s: Session, district_id: str, walk_id: str, n: int) -> None:
                                       model.change_seq < n).values(change_seq=n))
 
 
-def _membership(s: Session, dirty: dict[str, dict[str, dict]]):
+def _membership(s: Session, caller: Caller, dirty: dict[str, dict[str, dict]]):
     """Members added and removed by the walks of this push (a walk's members are its creator and its team: the
     rule book let only its creator, a lead on its team or an admin change the team), and (walk, before, after)
     of each walk whose members changed, for the audit log. Visits never add members."""
     wanted: dict[str, set[str]] = {}
+    candidates = sorted(set().union(*(membership.team_ids(w["team"]) for w in dirty["walk"].values())))
+    users: set[str] = set()
+    for i in range(0, len(candidates), 5000):  # only users of the district are members; a guest's name is not
+        users.update(s.execute(select(User.id).where(User.id.in_(candidates[i:i + 5000]),
+                                                     User.district_id == caller.district_id)).scalars())
     for w in dirty["walk"].values():
-        wanted[w["id"]] = membership.members(w["created_by"], w["team"])
+        wanted[w["id"]] = membership.members(w["created_by"], w["team"], users)
     if not wanted:
         return [], [], []
     have: dict[str, set[str]] = {w: set() for w in wanted}

@@ -67,12 +67,13 @@ def test_0006_makes_each_walks_members_its_creator_and_team_and_audits_each_chan
     command.upgrade(cfg, "0006")
 
     with engine.connect() as c:
-        assert _members(c) == {("w1", "creator"), ("w1", "obs"), ("w1", "on-team"), ("w1", "Principal"),
+        # "Principal" (a role name on the team) is no user: it stays on the walk's team and grants nothing
+        assert _members(c) == {("w1", "creator"), ("w1", "obs"), ("w1", "on-team"),
                                ("w-right", "creator"), ("w-right", "obs")}
         entries = list(c.execute(select(AuditLog).where(AuditLog.action == "walk.team")))
         assert [(e.record_id, e.actor) for e in entries] == [("w1", "server")]  # w-right was right already
         assert entries[0].before == {"members": ["by-visit", "creator", "obs"]}
-        assert entries[0].after["members"] == ["Principal", "creator", "obs", "on-team"]
+        assert entries[0].after["members"] == ["creator", "obs", "on-team"]
         assert "a visit no longer makes its observer one" in entries[0].after["reason"]
         # the lead put on by the rule receives the walk's visits: they are numbered above every earlier cursor
         seqs = {r[0]: r[1] for r in c.execute(text("SELECT id, change_seq FROM visit"))}
