@@ -11,7 +11,6 @@ the pull, none refused. Run through bench/tap_latency.py:
 from __future__ import annotations
 
 import sqlite3
-import statistics
 import sys
 import threading
 import time
@@ -20,31 +19,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import sync_push as world_of  # noqa: E402
+from bench.tap_latency import _percentiles as _p  # noqa: E402
+from bench.tap_latency import _tapping as _taps  # noqa: E402
 
 TAP_EVERY_S = 0.020
 GOAL_P95_MS = 20.0
-
-
-def _taps(capture, visit_id: str, lookfors: list[str], until) -> tuple[list[float], list[str]]:
-    """A tap every TAP_EVERY_S until until() (at least 50): (each tap's ms, the refused taps' error names)."""
-    out, refused, i = [], [], 0
-    while i < 50 or not until():
-        lf, value = lookfors[i % len(lookfors)], "1234"[(i // len(lookfors)) % 4]
-        t0 = time.perf_counter()
-        try:
-            capture.tap(visit_id, lf, value)
-        except Exception as exc:  # noqa: BLE001 - a refused tap is what this measures
-            refused.append(type(exc).__name__)
-        took = time.perf_counter() - t0
-        out.append(took * 1000)
-        i += 1
-        time.sleep(max(0.0, TAP_EVERY_S - took))
-    return out, refused
-
-
-def _p(samples: list[float]) -> tuple[float, float, float]:
-    q = statistics.quantiles(samples, n=100, method="inclusive")
-    return q[49], q[94], q[98]
 
 
 def pull_case(base: Path, visits: int) -> bool:
