@@ -239,15 +239,18 @@ class Rules:
         if current is not None and (row["rubric_id"], row["rubric_version"], row["school_id"]) != (
                 current["rubric_id"], current["rubric_version"], current["school_id"]):
             raise Refused(f"the rubric and school of cycle {row['id']} cannot change; start a new cycle instead")
-        known_range = 1 <= row["rubric_version"] <= 2**31 - 1
-        rubric = self.rubrics.get(row["rubric_id"], row["rubric_version"]) if known_range else None
-        if rubric is None:
+        self._rubric_and_school(row)
+        check_cycle(self.rubric_rules(row), name=row["name"], priorities=row["priorities"])
+
+    def _rubric_and_school(self, row: dict) -> None:
+        """A walk's or a cycle's rubric is published to the district and its school is one of the district's."""
+        known_range = 1 <= row["rubric_version"] <= 2**31 - 1  # beyond it the database cannot even be asked
+        if (self.rubrics.get(row["rubric_id"], row["rubric_version"]) if known_range else None) is None:
             raise Refused(f"rubric {row['rubric_id']}@{row['rubric_version']} is not known to this district; "
                           "ask an admin to publish it, then sync again")
         if row["school_id"] not in self.schools:
             raise Refused(f"school {row['school_id']} is not a school of this district; "
                           "pick a school received from the server")
-        check_cycle(self.rubric_rules(row), name=row["name"], priorities=row["priorities"])
 
     def _walk_cycle(self, row: dict) -> None:
         """A walk names a cycle of its school and rubric. A cycle the server does not hold yet is accepted (it may
@@ -275,14 +278,7 @@ class Rules:
                               "team or an admin; ask one of them to change it")
             if (row["rubric_id"], row["rubric_version"]) != (current["rubric_id"], current["rubric_version"]):
                 raise Refused(f"the rubric of walk {row['id']} cannot change; start a new walk instead")
-        known_range = 1 <= row["rubric_version"] <= 2**31 - 1  # beyond it the database cannot even be asked
-        rubric = self.rubrics.get(row["rubric_id"], row["rubric_version"]) if known_range else None
-        if rubric is None:
-            raise Refused(f"rubric {row['rubric_id']}@{row['rubric_version']} is not known to this district; "
-                          "ask an admin to publish it, then sync again")
-        if row["school_id"] not in self.schools:
-            raise Refused(f"school {row['school_id']} is not a school of this district; "
-                          "pick a school received from the server")
+        self._rubric_and_school(row)
         check_walk(self.rubric_rules(row), phase=row["phase"], focus=row["focus"], cycle_label=row["cycle_label"])
         if not isinstance(row["walk_date"], date):
             raise Refused("walk_date must be a date")
