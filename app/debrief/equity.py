@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app.debrief.tally import Filters, WalkTally, walk_tally
+from app.debrief.tally import Filters, TallyError, WalkTally, walk_tally
 from app.store.catalog import RubricCatalog
-from app.store.models import Walk
 from sync.protocol.intervals import wilson
 from sync.protocol.vocabulary import CLASS_TYPES, class_type_label, phase_label
 
@@ -112,14 +111,10 @@ class PooledEquity:
 def pooled_equity(engine: Engine, catalog: RubricCatalog, walk_id: str) -> PooledEquity:
     """The equity look-fors by class type, summed over the walks of this walk's cycle that use its rubric id."""
     from app.debrief import suppression
-    from app.debrief.tally import TallyError
-    from app.debrief.trends import walks_of
+    from app.debrief.trends import load_walk, walks_of
 
     with Session(engine) as s:
-        walk = s.get(Walk, walk_id)
-        if walk is None or walk.deleted:
-            raise TallyError(f"Walk {walk_id} is not on this device (or was deleted).")
-        s.expunge(walk)
+        walk = load_walk(s, walk_id)
     limit = suppression.threshold(engine)
     pooled, left_out, tallies = [], [], []
     for w in walks_of(engine, walk):

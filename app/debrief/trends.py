@@ -139,13 +139,19 @@ def walks_of(engine: Engine, walk: Walk) -> list[Walk]:
     return cycle_walks(engine, walk.school_id, walk.cycle_label) if walk.cycle_label else [walk]
 
 
+def load_walk(s: Session, walk_id: str) -> Walk:
+    """The walk, detached from the session; TallyError if it is not on this device."""
+    walk = s.get(Walk, walk_id)
+    if walk is None or walk.deleted:
+        raise TallyError(f"Walk {walk_id} is not on this device (or was deleted).")
+    s.expunge(walk)
+    return walk
+
+
 def cycle_trend(engine: Engine, catalog: RubricCatalog, walk_id: str) -> CycleTrend:
     """The trend of the cycle a walk belongs to (its school and cycle label)."""
     with Session(engine) as s:
-        walk = s.get(Walk, walk_id)
-        if walk is None or walk.deleted:
-            raise TallyError(f"Walk {walk_id} is not on this device (or was deleted).")
-        s.expunge(walk)
+        walk = load_walk(s, walk_id)
         cycle = s.get(Cycle, walk.cycle_id) if walk.cycle_id else None
         if cycle is not None:
             s.expunge(cycle)
