@@ -18,6 +18,7 @@ from app.debrief.tally import TallyError, is_checklist, observer_ids
 from app.store.catalog import RubricCatalog
 from app.store.models import Rating, Visit, Walk
 from rubrics import Rubric, Scale
+from sync.protocol.observers import observer_label
 from sync.protocol.tally import finished
 from sync.protocol.vocabulary import NOT_OBSERVED_LABEL
 
@@ -193,7 +194,7 @@ def calibration(engine: Engine, catalog: RubricCatalog, walk_id: str) -> Calibra
                    f"has {len(members)} visits; a pair is two observers")
             unpaired.append(f"Pair code {code} {why}.")
             continue
-        pairs.append((code, *[(m[0], f"Observer {observers.index(m[1]) + 1}", m[2]) for m in members]))
+        pairs.append((code, *[(m[0], observer_label(observers.index(m[1]) + 1), m[2]) for m in members]))
     ids = [lf.id for d in rubric.domains for lf in rubric.lookfors_in(d.id)]
     focus = [f for f in walk.focus if f in ids]
     per = agreement(rubric, pairs, focus + [i for i in ids if i not in focus])
@@ -263,5 +264,5 @@ def observer_drift(engine: Engine, catalog: RubricCatalog, walk_id: str) -> tupl
             mine = [same for who, _, same in answers if who == obs]
             cells.append((len(mine), sum(mine) / len(mine) if mine else None))
         if any(c for c, _ in cells):
-            rows.append(Drift(f"Observer {n}", cells))
+            rows.append(Drift(observer_label(n), cells))
     return walks, rows

@@ -23,6 +23,7 @@ from rubrics import LookFor, Rubric, Scale
 from sync.protocol import CLASS_TYPES, SUBJECTS
 from sync.protocol import tally as definition
 from sync.protocol.intervals import wilson
+from sync.protocol.observers import observer_label, observer_order
 from sync.protocol.tally import LookforRule, TallyRules, is_checklist
 from sync.protocol.vocabulary import class_type_label
 from sync.errors import LearnwalkError
@@ -58,7 +59,7 @@ class Filters:
         if self.class_type:
             parts.append(class_type_label(self.class_type).lower())  # mid-sentence: "grades 3-5, inclusion"
         if self.observer:
-            parts.append(f"Observer {self.observer}")
+            parts.append(observer_label(self.observer))
         return ", ".join(parts) or "all visits"
 
     def check(self) -> None:
@@ -195,9 +196,8 @@ class WalkTally:
 
 def observer_ids(conn, walk_id: str) -> list[str]:
     """The walk's observers in their stable order: 'Observer 1' is the first id here (ids are never shown)."""
-    q = (select(Visit.observer_id).where(Visit.walk_id == walk_id, Visit.deleted == False)  # noqa: E712
-         .distinct().order_by(Visit.observer_id))
-    return [r[0] for r in conn.execute(q)]
+    q = select(Visit.observer_id).where(Visit.walk_id == walk_id, Visit.deleted == False).distinct()  # noqa: E712
+    return observer_order(r[0] for r in conn.execute(q))
 
 
 @functools.cache
@@ -265,7 +265,7 @@ def _group_label(by: str | None, key: str, observers: list[str]) -> str:
     if key == "":
         return NOT_RECORDED if by else "All visits"
     if by == "observer":
-        return f"Observer {observers.index(key) + 1}"
+        return observer_label(observers.index(key) + 1)
     if by == "class_type":
         return class_type_label(key)
     return key

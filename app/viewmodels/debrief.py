@@ -13,6 +13,7 @@ from app.debrief.notes import MEANING_PROMPTS, NoteGroup
 from app.debrief.palette import level_colors
 from app.debrief.tally import LookforTally, WalkTally, is_checklist
 from app.debrief.text import pct
+from sync.protocol.observers import observer_label
 from app.debrief.trends import CycleTrend
 from app.viewmodels._format import day, plural
 from sync.protocol.intervals import interval_text
@@ -192,7 +193,7 @@ class DebriefVM:
     # ---- filters --------------------------------------------------------------------------------------
 
     def filter_choices(self) -> dict[str, list[Choice]]:
-        observers = [Choice(str(i), f"Observer {i}") for i in range(1, self.observer_count + 1)]
+        observers = [Choice(str(i), observer_label(i)) for i in range(1, self.observer_count + 1)]
         return {
             "grade_band": [Choice(ALL, "All")] + [Choice(b, b) for b in BAND_NAMES],
             "subject": [Choice(ALL, "All")] + [Choice(s, s) for s in SUBJECTS],

@@ -11,3 +11,14 @@ from typing import Iterable
 def observer_numbers(observer_ids: Iterable[str]) -> dict[str, int]:
     """{observer id: its number on the walk} for the observer ids of a walk's live visits (repeats allowed)."""
     return {o: n for n, o in enumerate(sorted(set(observer_ids)), start=1)}
+
+
+def observer_order(observer_ids: Iterable[str]) -> list[str]:
+    """The walk's observer ids in number order: Observer 1 first."""
+    numbers = observer_numbers(observer_ids)
+    return sorted(numbers, key=numbers.__getitem__)
+
+
+def observer_label(number: int) -> str:
+    """The words for an observer on the screen and in the PDF."""
+    return f"Observer {number}"
