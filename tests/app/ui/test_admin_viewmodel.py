@@ -41,6 +41,11 @@ def test_an_export_arrives_whole_in_memory_named_for_its_school_and_dates(world,
     assert not vm.state.error, vm.state.message
     assert got.name.startswith("learnwalk-all-schools-") and got.name.endswith(".xlsx")
     assert vm.state.received == len(got.data) and got.name in vm.state.message
+    # the progress line under the Export button counts what has arrived, in the units a person reads
+    assert vm.progress_text == f"Preparing the export... {len(got.data) / 1024:.0f} KB received so far."
+    vm.state.received = 3 * 1024 * 1024 + 200 * 1024
+    assert vm.progress_text == "Preparing the export... 3.2 MB received so far."
+    vm.state.received = len(got.data)
     assert readback.cells("xlsx", got.data) == serverdata.expected_ratings(server_db.engine, world.north.id)
     assert list(tmp_path.iterdir()) == []  # nothing written anywhere on this machine
 
