@@ -37,41 +37,47 @@ def _rubrics(conn: Connection) -> dict[tuple[str, str, int], Rubric | None]:
     return out
 
 
+PAGE = 2000  # visits read at a time: a large server's cells never sit in memory at once
+
+
 def migrate_checklists(conn: Connection) -> int:
     """Write the "Not seen" cells of every visit the rule names; return how many cells were written."""
     rubrics = _rubrics(conn)
     builtins = builtin_rubrics()
     v, w, vc = Visit.__table__, Walk.__table__, VisitCells.__table__
-    rows = conn.execute(select(v.c.id, v.c.district_id, v.c.subject, v.c.grade, w.c.rubric_id, w.c.rubric_version,
-                               vc.c.devices, vc.c.cells)
-                        .join(w, w.c.id == v.c.walk_id).join(vc, vc.c.visit_id == v.c.id)
-                        .order_by(v.c.district_id, v.c.id)).all()
-    changed: dict[str, list[tuple[str, str, str]]] = {}  # district -> (visit id, devices, cells) to write
-    written = 0
-    for vid, district, subject, grade, rubric_id, version, devices, stored in rows:
-        rubric = rubrics.get((district, rubric_id, version), builtins.get(f"{rubric_id}@{version}"))
-        if rubric is None:
-            continue
-        ids, cells = decode(devices, stored)
-        plain = [tuple(c[LOOKFOR:]) for c in cells]
-        lookfors = not_seen_lookfors(rubric, subject, grade, plain)
-        if not lookfors:
-            continue
-        at = answered_at(plain)
-        # the writer of the latest answered cell (the last in look-for order among equal times)
-        latest = [c for c in cells if c[UPDATED_AT] == at and not c[DELETED] and (c[NOT_OBSERVED] or c[VALUE])]
-        writer = ids[max(latest, key=lambda c: c[LOOKFOR])[DEVICE]]
-        merged = merge(devices, stored, [[0, lf, NOT_SEEN_VALUE, False, False, at] for lf in lookfors], writer)
-        changed.setdefault(district, []).append((vid, merged.devices, merged.cells))
-        written += len(lookfors)
-    now = utcnow()
-    for district in sorted(changed):
-        visits = changed[district]
-        # the district's numbers, reserved as every writer reserves them (sync.server.seq)
-        top = conn.execute(update(District).where(District.id == district)
-                           .values(change_counter=District.change_counter + len(visits))
-                           .returning(District.change_counter)).scalar_one()
-        for n, (vid, devices, cells) in enumerate(visits, top - len(visits) + 1):
-            conn.execute(update(vc).where(vc.c.visit_id == vid).values(devices=devices, cells=cells))
-            conn.execute(update(v).where(v.c.id == vid).values(change_seq=n, server_updated_at=now))
-    return written
+    query = (select(v.c.id, v.c.district_id, v.c.subject, v.c.grade, w.c.rubric_id, w.c.rubric_version,
+                    vc.c.devices, vc.c.cells)
+             .join(w, w.c.id == v.c.walk_id).join(vc, vc.c.visit_id == v.c.id).order_by(v.c.id).limit(PAGE))
+    written, after = 0, None
+    while True:
+        rows = conn.execute(query if after is None else query.where(v.c.id > after)).all()
+        if not rows:
+            return written
+        after = rows[-1][0]
+        changed: dict[str, list[tuple[str, str, str]]] = {}  # district -> (visit id, devices, cells) to write
+        for vid, district, subject, grade, rubric_id, version, devices, stored in rows:
+            rubric = rubrics.get((district, rubric_id, version), builtins.get(f"{rubric_id}@{version}"))
+            if rubric is None:
+                continue
+            ids, cells = decode(devices, stored)
+            plain = [tuple(c[LOOKFOR:]) for c in cells]
+            lookfors = not_seen_lookfors(rubric, subject, grade, plain)
+            if not lookfors:
+                continue
+            at = answered_at(plain)
+            # the writer of the latest answered cell (the last in look-for order among equal times)
+            latest = [c for c in cells if c[UPDATED_AT] == at and not c[DELETED] and (c[NOT_OBSERVED] or c[VALUE])]
+            writer = ids[max(latest, key=lambda c: c[LOOKFOR])[DEVICE]]
+            merged = merge(devices, stored, [[0, lf, NOT_SEEN_VALUE, False, False, at] for lf in lookfors], writer)
+            changed.setdefault(district, []).append((vid, merged.devices, merged.cells))
+            written += len(lookfors)
+        now = utcnow()
+        for district in sorted(changed):
+            visits = changed[district]
+            # the district's numbers, reserved as every writer reserves them (sync.server.seq)
+            top = conn.execute(update(District).where(District.id == district)
+                               .values(change_counter=District.change_counter + len(visits))
+                               .returning(District.change_counter)).scalar_one()
+            for n, (vid, devices, cells) in enumerate(visits, top - len(visits) + 1):
+                conn.execute(update(vc).where(vc.c.visit_id == vid).values(devices=devices, cells=cells))
+                conn.execute(update(v).where(v.c.id == vid).values(change_seq=n, server_updated_at=now))

@@ -67,7 +67,11 @@ def _setup(c):
     c.execute(VisitCells.__table__.insert(), rows)
 
 
-def test_0007_writes_not_seen_where_a_blank_meant_it_and_numbers_the_visits_for_pull(engine):
+@pytest.mark.parametrize("page", [2000, 2])  # one page, and pages of two visits
+def test_0007_writes_not_seen_where_a_blank_meant_it_and_numbers_the_visits_for_pull(engine, page, monkeypatch):
+    from sync.server import legacy_checklists
+
+    monkeypatch.setattr(legacy_checklists, "PAGE", page)
     cfg = alembic_config(engine)
     command.upgrade(cfg, "0006")
     with engine.begin() as c:
