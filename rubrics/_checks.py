@@ -16,6 +16,7 @@ from rubrics._locate import Locator, Path
 from rubrics.problems import RubricProblem
 from rubrics.schema import ID_HELP, ID_RE, Domain, Level, LookFor, Rubric, Scale, Source, grade_span
 from sync.protocol.text import unstorable
+from sync.protocol.vocabulary import NOT_SEEN_LABEL, NOT_SEEN_VALUE
 
 KEY_HINTS = {
     "id": "a stable id such as dl.interactive",
@@ -144,6 +145,13 @@ def check_rubric_data(data: dict, at: Locator) -> tuple[list[RubricProblem], set
                 if not value.strip():
                     add(lpath + ("value",), f"level #{j + 1} of {where} has an empty `value`; "
                                             "write the stored value, e.g. \"3\" or \"yes\"")
+                elif value == NOT_SEEN_VALUE and not (j == 0 and len(levels) == 2
+                                                      and lv.get("label") == NOT_SEEN_LABEL):
+                    # the one place it may stand: first of two, a checklist as Scale normalises it (parsed again)
+                    add(lpath + ("value",), f"level #{j + 1} of {where} uses the value `{NOT_SEEN_VALUE}`, which is "
+                                            f"reserved for a checklist's \"{NOT_SEEN_LABEL}\"; give the level another "
+                                            "value (e.g. `not-yet`), or, for a checklist, list only its one level "
+                                            "(\"Seen\"): \"Not seen\" is added to it")
                 elif value in first_value:
                     first = at.line(("scales", i, "levels", first_value[value], "value"))
                     add(lpath + ("value",), f"{where} lists level value `{value}` twice (first at line {first}); "

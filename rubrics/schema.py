@@ -9,7 +9,7 @@ import hashlib
 import json
 import re
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from rubrics.limits import MAX_VERSION
 
@@ -44,6 +44,26 @@ class Scale(_Strict):
     def _evident_as_text(cls, v):
         return str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
 
+    @model_validator(mode="after")
+    def _checklist_gets_not_seen(self):
+        """A scale authored with one level ("Seen") is a checklist: it gets a second, derived level below it,
+        "Not seen" (NOT_SEEN_VALUE), so "not seen" is an answer stored as a value and a blank cell means
+        "not rated" as on every scale. After validation, so an author's problem keeps its level's index and line;
+        a scale that already has it (a normalised scale parsed again) is left as it is."""
+        if len(self.levels) == 1 and self.levels[0].value != _not_seen()[0]:
+            value, label = _not_seen()
+            object.__setattr__(self, "levels", [Level(value=value, label=label), *self.levels])
+        return self
+
+    @property
+    def checklist(self) -> bool:
+        """Authored as one level ("Seen"): its levels are the derived "Not seen" and that one."""
+        return len(self.levels) == 2 and self.levels[0].value == _not_seen()[0]
+
+    def authored_levels(self) -> list[Level]:
+        """The levels as the rubric's author wrote them (a checklist's derived "Not seen" left out)."""
+        return self.levels[1:] if self.checklist else list(self.levels)
+
     def values(self) -> list[str]:
         return [lv.value for lv in self.levels]
 
@@ -57,6 +77,14 @@ class Scale(_Strict):
         vals = self.values()
         start = vals.index(self.evident_from) if self.evident_from in vals else len(vals) - 1
         return vals[start:]
+
+
+def _not_seen() -> tuple[str, str]:
+    """(value, label) of a checklist's derived lowest level. Imported late, as in grade_span: the vocabulary sits
+    in sync.protocol, which loads sqlmodel."""
+    from sync.protocol.vocabulary import NOT_SEEN_LABEL, NOT_SEEN_VALUE
+
+    return NOT_SEEN_VALUE, NOT_SEEN_LABEL
 
 
 class Domain(_Strict):
@@ -143,6 +171,9 @@ class Rubric(_Strict):
     def content_hash(self) -> str:
         """sha256 of the canonical JSON of the content; two files with the same id@version must agree."""
         content = self.model_dump(mode="json")
+        for scale, dumped in zip(self.scales, content["scales"]):
+            if scale.checklist:  # the derived "Not seen" is not the author's: hashes stay what they were before it
+                dumped["levels"] = dumped["levels"][1:]
         for lf in content["lookfors"]:
             for key in ADDED_LOOKFOR_KEYS:
                 if lf.get(key) is None:

@@ -3,7 +3,7 @@
 Per look-for: exact agreement, adjacent agreement (levels at most one step apart, on scales of 3+ levels) and Cohen's kappa
 (agreement beyond chance: (po - pe) / (1 - pe)), with the pairs that disagreed listed for discussion.
 A pair is compared on a look-for when both observers answered it; 'not observed' is an answer of its own,
-and on a one-level checklist a blank means 'not seen'. Observers appear as 'Observer N', never by id.
+and a checklist's 'Not seen' is a level like any other (a blank is no answer, on every scale). Observers appear as 'Observer N', never by id.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app.debrief.tally import TallyError, is_checklist, observer_ids
+from app.debrief.tally import TallyError, observer_ids
 from app.store.catalog import RubricCatalog
 from app.store.models import Rating, Visit, Walk
 from rubrics import Rubric, Scale
@@ -23,7 +23,6 @@ from sync.protocol.tally import finished
 from sync.protocol.vocabulary import NOT_OBSERVED_LABEL
 
 NOT_OBSERVED = "na"
-BLANK = ""
 
 
 @dataclass(frozen=True)
@@ -74,7 +73,7 @@ class Disagreement:
     code: str
     visits: tuple[int, int]
     observers: tuple[str, str]
-    answers: tuple[str, str]  # level labels, 'Not observed' or 'Not seen'
+    answers: tuple[str, str]  # level labels (a checklist's 'Not seen' among them) or 'Not observed'
 
 
 @dataclass
@@ -107,7 +106,7 @@ class Calibration:
 
 def _answer(scale: Scale, cell: tuple[str | None, bool] | None) -> str | None:
     if cell is None:
-        return BLANK if is_checklist(scale) else None
+        return None  # not rated: no answer to compare, on a checklist as on every scale
     value, not_observed = cell
     return NOT_OBSERVED if not_observed else value
 
@@ -115,8 +114,6 @@ def _answer(scale: Scale, cell: tuple[str | None, bool] | None) -> str | None:
 def _words(scale: Scale, answer: str) -> str:
     if answer == NOT_OBSERVED:
         return NOT_OBSERVED_LABEL
-    if answer == BLANK:
-        return "Not seen"
     return scale.label_of(answer) or answer
 
 
@@ -126,7 +123,7 @@ def _adjacent(scale: Scale, a: str, b: str) -> bool:
         return True
     if a in vals and b in vals:
         return abs(vals.index(a) - vals.index(b)) <= 1
-    return is_checklist(scale) and {a, b} <= {BLANK, vals[0]}  # a checklist has only two answers
+    return False
 
 
 def agreement(rubric: Rubric, pairs: list[tuple[str, tuple, tuple]], lookfor_ids: list[str]) -> list[LookforAgreement]:
@@ -156,7 +153,7 @@ def agreement(rubric: Rubric, pairs: list[tuple[str, tuple, tuple]], lookfor_ids
 def descriptors_for(rubric: Rubric, lookfor_id: str, answers: tuple[str, str]) -> tuple[str, str]:
     """What each of a disagreement's two answers (level labels, as Disagreement.answers holds them) looks like
     for this look-for, from the rubric's level descriptors: the anchors a pair discusses. "" for an answer the
-    rubric does not describe ('Not observed', 'Not seen', or a rubric without descriptors)."""
+    rubric does not describe ('Not observed', a checklist's derived 'Not seen', or a rubric without descriptors)."""
     lf = rubric.lookfor(lookfor_id)
     scale = rubric.scale(lf.scale)
     by_label = {lv.label: lv.value for lv in scale.levels}

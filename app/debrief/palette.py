@@ -1,7 +1,7 @@
 """Colours of the debrief charts, shared by the screen and the printed report.
 
 A sequential blue ramp, lightest for the lowest level and darkest for the highest, so the evident share reads as
-the dark right-hand part of each bar, also on a grey-scale printer. 'Not seen' on a checklist is left empty.
+the dark right-hand part of each bar, also on a grey-scale printer. A checklist's 'Not seen' is its lighter level.
 """
 from __future__ import annotations
 

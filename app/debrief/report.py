@@ -117,8 +117,6 @@ def _bar(pdf: _Pdf, t: LookforTally, cell: Cell, x: float, y: float, w: float, h
 
 
 def _legend(t: LookforTally) -> str:
-    if is_checklist(t.scale):
-        return f"{t.scale.levels[0].label} (empty = not seen)"
     evident = t.scale.evident_values()
     return (" · ".join(t.scale.label_of(v) for v in t.scale.values())
             + f" (evident = {t.scale.label_of(evident[0])}{' or higher' if len(evident) > 1 else ''})")
@@ -130,9 +128,8 @@ def _numbers(t: LookforTally, cell: Cell, limit: int) -> str:
     if not cell.base:
         return f"not rated ({cell.not_observed} {NOT_OBSERVED})" if cell.not_observed else "not rated"
     parts = [f"{t.scale.label_of(v)} {n}" for v, n in cell.counts.items()]
-    of = "visits" if is_checklist(t.scale) else "rated"
-    tail = "" if is_checklist(t.scale) else f" · {NOT_OBSERVED} {cell.not_observed}"
-    return (f"{pct(cell.evident_share)} evident ({cell.evident} of {cell.base} {of}; "
+    tail = "" if is_checklist(t.scale) and not t.scale.not_observed else f" · {NOT_OBSERVED} {cell.not_observed}"
+    return (f"{pct(cell.evident_share)} evident ({cell.evident} of {cell.base} rated; "
             f"{interval_text(cell.interval)}) · " + " · ".join(parts) + tail)
 
 

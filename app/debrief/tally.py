@@ -85,7 +85,7 @@ class Cell:
     rated: int = 0
     not_observed: int = 0
     counts: dict[str, int] = field(default_factory=dict)
-    base: int = 0  # denominator of the shares: rated visits, or all visits for a checklist
+    base: int = 0  # denominator of the shares: rated visits (a checklist's "Not seen" is a rating)
     evident: int = 0
     suppressed: bool = False
 
@@ -107,7 +107,7 @@ class Cell:
                     "shares": None, "evident": None, "of": None, "evident_share": None, "interval": None}
         return {"suppressed": False, "visits": self.visits, "rated": self.rated, "not_observed": self.not_observed,
                 "counts": dict(self.counts), "shares": {v: _r(self.share(v)) for v in scale.values()},
-                "base": "visits" if is_checklist(scale) else "rated",
+                "base": "rated",
                 "evident": self.evident, "of": self.base, "evident_share": _r(self.evident_share),
                 "interval": None if self.interval is None else [_r(x) for x in self.interval]}
 

@@ -27,7 +27,7 @@ from sqlmodel import create_engine
 from app.store import durability
 from sync.errors import LearnwalkError
 from sync.fair_lock import FairLock
-from sync.protocol import legacy_cycle_id
+from sync.protocol import legacy_cycle_id, rating_id
 
 DB_FILENAME = "learnwalk.sqlite"
 
@@ -143,10 +143,41 @@ def _on_connect(dbapi_con: sqlite3.Connection, _record) -> None:
     dbapi_con.execute("PRAGMA secure_delete=FAST")
     # migration 0002 names the cycle an old free-text label becomes with the id the server's migration gives it
     dbapi_con.create_function("lw_legacy_cycle_id", 2, _legacy_cycle_id, deterministic=True)
+    # migration 0004 gives old visits' blank checklist cells the value they meant (sync.protocol.legacy_checklists)
+    dbapi_con.create_function("lw_legacy_not_seen", 5, _legacy_not_seen)
+    dbapi_con.create_function("lw_rating_id", 2, rating_id, deterministic=True)
 
 
 def _legacy_cycle_id(school_id, label):
     return legacy_cycle_id(school_id, label) if school_id is not None and label is not None else None
+
+
+# (key, YAML) -> Rubric or None, parsed once per process (migration 0004 asks once per visit)
+_MIGRATION_RUBRICS: dict[tuple, object] = {}
+
+
+def _legacy_not_seen(key, yaml_text, subject, grade, cells_json):
+    """JSON list of the look-fors of one visit to record as "Not seen" (sync.protocol.legacy_checklists), from its
+    rubric version (a built-in, or the YAML the server sent; one this device cannot read gives none)."""
+    import json
+
+    from rubrics import RubricInvalid, builtin_rubrics, parse_rubric
+    from sync.protocol.legacy_checklists import not_seen_lookfors
+
+    known = (key, yaml_text)
+    if known not in _MIGRATION_RUBRICS:
+        rubric = builtin_rubrics().get(key)
+        if rubric is None and yaml_text is not None:
+            try:
+                rubric = parse_rubric(yaml_text, source=key)
+            except RubricInvalid:
+                rubric = None
+        _MIGRATION_RUBRICS[known] = rubric
+    rubric = _MIGRATION_RUBRICS[known]
+    if rubric is None:
+        return None
+    cells = [tuple(c) for c in json.loads(cells_json or "[]")]
+    return json.dumps(not_seen_lookfors(rubric, subject, grade, cells))
 
 
 BUSY_SECONDS = 5.0  # PRAGMA busy_timeout above: how long a writer waits for another one

@@ -140,9 +140,7 @@ class _Model:
             return None
         p = _sigmoid(0.9 * strength + self.base[lf.id] + gain + rng.gauss(0, 0.6))
         values = scale.values()
-        if len(values) == 1:  # a presence scale: seen, or left blank
-            return values[0] if rng.random() < p else False
-        if len(values) == 2:
+        if len(values) == 2:  # yes/no, or a checklist: "Seen" or its "Not seen" (a value, never left blank)
             return values[1] if rng.random() < p else values[0]
         return values[min(len(values) - 1, int(p * len(values)))]
 

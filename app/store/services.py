@@ -600,16 +600,6 @@ class CaptureService:
                  .where(Visit.walk_id == walk_id, Rating.deleted == False).group_by(Rating.visit_id))  # noqa: E712
             return dict(s.exec(q).all())
 
-    def marked_lookfors(self, walk_id: str) -> dict[str, set[str]]:
-        """Visit id -> the look-fors it has a live cell for (rated or not observed)."""
-        with Session(self.engine) as s:
-            q = (select(Rating.visit_id, Rating.lookfor_id).join(Visit, Visit.id == Rating.visit_id)
-                 .where(Visit.walk_id == walk_id, Rating.deleted == False))  # noqa: E712
-            out: dict[str, set[str]] = {}
-            for visit_id, lookfor_id in s.exec(q).all():
-                out.setdefault(visit_id, set()).add(lookfor_id)
-            return out
-
     # ---- notes ------------------------------------------------------------------------------------
 
     def add_note(self, visit_id: str, text: str, lookfor_id: str | None = None) -> EvidenceNote:

@@ -17,12 +17,9 @@ from app.viewmodels.observers import observer_label
 from rubrics import LookFor
 from sync.protocol.tally import is_checklist
 from sync.protocol.vocabulary import (CLASS_TYPES, GRADES, NOT_OBSERVED_LABEL,  # noqa: F401 (the view's word)
-                                      NOT_SEEN_LABEL, SUBJECTS, class_type_label)
+                                      SUBJECTS, class_type_label)
 
 NOT_OBSERVED = "na"  # the value part of a "Not observed" choice's identifier: rate:<lookfor_id>:na
-# the value part of a checklist's "Not seen" choice: rate:<lookfor_id>:not-seen. Not seen is a checklist's blank
-# cell (sync.protocol.tally counts a blank as not seen), shown as a choice so the card never looks unanswered
-NOT_SEEN = "not-seen"
 
 
 @dataclass(frozen=True)
@@ -53,7 +50,7 @@ class LookForItem:
     source: str = ""  # "Document — section" for the info sheet
     source_url: str = ""
     short_visit: bool | None = None
-    checklist: bool = False  # a one-level scale ("Seen"): its blank cell is an answer, "Not seen"
+    checklist: bool = False  # a scale authored with one level: "Seen" or its derived "Not seen" (a value)
 
     @property
     def has_details(self) -> bool:
@@ -73,16 +70,14 @@ class LookForItem:
 
     @property
     def rated(self) -> bool:
-        """Answered: a value, "Not observed", or (on a checklist) "Not seen", which is its blank."""
-        return self.value is not None or self.not_observed or self.checklist
+        """Answered: a value (a checklist's "Not seen" among them) or "Not observed"; a blank is not rated."""
+        return self.value is not None or self.not_observed
 
     @property
     def chosen(self) -> str | None:
-        """The choice shown as chosen: a value, "na" (not observed), "not-seen" (a checklist's blank) or None."""
+        """The choice shown as chosen: a value, "na" (not observed) or None."""
         if self.not_observed:
             return NOT_OBSERVED
-        if self.value is None and self.checklist:
-            return NOT_SEEN
         return self.value
 
     def choice_name(self, label: str) -> str:
@@ -191,9 +186,9 @@ class CaptureVM:
         r = self._ratings.get(lf.id)
         src = lf.source
         checklist = is_checklist(scale)
-        choices = [Choice(lv.value, lv.label) for lv in scale.levels]
-        if checklist:
-            choices.append(Choice(NOT_SEEN, NOT_SEEN_LABEL))
+        # a checklist keeps "Seen" first, where observers tap it, and its derived "Not seen" after it
+        levels = [*scale.authored_levels(), scale.levels[0]] if checklist else scale.levels
+        choices = [Choice(lv.value, lv.label) for lv in levels]
         return LookForItem(id=lf.id, label=lf.label, text=lf.text, focus=lf.id in self.walk.focus,
                            choices=choices, checklist=checklist,
                            not_observed_allowed=scale.not_observed, value=r.value if r else None,
@@ -240,16 +235,8 @@ class CaptureVM:
             raise ServiceError(f"Look-for {lookfor_id} is not in {self.rubric.key}.") from None
 
     def tap(self, lookfor_id: str, choice: str | None) -> LookForItem:
-        """One tap on a scale value, or on "Not observed" (None or "na"); a tap on the chosen one clears it.
-        On a checklist, "Not seen" clears the cell (a blank is not seen) and "Seen" again clears it too."""
-        if choice == NOT_SEEN:
-            if not self.item(lookfor_id).checklist:
-                raise ServiceError(f"{NOT_SEEN_LABEL} is only a choice of a checklist look-for ({lookfor_id} is "
-                                   "rated on a scale).")
-            if lookfor_id in self._ratings:
-                self.service.clear_rating(self.visit.id, lookfor_id)
-                self._ratings.pop(lookfor_id, None)
-            return self.item(lookfor_id)
+        """One tap on a scale value (a checklist's "Not seen" is its value NOT_SEEN_VALUE), or on "Not observed"
+        (None or "na"); a tap on the chosen one clears it, back to not rated."""
         row = self.service.tap(self.visit.id, lookfor_id, None if choice == NOT_OBSERVED else choice)
         if row.deleted:
             self._ratings.pop(lookfor_id, None)
@@ -257,16 +244,10 @@ class CaptureVM:
             self._ratings[lookfor_id] = row
         return self.item(lookfor_id)
 
-    def _checklist(self, lf: LookFor) -> bool:
-        return is_checklist(self.rubric.scale(lf.scale))
-
     @property
     def rated_count(self) -> int:
-        """Look-fors shown and answered: rated, not observed, or a checklist's "Seen" or "Not seen". A visit
-        with nothing rated is not counted in the tallies at all, so there a blank checklist is no answer yet."""
-        blank_counts = not self.empty
-        return sum(1 for lf in self.visible_lookfors()
-                   if lf.id in self._ratings or (blank_counts and self._checklist(lf)))
+        """Look-fors shown and answered: a value (a checklist's "Seen" or "Not seen") or not observed."""
+        return sum(1 for lf in self.visible_lookfors() if lf.id in self._ratings)
 
     @property
     def hidden_rated_count(self) -> int:
@@ -302,7 +283,7 @@ class CaptureVM:
         order = self.shown_order()
         start = order.index(after) + 1 if after in order else 0
         for lookfor_id in order[start:] + order[:start]:
-            if lookfor_id not in self._ratings and not self._checklist(self.rubric.lookfor(lookfor_id)):
+            if lookfor_id not in self._ratings:
                 return lookfor_id
         return None
 

@@ -82,11 +82,11 @@ def numbers_of(t: LookforTally, limit: int) -> str:
     if not c.visits:
         return "Not rated: no visit it applies to."
     if not c.base:
-        return f"Not rated · {NOT_OBSERVED} {c.not_observed}" if not is_checklist(t.scale) else "Not seen in any visit"
+        return f"Not rated · {NOT_OBSERVED} {c.not_observed}"
     levels = " · ".join(f"{t.scale.label_of(v)} {n}" for v, n in c.counts.items())
     share = f"{pct(c.evident_share)}, {interval_text(c.interval)}"
     if is_checklist(t.scale):
-        return f"Seen in {c.evident} of {c.base} visits ({share})"
+        return f"Seen in {c.evident} of {c.base} rated visits ({share})"
     return (f"Rated {c.rated} · {NOT_OBSERVED} {c.not_observed} · {levels} · "
             f"evident {c.evident} of {c.base} ({share})")
 
@@ -108,8 +108,7 @@ def _kappa(k) -> str:
 def legend_of(rows: list[LookforTally]) -> str:
     seen: list[str] = []
     for t in rows:
-        text = (f"{t.scale.levels[0].label}; blank = not seen" if is_checklist(t.scale)
-                else ", ".join(t.scale.label_of(v) for v in t.scale.values()))
+        text = ", ".join(t.scale.label_of(v) for v in t.scale.values())
         if text not in seen:
             seen.append(text)
     return "Bars show each level, lightest to darkest: " + "; ".join(seen)

@@ -7,7 +7,6 @@ from app.store.people import known_people
 from app.store.services import LOCAL_USER, CaptureService, ServiceError
 from app.viewmodels._format import day, plural
 from app.viewmodels.observers import observer_label
-from sync.protocol.tally import is_checklist
 from sync.protocol.vocabulary import phase_label
 
 
@@ -53,17 +52,9 @@ class WalkVM:
         self.refresh()
 
     def _answered(self, visits) -> dict[str, int]:
-        """Visit id -> look-fors answered, as its capture screen counts them: rated or not observed, plus the
-        checklist look-fors shown for its subject and grade and left blank ("Not seen")."""
-        counts = self.service.rated_counts(self.walk_id)
-        checklists = [lf for lf in self.rubric.lookfors if is_checklist(self.rubric.scale(lf.scale))]
-        if not checklists:
-            return counts
-        marked = self.service.marked_lookfors(self.walk_id)
-        # a visit with nothing rated is not counted in the tallies: there a blank checklist is no answer yet
-        return {v.id: counts.get(v.id, 0) + sum(1 for lf in checklists if lf.applies_to(v.subject, v.grade)
-                                                 and lf.id not in marked.get(v.id, ()))
-                for v in visits if v.id in marked}
+        """Visit id -> look-fors answered, as its capture screen counts them: a value (a checklist's "Seen" or
+        "Not seen") or not observed; a blank is not rated on every scale."""
+        return self.service.rated_counts(self.walk_id)
 
     def refresh(self) -> None:
         visits = self.service.visits(self.walk_id)

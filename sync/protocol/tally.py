@@ -11,7 +11,8 @@ The rule in words is docs/debrief.md, "What is counted". Per walk and look-for:
   hold); only the ratings of those visits count;
 - rated: cells holding a value of the scale; not observed: cells marked so; counts: rated cells per scale value;
   evident: rated cells at or above the scale's evident_from (default its top level);
-- a one-level scale is a checklist: a blank means "not seen", so its shares are of the base, otherwise of rated.
+- shares are of rated cells, on every scale: a checklist (a scale authored with one level, "Seen") has a second,
+  derived level "Not seen" (vocabulary.NOT_SEEN_VALUE), an answer like any level; its blank means "not rated".
 
 One rule, two faces: SQL conditions for a store that keeps ratings as rows (the device's GROUP BY queries), and
 per-look-for rule objects for a reader that counts cells in Python (the server's streaming export). Both sides
@@ -31,8 +32,9 @@ if TYPE_CHECKING:
 
 
 def is_checklist(scale: "Scale") -> bool:
-    """A one-level scale ('Seen') is a checklist: a blank cell means 'not seen', so shares are of all visits."""
-    return len(scale.levels) == 1
+    """Authored as one level ('Seen'): answered "Seen" or "Not seen" (its derived lowest level), which changes
+    the words ("seen in 9 of 14 visits"), never what is counted."""
+    return scale.checklist
 
 
 def no_subject(subject: str | None) -> bool:
@@ -53,7 +55,7 @@ class Count(NamedTuple):
     not_observed: int
     counts: dict[str, int]  # rated cells per scale value, every value listed, lowest first
     evident: int
-    share_base: int  # denominator of the shares: the base visits for a checklist, else rated
+    share_base: int  # denominator of the shares: the rated cells (a blank never moves a share)
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ class LookforRule:
     id: str
     values: tuple[str, ...] | None  # the scale's values, lowest first; None: a look-for no known rubric lists
     evident: frozenset[str]
-    checklist: bool
+    checklist: bool  # for words only: counted as every scale is
     subjects: frozenset[str] | None  # None: every subject
     grades: tuple[str, ...] | None = None  # the grades of its range, in vocabulary order; None: every grade
 
@@ -102,7 +104,7 @@ class LookforRule:
         counts = {v: get(v, 0) for v in (self.values if self.values is not None else sorted(v for v in values if v))}
         rated = sum(counts.values())
         evident = sum([get(v, 0) for v in self.evident])
-        return Count(visits, rated, not_observed, counts, evident, visits if self.checklist else rated)
+        return Count(visits, rated, not_observed, counts, evident, rated)
 
 
 class TallyRules:

@@ -41,6 +41,9 @@ def phase_label(phase: str) -> str:
 def class_type_label(class_type: str) -> str:
     return CLASS_TYPE_LABELS.get(class_type, class_type)
 
-# "Not seen": a checklist look-for (a one-level scale, "Seen") left blank. sync.protocol.tally counts a blank
-# checklist cell as not seen, so the capture screen shows the blank as this choice, not as "not rated".
-NOT_SEEN_LABEL = "Not seen"
+# "Not seen": the answer of a checklist look-for (a scale authored with one level, "Seen") when it was not seen.
+# rubrics.schema.Scale gives every checklist this second, lowest level, not evident, so it is stored, pushed,
+# counted and exported as a value like any other level; a blank checklist cell means "not rated", as on any scale.
+# The value is reserved: a rubric may not use it for a level of its own.
+NOT_SEEN_LABEL = "Not seen"  # on the screen, in the PDF and the terminal
+NOT_SEEN_VALUE = "not_seen"  # stored, on the wire and in export files

@@ -70,7 +70,7 @@ def seeded_dir(tmp_path):
 def test_debrief_tally_row_matches_learnwalk_tally_json_and_follows_a_filter(seeded_dir, app_process, ui_page):
     data, walk_id = seeded_dir
     whole = cli_tally(data, walk_id)
-    rated_lfs = [lf for lf in whole["lookfors"] if len(lf["counts"]) > 1]  # a level scale, not a checklist
+    rated_lfs = [lf for lf in whole["lookfors"] if len(lf["counts"]) > 2]  # a four-level scale, not a checklist
     target = next(lf for lf in rated_lfs if lf["focus"]) if any(lf["focus"] for lf in rated_lfs) else rated_lfs[0]
 
     app = app_process(data)

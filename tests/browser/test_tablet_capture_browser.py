@@ -43,10 +43,11 @@ def _device(folder: Path, *, rate_all_but_one: bool = False, people: bool = Fals
         left = None
         if rate_all_but_one:
             vm = CaptureVM(svc, visit.id)
-            scale = [i for i in vm.shown_order() if not vm.item(i).checklist]
-            left = scale[-1]  # the last look-for on the screen that takes a rating
-            for lookfor_id in scale[:-1]:
-                vm.tap(lookfor_id, vm.item(lookfor_id).choices[-1].value)
+            order = vm.shown_order()
+            left = [i for i in order if not vm.item(i).checklist][-1]  # the last one on a level scale
+            for lookfor_id in order:  # checklists too: "Not seen" (their last chip) is an answer, a blank is not
+                if lookfor_id != left:
+                    vm.tap(lookfor_id, vm.item(lookfor_id).choices[-1].value)
         if people:  # as a sync round keeps them (SyncService._keep_people)
             from sqlmodel import Session
             with Session(svc.engine) as s:

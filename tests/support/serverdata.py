@@ -115,7 +115,7 @@ def _iso(t: datetime) -> str:
 def walk_records(d: DistrictData, observer: Member, lead: Member, rng: random.Random, walks: int,
                  visits: int) -> list[tuple[str, dict]]:
     """Walks on sample-district@1, coherence@1 and coherence@2, with every kind of cell and a deleted visit."""
-    keys = [("sample-district", 1, SAMPLE, ["seen"], False),
+    keys = [("sample-district", 1, SAMPLE, ["seen", "not_seen"], False),  # a checklist: Seen or Not seen
             ("coherence", 1, [i for i, _, _ in LOOKFORS[1]], ["1", "2", "3", "4"], True),
             ("coherence", 2, [i for i, _, _ in LOOKFORS[2]], ["1", "2", "3", "4"], True)]
     t0 = datetime(2026, 9, 1, 8, 0, tzinfo=timezone.utc)

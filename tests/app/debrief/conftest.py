@@ -90,7 +90,7 @@ def hand_walk(store):
       grade="1", subject="Math", class_type="general", code="P1")
     V(w.id, "obs-a", {"t.talk": "2", "t.questions": "no", "t.target": "seen"},
       grade="2", subject="ELA", class_type="general")
-    V(w.id, "obs-a", {"t.talk": None, "t.questions": "yes", "t.math": "2"},
+    V(w.id, "obs-a", {"t.talk": None, "t.questions": "yes", "t.math": "2", "t.target": "not_seen"},
       grade="4", subject="Math", class_type="inclusion")
     V(w.id, "obs-b", {"t.talk": "4", "t.questions": None, "t.target": "seen"},
       grade="5", subject="ELA", class_type="general")

@@ -57,11 +57,14 @@ def paired_walk(store):
     V = store.visit
     # P1 and P2 agree exactly on talk, P3 one step apart, P4 two steps apart
     V(w.id, "obs-a", {"t.talk": "3", "t.questions": "yes", "t.target": "seen"}, code="P1", grade="1", subject="ELA")
-    V(w.id, "obs-b", {"t.talk": "3", "t.questions": "yes"}, code="P1", grade="1", subject="ELA")
+    V(w.id, "obs-b", {"t.talk": "3", "t.questions": "yes", "t.target": "not_seen"}, code="P1", grade="1",
+      subject="ELA")
     V(w.id, "obs-a", {"t.talk": "2", "t.questions": "no", "t.target": "seen"}, code="P2", grade="3", subject="ELA")
     V(w.id, "obs-b", {"t.talk": "2", "t.questions": None, "t.target": "seen"}, code="P2", grade="3", subject="ELA")
-    V(w.id, "obs-a", {"t.talk": "4", "t.questions": "yes"}, code="P3", grade="5", subject="ELA")
-    V(w.id, "obs-b", {"t.talk": "3", "t.questions": "yes"}, code="P3", grade="5", subject="ELA")
+    V(w.id, "obs-a", {"t.talk": "4", "t.questions": "yes", "t.target": "not_seen"}, code="P3", grade="5",
+      subject="ELA")
+    V(w.id, "obs-b", {"t.talk": "3", "t.questions": "yes", "t.target": "not_seen"}, code="P3", grade="5",
+      subject="ELA")
     V(w.id, "obs-a", {"t.talk": "1"}, code="P4", grade="7", subject="ELA")
     V(w.id, "obs-c", {"t.talk": "3"}, code="P4", grade="7", subject="ELA")
     V(w.id, "obs-a", {"t.talk": "1"}, code="LONE", grade="8", subject="ELA")
@@ -86,15 +89,16 @@ def test_agreement_per_lookfor_counts_exact_and_adjacent_pairs(store, paired_wal
                                                                   ("P4", ("Not yet", "Mostly"))]
 
 
-def test_not_observed_is_an_answer_and_a_blank_checklist_cell_means_not_seen(store, paired_walk):
+def test_not_observed_and_a_checklists_not_seen_are_answers_and_a_blank_is_not_compared(store, paired_walk):
     cal = calibration(store.engine, store.catalog, paired_walk.id)
     q = next(a for a in cal.lookfors if a.lookfor_id == "t.questions")
     assert q.compared == 3  # P4 left it blank on both sides: not compared
     assert [d.answers for d in q.disagreements] == [("No", "Not observed")]
     assert q.adjacent is None  # two levels: "adjacent" would be every answer
     target = next(a for a in cal.lookfors if a.lookfor_id == "t.target")
-    assert target.compared == 4
+    assert target.compared == 3  # P1 Seen/Not seen, P2 Seen/Seen, P3 Not seen/Not seen; P4 blank: not compared
     assert [d.answers for d in target.disagreements] == [("Seen", "Not seen")]
+    assert target.exact == pytest.approx(2 / 3)
 
 
 def test_disagreements_name_observers_by_number_and_odd_codes_are_explained(store, paired_walk):
@@ -136,14 +140,14 @@ def test_drift_is_each_observers_exact_agreement_on_each_walk_of_the_cycle(store
     V = store.visit
     V(first.id, "obs-a", {"t.talk": "3", "t.questions": "yes"}, code="P1")
     V(first.id, "obs-b", {"t.talk": "3", "t.questions": "yes"}, code="P1")  # agree on both
-    V(later.id, "obs-a", {"t.talk": "4", "t.questions": "yes"}, code="P1")
-    V(later.id, "obs-b", {"t.talk": "2", "t.questions": "yes"}, code="P1")  # agree on questions and target
+    V(later.id, "obs-a", {"t.talk": "4", "t.questions": "yes", "t.target": "not_seen"}, code="P1")
+    V(later.id, "obs-b", {"t.talk": "2", "t.questions": "yes", "t.target": "not_seen"}, code="P1")  # agree on 2
     V(later.id, "obs-c", {"t.talk": "2"})  # no pair: no drift row
     walks, rows = observer_drift(store.engine, store.catalog, later.id)
     assert [w.id for w in walks] == [first.id, later.id]
-    # the checklist look-for left blank by both is "not seen" by both: an agreement
-    assert [(r.observer, r.cells) for r in rows] == [("Observer 1", [(3, 1.0), (3, pytest.approx(2 / 3))]),
-                                                     ("Observer 2", [(3, 1.0), (3, pytest.approx(2 / 3))])]
+    # the checklist left blank by both on the first walk is not compared; "Not seen" by both is an agreement
+    assert [(r.observer, r.cells) for r in rows] == [("Observer 1", [(2, 1.0), (3, pytest.approx(2 / 3))]),
+                                                     ("Observer 2", [(2, 1.0), (3, pytest.approx(2 / 3))])]
 
 
 def test_a_partners_visit_still_open_is_not_compared_yet(store):

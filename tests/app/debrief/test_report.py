@@ -42,7 +42,7 @@ def test_report_text_shows_the_walks_facts_and_numbers(report_pdf):
     assert "6 classrooms" in text and "2 observers" in text
     assert "80% evident (4 of 5 rated; 95% interval 38-96%)" in text  # questions, the focus look-for
     assert "60% evident (3 of 5 rated; 95% interval 23-88%)" in text  # student talk
-    assert "50% evident (3 of 6 visits; 95% interval 19-81%)" in text  # the checklist look-for
+    assert "75% evident (3 of 4 rated; 95% interval 30-95%) · Not seen 1 · Seen 3" in text  # the checklist
     assert text.index("Focus look-fors") < text.index("Student talk") < text.index("What we saw")
 
 

@@ -4,12 +4,13 @@ The walk (tests/app/debrief/conftest.py hand_walk), counted visits only:
   #  obs  grade band subject  class type   talk  questions  math  target
   1  a    1     K-2  Math     general      3     yes        4     seen   (calibration pair P1 with b's visit)
   2  a    2     K-2  ELA      general      2     no         -     seen
-  3  a    4     3-5  Math     inclusion    N/O   yes        2     -
+  3  a    4     3-5  Math     inclusion    N/O   yes        2     not seen
   4  b    5     3-5  ELA      general      4     N/O        -     seen
-  5  b    7     6-8  Math     special-ed   1     yes        3     -
+  5  b    7     6-8  Math     special-ed   1     yes        3     - (blank: not rated)
   6  b    3     3-5  Science  general      3     yes        -     (cleared)
 Not counted: b's calibration partner of visit 1, a deleted visit, another walk's visit.
-Scales: talk and math 1-4 evident from 3; questions no/yes evident at yes; target a one-level checklist.
+Scales: talk and math 1-4 evident from 3; questions no/yes evident at yes; target a checklist
+(authored with one level, Seen; "Not seen" is its derived lower level).
 """
 from __future__ import annotations
 
@@ -45,11 +46,12 @@ def test_a_subject_limited_lookfor_counts_only_visits_of_its_subjects(store, han
         "evident_share": 0.6667}
 
 
-def test_a_checklist_lookfor_shares_are_of_all_visits_since_blank_means_not_seen(store, hand_walk):
+def test_a_checklist_counts_explicit_not_seen_and_a_blank_is_not_rated(store, hand_walk):
     t = tally(store, hand_walk).get("t.target")
-    assert numbers(t) == {"visits": 6, "rated": 3, "not_observed": 0, "counts": {"seen": 3}, "evident": 3,
-                          "evident_share": 0.5}
-    assert t.cell.share("seen") == 0.5
+    # visit 3 said "Not seen": counted; visit 5 left it blank and visit 6 cleared it: not rated, no share moves
+    assert numbers(t) == {"visits": 6, "rated": 4, "not_observed": 0, "counts": {"not_seen": 1, "seen": 3},
+                          "evident": 3, "evident_share": 0.75}
+    assert t.cell.share("seen") == 0.75 and t.cell.share("not_seen") == 0.25 and t.cell.base == 4
 
 
 def test_shares_exclude_not_observed_from_the_denominator(store, hand_walk):

@@ -29,11 +29,13 @@ def test_the_definition_imports_neither_the_app_nor_the_server():
     assert run.stdout.strip() == "[]"
 
 
-def test_evident_is_from_the_scales_evident_from_and_a_checklist_shares_over_its_base():
+def test_evident_is_from_the_scales_evident_from_and_a_checklist_shares_over_its_rated_cells():
     talk = rule("t.talk").count(6, {"1": 1, "2": 1, "3": 2, "4": 1}, 1)
     assert (talk.rated, talk.evident, talk.share_base, talk.counts) == (5, 3, 5, {"1": 1, "2": 1, "3": 2, "4": 1})
     seen = rule("t.target").count(6, {"seen": 3}, 0)
-    assert (seen.rated, seen.evident, seen.share_base) == (3, 3, 6)  # blank = not seen: shares of all 6 visits
+    assert (seen.rated, seen.evident, seen.share_base) == (3, 3, 3)  # 3 blanks: not rated, no share moves
+    said = rule("t.target").count(6, {"seen": 3, "not_seen": 2}, 0)  # "Not seen" is a value, counted as rated
+    assert (said.rated, said.evident, said.share_base, said.counts) == (5, 3, 5, {"not_seen": 2, "seen": 3})
 
 
 def test_a_value_off_the_scale_is_not_rated():

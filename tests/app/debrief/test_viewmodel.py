@@ -10,7 +10,7 @@ def test_rows_say_the_numbers_of_the_tally_in_words(store, hand_walk):
     assert row.identifier == "tally:t.talk"
     assert row.numbers == ("Rated 5 · not observed 1 · Not yet 1 · Somewhat 1 · Mostly 2 · Fully 1 · "
                            "evident 3 of 5 (60%, 95% interval 23-88%)")
-    assert vm.row("t.target").numbers == "Seen in 3 of 6 visits (50%, 95% interval 19-81%)"
+    assert vm.row("t.target").numbers == "Seen in 3 of 4 rated visits (75%, 95% interval 30-95%)"
     assert vm.row("t.questions").spoken.startswith("Questions. Focus · Equity. Rated 5")
 
 
@@ -24,7 +24,7 @@ def test_chart_segments_are_shares_of_the_base_lightest_first(store, hand_walk):
 def test_sections_put_focus_first_with_a_legend_per_scale(store, hand_walk):
     secs = DebriefVM(store.device, hand_walk.id).sections()
     assert [s.title for s in secs] == ["Focus look-fors", "Student talk", "Tasks"]
-    assert secs[2].legend == "Bars show each level, lightest to darkest: Not yet, Somewhat, Mostly, Fully; Seen; blank = not seen"
+    assert secs[2].legend == "Bars show each level, lightest to darkest: Not yet, Somewhat, Mostly, Fully; Not seen, Seen"
 
 
 def test_a_small_filter_is_explained_and_its_rows_show_no_numbers(store, hand_walk):

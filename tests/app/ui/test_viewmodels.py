@@ -113,8 +113,8 @@ def test_focus_look_fors_come_first_and_subject_specific_ones_show_only_for_thei
     vm.tap("dl.math-problem", "3")
     vm.choose_subject("ELA")
     assert "dl.ela-text" in shown() and "dl.math-problem" not in shown()
-    # the two checklist look-fors shown count as answered ("Not seen"); the math rating is kept aside
-    assert vm.rated_count == 2 and vm.hidden_rated_count == 1 and "another subject" in vm.progress_text
+    # nothing shown is answered yet (a blank checklist is not rated either); the math rating is kept aside
+    assert vm.rated_count == 0 and vm.hidden_rated_count == 1 and "another subject" in vm.progress_text
     assert len(shown()) == 16
     vm.choose_subject("ELA")  # a second tap clears the subject
     assert service.visit(vm.visit_id).subject is None and service.visit(vm.visit_id).grade == "4"
@@ -140,8 +140,8 @@ def test_finish_records_the_end_time_returns_to_the_walk_and_asks_for_a_sync(ser
     assert vm.finish() == walk_id and asked == [1]
     assert service.visit(vm.visit_id).ended_at is not None and vm.finished
     walk.refresh()
-    # one rated, and the two checklist look-fors left blank read "Not seen", as on the capture screen
-    assert [(r.number, r.rated, r.finished) for r in walk.rows] == [(1, 3, True)]
+    # one rated; the two checklist look-fors left blank are not rated, as on the capture screen
+    assert [(r.number, r.rated, r.finished) for r in walk.rows] == [(1, 1, True)]
     assert service.unfinished_visit() is None
 
 
@@ -152,8 +152,9 @@ def test_finishing_with_unrated_lookfors_asks_once_and_an_empty_visit_can_be_dis
     vm.tap("dl.interactive", "3")
     vm.tap("dl.engaged", None)
     shown = len(vm.visible_lookfors())
-    # two rated, and the two checklist look-fors read "Not seen" (their blank), which is an answer
-    assert vm.finish_question() == f"{shown - 4} look-fors not rated: finish anyway?"
+    vm.tap("dl.quality-criteria", "not_seen")  # a checklist's "Not seen" is an answer; its blank is not
+    # three answered; the other checklist look-for, left blank, is among the unrated
+    assert vm.finish_question() == f"{shown - 3} look-fors not rated: finish anyway?"
     vm.finish()
     assert vm.finish_question() is None  # already finished: "Done" goes back without asking
     empty = CaptureVM(service, walk.new_visit())
@@ -187,8 +188,8 @@ def test_a_deleted_visit_disappears_and_undo_on_the_same_screen_restores_it(serv
     assert walk.delete(second) == "Visit 2 deleted."
     assert [r.number for r in walk.rows] == [1] and walk.can_undo and walk.undo_label.endswith("visit 2")
     assert walk.undo() == "Visit 2 restored."
-    # visit 2: one rated and 2 checklists "Not seen"; visit 1 has nothing rated, so no answer at all yet
-    assert [(r.number, r.rated) for r in walk.rows] == [(1, 0), (2, 3)] and not walk.can_undo
+    # visit 2: one rated (its blank checklists are not rated); visit 1 has nothing rated
+    assert [(r.number, r.rated) for r in walk.rows] == [(1, 0), (2, 1)] and not walk.can_undo
     with pytest.raises(ServiceError, match="nothing to undo"):
         walk.undo()
     walk.delete(first)
@@ -247,30 +248,34 @@ def test_someone_elses_walk_offers_no_team_changes_to_an_observer(service, walk_
     assert not vm.can_change_team and vm.team == [(service.user_id(), "You")]
 
 
-def test_a_checklist_lookfor_shows_its_blank_as_not_seen_and_the_tally_counts_it_so(service, walk_id):
+def test_a_checklist_lookfor_writes_not_seen_as_a_value_and_its_blank_is_not_rated(service, walk_id):
     from sync.protocol.tally import LookforRule
+    from sync.protocol.vocabulary import NOT_SEEN_VALUE
 
     vm = CaptureVM(service, WalkVM(service, walk_id).new_visit())
     item = vm.item("dl.quality-criteria")
-    assert item.checklist and [c.label for c in item.choices] == ["Seen", "Not seen"]
-    assert item.chosen == "not-seen" and item.rated  # a blank is "Not seen": an answer, as the tally counts it
-    assert vm.rated_count == 0  # ... once the visit counts at all: one with nothing rated is not in the tallies
+    assert item.checklist and [(c.value, c.label) for c in item.choices] == [("seen", "Seen"),
+                                                                             (NOT_SEEN_VALUE, "Not seen")]
+    assert item.chosen is None and not item.rated  # a blank is not rated, on a checklist as on every scale
     vm.tap("dl.interactive", "3")
-    assert vm.rated_count == 3
-    rule = LookforRule.of(vm.rubric, vm.rubric.lookfor("dl.quality-criteria"))
-    assert rule.checklist and rule.count(1, {}, 0).share_base == 1  # the blank visit is in the share's base
+    assert vm.rated_count == 1 and vm.next_unrated("dl.interactive") is not None
+    assert vm.tap("dl.quality-criteria", NOT_SEEN_VALUE).chosen == NOT_SEEN_VALUE
+    assert service.ratings(vm.visit_id)["dl.quality-criteria"].value == NOT_SEEN_VALUE  # stored as a value
+    assert vm.rated_count == 2 and vm.item("dl.quality-criteria").rated
     assert vm.tap("dl.quality-criteria", "seen").chosen == "seen"
     assert service.ratings(vm.visit_id)["dl.quality-criteria"].value == "seen"
-    assert vm.tap("dl.quality-criteria", "not-seen").chosen == "not-seen"
-    assert "dl.quality-criteria" not in service.ratings(vm.visit_id)  # stored as the blank the tally reads
-    with pytest.raises(ServiceError, match="only a choice of a checklist"):
-        vm.tap("dl.interactive", "not-seen")
+    assert vm.tap("dl.quality-criteria", "seen").chosen is None  # tapped again: cleared, back to not rated
+    assert "dl.quality-criteria" not in service.ratings(vm.visit_id) and vm.rated_count == 1
+    rule = LookforRule.of(vm.rubric, vm.rubric.lookfor("dl.quality-criteria"))
+    assert rule.checklist and rule.count(1, {}, 0).share_base == 0  # the blank moves no share
+    with pytest.raises(ServiceError):
+        vm.tap("dl.interactive", NOT_SEEN_VALUE)  # not a level of a four-level scale
     assert item.choice_name("Not seen") == f"{item.label}: Not seen"
 
 
 def test_next_unrated_goes_down_the_screen_skipping_answered_ones_and_wraps(service, walk_id):
     vm = CaptureVM(service, WalkVM(service, walk_id).new_visit())
-    order = [i for i in vm.shown_order() if not vm.item(i).checklist]
+    order = vm.shown_order()  # checklists too: a blank one is not rated
     assert vm.next_unrated() == order[0]
     vm.tap(order[1], "3")
     assert vm.next_unrated(order[0]) == order[2]  # the rated one is skipped

@@ -180,3 +180,13 @@ def test_the_rule_book_imports_neither_the_app_nor_the_server():
 def test_every_reason_is_a_lowercase_clause_as_push_answers_give_them():
     for rule, template in REASONS.items():
         assert not template[0].isupper() and not template.endswith("."), rule
+
+
+def test_a_checklists_not_seen_is_a_value_of_its_scale_and_of_no_other():
+    from sync.protocol.vocabulary import NOT_SEEN_VALUE
+
+    # the rubric model gives the one-level scale its "Not seen" level, so the push rules accept it as a value
+    assert RULES.cell_problem("r.posted", NOT_SEEN_VALUE, False, False, None) is None
+    assert RULES.cell_problem("r.posted", "seen", False, False, None) is None
+    broken = RULES.cell_problem("r.talk", NOT_SEEN_VALUE, False, False, None)
+    assert broken is not None and (broken.rule, str(broken)) == ("value", "'not_seen' is not on the scale of r.talk")

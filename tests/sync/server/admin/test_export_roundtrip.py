@@ -222,3 +222,11 @@ def test_cli_export_from_a_database_file_that_does_not_exist_creates_nothing(tmp
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 1 and "no database file" in run.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_checklists_not_seen_is_exported_as_its_value_like_any_level(world, server_db, fmt):
+    expected = serverdata.expected_ratings(server_db.engine, world.north.id)
+    assert any(value == "not_seen" for _, _, value, _ in expected)  # the world's checklist walks answer it
+    got = readback.cells(fmt, download(world, world.north.members["admin"], fmt))
+    assert {c for c in got if c[2] == "not_seen"} == {c for c in expected if c[2] == "not_seen"}

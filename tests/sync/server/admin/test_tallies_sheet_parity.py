@@ -99,7 +99,7 @@ class Team:
             if roll < 0.15 and scale.not_observed:
                 capture.mark_not_observed(v.id, lf.id)
             elif roll < 0.25:
-                continue  # left blank (on a checklist: not seen)
+                continue  # left blank: not rated, on every scale
             else:
                 capture.rate(v.id, lf.id, self.rng.choice(scale.values()))
         if code:
