@@ -22,7 +22,9 @@ from sync.protocol.text import StoredText
 from sync.protocol.vocabulary import (BAND_OF_GRADE, CLASS_TYPES, GRADE_BANDS, GRADES, PHASES,  # noqa: F401
                                       SUBJECTS)
 
-PROTOCOL_VERSION = 2  # v2: a push carries each record once and ratings as compact cells per visit
+# v2: a push carries each record once and ratings as compact cells per visit; v3: a checklist's "Not seen" is the
+# value not_seen and a blank cell is not rated (a v2 app's blank meant "Not seen": the two must not meet)
+PROTOCOL_VERSION = 3
 PROTOCOL_HEADER = "X-Learnwalk-Protocol"
 
 RecordKind = Literal["cycle", "walk", "visit", "rating", "note"]

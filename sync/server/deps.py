@@ -91,8 +91,10 @@ def check_protocol(request: Request) -> int:
     raw = request.headers.get(PROTOCOL_HEADER)
     if raw is None or raw.strip() != str(PROTOCOL_VERSION):
         got = f"version {raw.strip()}" if raw else f"no {PROTOCOL_HEADER} header"
-        raise ApiError(426, f"This server speaks sync protocol {PROTOCOL_VERSION} and the request sent {got}; "
-                            "update the app (or send the header).")
+        newer = raw is not None and raw.strip().isdigit() and int(raw.strip()) > PROTOCOL_VERSION
+        fix = ("ask your admin to update the server; the app keeps every visit until then" if newer
+               else "update the app (or send the header)")
+        raise ApiError(426, f"This server speaks sync protocol {PROTOCOL_VERSION} and the request sent {got}; {fix}.")
     return PROTOCOL_VERSION
 
 

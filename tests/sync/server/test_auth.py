@@ -35,13 +35,14 @@ def test_a_revoked_device_gets_401_and_its_sync_says_why(server, db_url, device)
     assert "revoked" in dev.sync.status().last_error
 
 
-@pytest.mark.parametrize("version", [None, "1", "3"])
-def test_an_unsupported_protocol_version_gets_426_with_a_clear_message(server, device, version):
+@pytest.mark.parametrize("version, fix", [(None, "update the app"), ("1", "update the app"), ("2", "update the app"),
+                                          ("4", "update the server")])
+def test_an_unsupported_protocol_version_gets_426_with_a_clear_message(server, device, version, fix):
     dev = device("observer")
     with harness.api(server.url, harness.token_of(dev), protocol=version) as http:
         resp = http.get("/api/v1/changes")
     assert resp.status_code == 426
-    assert "protocol 2" in resp.json()["detail"] and "update the app" in resp.json()["detail"]
+    assert "protocol 3" in resp.json()["detail"] and fix in resp.json()["detail"]
 
 
 def test_an_enrollment_code_works_once(server, district, tmp_path):
