@@ -12,7 +12,7 @@ from app.sync_service import device_name
 from app.web import transport
 from sync.client import SyncClient
 from sync.http_client import transport_cause
-from sync.protocol import PROTOCOL_HEADER
+from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION
 
 
 def _request(method="POST", body=b'{"a": 1}', timeout=httpx.Timeout(30.0)) -> httpx.Request:
@@ -33,7 +33,7 @@ def test_the_page_sets_our_headers_and_leaves_the_browsers_own_to_it():
     headers = dict(transport.request_headers(_request().headers.multi_items()))
     assert headers["authorization"] == "Bearer tok-1"
     assert headers["content-type"] == "application/json"
-    assert headers[PROTOCOL_HEADER.lower()] == "2"
+    assert headers[PROTOCOL_HEADER.lower()] == str(PROTOCOL_VERSION)
     for name in ("host", "user-agent", "content-length", "accept-encoding", "connection"):
         assert name not in headers  # a browser refuses these ("unsafe header") and sets its own
 
