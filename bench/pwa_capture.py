@@ -3,8 +3,8 @@
     .venv/bin/python bench/pwa_capture.py [--dist FOLDER] [--visits 40]
 
 Against a real `learnwalk serve` (SQLite) on loopback, in headless Chromium, on the built site (built first when
---dist is not given). A tap is timed inside the page, from the click event on a chip to the moment the chip turns
-aria-checked: the app does that only after the commit AND the browser file-system flush
+--dist is not given). A tap is a mouse click on the chip, as the e2e tests tap, timed inside the page from its
+pointerdown to the moment the chip turns aria-checked: the app does that only after the commit AND the browser file-system flush
 (app/store/durability.settled()), so it is the time until the tap is durable, as the observer sees it. Rating taps
 and grade/subject taps are reported apart (p50, p95). `--visits` visits (grade, subject, 3 ratings each) are
 recorded with the server stopped; then the server is started and "Sync now" is timed from the click to "Synced:" on
@@ -25,26 +25,38 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from tests.support import serverproc as harness  # noqa: E402
-from tests.support.browser import by_id, type_into  # noqa: E402
+from tests.support.browser import by_id, settle, type_into  # noqa: E402
 from tests.support.pwa import PwaBrowser, StaticServer, rating_choices, site_with_server  # noqa: E402
 
-# click the chip and resolve with the ms until it reports aria-checked=true (the app shows it once durable)
-TIMED_TAP = """async (ident) => {
+# armed before a finger-like click (Playwright's mouse, as the e2e tests tap): resolves with the ms from the
+# pointerdown on the chip until the chip reports aria-checked=true (the app shows it once durable). A DOM
+# el.click() is not a tap here: a chip named with its look-for is a checkbox node whose tap target is a child node
+ARM_TAP = """(ident) => {
   const sel = `[flt-semantics-identifier="${ident}"]`;
-  const t0 = performance.now();
-  document.querySelector(sel).click();
-  return await new Promise((resolve, reject) => {
-    const deadline = t0 + 30000;
+  let t0 = null;
+  window.addEventListener('pointerdown', () => { t0 = performance.now(); }, {capture: true, once: true});
+  window.__tapped = new Promise((resolve, reject) => {
+    const deadline = performance.now() + 30000;
     const poll = () => {
       const el = document.querySelector(sel);
-      if (el && el.getAttribute('aria-checked') === 'true') return resolve(performance.now() - t0);
-      if (performance.now() > deadline) return reject(new Error('no aria-checked within 30 s: ' + ident));
+      if (t0 !== null && el && el.getAttribute('aria-checked') === 'true') return resolve(performance.now() - t0);
+      if (performance.now() > deadline) return reject(new Error(
+        t0 === null ? 'no pointerdown within 30 s: ' + ident : 'no aria-checked within 30 s: ' + ident));
       requestAnimationFrame(poll);
     };
     poll();
   });
 }"""
 FOCUS = ["Students learn with each other", "Affirming environment"]
+
+
+def timed_tap(page, ident: str) -> float:
+    """ms from the pointerdown of a click on the chip until it shows chosen (durable)."""
+    chip = by_id(page, ident)
+    settle(chip)  # on screen and still, so the click lands on the chip (tests/support/browser.py)
+    page.evaluate(ARM_TAP, ident)
+    chip.click()
+    return page.evaluate("() => window.__tapped")
 
 
 def pct(values: list[float], q: float) -> float:
@@ -95,13 +107,13 @@ def main() -> None:
                 for n in range(1, args.visits + 1):
                     page.get_by_role("button", name="New visit").click()
                     page.get_by_text(f"Visit {n}", exact=True).wait_for(timeout=60_000)
-                    fields.append(page.evaluate(TIMED_TAP, "grade:4"))
-                    fields.append(page.evaluate(TIMED_TAP, "subject:Math"))
+                    fields.append(timed_tap(page, "grade:4"))
+                    fields.append(timed_tap(page, "subject:Math"))
                     page.wait_for_timeout(300)
                     choices = rating_choices(page)
                     for lookfor in list(choices)[:3]:
                         value = next(v for v in choices[lookfor] if v != "na")
-                        taps.append(page.evaluate(TIMED_TAP, f"rate:{lookfor}:{value}"))
+                        taps.append(timed_tap(page, f"rate:{lookfor}:{value}"))
                     page.get_by_role("button", name="Finish visit").click()
                     finish_anyway = page.get_by_role("button", name="Finish anyway")
                     finish_anyway.wait_for(timeout=30_000)  # not every look-for rated: the app asks once
