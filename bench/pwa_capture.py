@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from playwright.sync_api import sync_playwright  # noqa: E402
+from playwright.sync_api import Error as PlaywrightError, sync_playwright  # noqa: E402
 
 from tests.support import serverproc as harness  # noqa: E402
 from tests.support.browser import by_id, settle, tap, type_into  # noqa: E402
@@ -73,6 +73,18 @@ FLUSHES = "() => { const out = [self.__arrived, self.__flushes]; self.__arrived 
 FOCUS = ["Students learn with each other", "Affirming environment"]
 
 
+def steady_tap(locator, act=tap, tries: int = 5) -> None:
+    """act (tap) again when Flutter replaced the node while it was being scrolled to (a screen that just
+    changed): the locator finds the new one."""
+    for n in range(tries):
+        try:
+            return act(locator)
+        except PlaywrightError as exc:
+            if "not attached" not in str(exc) or n == tries - 1:
+                raise
+            locator.page.wait_for_timeout(300)
+
+
 def app_worker(page):
     """The page's Python worker, with WORKER_HOOK installed."""
     for w in page.workers:
@@ -89,7 +101,7 @@ def timed_tap(page, worker, ident: str) -> tuple[float, float]:
     Durable: the end of the first flush to IndexedDB that began after the worker received the tap (its commit
     is in that flush; a rating chip shows chosen only after it, a grade chip at once)."""
     chip = by_id(page, ident)
-    settle(chip)  # on screen and still, so the click lands on the chip (tests/support/browser.py)
+    steady_tap(chip, act=settle)  # on screen and still, so the click lands on it (tests/support/browser.py)
     worker.evaluate(FLUSHES)
     page.evaluate(ARM_TAP, ident)
     chip.click()
@@ -151,16 +163,16 @@ def main() -> None:
                 server.stop()  # capture happens offline, as in a school without Wi-Fi
                 page.set_viewport_size({"width": args.width, "height": args.height})
                 page.wait_for_timeout(1000)
-                tap(page.get_by_role("checkbox", name="Lincoln Elementary"))
+                steady_tap(page.get_by_role("checkbox", name="Lincoln Elementary"))
                 for name in FOCUS:
-                    tap(page.get_by_label(name, exact=True))
-                tap(page.get_by_role("button", name="Start walk"))
+                    steady_tap(page.get_by_label(name, exact=True))
+                steady_tap(page.get_by_role("button", name="Start walk"))
                 worker = app_worker(page)
 
                 taps: list[tuple[float, float]] = []  # (durable, shown) per rating tap
                 fields: list[tuple[float, float]] = []  # the same for grade and subject taps
                 for n in range(1, args.visits + 1):
-                    tap(page.get_by_role("button", name="New visit"))
+                    steady_tap(page.get_by_role("button", name="New visit"))
                     page.get_by_text(f"Visit {n}", exact=True).wait_for(timeout=60_000)
                     fields.append(timed_tap(page, worker, "grade:4"))
                     fields.append(timed_tap(page, worker, "subject:Math"))
@@ -169,7 +181,7 @@ def main() -> None:
                     for lookfor in list(choices)[:3]:
                         value = next(v for v in choices[lookfor] if v != "na")
                         taps.append(timed_tap(page, worker, f"rate:{lookfor}:{value}"))
-                    tap(page.get_by_role("button", name="Finish visit"))
+                    steady_tap(page.get_by_role("button", name="Finish visit"))
                     finish_anyway = page.get_by_role("button", name="Finish anyway")
                     finish_anyway.wait_for(timeout=30_000)  # not every look-for rated: the app asks once
                     finish_anyway.click()
