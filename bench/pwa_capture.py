@@ -69,7 +69,11 @@ WORKER_HOOK = """() => {
   self.addEventListener('message', () => self.__arrived.push(abs()), {capture: true});
   return true;
 }"""
-FLUSHES = "() => { const out = [self.__arrived, self.__flushes]; self.__arrived = []; self.__flushes = []; return out; }"
+FLUSHES = """() => {  // what arrived, and the flushes that ended, since the last call (one still running stays)
+  const out = [self.__arrived, self.__flushes.filter((f) => f[1] !== null)];
+  self.__arrived = []; self.__flushes = self.__flushes.filter((f) => f[1] === null);
+  return out;
+}"""
 FOCUS = ["Students learn with each other", "Affirming environment"]
 
 
@@ -113,10 +117,9 @@ def timed_tap(page, worker, ident: str) -> tuple[float, float]:
         arrived += more_arrived
         flushes += more_flushes
         got = [t for t in arrived if t >= t0]
-        after = [f for f in flushes if got and f[0] >= got[0] and f[1] is not None]
+        after = [f for f in flushes if got and f[0] >= got[0]]
         if after:
             return after[0][1] - t0, shown - t0
-        flushes = [f for f in flushes if f[1] is None or not got]  # keep the unfinished ones for the next look
         time.sleep(0.02)
     raise RuntimeError(f"no flush of the store after the tap on {ident} within 30 s")
 
