@@ -312,7 +312,7 @@ def check_archive(archive: Path, stage_dir: Path) -> int:
     except (OSError, tarfile.TarError) as exc:
         raise BuildError(f"flet publish left no readable {archive} ({exc}); run the build again, and check that "
                          "flet 1.0.5 and flet-web are installed.") from None
-    missing = sorted(staged - packed)
+    missing = sorted(staged - packed, key=lambda n: (n.startswith("__pypackages__"), n))  # the app's own first
     if missing or not staged:
         raise BuildError(f"flet publish packed {len(staged) - len(missing)} of the {len(staged)} app files staged "
                          f"in {stage_dir} into {archive} (missing {', '.join(missing[:3]) or 'everything'}); "
