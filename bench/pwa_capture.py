@@ -31,10 +31,11 @@ from tests.support import serverproc as harness  # noqa: E402
 from tests.support.browser import by_id, settle, tap, type_into  # noqa: E402
 from tests.support.pwa import PwaBrowser, StaticServer, rating_choices, site_with_server  # noqa: E402
 
-# armed before a finger-like click (Playwright's mouse, as the e2e tests tap): resolves with the ms from the
-# pointerdown on the chip until the chip reports aria-checked=true. A DOM el.click() is not a tap here: a chip
-# named with its look-for is a checkbox node whose tap target is a child node. Times are absolute (timeOrigin +
-# now) so they compare with the Python worker's.
+# armed before a finger-like click (Playwright's mouse, as the e2e tests tap): resolves with the pointerdown
+# and the moment the chip reports aria-checked=true. A mouse click goes through Flutter's pointer handling as a
+# finger does; a DOM el.click() is a screen reader's activation instead (and reached no chip named with its
+# look-for until the chip was one node again). Times are absolute (timeOrigin + now) so they compare with the
+# Python worker's.
 ARM_TAP = """(ident) => {
   const sel = `[flt-semantics-identifier="${ident}"]`;
   const abs = () => performance.timeOrigin + performance.now();
