@@ -20,12 +20,15 @@ class ChoiceChip:
     def __init__(self, identifier: str, label: str, selected: bool, on_click: Callable | None, *,
                  tooltip: str | None = None, min_width: int = MIN_TARGET, name: str | None = None):
         """name: the screen-reader name when the label alone is not enough ("Students learn with each other:
-        Not yet"); the label's own text is then left out of the tree, so it is not read twice. on_click None:
+        Not yet"), read instead of the label, not besides it. on_click None:
         a read-only chip (a teammate's visit), shown but not tappable."""
         short = len(label) <= 3
+        # the name replaces the text's own semantics label, so the chip stays one node: a Semantics label around
+        # the tappable Container split it into a named checkbox that takes no tap and an unnamed button that
+        # does (Flet 1.0.5), which a screen reader activates as "button"
         self.text = ft.Text(label, size=16, text_align=ft.TextAlign.CENTER, max_lines=2,
-                            overflow=ft.TextOverflow.ELLIPSIS)
-        shown = ft.Semantics(exclude_semantics=True, content=self.text) if name else self.text
+                            overflow=ft.TextOverflow.ELLIPSIS, semantics_label=name)
+        shown = self.text
         if not short:  # a long label (a rubric's title) wraps, then ends in "…", at phone width: never cut
             shown.expand, shown.expand_loose = True, True
         self.read_only = on_click is None
@@ -39,7 +42,7 @@ class ChoiceChip:
             # container without a width would stretch to the whole row
             width=max(min_width, 56 if len(label) <= 2 else 64) if short else None,
             alignment=ft.Alignment.CENTER if short else None)
-        self.control = ft.Semantics(identifier=identifier, tooltip=tooltip, label=name, content=self.box,
+        self.control = ft.Semantics(identifier=identifier, tooltip=tooltip, content=self.box,
                                     read_only=True if self.read_only else None)
         self.set(selected)
 

@@ -24,6 +24,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 import zipfile
@@ -39,6 +40,7 @@ WHEELS = HERE / "wheels.txt"
 PLATFORM = "pyemscripten_2026_0_wasm32"
 PYTHON = "3.14"
 APP_NAME = "learnwalk"
+STAGE = "stage"  # the folder, in the build's work folder, that flet publish packs into app.tar.gz
 PACKAGES_ZIP = "__pypackages__.zip"  # the pure-Python wheels, zipped by pack_packages
 # packages whose data files go into the zip too: they read them with importlib.resources, which reads zips
 # (flet: its icon tables); every other package with data files stays a folder (they may open them by path)
@@ -275,6 +277,50 @@ def pack_packages(stage_dir: Path) -> list[str]:
     return moved
 
 
+def hidden_by_out(out: Path, stage_dir: Path) -> bool:
+    """Whether flet publish 1.0.5 would leave the staged app out of app.tar.gz: it skips every file whose path
+    begins with --distpath as a string (flet.utils.files.is_within_directory uses os.path.commonprefix), so
+    out=/tmp/x hides /tmp/x-work/stage/* and the build silently packs an empty app."""
+    return os.path.abspath(stage_dir).startswith(os.path.abspath(out))
+
+
+def work_dir(out: Path) -> tempfile.TemporaryDirectory:
+    """A temporary folder for the stage whose path does not begin with out's (hidden_by_out): in the system's
+    temporary folder, else beside out; of two names that begin with different letters, so out's name cannot be
+    the beginning of both."""
+    for parent in (None, out.parent):
+        for prefix in ("learnwalk-web-", "web-stage-"):
+            try:
+                tmp = tempfile.TemporaryDirectory(prefix=prefix, dir=parent)
+            except OSError:  # beside out: a folder that does not exist yet or is not writable
+                continue
+            if not hidden_by_out(out, Path(tmp.name) / STAGE):
+                return tmp
+            tmp.cleanup()
+    raise BuildError(f"--out {out}: no temporary folder for the build has a path that does not begin with it; "
+                     "pass a longer --out path, like build/pwa.")
+
+
+def check_archive(archive: Path, stage_dir: Path) -> int:
+    """Fail unless app.tar.gz holds every file staged for it (flet publish leaves out the assets, which it copies
+    to the site, and writes its own requirements.txt). Returns the number of files checked."""
+    staged = {p.relative_to(stage_dir).as_posix() for p in stage_dir.rglob("*") if p.is_file()}
+    staged = {n for n in staged if not n.startswith("assets/") and n != "requirements.txt"}
+    try:
+        with tarfile.open(archive) as tar:
+            packed = {m.name.lstrip("/") for m in tar.getmembers() if m.isfile()}
+    except (OSError, tarfile.TarError) as exc:
+        raise BuildError(f"flet publish left no readable {archive} ({exc}); run the build again, and check that "
+                         "flet 1.0.5 and flet-web are installed.") from None
+    missing = sorted(staged - packed, key=lambda n: (n.startswith("__pypackages__"), n))  # the app's own first
+    if missing or not staged:
+        raise BuildError(f"flet publish packed {len(staged) - len(missing)} of the {len(staged)} app files staged "
+                         f"in {stage_dir} into {archive} (missing {', '.join(missing[:3]) or 'everything'}); "
+                         "the site would start without the app. Check that --out is not the beginning of the "
+                         "staging folder's path, and that flet 1.0.5 is installed.")
+    return len(staged)
+
+
 def flet_executable() -> list[str]:
     exe = Path(sys.executable).with_name("flet")
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "flet_cli.cli"]
@@ -292,13 +338,17 @@ def build_web(out: Path, *, server_url: str | None = None, cache: Path | None = 
     if out.is_dir() and any(out.iterdir()) and not (out / postprocess.CONFIG_FILE).exists():
         raise BuildError(f"--out {out} holds other files and is not an earlier web build; pass an empty or new "
                          "folder like build/pwa.")
+    if work is not None and hidden_by_out(out, Path(work) / STAGE):
+        raise BuildError(f"--out {out} is the beginning of the staging folder's path {Path(work) / STAGE}, so "
+                         "flet publish would pack an empty app; pick a work folder whose path does not begin "
+                         "with --out's.")
     started = time.monotonic()
     cache = Path(cache) if cache else default_cache()
     wheels = fetch_wheels(cache)
-    with tempfile.TemporaryDirectory(prefix="learnwalk-web-") as tmp:
+    with work_dir(out) as tmp:
         work = Path(work) if work else Path(tmp)
         env = offline_flet_env(work)
-        app_dir = work / "stage"
+        app_dir = work / STAGE
         stage(app_dir, wheels)
         runtime = Path(env["FLET_CACHE_DIR"]) / "pyodide" / bundled_pyodide()[1]
         compiled = pyc and precompile(app_dir, bundled_pyodide()[0] / "pyodide.mjs", runtime)
@@ -317,6 +367,7 @@ def build_web(out: Path, *, server_url: str | None = None, cache: Path | None = 
             tail = " ".join((done.stdout + done.stderr).strip().splitlines()[-3:])
             raise BuildError(f"flet publish failed ({tail[-300:]}); check that flet 1.0.5 and flet-web are "
                              "installed.")
+        check_archive(out / "app.tar.gz", app_dir)
     figures = postprocess.postprocess(out, server_url=server_url)
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     return {**figures, "out": str(out), "mb": round(size / 2**20, 1), "pyc": compiled,

@@ -112,6 +112,22 @@ def test_a_note_being_typed_survives_a_sigkill_two_seconds_later(tmp_path, app_p
     assert queued >= 1  # saved through the service: queued to sync like any note
 
 
+def test_a_choice_named_with_its_lookfor_is_one_node_that_takes_the_tap_itself(tmp_path, app_process, ui_page):
+    _device(tmp_path / "tablet")
+    app = app_process(tmp_path / "tablet")
+    page = ui_page(app.url, width=820, height=1180)
+    chip = page.get_by_role("checkbox", name="Students learn with each other: Not yet", exact=True)
+    chip.wait_for(timeout=20_000)
+    # the named checkbox is what a keyboard focuses and a screen reader activates; no unnamed button inside it
+    assert chip.get_attribute("flt-tappable") is not None and chip.get_attribute("tabindex") == "0"
+    assert chip.locator('[role="button"]').count() == 0
+    chip.evaluate("el => el.click()")  # a screen reader's activation: a click on the node, no pointer
+    chip.and_(page.locator('[aria-checked="true"]')).wait_for(timeout=10_000)
+    with sqlite3.connect(app.data_dir / "learnwalk.sqlite") as db:
+        assert db.execute("select value from rating where lookfor_id = 'dl.interactive' and deleted = 0"
+                          ).fetchone() == ("1",)
+
+
 def test_a_teammates_visit_is_read_only_and_titled_by_its_observer(tmp_path, app_process, ui_page):
     walk_id, mine, _ = _device(tmp_path / "tablet")
     with Device.open(tmp_path / "tablet") as device:

@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import re
+import tarfile
+import tempfile
 import tomllib
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -87,3 +90,44 @@ def test_junk_is_trimmed_and_pure_packages_go_into_one_zip_beside_what_must_stay
 def test_the_launcher_puts_the_zip_on_the_path_before_it_starts_the_app():
     assert f'sys.path.insert(1, os.path.abspath("{build.PACKAGES_ZIP}"))' in build.LAUNCHER
     assert build.LAUNCHER.index("sys.path.insert") < build.LAUNCHER.index("from app.web.boot import start")
+
+
+def test_the_stage_never_lies_under_a_path_that_out_begins(tmp_path, monkeypatch):
+    # flet publish 1.0.5 leaves out of app.tar.gz whatever its own test calls "within" --distpath: a string prefix
+    from flet.utils.files import is_within_directory
+
+    for out, stage in [("/tmp/x", "/tmp/x-work/stage"), ("/tmp/x", "/tmp/x/stage"), ("/tmp/x", "/tmp/y/stage"),
+                       ("/tmp/learnwalk", "/tmp/learnwalk-web-abc/stage"), ("/srv/pwa", "/tmp/pwa/stage")]:
+        assert build.hidden_by_out(Path(out), Path(stage)) == is_within_directory(out, stage + "/main.py"), out
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "sys-tmp"))
+    (tmp_path / "sys-tmp").mkdir()
+    # out begins the system temporary folder's learnwalk-web-* name, then every name there: beside out instead
+    for out in (tmp_path / "sys-tmp" / "learnwalk", tmp_path / "sys"):
+        with build.work_dir(out) as tmp:
+            assert not build.hidden_by_out(out, Path(tmp) / build.STAGE), (out, tmp)
+
+
+def test_a_work_folder_that_out_begins_is_refused_before_anything_is_built(tmp_path):
+    with pytest.raises(build.BuildError, match="is the beginning of the staging folder's path"):
+        build.build_web(tmp_path / "x", work=tmp_path / "x-work")
+    assert not (tmp_path / "x").exists() and not (tmp_path / "x-work").exists()
+
+
+def test_an_app_archive_without_the_staged_app_fails_the_build_in_a_sentence(tmp_path):
+    stage = tmp_path / "stage"
+    for name in ("main.py", "app/__init__.pyc", "app/web/boot.pyc", "assets/LearnwalkSans-Regular.ttf",
+                 "requirements.txt"):
+        (stage / name).parent.mkdir(parents=True, exist_ok=True)
+        (stage / name).write_text("x")
+    empty = tmp_path / "empty.tar.gz"
+    with tarfile.open(empty, "w:gz") as tar:  # what flet publish writes when it skipped the whole stage
+        (tmp_path / "requirements.txt").write_text("\n")
+        tar.add(tmp_path / "requirements.txt", arcname="requirements.txt")
+    with pytest.raises(build.BuildError, match=r"packed 0 of the 3 app files .* \(missing app/__init__.pyc"):
+        build.check_archive(empty, stage)
+    full = tmp_path / "full.tar.gz"
+    with tarfile.open(full, "w:gz") as tar:  # as flet publish packs: the stage's folder as "/", less the assets
+        tar.add(stage, arcname="/", filter=lambda info: None if info.name.startswith("assets") else info)
+    assert build.check_archive(full, stage) == 3
+    with pytest.raises(build.BuildError, match="left no readable"):
+        build.check_archive(tmp_path / "none.tar.gz", stage)
