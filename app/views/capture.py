@@ -235,18 +235,23 @@ def build(ctx: AppContext, visit_id: str) -> ft.View:
         refresh_progress()
 
     # ---- visit facts ----
-    def pick_grade(g):
+    # as a rating chip, a fact chip shows its choice once it is on the device's storage (in the browser: after
+    # the flush), so a tablet that dies right after the tap never showed a grade it did not keep
+    async def pick_grade(g):
         ctx.attempt(lambda: vm.choose_grade(g))
+        await ctx.saved()
         grades.select(vm.visit.grade)
         show_for_subject()
 
-    def pick_subject(s):
+    async def pick_subject(s):
         ctx.attempt(lambda: vm.choose_subject(s))
+        await ctx.saved()
         subjects.select(vm.visit.subject)
         show_for_subject()
 
-    def pick_class(c):
+    async def pick_class(c):
         ctx.attempt(lambda: vm.choose_class_type(c))
+        await ctx.saved()
         classes.select(vm.visit.class_type)
 
     grades = ChoiceGroup("grade", vm.grades, vm.visit.grade, pick_grade if editable else None)
