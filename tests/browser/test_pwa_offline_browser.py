@@ -112,12 +112,13 @@ def test_a_visit_recorded_offline_in_the_built_app_reaches_the_server_once_with_
         first = next(iter(expected))
         tapped = f"rate:{first}:{next(v for v in choices[first] if v != 'na')}"
         choose(page, tapped)
+        choose(page, "class:inclusion")  # a visit fact, the last tap: shown only once it is on storage too
         browser.kill()  # SIGKILL: no unload, no goodbye to storage, as a crash or iOS would
         browser.launch()
         page = browser.open(site.url, until=None)
         page.set_viewport_size({"width": 800, "height": TALL})
         page.get_by_text("Visit 2", exact=True).wait_for(timeout=180_000)  # the open visit comes back
-        assert checked(page, tapped)
+        assert checked(page, tapped) and checked(page, "class:inclusion")
 
         # the server back: the app finds it by itself and sends everything, with no tap on Sync
         server.start(port=port)
@@ -137,6 +138,7 @@ def test_a_visit_recorded_offline_in_the_built_app_reaches_the_server_once_with_
         assert [(n["lookfor_id"], n["text"]) for n in v1["notes"]] == [(None, NOTE)]  # the visit's own note
         v2 = next(v for v in visits if v["visit_no"] == 2)
         assert [(r["lookfor_id"], r["value"]) for r in v2["ratings"]] == [(first, tapped.rsplit(":", 1)[1])]
+        assert v2["class_type"] == "inclusion"
         assert browser.outside == []
     except Exception:
         if page is not None:  # what the screen showed when it went wrong, beside the test's files
