@@ -23,7 +23,7 @@ from sqlmodel import Session
 
 from app.store import pulled_page
 from app.store.catalog import RubricCatalog
-from app.store.db import JOURNAL_MODE, SYNCHRONOUS, writer
+from app.store.db import JOURNAL_MODE, SYNCHRONOUS, WAL_AUTOCHECKPOINT, writer
 from app.store.models import Meta, Outbox, Visit, Walk
 from app.store.models import Cycle
 from app.store.services import LOCAL_USER
@@ -35,6 +35,9 @@ log = logging.getLogger("learnwalk.sync")
 ENROLLMENT_KEYS = ("server_url", "device_id", "token", "user_id", "role", "district_id", "district_name")
 CURSOR = "pull_cursor"
 PULL_SYNCHRONOUS = "NORMAL"  # a pulled page's commit (apply_changes): the server still holds it
+# rows (a visit counts 1 + its cells) per write transaction of a pulled page: a few ms each, so a tap queues behind
+# one part, not behind a whole page (5,000 rows held the write gate 60-200 ms, bench/tap_latency.py)
+PULL_PART_ROWS = 1_000
 # outbox seqs deleted per acknowledging transaction: a few ms each, so a tap never queues behind a long one
 ACK_CHUNK = 4_000
 
@@ -120,9 +123,14 @@ class DeviceSyncStore:
         return pulled_page.prepare(changes, self.catalog)
 
     def apply_changes(self, changes: list[Change] | pulled_page.Prepared, cursor: int) -> Applied:
-        """Store a page (as pulled, or prepared) and its cursor in one write transaction: set-based statements
-        only, so the write lock is held as briefly as the rows take (app.store.pulled_page)."""
+        """Store a page (as pulled, or prepared) and then its cursor, in short write transactions of whole visits
+        (pulled_page.split, PULL_PART_ROWS each), the cursor in the last: a tap waits for one part, never for the
+        whole page. A failure leaves the parts before it stored and the cursor where it was; the next round pulls
+        the page again and stores it over them, ending as if it had landed at once (re-applying a page is
+        idempotent). Set-based statements only (app.store.pulled_page)."""
         page = changes if isinstance(changes, pulled_page.Prepared) else self.prepare_changes(changes)
+        parts = pulled_page.split(page, PULL_PART_ROWS)
+        stored = 0
         with self._writer.connect() as conn:
             raw = conn.connection.driver_connection
             # a pulled page is committed without its own fsync (synchronous=NORMAL in WAL: atomic, and durable with
@@ -130,21 +138,35 @@ class DeviceSyncStore:
             # the next round pulls the page again. A tap's commit stays FULL and syncs every page before it. Why:
             # the fsync was 16% of a 10,000-visit pull (52 pages), and held the write lock a tap waits for.
             raw.execute(f"PRAGMA synchronous={PULL_SYNCHRONOUS}")
+            wal = JOURNAL_MODE == "WAL"
+            if wal:  # the page checkpoints after its last part, outside the write gate (below)
+                raw.execute("PRAGMA wal_autocheckpoint=0")
             try:
-                with Session(bind=conn) as s:
-                    stored = pulled_page.write(s, page, self.catalog, set_meta)
-                    set_meta(s, CURSOR, str(cursor))
-                    s.commit()
+                for i, part in enumerate(parts, 1):
+                    with Session(bind=conn) as s:  # the gate is let go between parts: a waiting tap goes first
+                        stored += pulled_page.write(s, part, self.catalog, set_meta)
+                        if i == len(parts):
+                            set_meta(s, CURSOR, str(cursor))
+                        s.commit()
+                if wal:
+                    # the page's log copied into the file beside the writers (a tap commits meanwhile), once per
+                    # page and not inside a part's commit, where SQLite's automatic checkpoint (at 1,000 pages of
+                    # log: every part) ran holding the write gate a tap waits for; done, the next writer starts
+                    # the log afresh, so it stays about a page long
+                    raw.execute("PRAGMA wal_checkpoint(PASSIVE)")
             finally:
                 try:
                     raw.execute(f"PRAGMA synchronous={SYNCHRONOUS}")
+                    if wal:
+                        raw.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT}")
                 except sqlite3.Error:  # the connection is no good: never hand it back to a tap as it is
                     conn.invalidate()
-        if page.skipped:
-            kind, rid, why = page.skipped[0]
+        skipped = [x for part in parts for x in part.skipped]
+        if skipped:
+            kind, rid, why = skipped[0]
             log.warning("%d pulled record(s) or rating(s) could not be read on this device and were left out "
-                        "(the first: %s %s, %s); update the app", len(page.skipped), kind, rid, why)
-        return Applied(stored, len(page.skipped))
+                        "(the first: %s %s, %s); update the app", len(skipped), kind, rid, why)
+        return Applied(stored, len(skipped))
 
     # ---- enrollment -----------------------------------------------------------------------------
 
