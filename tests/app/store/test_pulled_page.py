@@ -3,6 +3,8 @@ fails half-way leaves neither its rows nor its cursor."""
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -155,8 +157,10 @@ def _big_page(walk_id: str, visits: int, value: str = "most") -> list[Change]:
 
 @pytest.fixture
 def parts_of_100(monkeypatch):
-    """Pages cut in parts of 100 rows (20 visits of 4 cells), so small pages have several."""
+    """Pages cut in parts of 100 rows (20 visits of 4 cells), so small pages have several, each committed as if a
+    tap were waiting after every one."""
     monkeypatch.setattr(sync_adapter, "PULL_PART_ROWS", 100)
+    monkeypatch.setattr(sync_adapter, "PULL_PARTS_COMMIT_ALWAYS", True)
 
 
 def _whole(tmp_path, walk_row: tuple, pages: list[list[Change]]) -> dict[str, list[tuple]]:
@@ -259,3 +263,30 @@ def test_a_page_commits_without_its_own_fsync_and_every_connection_is_full_again
     svc.rate(svc.start_visit(walk.id, grade="4", subject="Math").id, "t.talk", "some")
     assert seen[0] == 1 and set(seen[1:]) == {2}  # NORMAL for the page, FULL for the visit and the tap after it
     assert store.cursor() == 4
+
+
+def test_a_tap_waiting_during_a_page_goes_between_two_parts_and_the_page_is_one_transaction_otherwise(svc_store,
+                                                                                                     monkeypatch):
+    svc, store, walk, data_dir = svc_store
+    monkeypatch.setattr(sync_adapter, "PULL_PART_ROWS", 100)
+    mine = svc.start_visit(walk.id, grade="4", subject="Math")
+    commits: list[str] = []
+    event.listen(svc.engine, "commit", lambda conn: commits.append(threading.current_thread().name))
+    store.apply_changes(_big_page(walk.id, 50), cursor=5)
+    assert commits == ["MainThread"]  # nobody waited: one transaction, as before parts
+
+    commits.clear()
+    gate = svc.engine.raw_connection().driver_connection.gate
+    tap = threading.Thread(target=svc.rate, args=(mine.id, "t.talk", "some"), name="tap")
+
+    def tap_once_the_page_writes(conn, cursor, statement, *_):  # the first part's cells: the page holds the gate
+        if statement == pulled_page.FAST_RATINGS_SQL and not tap.is_alive() and tap.ident is None:
+            tap.start()
+            while not gate.waiting:
+                time.sleep(0.001)
+    event.listen(svc.engine, "before_cursor_execute", tap_once_the_page_writes)
+    store.apply_changes(_big_page(walk.id, 50, value="all"), cursor=6)
+    tap.join()
+    assert commits[:2] == ["MainThread", "tap"] and commits[-1] == "MainThread"  # the tap went after one part
+    assert store.cursor() == 6 and svc.ratings(mine.id)["t.talk"].value == "some"
+    assert count(data_dir, "rating") == 50 * 4 + 1
