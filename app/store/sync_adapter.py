@@ -38,6 +38,7 @@ PULL_SYNCHRONOUS = "NORMAL"  # a pulled page's commit (apply_changes): the serve
 # rows (a visit counts 1 + its cells) per write transaction of a pulled page: a few ms each, so a tap queues behind
 # one part, not behind a whole page (5,000 rows held the write gate 60-200 ms, bench/tap_latency.py)
 PULL_PART_ROWS = 1_000
+PULL_CACHE, STORE_CACHE = -32_000, -2_000  # SQLite page cache (-kB) while a page is written, and otherwise (default)
 PULL_PARTS_COMMIT_ALWAYS = False  # True: commit after every part, waiting tap or not (tests of a failure between)
 # outbox seqs deleted per acknowledging transaction: a few ms each, so a tap never queues behind a long one
 ACK_CHUNK = 4_000
@@ -142,6 +143,10 @@ class DeviceSyncStore:
             # the next round pulls the page again. A tap's commit stays FULL and syncs every page before it. Why:
             # the fsync was 16% of a 10,000-visit pull (52 pages), and held the write lock a tap waits for.
             raw.execute(f"PRAGMA synchronous={PULL_SYNCHRONOUS}")
+            # the page's parts each walk the rating id index (random ids) from one end: with the index cached they
+            # read it from the file once a page, not once a part (measured: 0.2-0.4 s less system time for a
+            # 10,000-visit pull, about 15 MB more peak memory); given back after the page
+            raw.execute(f"PRAGMA cache_size={PULL_CACHE}")
             wal = JOURNAL_MODE == "WAL"
             if wal:  # the page checkpoints after its commit, outside the write gate (below)
                 raw.execute("PRAGMA wal_autocheckpoint=0")
@@ -167,6 +172,7 @@ class DeviceSyncStore:
             finally:
                 try:
                     raw.execute(f"PRAGMA synchronous={SYNCHRONOUS}")
+                    raw.execute(f"PRAGMA cache_size={STORE_CACHE}")
                     if wal:
                         raw.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT}")
                 except sqlite3.Error:  # the connection is no good: never hand it back to a tap as it is
