@@ -32,6 +32,11 @@ class FairLock:
             self._cv.notify_all()  # the one behind may be first now
             return False
 
+    @property
+    def waiting(self) -> bool:
+        """Whether a thread is waiting for the lock now (read without the lock: a hint, right at the moment read)."""
+        return bool(self._waiters)
+
     def release(self) -> None:
         with self._cv:
             self._held = False

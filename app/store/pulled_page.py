@@ -99,6 +99,46 @@ def prepare(changes: list[Change], catalog: RubricCatalog, *, fast: bool = True)
     return p
 
 
+def split(p: Prepared, rows_per_part: int) -> list[Prepared]:
+    """The page as parts of whole visits, each with its cells, weighing about rows_per_part (a visit counts 1 + its
+    cells): each part is one short write transaction, so a tap waits for one part, never for the whole page.
+    Schools, rubrics, settings, cycles and walks go with the first part (before the visits that name them), notes
+    with the last (after their visits); each part's skipped list is empty but the last's, which holds the page's.
+    Written in order, the parts store exactly what the whole page stores in one transaction."""
+    visits = [(c, row) for c, row in p.records if c.kind == "visit"]
+    weights = dict.fromkeys((c.record_id for c, _ in visits), 1)
+    for vid, cells in p.raw_cells:
+        weights[vid] = 1 + len(cells)
+    groups: list[list[tuple[Change, dict]]] = [[]]
+    weight = 0
+    for c, row in visits:
+        if weight >= rows_per_part and groups[-1]:
+            groups.append([])
+            weight = 0
+        groups[-1].append((c, row))
+        weight += weights[c.record_id]
+    if len(groups) == 1:
+        return [p]
+    part_of = {c.record_id: i for i, group in enumerate(groups) for c, _ in group}
+    parts = [Prepared(records=group) for group in groups]
+    first, last = parts[0], parts[-1]
+    first.records[:0] = [(c, row) for c, row in p.records if c.kind in ("cycle", "walk")]
+    last.records += [(c, row) for c, row in p.records if c.kind == "note"]
+    first.schools, first.rubrics, first.settings = p.schools, p.rubrics, p.settings
+    for vid, cells in p.raw_cells:
+        parts[part_of[vid]].raw_cells.append((vid, cells))
+    if p.fast_cells is not None:
+        for part in parts:
+            part.fast_cells = []
+        for r in p.fast_cells:  # kept in the page's key order within each part
+            parts[part_of[r[1]]].fast_cells.append(r)
+    else:
+        for r in p.cells:
+            parts[part_of[r["visit_id"]]].cells.append(r)
+    last.skipped = p.skipped
+    return parts
+
+
 def _rubric(c: Change, catalog: RubricCatalog) -> Rubric | None:
     """The rubric of a pulled version, parsed here (outside the write lock); one known with the same content (a
     built-in every district registers) is not parsed again. None, with a warning, if this app cannot read it."""

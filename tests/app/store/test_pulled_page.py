@@ -3,6 +3,8 @@ fails half-way leaves neither its rows nor its cursor."""
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -10,6 +12,7 @@ from hypothesis import strategies as st
 from sqlalchemy import event
 
 from app.store import pulled_page
+from app.store import sync_adapter
 from app.store.sync_adapter import DeviceSyncStore
 from sync.protocol import Change, VisitData
 from tests.support.storetest import connect, count, make_service
@@ -136,7 +139,7 @@ def test_the_fast_path_and_the_reference_store_the_same_rows_for_any_pages(two, 
         two.apply([_visit(f"v-{i}", two.walk.id, cells, no=i + 1) for i, cells in enumerate(visits)], cursor=n + 1)
 
 
-# ---- all or nothing per page -------------------------------------------------------------------------------------
+# ---- a page in parts: what a failure half-way leaves, and the page pulled again --------------------------------
 
 @pytest.fixture
 def svc_store(tmp_path):
@@ -147,40 +150,94 @@ def svc_store(tmp_path):
     svc.engine.dispose()
 
 
-def _big_page(walk_id: str, visits: int) -> list[Change]:
-    return [_visit(f"v-{i:04d}", walk_id, [[lf, "most", False, False, AT] for lf in LOOKFORS], no=i + 1)
+def _big_page(walk_id: str, visits: int, value: str = "most") -> list[Change]:
+    return [_visit(f"v-{i:04d}", walk_id, [[lf, value, False, False, AT] for lf in LOOKFORS], no=i + 1)
             for i in range(visits)]
 
 
-def test_a_page_whose_disk_fills_half_way_through_its_cells_leaves_neither_rows_nor_cursor(svc_store):
+@pytest.fixture
+def parts_of_100(monkeypatch):
+    """Pages cut in parts of 100 rows (20 visits of 4 cells), so small pages have several, each committed as if a
+    tap were waiting after every one."""
+    monkeypatch.setattr(sync_adapter, "PULL_PART_ROWS", 100)
+    monkeypatch.setattr(sync_adapter, "PULL_PARTS_COMMIT_ALWAYS", True)
+
+
+def _whole(tmp_path, walk_row: tuple, pages: list[list[Change]]) -> dict[str, list[tuple]]:
+    """The tables of a store that applied these pages each in one transaction, nothing failing."""
+    svc = make_service(tmp_path / "whole")
+    try:
+        svc.add_school("Lincoln Elementary", school_id="s-1")
+        with connect(tmp_path / "whole") as con:
+            con.execute(f"INSERT INTO walk VALUES ({','.join('?' * len(walk_row))})", walk_row)
+        store = DeviceSyncStore(svc.engine, svc.catalog)
+        for n, page in enumerate(pages, 1):
+            store.apply_changes(pulled_page.prepare(page, svc.catalog), cursor=n)
+        return {t: _table(tmp_path / "whole", t) for t in ("visit", "rating")}
+    finally:
+        svc.engine.dispose()
+
+
+def test_a_page_is_written_in_parts_of_whole_visits_with_its_cursor_in_the_last(svc_store, parts_of_100):
+    svc, store, walk, data_dir = svc_store
+    page = pulled_page.prepare(_big_page(walk.id, 50), svc.catalog)
+    parts = pulled_page.split(page, 100)
+    assert [len(p.records) for p in parts] == [20, 20, 10]  # 5 rows a visit, a part closed once it reaches 100
+    for part in parts:  # each visit's cells in its own visit's part
+        assert {r[1] for r in part.fast_cells} == {c.record_id for c, _ in part.records}
+    commits = []
+    event.listen(svc.engine, "commit", lambda conn: commits.append(1))
+    assert store.apply_changes(page, cursor=9).stored == 50 * 5
+    assert len(commits) == 3 and store.cursor() == 9 and count(data_dir, "rating") == 50 * 4
+
+
+def test_a_page_whose_disk_fills_half_way_keeps_its_cursor_and_pulled_again_ends_as_if_whole(svc_store, tmp_path,
+                                                                                           parts_of_100):
     svc, store, walk, data_dir = svc_store
     store.apply_changes([], cursor=3)
     with connect(data_dir) as con:
         pages_now = con.execute("PRAGMA page_count").fetchone()[0]
-    # the store may grow by a few pages only: the visits fit, the ratings after them do not (SQLITE_FULL)
-    event.listen(svc.engine, "connect", lambda c, _r: c.execute(f"PRAGMA max_page_count = {pages_now + 12}"))
+        walk_row = tuple(con.execute("SELECT * FROM walk").fetchone())
+    # the store may grow by a few pages only: the first parts fit, a later one does not (SQLITE_FULL)
+    def limit(c, _r):
+        c.execute(f"PRAGMA max_page_count = {pages_now + 12}")
+    event.listen(svc.engine, "connect", limit)
     svc.engine.dispose()
+    page = _big_page(walk.id, 400)
     with pytest.raises(Exception) as failed:
-        store.apply_changes(_big_page(walk.id, 200), cursor=9)
+        store.apply_changes(page, cursor=9)
     assert "full" in str(failed.value).lower()
-    assert count(data_dir, "visit") == 0 and count(data_dir, "rating") == 0
-    assert store.cursor() == 3
+    assert 0 < count(data_dir, "visit") < 400  # parts before the full one stayed, whole visits with their cells
+    assert count(data_dir, "rating") == 4 * count(data_dir, "visit")
+    assert store.cursor() == 3  # the page was not taken: the next round pulls it again
+    event.remove(svc.engine, "connect", limit)
+    svc.engine.dispose()
+    assert store.apply_changes(page, cursor=9).stored == 400 * 5
+    assert store.cursor() == 9
+    assert {t: _table(data_dir, t) for t in ("visit", "rating")} == _whole(tmp_path, walk_row, [page])
 
 
-def test_a_page_that_fails_after_its_rows_before_its_cursor_leaves_neither(svc_store):
+def test_a_page_that_fails_at_its_cursor_keeps_the_old_one_and_pulled_again_ends_as_if_whole(svc_store, tmp_path,
+                                                                                            parts_of_100):
+    """Killed between parts (here: the last part, with the cursor, refused): the page comes again, newer where the
+    server has news, and every row ends as the page (or the newer one) says: applying a page twice is harmless."""
     svc, store, walk, data_dir = svc_store
     store.apply_changes([], cursor=3)
     with connect(data_dir) as con:  # the cursor write, the page's last statement, is refused
+        walk_row = tuple(con.execute("SELECT * FROM walk").fetchone())
         con.execute("CREATE TRIGGER no_cursor BEFORE UPDATE ON meta WHEN NEW.key = 'pull_cursor' "
                     "BEGIN SELECT RAISE(ABORT, 'refused'); END")
+    first = _big_page(walk.id, 50)
     with pytest.raises(Exception, match="refused"):
-        store.apply_changes(_big_page(walk.id, 50), cursor=9)
-    assert count(data_dir, "visit") == 0 and count(data_dir, "rating") == 0
+        store.apply_changes(first, cursor=9)
+    assert count(data_dir, "visit") == 40 and count(data_dir, "rating") == 40 * 4  # two of three parts landed
     with connect(data_dir) as con:
         con.execute("DROP TRIGGER no_cursor")
     assert store.cursor() == 3
-    assert store.apply_changes(_big_page(walk.id, 50), cursor=9).stored == 50 * 5
-    assert count(data_dir, "rating") == 50 * 4 and store.cursor() == 9
+    again = _big_page(walk.id, 50, value="all")  # pulled again after another device changed every rating
+    assert store.apply_changes(again, cursor=9).stored == 50 * 5
+    assert store.cursor() == 9
+    assert {t: _table(data_dir, t) for t in ("visit", "rating")} == _whole(tmp_path, walk_row, [first, again])
 
 
 def test_prepare_reads_nothing_from_the_store(svc_store, tmp_path):
@@ -206,3 +263,30 @@ def test_a_page_commits_without_its_own_fsync_and_every_connection_is_full_again
     svc.rate(svc.start_visit(walk.id, grade="4", subject="Math").id, "t.talk", "some")
     assert seen[0] == 1 and set(seen[1:]) == {2}  # NORMAL for the page, FULL for the visit and the tap after it
     assert store.cursor() == 4
+
+
+def test_a_tap_waiting_during_a_page_goes_between_two_parts_and_the_page_is_one_transaction_otherwise(svc_store,
+                                                                                                     monkeypatch):
+    svc, store, walk, data_dir = svc_store
+    monkeypatch.setattr(sync_adapter, "PULL_PART_ROWS", 100)
+    mine = svc.start_visit(walk.id, grade="4", subject="Math")
+    commits: list[str] = []
+    event.listen(svc.engine, "commit", lambda conn: commits.append(threading.current_thread().name))
+    store.apply_changes(_big_page(walk.id, 50), cursor=5)
+    assert commits == ["MainThread"]  # nobody waited: one transaction, as before parts
+
+    commits.clear()
+    gate = svc.engine.raw_connection().driver_connection.gate
+    tap = threading.Thread(target=svc.rate, args=(mine.id, "t.talk", "some"), name="tap")
+
+    def tap_once_the_page_writes(conn, cursor, statement, *_):  # the first part's cells: the page holds the gate
+        if statement == pulled_page.FAST_RATINGS_SQL and not tap.is_alive() and tap.ident is None:
+            tap.start()
+            while not gate.waiting:
+                time.sleep(0.001)
+    event.listen(svc.engine, "before_cursor_execute", tap_once_the_page_writes)
+    store.apply_changes(_big_page(walk.id, 50, value="all"), cursor=6)
+    tap.join()
+    assert commits[:2] == ["MainThread", "tap"] and commits[-1] == "MainThread"  # the tap went after one part
+    assert store.cursor() == 6 and svc.ratings(mine.id)["t.talk"].value == "some"
+    assert count(data_dir, "rating") == 50 * 4 + 1
