@@ -71,11 +71,13 @@ class DeviceSyncStore:
     # ---- push side ------------------------------------------------------------------------------
 
     def pending(self, after_seq: int, limit: int) -> list[PendingEntry]:
+        # straight from the driver's cursor (one statement, its own read transaction): no row objects of a whole
+        # batch beside the entries made of them
         with self.engine.connect() as c:
-            rows = c.exec_driver_sql(
+            cur = c.connection.driver_connection.execute(
                 "SELECT seq, kind, record_id, data FROM outbox WHERE rejected_reason IS NULL AND seq > ? "
-                "ORDER BY seq LIMIT ?", (after_seq, limit)).all()
-        return [PendingEntry(*r) for r in rows]
+                "ORDER BY seq LIMIT ?", (after_seq, limit))
+            return list(map(PendingEntry._make, cur))
 
     def record_results(self, from_seq: int, to_seq: int, results: list[Answer]) -> None:
         """Mark the rejected entries, then delete the acknowledged ones with plain range DELETEs (no RETURNING:
