@@ -18,13 +18,16 @@ and no tap refused. Taps during a big pull (--pull-visits, 0 skips it): bench/ta
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sqlite3
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
+from typing import Callable, NamedTuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -143,10 +146,56 @@ def _tapping(capture, visit_id: str, lookfors: list[str], until) -> tuple[list[f
     return out, refused
 
 
+class DuringRound(NamedTuple):
+    """Taps made while a sync round ran: each tap's ms, the refused taps' errors, the round's seconds, what the
+    round returned (None if it failed) and its error (None if it went through)."""
+    taps: list[float]
+    refused: list[str]
+    seconds: float
+    result: object
+    error: Exception | None
+
+
+def taps_during(capture, visit_id: str, lookfors: list[str], round_: Callable[[], object]) -> DuringRound:
+    """A tap every TAP_EVERY_S (as _tapping) while round_() runs in a background thread, as the app runs its
+    rounds; until it has returned."""
+    done, got, failed = threading.Event(), [], []
+
+    def run() -> None:
+        try:
+            got.append(round_())
+        except Exception as exc:  # noqa: BLE001 - reported by the caller
+            failed.append(exc)
+        finally:
+            done.set()
+
+    worker = threading.Thread(target=run, name="sync-round")
+    started = time.perf_counter()
+    worker.start()
+    busy, refused = _tapping(capture, visit_id, lookfors, done.is_set)
+    worker.join()
+    return DuringRound(busy, refused, time.perf_counter() - started, got[0] if got else None,
+                       failed[0] if failed else None)
+
+
+def print_taps(during_what: str, idle: list[float], idle_refused: list[str], during: DuringRound) -> bool:
+    """The table of taps with no sync running against the taps during the round, and the verdict; True if the goal
+    (p95 <= GOAL_DURING_SYNC_P95_MS, none refused, the round went through) is met."""
+    i50, i95, i99 = _percentiles(idle)
+    b50, b95, b99 = _percentiles(during.taps)
+    print(f"  {'taps':<22} {'n':>5} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'max ms':>7} {'refused':>7}")
+    for what, xs, (a, b, c), bad in (("no sync (baseline)", idle, (i50, i95, i99), idle_refused),
+                                     (during_what, during.taps, (b50, b95, b99), during.refused)):
+        print(f"  {what:<22} {len(xs):>5} {a:7.2f} {b:7.2f} {c:7.2f} {max(xs):7.2f} {len(bad):>7}")
+    ok = b95 <= GOAL_DURING_SYNC_P95_MS and not during.refused and during.error is None
+    load = os.getloadavg()
+    print(f"  p95 {during_what} {b95:.1f} ms = {b95 / i95:.1f}x the baseline (goal <= {GOAL_DURING_SYNC_P95_MS:g} ms, "
+          f"none refused: {'met' if ok else 'NOT met'}); load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}", flush=True)
+    return ok
+
+
 def push_case(base: Path, visits: int) -> None:
     """Taps during the app's own round pushing `visits` visits, against the same taps with no sync running."""
-    import threading
-
     print(f"taps every {TAP_EVERY_S * 1000:.0f} ms during a {visits:,}-visit push (the app's round, SQLite server "
           "on loopback):", flush=True)
     (base / "push").mkdir(parents=True, exist_ok=True)
@@ -154,40 +203,16 @@ def push_case(base: Path, visits: int) -> None:
     try:
         tapped = dev.capture.start_visit(walk.id, grade="5", subject="Math")
         idle, idle_refused = _tapping(dev.capture, tapped.id, lookfors, lambda: True)
-        done, failed = threading.Event(), []
-
-        def round_() -> None:
-            try:
-                dev.sync.sync_once()
-            except Exception as exc:  # noqa: BLE001 - reported below
-                failed.append(exc)
-            finally:
-                done.set()
-
-        worker = threading.Thread(target=round_)
-        started = time.perf_counter()
-        worker.start()
-        busy, busy_refused = _tapping(dev.capture, tapped.id, lookfors, done.is_set)
-        worker.join()
-        seconds = time.perf_counter() - started
+        during = taps_during(dev.capture, tapped.id, lookfors, dev.sync.sync_once)
         left = dev.sync.status().pending
     finally:
         dev.sync.close()
         dev.engine.dispose()
         server.stop()
         db.engine.dispose()
-    i50, i95, i99 = _percentiles(idle)
-    b50, b95, b99 = _percentiles(busy)
-    print(f"  the round took {seconds:.1f} s{'; FAILED: ' + str(failed[0]) if failed else ''}; "
+    print(f"  the round took {during.seconds:.1f} s{'; FAILED: ' + str(during.error) if during.error else ''}; "
           f"{left} outbox entries left (the last taps')")
-    print(f"  {'taps':<22} {'n':>5} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'max ms':>7} {'refused':>7}")
-    print(f"  {'no sync (baseline)':<22} {len(idle):>5} {i50:7.2f} {i95:7.2f} {i99:7.2f} {max(idle):7.2f} "
-          f"{len(idle_refused):>7}")
-    print(f"  {'during the push':<22} {len(busy):>5} {b50:7.2f} {b95:7.2f} {b99:7.2f} {max(busy):7.2f} "
-          f"{len(busy_refused):>7}")
-    ok = b95 <= GOAL_DURING_SYNC_P95_MS and not busy_refused
-    print(f"  p95 during the push {b95:.1f} ms = {b95 / i95:.1f}x the baseline (goal <= {GOAL_DURING_SYNC_P95_MS:g} ms, "
-          f"none refused: {'met' if ok else 'NOT met'})")
+    print_taps("during the push", idle, idle_refused, during)
 
 
 def main() -> None:

@@ -12,18 +12,14 @@ from __future__ import annotations
 
 import sqlite3
 import sys
-import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import sync_push as world_of  # noqa: E402
-from bench.tap_latency import _percentiles as _p  # noqa: E402
+from bench.tap_latency import TAP_EVERY_S, print_taps, taps_during  # noqa: E402
 from bench.tap_latency import _tapping as _taps  # noqa: E402
-
-TAP_EVERY_S = 0.020
-GOAL_P95_MS = 20.0
 
 
 def pull_case(base: Path, visits: int) -> bool:
@@ -52,35 +48,11 @@ def pull_case(base: Path, visits: int) -> bool:
                                    focus=lookfors[:1])
         tapped = capture.start_visit(walk.id, grade="5", subject="Math")
         idle, idle_refused = _taps(capture, tapped.id, lookfors, lambda: True)
-        done, failed, report = threading.Event(), [], []
-
-        def round_() -> None:
-            try:
-                report.append(dev.sync.sync_once())
-            except Exception as exc:  # noqa: BLE001 - reported below
-                failed.append(exc)
-            finally:
-                done.set()
-
-        worker = threading.Thread(target=round_)
-        started = time.perf_counter()
-        worker.start()
-        busy, busy_refused = _taps(capture, tapped.id, lookfors, done.is_set)
-        worker.join()
-        seconds = time.perf_counter() - started
+        during = taps_during(capture, tapped.id, lookfors, dev.sync.sync_once)
     finally:
         dev.close()
         world_of.stop(proc)
-    pulled = report[0].pulled if report else 0
-    i50, i95, i99 = _p(idle)
-    b50, b95, b99 = _p(busy)
-    print(f"  the round took {seconds:.1f} s and stored {pulled:,} rows"
-          f"{'; FAILED: ' + str(failed[0]) if failed else ''}")
-    print(f"  {'taps':<22} {'n':>5} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'max ms':>7} {'refused':>7}")
-    for what, xs, (a, b, c), bad in (("no sync (baseline)", idle, (i50, i95, i99), idle_refused),
-                                     ("during the pull", busy, (b50, b95, b99), busy_refused)):
-        print(f"  {what:<22} {len(xs):>5} {a:7.2f} {b:7.2f} {c:7.2f} {max(xs):7.2f} {len(bad):>7}")
-    ok = b95 <= GOAL_P95_MS and not busy_refused and not failed
-    print(f"  p95 during the pull {b95:.1f} ms = {b95 / i95:.1f}x the baseline (goal <= {GOAL_P95_MS:g} ms, none "
-          f"refused: {'met' if ok else 'NOT met'})", flush=True)
-    return ok
+    pulled = during.result.pulled if during.result is not None else 0
+    print(f"  the round took {during.seconds:.1f} s and stored {pulled:,} rows"
+          f"{'; FAILED: ' + str(during.error) if during.error else ''}")
+    return print_taps("during the pull", idle, idle_refused, during)

@@ -221,6 +221,11 @@ class SyncClient(HttpClient):
             except BaseException:
                 ahead.cancel()
                 raise
+            # httpx leaves each push's response and request (its body: about 1.5 MB) in a reference cycle, and a
+            # round runs without cyclic GC (sync()): they piled up, and client memory grew with the outbox (+250 MB
+            # over a 100,000-visit push). A young-generation pass per batch frees them; it visits only what was
+            # made since the last one (about 8 ms at 20,000 entries).
+            gc.collect(0)
 
     # ---- pull -----------------------------------------------------------------------------------
 

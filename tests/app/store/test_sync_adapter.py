@@ -88,6 +88,23 @@ def test_an_acknowledgement_is_plain_range_deletes_in_short_transactions_and_rea
     assert _rows(data_dir) == {6: None}  # only the acknowledged range went
 
 
+def test_an_acknowledgement_leaves_its_connection_as_every_other_write_finds_it(store, rated, monkeypatch):
+    # its chunks commit without their own fsync and with the automatic checkpoint off (the checkpoint runs between
+    # them): a tap on the same pooled connection afterwards still commits with FULL and checkpoints as usual
+    from app.store import sync_adapter
+
+    from sqlalchemy import event
+
+    monkeypatch.setattr(sync_adapter, "ACK_CHUNK", 2)
+    used = []
+    event.listen(store.engine, "checkout", lambda dbapi_con, _rec, _proxy: used.append(dbapi_con))
+    store.record_results(1, 5, [])
+    assert used
+    for raw in used:  # back in the pool now
+        assert raw.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+        assert raw.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == sync_adapter.WAL_AUTOCHECKPOINT
+
+
 def test_a_chunked_acknowledgement_marks_rejections_before_any_entry_of_their_record_goes(store, rated, data_dir,
                                                                                          monkeypatch):
     from app.store import sync_adapter
