@@ -23,11 +23,14 @@ class Visit(VisitData, table=True):
 
 
 class Rating(RatingData, table=True):
+    """Keyed by (visit_id, lookfor_id) in a table without rowid (migration 0005): one B-tree with a visit's cells
+    side by side. The id, rating_id(visit_id, lookfor_id), is a plain column: an index of random ids was most of a
+    pulled page's write. Look a rating up by its pair: session.get(Rating, (visit_id, lookfor_id))."""
     __tablename__ = "rating"
-    __table_args__ = (UniqueConstraint("visit_id", "lookfor_id"),)
-    # no index of its own (0003): the (visit_id, lookfor_id) key serves every lookup by visit, and each index is
-    # written for every pulled rating (a fourth B-tree, about a quarter of a pulled page's insert time)
-    visit_id: str = Field(max_length=36)
+    __table_args__ = {"sqlite_with_rowid": False}
+    id: str = Field(max_length=36)
+    visit_id: str = Field(primary_key=True, max_length=36)
+    lookfor_id: str = Field(primary_key=True, max_length=80)
 
 
 class EvidenceNote(NoteData, table=True):

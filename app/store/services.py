@@ -12,7 +12,7 @@ from datetime import date
 from typing import Iterator
 
 from sqlalchemy import exc as sa_exc
-from sqlalchemy import func
+from sqlalchemy import and_, func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
@@ -523,14 +523,15 @@ class CaptureService:
             rubric_rules(rubric).check_lookfor(lookfor_id)
 
     @staticmethod
-    def _load_cell(s: Session, visit_id: str, rid: str) -> None:
+    def _load_cell(s: Session, visit_id: str, lookfor_id: str, rid: str) -> None:
         """Read a tap's visit, walk and cell in ONE query (a tap's latency is mostly our own reads); the rows
         are kept for the checks that follow. In a batch they are usually in hand already."""
         kept = _kept(s)
         if (Visit, visit_id) in kept:
             return
         found = s.exec(select(Visit, Walk, Rating).outerjoin(Walk, Walk.id == Visit.walk_id)
-                       .outerjoin(Rating, Rating.id == rid).where(Visit.id == visit_id)).first()
+                       .outerjoin(Rating, and_(Rating.visit_id == visit_id, Rating.lookfor_id == lookfor_id))
+                       .where(Visit.id == visit_id)).first()
         if found is not None:
             for model, row in zip((Visit, Walk, Rating), found):
                 if row is not None:
@@ -544,7 +545,7 @@ class CaptureService:
         (decided inside the transaction, so a double tap can never be read stale)."""
         rid = rating_id(visit_id, lookfor_id)
         with self._tx() as s:
-            self._load_cell(s, visit_id, rid)
+            self._load_cell(s, visit_id, lookfor_id, rid)
             visit = self._own_visit(s, visit_id)
             rubric = self._rubric_of_visit(s, visit)
             # the rating as asked for (a toggle may turn it into a clear below, which is always allowed)
@@ -554,7 +555,7 @@ class CaptureService:
             # a visit started in this transaction, or a cell the first read found missing, needs no query
             known_new = visit_id in s.info.get("lw_new_visits", ()) or rid in s.info.get("lw_absent", ())
             if row is None and not known_new:
-                row = s.get(Rating, rid)
+                row = s.get(Rating, (visit_id, lookfor_id))
             chosen = row is not None and not row.deleted and (row.value, row.not_observed) == (value, not_observed)
             if toggle and chosen:
                 value, not_observed, deleted = None, False, True

@@ -11,7 +11,6 @@ from sqlmodel import Session
 
 from app.store.models import Rating
 from tests.support.storetest import connect, make_service, outbox
-from sync.protocol import rating_id
 
 ROOT = Path(__file__).parents[3]  # the child imports tests.support from the checkout
 
@@ -69,7 +68,7 @@ def test_every_printed_rating_survives_sigkill_and_the_outbox_matches(data_dir):
         svc = make_service(data_dir)  # re-open, as the app does after a crash
         with Session(svc.engine) as s:
             for visit_id, lookfor_id, value in printed:
-                row = s.get(Rating, rating_id(visit_id, lookfor_id))
+                row = s.get(Rating, (visit_id, lookfor_id))
                 assert row is not None and row.value == value and not row.deleted, (visit_id, lookfor_id)
         svc.engine.dispose()
 

@@ -381,7 +381,8 @@ def test_every_change_appends_exactly_one_outbox_entry_equal_to_the_record(svc, 
         for e in entries:
             newest[(e["kind"], e["record_id"])] = e
         for (kind, record_id), e in newest.items():
-            row = s.get(_TABLE[kind], record_id)
+            key = (e["data"]["visit_id"], e["data"]["lookfor_id"]) if kind == "rating" else record_id  # its table key
+            row = s.get(_TABLE[kind], key)
             assert e["data"] == row.model_dump(mode="json"), (kind, record_id)
             assert e["walk_id"] == walk.id
     assert v3.visit_no == 3

@@ -8,7 +8,7 @@ from sqlmodel import Session
 from app.store.models import Rating, Visit
 from app.store.sync_adapter import DeviceSyncStore
 from sync.client import Answer
-from sync.protocol import Change, VisitData, rating_id
+from sync.protocol import Change, VisitData
 from tests.support.storetest import count, outbox
 
 AT = "2026-11-25T17:09:57.515698Z"
@@ -127,12 +127,12 @@ def test_a_pulled_visit_brings_its_cells_as_rating_rows(svc, store, walk):
                                                  ["t.explain", None, False, True, AT]])
     assert store.apply_changes([change], cursor=12).stored == 4  # the visit and its three cells
     with Session(svc.engine) as s:
-        talk = s.get(Rating, rating_id("v-pulled", "t.talk"))
+        talk = s.get(Rating, ("v-pulled", "t.talk"))
         assert (talk.visit_id, talk.lookfor_id, talk.value, talk.not_observed, talk.deleted) == \
             ("v-pulled", "t.talk", "most", False, False)
         assert talk.updated_at.replace(tzinfo=None).isoformat() == "2026-11-25T17:09:57.515698"
-        assert s.get(Rating, rating_id("v-pulled", "t.objective")).not_observed
-        assert s.get(Rating, rating_id("v-pulled", "t.explain")).deleted
+        assert s.get(Rating, ("v-pulled", "t.objective")).not_observed
+        assert s.get(Rating, ("v-pulled", "t.explain")).deleted
         assert s.get(Visit, "v-pulled").visit_no == 7
     assert set(svc.ratings("v-pulled")) == {"t.talk", "t.objective"}
     assert store.cursor() == 12
