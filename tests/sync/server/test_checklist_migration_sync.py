@@ -34,8 +34,18 @@ def _server_cells(db, district_id) -> dict:
 
 
 def _as_before(path) -> None:
-    con = sqlite3.connect(db_path(path))
-    con.execute("PRAGMA user_version = 3")
+    """The store as schema 3 had it: the rating table keyed by its id again (0005 keys it by visit and look-for)."""
+    con = sqlite3.connect(db_path(path), isolation_level=None)
+    con.executescript("""
+        BEGIN;
+        CREATE TABLE rating_v3 (id VARCHAR(36) NOT NULL, visit_id VARCHAR(36) NOT NULL, lookfor_id VARCHAR(80) NOT NULL,
+            value VARCHAR(40), not_observed BOOLEAN NOT NULL, updated_at DATETIME NOT NULL, deleted BOOLEAN NOT NULL,
+            PRIMARY KEY (id), UNIQUE (visit_id, lookfor_id));
+        INSERT INTO rating_v3 SELECT id, visit_id, lookfor_id, value, not_observed, updated_at, deleted FROM rating;
+        DROP TABLE rating;
+        ALTER TABLE rating_v3 RENAME TO rating;
+        PRAGMA user_version = 3;
+        COMMIT;""")
     con.close()
 
 
