@@ -45,7 +45,6 @@ PULL_PARTS_COMMIT_ALWAYS = False  # True: commit after every part, waiting tap o
 ACK_CHUNK = 2_000
 # an acknowledgement chunk's commit (record_results): what it deletes, the server holds; in WAL only
 ACK_SYNCHRONOUS = "NORMAL"
-WAL_AUTOCHECKPOINT = 1_000  # SQLite's default, restored on the acknowledging connection when it is done
 
 
 def get_meta(s: Session, key: str) -> str | None:
@@ -163,9 +162,10 @@ class DeviceSyncStore:
             # the next round pulls the page again. A tap's commit stays FULL and syncs every page before it. Why:
             # the fsync was 16% of a 10,000-visit pull (52 pages), and held the write lock a tap waits for.
             raw.execute(f"PRAGMA synchronous={PULL_SYNCHRONOUS}")
-            # the page's parts each walk the rating id index (random ids) from one end: with the index cached they
-            # read it from the file once a page, not once a part (measured: 0.2-0.4 s less system time for a
-            # 10,000-visit pull, about 15 MB more peak memory); given back after the page
+            # the page's parts each walk the rating table from one end: cached, it is read from the file once a
+            # page, not once a part (measured while ratings were keyed by their random id, before store migration
+            # 0005: 0.2-0.4 s less system time for a 10,000-visit pull, about 15 MB more peak memory); given back
+            # after the page
             raw.execute(f"PRAGMA cache_size={PULL_CACHE}")
             wal = JOURNAL_MODE == "WAL"
             if wal:  # the page checkpoints after its commit, outside the write gate (below)
@@ -179,9 +179,9 @@ class DeviceSyncStore:
                             s.commit()
                         elif PULL_PARTS_COMMIT_ALWAYS or (gate is not None and gate.waiting):
                             # let the tap in (the gate goes to its waiters in order); the next part begins a new
-                            # transaction behind it. Not after every part: each commit writes every index page the
-                            # part touched to the log (rating ids are random), measured 25% more device time
-                            # for a 10,000-visit pull when every part committed
+                            # transaction behind it. Not after every part: each commit writes every table page the
+                            # part touched to the log (measured 25% more device time for a 10,000-visit pull when
+                            # every part committed, while ratings were keyed by their random id)
                             s.commit()
                 if wal:
                     # the page's log copied into the file beside the writers (a tap commits meanwhile), once per

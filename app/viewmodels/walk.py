@@ -51,14 +51,11 @@ class WalkVM:
         self._deleted: list[tuple[str, int]] = []  # undo stack for this screen only
         self.refresh()
 
-    def _answered(self, visits) -> dict[str, int]:
-        """Visit id -> look-fors answered, as its capture screen counts them: a value (a checklist's "Seen" or
-        "Not seen") or not observed; a blank is not rated on every scale."""
-        return self.service.rated_counts(self.walk_id)
-
     def refresh(self) -> None:
         visits = self.service.visits(self.walk_id)
-        counts = self._answered(visits)
+        # look-fors answered per visit, as its capture screen counts them: a value (a checklist's "Seen" or "Not
+        # seen") or not observed; a blank is not rated on every scale
+        counts = self.service.rated_counts(self.walk_id)
         me = self.service.user_id()
         self.rows = [VisitRow(v.id, v.visit_no, counts.get(v.id, 0), v.ended_at is not None, v.grade, v.subject,
                               "" if v.observer_id in (me, LOCAL_USER) else observer_label(visits, v.observer_id))
